@@ -1,0 +1,264 @@
+"""The command line: wires the pieces together and maps outcomes to exit codes. No checking here.
+
+Heavy modules (pandas, the engine) are imported inside `check` only, so `lookup`, `rules`,
+`reference` and `--help` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+
+from cgt_claimcheck import __version__
+from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.exitcodes import ExitStatus
+from cgt_claimcheck.reference import ENV_REFERENCE_DIR, Reference, load_reference
+
+app = typer.Typer(
+    name="cgt-claimcheck",
+    help="Catch problems in Medicaid cell and gene therapy (CGT) claims before submission.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+reference_app = typer.Typer(help="Show or validate the reference tables.", no_args_is_help=False)
+app.add_typer(reference_app, name="reference")
+
+ReferenceDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--reference-dir", envvar=ENV_REFERENCE_DIR, help="Use this reference table set instead of the shipped one."
+    ),
+]
+
+
+def _stdout() -> Console:
+    # Created per call so tests (and --output) can swap sys.stdout.
+    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+
+
+def _stderr() -> Console:
+    return Console(file=sys.stderr, highlight=False)
+
+
+def fail(error: UsageError | str) -> NoReturn:
+    """One clear line on stderr and exit 2: unusable input or usage."""
+    from rich.text import Text
+
+    _stderr().print(Text(f"cgt-claimcheck: error: {error}"), soft_wrap=True)
+    raise typer.Exit(ExitStatus.ERROR)
+
+
+def _load(reference_dir: Path | None) -> Reference:
+    try:
+        return load_reference(reference_dir)
+    except UsageError as exc:
+        fail(exc)
+
+
+def _parse_day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    from cgt_claimcheck.normalize import parse_date
+
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        fail(f"{option}: {exc}")
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"cgt-claimcheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Catch problems in Medicaid cell and gene therapy (CGT) claims before submission."""
+
+
+# --- lookup ------------------------------------------------------------------------------------
+@app.command()
+def lookup(
+    query: Annotated[
+        str,
+        typer.Argument(help="HCPCS/CPT code, NDC (any layout), ICD-10-PCS or ICD-10-CM code, or a brand/generic name."),
+    ],
+    on: Annotated[str | None, typer.Option("--on", help="Answer as of this date of service (YYYY-MM-DD).")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="rich or json.")] = "rich",
+    reference_dir: ReferenceDirOption = None,
+) -> None:
+    """Look up a code, NDC or product name: product, codes with dates, NDCs, PCS, indications, rules."""
+    from cgt_claimcheck.lookup import NotFound, product_card
+    from cgt_claimcheck.lookup import lookup as run_lookup
+    from cgt_claimcheck.rules import CATALOGUE
+
+    if output_format not in ("rich", "json"):
+        fail(f"--format must be rich or json, not {output_format!r}")
+    day = _parse_day(on, "--on")
+    ref = _load(reference_dir)
+    try:
+        answer = run_lookup(ref, query, day)
+    except NotFound as missing:
+        if output_format == "json":
+            typer.echo(
+                json.dumps(
+                    {"query": query, "found": False, "reason": missing.reason, "nearest": missing.nearest}, indent=2
+                )
+            )
+        else:
+            from cgt_claimcheck.views import render_not_found
+
+            render_not_found(_stdout(), query, missing.reason, missing.nearest)
+        raise typer.Exit(ExitStatus.FINDINGS) from None
+    result: dict[str, Any] = {
+        "query": answer.query,
+        "found": True,
+        "kind": answer.kind,
+        "on": day.isoformat() if day else None,
+        "reference_version": ref.version,
+        "notes": answer.notes,
+        "matched": answer.matched,
+        "cards": [product_card(ref, pid, day, list(CATALOGUE.values())) for pid in answer.products],
+    }
+    if output_format == "json":
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        from cgt_claimcheck.views import render_lookup
+
+        render_lookup(_stdout(), result)
+
+
+# --- rules -------------------------------------------------------------------------------------
+@app.command()
+def rules(
+    code: Annotated[str | None, typer.Argument(help="A rule code (e.g. CT001) for its full documentation.")] = None,
+    output_format: Annotated[str, typer.Option("--format", help="rich or json.")] = "rich",
+    reference_dir: ReferenceDirOption = None,
+) -> None:
+    """List the rule catalogue, or show one rule's documentation with examples."""
+    from cgt_claimcheck.rules import CATALOGUE
+
+    if output_format not in ("rich", "json"):
+        fail(f"--format must be rich or json, not {output_format!r}")
+    chosen = list(CATALOGUE.values())
+    if code is not None:
+        wanted = code.strip().upper()
+        if wanted not in CATALOGUE:
+            matches = [c for c in CATALOGUE if c.startswith(wanted)]
+            if not matches:
+                fail(f"no rule {code!r}; known: {', '.join(CATALOGUE) or 'none'}")
+            chosen = [CATALOGUE[c] for c in matches]
+        else:
+            chosen = [CATALOGUE[wanted]]
+    if output_format == "json":
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "code": r.code,
+                        "name": r.name,
+                        "severity": r.severity.value,
+                        "payers": list(r.payers),
+                        "policy": r.policy,
+                        "carc": r.carc,
+                        "rarc": r.rarc,
+                        "field": r.field,
+                        "requires": list(r.requires_columns + r.requires),
+                        "doc": r.doc,
+                    }
+                    for r in chosen
+                ],
+                indent=2,
+            )
+        )
+        return
+    from cgt_claimcheck.views import render_rule, render_rule_list
+
+    console = _stdout()
+    if code is None:
+        render_rule_list(console, chosen)
+    else:
+        ref = None
+        try:
+            ref = load_reference(reference_dir)
+        except UsageError:
+            pass  # the documentation does not need the tables; denial texts are a bonus
+        for r in chosen:
+            render_rule(console, r, ref)
+
+
+# --- reference ---------------------------------------------------------------------------------
+def _sources(ref: Reference) -> dict[str, list[str]]:
+    """Distinct sources per table, shortened to their first clause."""
+    import csv
+
+    result: dict[str, list[str]] = {}
+    for name, entry in ref.manifest.tables.items():
+        if not entry.file.endswith(".csv"):
+            continue
+        with open(ref.directory / entry.file, encoding="utf-8") as fh:
+            seen: dict[str, int] = {}
+            for row in csv.DictReader(fh):
+                for part in (row.get("source") or "").split(" ; "):
+                    part = part.strip()
+                    if part:
+                        seen[part] = seen.get(part, 0) + 1
+        result[name] = [f"{src} ({n} rows)" for src, n in sorted(seen.items(), key=lambda kv: -kv[1])]
+    return result
+
+
+@reference_app.callback(invoke_without_command=True)
+def reference_show(
+    ctx: typer.Context,
+    output_format: Annotated[str, typer.Option("--format", help="rich or json.")] = "rich",
+    reference_dir: ReferenceDirOption = None,
+) -> None:
+    """Show the reference version, its policies, tables, row counts, checksums and sources."""
+    if ctx.invoked_subcommand is not None:
+        return
+    ref = _load(reference_dir)
+    sources = _sources(ref)
+    if output_format == "json":
+        typer.echo(
+            json.dumps(
+                {
+                    "version": ref.version,
+                    "path": str(ref.directory),
+                    "policies": [p.model_dump() for p in ref.manifest.policies],
+                    "tables": {n: e.model_dump() for n, e in ref.manifest.tables.items()},
+                    "sources": sources,
+                },
+                indent=2,
+            )
+        )
+        return
+    from cgt_claimcheck.views import render_reference
+
+    render_reference(_stdout(), ref, sources)
+
+
+@reference_app.command("validate")
+def reference_validate(
+    directory: Annotated[Path, typer.Argument(help="A reference table set (a folder with manifest.json).")],
+) -> None:
+    """Validate an edited table set: checksums, formats, duplicates, overlapping windows."""
+    ref = _load(directory)
+    rows = sum(e.rows or 0 for e in ref.manifest.tables.values())
+    typer.echo(f"{directory}: valid reference {ref.version} ({len(ref.manifest.tables)} tables, {rows} rows)")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,233 @@
+"""Answer `cgt-claimcheck lookup QUERY`: which CGT product a code, NDC or name stands for.
+
+A one-off at a terminal, so it stays pure Python (no pandas): the answer is plain data that the
+CLI renders as rich text or JSON.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from cgt_claimcheck.normalize import (
+    HCPCS_PATTERN,
+    ICD10CM_PATTERN,
+    PCS_PATTERN,
+    NdcError,
+    format_icd10cm,
+    format_ndc,
+    ndc_candidates,
+    normalize_icd,
+)
+from cgt_claimcheck.reference import Reference
+from cgt_claimcheck.reference.icd import icd_matches
+
+
+@dataclass
+class Answer:
+    query: str
+    kind: str  # hcpcs | ndc | icd10pcs | icd10cm | name
+    products: list[str]
+    matched: list[dict[str, Any]] = field(default_factory=list)  # the rows the query hit
+    notes: list[str] = field(default_factory=list)
+
+
+class NotFound(LookupError):
+    def __init__(self, query: str, reason: str, nearest: list[str]) -> None:
+        super().__init__(reason)
+        self.query = query
+        self.reason = reason
+        self.nearest = nearest
+
+
+_NDC_LIKE = re.compile(r"^(?:N4)?[\d\- ]+$", re.IGNORECASE)
+
+
+def lookup(ref: Reference, query: str, on: date | None = None) -> Answer:
+    text = query.strip()
+    upper = text.upper()
+    digits = re.sub(r"\D", "", text)
+    if _NDC_LIKE.match(text) and len(digits) in (10, 11) and ("-" in text or len(digits) != 5):
+        return _lookup_ndc(ref, text)
+    if HCPCS_PATTERN.match(upper):
+        return _lookup_procedure(ref, upper)
+    has_digit = any(ch.isdigit() for ch in upper)
+    if PCS_PATTERN.match(upper) and has_digit and not ICD10CM_PATTERN.match(normalize_icd(upper)):
+        return _lookup_pcs(ref, upper)
+    icd = normalize_icd(upper)
+    if ICD10CM_PATTERN.match(icd) and any(ch.isdigit() for ch in icd[1:3]):
+        if len(icd) == 7 and icd in ref.pcs_by_code:
+            return _lookup_pcs(ref, icd)
+        return _lookup_diagnosis(ref, icd)
+    return _lookup_name(ref, text)
+
+
+def _nearest(ref: Reference, text: str) -> list[str]:
+    keys: dict[str, str] = {}
+    for product in ref.products.values():
+        keys[product.brand.lower()] = product.brand
+        keys[product.generic.lower()] = product.generic
+    for code in ref.hcpcs_by_code:
+        keys[code.lower()] = code
+    for code in ref.pcs_by_code:
+        keys[code.lower()] = code
+    for ndc in ref.ndc:
+        keys[ndc] = format_ndc(ndc)
+    probe = text.lower()
+    if re.sub(r"[\s-]", "", text).isdigit():  # an NDC is compared with NDCs only
+        probe = re.sub(r"\D", "", text)
+        keys = {k: v for k, v in keys.items() if k.isdigit() and len(k) == 11}
+    return [keys[k] for k in difflib.get_close_matches(probe, list(keys), n=5, cutoff=0.5)]
+
+
+def _lookup_ndc(ref: Reference, text: str) -> Answer:
+    try:
+        candidates = ndc_candidates(text)
+    except NdcError as exc:
+        raise NotFound(text, str(exc), _nearest(ref, text)) from None
+    hits = [ref.ndc[c] for c in candidates if c in ref.ndc]
+    notes = []
+    if len(candidates) > 1:
+        notes.append(
+            "10 digits without hyphens fit three 5-4-2 forms: "
+            + ", ".join(format_ndc(c) + (" (listed)" if c in ref.ndc else "") for c in candidates)
+        )
+    if not hits:
+        labelers = {c[:5] for c in candidates}
+        same_labeler = sorted({p.brand for p in ref.products.values() if p.labeler_code in labelers})
+        reason = f"NDC {', '.join(format_ndc(c) for c in candidates)} is not a listed CGT package"
+        if same_labeler:
+            reason += f"; labeler {'/'.join(sorted(labelers))} makes {', '.join(same_labeler)} (the package may be new or missing from the tables)"
+        raise NotFound(text, reason, _nearest(ref, text))
+    return Answer(
+        query=text,
+        kind="ndc",
+        products=sorted({h.product_id for h in hits}),
+        matched=[h.model_dump(mode="json") | {"ndc_5_4_2": format_ndc(h.ndc11)} for h in hits],
+        notes=notes,
+    )
+
+
+def _codeset_memberships(ref: Reference, code: str) -> list[dict[str, Any]]:
+    return [
+        entry.model_dump(mode="json")
+        for entry in ref.codeset_entries
+        if entry.code.replace(".", "").upper() == code and entry.codeset not in ("carc", "rarc")
+    ]
+
+
+def _lookup_procedure(ref: Reference, code: str) -> Answer:
+    rows = ref.hcpcs_by_code.get(code, [])
+    memberships = _codeset_memberships(ref, code)
+    if not rows and not memberships:
+        raise NotFound(
+            code, f"{code} is not a CGT, CAR-T administration or CGT-related code in the tables", _nearest(ref, code)
+        )
+    products = sorted({r.product_id for r in rows if r.product_id})
+    notes = []
+    if code == "J3590":
+        notes.append(
+            "J3590 is the fallback for an FDA-approved CGT without a product-specific code: the NDC says which product it is."
+        )
+    return Answer(
+        query=code,
+        kind="hcpcs",
+        products=products,
+        matched=[r.model_dump(mode="json") for r in rows] + memberships,
+        notes=notes,
+    )
+
+
+def _lookup_pcs(ref: Reference, code: str) -> Answer:
+    rows = ref.pcs_by_code.get(code, [])
+    if not rows:
+        raise NotFound(code, f"{code} is not a CGT ICD-10-PCS code in the tables", _nearest(ref, code))
+    notes = [r.notes for r in rows if r.kind == "generic" and r.notes]
+    return Answer(
+        query=code,
+        kind="icd10pcs",
+        products=sorted({r.product_id for r in rows if r.product_id}),
+        matched=[r.model_dump(mode="json") for r in rows],
+        notes=notes,
+    )
+
+
+def _lookup_diagnosis(ref: Reference, code: str) -> Answer:
+    matched = []
+    products = set()
+    for product_id, indications in ref.indications.items():
+        for indication in indications:
+            if icd_matches(code, indication.icd10cm_include, indication.icd10cm_exclude):
+                products.add(product_id)
+                matched.append(indication.model_dump(mode="json"))
+    memberships = _codeset_memberships(ref, code)
+    if not matched and not memberships:
+        raise NotFound(code, f"no CGT product is indicated for {format_icd10cm(code)} in the tables", [])
+    return Answer(query=format_icd10cm(code), kind="icd10cm", products=sorted(products), matched=matched + memberships)
+
+
+def _lookup_name(ref: Reference, text: str) -> Answer:
+    word = text.lower().strip()
+    if not word:
+        raise NotFound(text, "empty query", [])
+    names = {}
+    for product in ref.products.values():
+        for name in (product.brand.lower(), product.generic.lower(), product.product_id):
+            names[name] = product.product_id
+    hits = {pid for name, pid in names.items() if name.startswith(word) or f" {word}" in f" {name}"}
+    notes = []
+    if not hits:
+        close = difflib.get_close_matches(word, list(names), n=3, cutoff=0.75)
+        hits = {names[c] for c in close}
+        if hits:
+            notes.append(f"no exact match for {text!r}; closest: {', '.join(close)}")
+    if not hits:
+        raise NotFound(text, f"{text!r} matches no CGT product, code or NDC", _nearest(ref, text))
+    return Answer(query=text, kind="name", products=sorted(hits), notes=notes)
+
+
+def product_card(ref: Reference, product_id: str, on: date | None, rules: list[Any]) -> dict[str, Any]:
+    """Everything about one product: codes with windows, NDCs, PCS, indications, rules, sources."""
+    product = ref.products[product_id]
+    hcpcs = ref.hcpcs_for_product(product_id)
+    card: dict[str, Any] = product.model_dump(mode="json")
+    card["hcpcs"] = [
+        h.model_dump(mode="json") | {"valid_on_date": h.valid_on(on) if on and h.effective_from else None}
+        for h in hcpcs
+    ]
+    if on is not None:
+        billable = [h.code for h in hcpcs if h.effective_from and h.valid_on(on)]
+        unknown = [h.code for h in hcpcs if not h.effective_from and h.valid_on(on)]
+        card["billable_on"] = {
+            "date": on.isoformat(),
+            "codes": billable,
+            "codes_with_unknown_start": unknown,
+            "fallback": "J3590 with the NDC" if not billable and not unknown else None,
+        }
+        if product.fda_approval_date and on < product.fda_approval_date:
+            card["billable_on"]["note"] = (
+                f"{on.isoformat()} is before FDA approval ({product.fda_approval_date.isoformat()})"
+            )
+    card["ndc"] = [
+        n.model_dump(mode="json") | {"ndc_5_4_2": format_ndc(n.ndc11)} for n in ref.ndcs_for_product(product_id)
+    ]
+    card["icd10pcs"] = [
+        p.model_dump(mode="json") | {"valid_on_date": p.valid_on(on) if on else None}
+        for p in ref.pcs_for_product(product_id)
+    ]
+    card["indications"] = [
+        i.model_dump(mode="json") | {"active_on_date": i.active_on(on) if on else None}
+        for i in ref.indications.get(product_id, [])
+    ]
+    card["rules"] = {
+        payer: [
+            r.code
+            for r in rules
+            if payer in r.payers and r.applies_to is not None and r.applies_to(ref, product_id, payer)
+        ]
+        for payer in ref.payers
+    }
+    return card

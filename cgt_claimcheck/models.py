@@ -1,0 +1,94 @@
+"""The finished report and its parts: what reporters render and what JSON consumers read."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class Finding(BaseModel):
+    """One problem on one claim line, with everything a clerk needs to fix it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rule: str
+    name: str
+    severity: Severity
+    payer: str | None
+    claim_id: str | None
+    line_number: str | None
+    file: str
+    row: int = Field(description="1-based data row in its file; the header is not counted")
+    field: str
+    value: str
+    message: str
+    hint: str
+    policy: str
+    carc: str | None
+    rarc: str | None
+
+
+class InputSummary(BaseModel):
+    path: str
+    rows_read: int = 0
+    rows_checked: int = 0
+    rows_rejected: int = 0
+
+
+class FindingCounts(BaseModel):
+    error: int = 0
+    warning: int = 0
+    info: int = 0
+
+
+class Summary(BaseModel):
+    rows_read: int
+    rows_checked: int
+    rows_rejected: int
+    claims: int
+    cgt_claims: int
+    findings: FindingCounts
+
+
+class NotChecked(BaseModel):
+    rule: str
+    reason: str
+
+
+class ToolInfo(BaseModel):
+    name: str
+    version: str
+
+
+class ReferenceInfo(BaseModel):
+    version: str
+    path: str
+
+
+class Report(BaseModel):
+    schema_version: str = SCHEMA_VERSION
+    tool: ToolInfo
+    reference: ReferenceInfo
+    inputs: list[InputSummary]
+    summary: Summary
+    findings: list[Finding]
+    not_checked: list[NotChecked]
+
+    def findings_by_rule(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.rule] = counts.get(finding.rule, 0) + 1
+        return dict(sorted(counts.items()))

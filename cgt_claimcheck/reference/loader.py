@@ -1,0 +1,369 @@
+"""Load and validate a reference table set (reference_data/ or --reference-dir).
+
+Plain `csv` + pydantic, no pandas: `lookup` loads the tables too and must start fast. Every
+problem is reported as a ReferenceDataError naming the file, the row and what is wrong.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import pickle
+import tomllib
+from collections.abc import Iterable
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from cgt_claimcheck.errors import ReferenceDataError
+from cgt_claimcheck.reference.tables import (
+    CodesetEntry,
+    HcpcsCode,
+    Indication,
+    Manifest,
+    NdcPackage,
+    PayersFile,
+    PcsCode,
+    Product,
+    Window,
+)
+
+ENV_REFERENCE_DIR = "CGT_CLAIMCHECK_REFERENCE_DIR"
+ENV_CACHE_DIR = "CGT_CLAIMCHECK_CACHE_DIR"
+REQUIRED_TABLES = ("products", "hcpcs", "ndc", "icd10pcs", "indications", "codesets", "payers")
+
+RowT = TypeVar("RowT", bound=BaseModel)
+
+
+def default_reference_dir() -> Path:
+    """The environment variable, else the tables shipped in the wheel, else the checkout's."""
+    override = os.environ.get(ENV_REFERENCE_DIR)
+    if override:
+        return Path(override)
+    packaged = Path(__file__).resolve().parent.parent / "reference_data"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent.parent / "reference_data"
+
+
+def _describe(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"])
+        text = item["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {text}" if where else text)
+    return "; ".join(parts)
+
+
+class _TableReader:
+    """Reads one manifest table: checks presence, checksum and header, validates rows."""
+
+    def __init__(self, directory: Path, manifest: Manifest) -> None:
+        self.directory = directory
+        self.manifest = manifest
+
+    def raw(self, table: str) -> tuple[str, bytes]:
+        entry = self.manifest.tables.get(table)
+        if entry is None:
+            raise ReferenceDataError(f"manifest lists no table {table!r}", file=str(self.directory / "manifest.json"))
+        path = self.directory / entry.file
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ReferenceDataError(f"table {table!r} cannot be read ({exc.strerror})", file=str(path)) from None
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != entry.sha256:
+            raise ReferenceDataError(
+                f"checksum mismatch: manifest says sha256 {entry.sha256[:12]}..., file has {digest[:12]}... "
+                "(edited without updating manifest.json? run `python scripts/build_reference_data.py --manifest-only`)",
+                file=str(path),
+            )
+        return str(path), data
+
+    def rows(self, table: str, model: type[RowT]) -> list[RowT]:
+        path, data = self.raw(table)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ReferenceDataError(f"not UTF-8 (byte {exc.start})", file=path) from None
+        reader = csv.DictReader(io.StringIO(text))
+        header = reader.fieldnames or []
+        expected = self.manifest.tables[table].columns
+        if expected and header != expected:
+            raise ReferenceDataError(
+                f"header {header} differs from the manifest's columns {expected}", file=path, line=1
+            )
+        result: list[RowT] = []
+        for number, raw in enumerate(reader, start=1):
+            extra = raw.pop(None, None)  # type: ignore[call-overload]
+            if extra or any(value is None for value in raw.values()):
+                raise ReferenceDataError(
+                    f"row {number} does not have the header's {len(header)} fields", file=path, line=number + 1
+                )
+            try:
+                result.append(model.model_validate(raw))
+            except ValidationError as exc:
+                raise ReferenceDataError(f"row {number}: {_describe(exc)}", file=path, line=number + 1) from None
+        declared = self.manifest.tables[table].rows
+        if declared is not None and declared != len(result):
+            raise ReferenceDataError(f"manifest says {declared} rows, file has {len(result)}", file=path)
+        return result
+
+
+def _unique(rows: Iterable[tuple[str, int]], path: str, what: str) -> None:
+    seen: dict[str, int] = {}
+    for key, line in rows:
+        if key in seen:
+            raise ReferenceDataError(f"duplicate {what} {key!r} (first on line {seen[key]})", file=path, line=line)
+        seen[key] = line
+
+
+def _no_overlap(windows: dict[str, list[tuple[Window, int]]], path: str, what: str) -> None:
+    for key, items in windows.items():
+        ordered = sorted(items, key=lambda item: item[0].effective_from or date.min)
+        for (first, _), (second, line) in zip(ordered, ordered[1:], strict=False):
+            first_end = first.effective_to or date.max
+            second_start = second.effective_from or date.min
+            if second_start <= first_end:
+                raise ReferenceDataError(
+                    f"overlapping effective windows for {what} {key}: {first.window_text()} and {second.window_text()}",
+                    file=path,
+                    line=line,
+                )
+
+
+class Reference:
+    """A validated table set, with the lookups rules and `lookup` need."""
+
+    def __init__(
+        self,
+        directory: Path,
+        manifest: Manifest,
+        products: list[Product],
+        hcpcs: list[HcpcsCode],
+        ndc: list[NdcPackage],
+        pcs: list[PcsCode],
+        indications: list[Indication],
+        codesets: list[CodesetEntry],
+        payers: PayersFile,
+    ) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self.version = manifest.release
+        self.products = {p.product_id: p for p in products}
+        self.hcpcs = hcpcs
+        self.ndc = {n.ndc11: n for n in ndc}
+        self.pcs = pcs
+        self.indications: dict[str, list[Indication]] = {}
+        for indication in indications:
+            self.indications.setdefault(indication.product_id, []).append(indication)
+        self.codeset_entries = codesets
+        self.codesets: dict[str, dict[str, CodesetEntry]] = {}
+        for entry in codesets:
+            self.codesets.setdefault(entry.codeset, {})[entry.code] = entry
+        self.payers = payers.payer
+        self.programs = payers.program
+
+    # --- code sets -------------------------------------------------------------------------
+    def codes(self, codeset: str) -> frozenset[str]:
+        """The codes of a code set; dots dropped so they compare with normalised ICD codes."""
+        return frozenset(code.replace(".", "") for code in self.codesets.get(codeset, {}))
+
+    def denial_text(self, code: str | None, kind: str) -> str:
+        if not code:
+            return ""
+        entry = self.codesets.get(kind, {}).get(code)
+        return entry.description if entry else ""
+
+    # --- HCPCS ------------------------------------------------------------------------------
+    @cached_property
+    def hcpcs_by_code(self) -> dict[str, list[HcpcsCode]]:
+        table: dict[str, list[HcpcsCode]] = {}
+        for row in self.hcpcs:
+            table.setdefault(row.code, []).append(row)
+        return table
+
+    @cached_property
+    def product_of_hcpcs(self) -> dict[str, str]:
+        """Product-specific HCPCS (current and predecessor) -> product id, whatever the date."""
+        return {row.code: row.product_id for row in self.hcpcs if row.product_id}
+
+    def hcpcs_for_product(self, product_id: str) -> list[HcpcsCode]:
+        return [row for row in self.hcpcs if row.product_id == product_id]
+
+    def hcpcs_on(self, code: str, day: date) -> HcpcsCode | None:
+        for row in self.hcpcs_by_code.get(code, []):
+            if row.valid_on(day):
+                return row
+        return None
+
+    # --- NDC / PCS / indications ----------------------------------------------------------------
+    @cached_property
+    def product_of_ndc(self) -> dict[str, str]:
+        return {ndc: row.product_id for ndc, row in self.ndc.items()}
+
+    def ndcs_for_product(self, product_id: str) -> list[NdcPackage]:
+        return [row for row in self.ndc.values() if row.product_id == product_id]
+
+    @cached_property
+    def pcs_by_code(self) -> dict[str, list[PcsCode]]:
+        table: dict[str, list[PcsCode]] = {}
+        for row in self.pcs:
+            table.setdefault(row.code, []).append(row)
+        return table
+
+    def pcs_for_product(self, product_id: str) -> list[PcsCode]:
+        return [row for row in self.pcs if row.product_id == product_id]
+
+    @cached_property
+    def product_pcs_codes(self) -> frozenset[str]:
+        """PCS codes that name a CGT product (product-specific or legacy, not generic)."""
+        return frozenset(row.code for row in self.pcs if row.product_id)
+
+    def payer_program(self, payer: str) -> str:
+        return self.payers[payer].program
+
+
+def _cache_path(directory: Path, manifest_bytes: bytes, digests: list[str]) -> Path | None:
+    """Where the validated rows of exactly these table bytes are cached (None: no cache)."""
+    from cgt_claimcheck import __version__
+
+    root = os.environ.get(ENV_CACHE_DIR) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "cgt-claimcheck"
+    )
+    if root in ("", "off", "0"):
+        return None
+    key = hashlib.sha256(__version__.encode() + manifest_bytes + "".join(digests).encode()).hexdigest()
+    return Path(root) / f"reference-{key[:32]}.pickle"
+
+
+def _read_cache(path: Path | None) -> tuple[object, ...] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as fh:
+            cached = pickle.load(fh)
+    except Exception:  # a missing, stale or corrupt cache only costs a re-validation
+        return None
+    return cached if isinstance(cached, tuple) and len(cached) == 8 else None
+
+
+def _write_cache(path: Path | None, tables: tuple[object, ...]) -> None:
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # read-only home, full disk: the next run validates again
+
+
+def load_reference(directory: Path | None = None) -> Reference:
+    """Load, check and validate the table set in `directory` (default: the shipped one)."""
+    directory = Path(directory) if directory is not None else default_reference_dir()
+    manifest_path = directory / "manifest.json"
+    if not directory.is_dir():
+        raise ReferenceDataError("reference directory does not exist", file=str(directory))
+    try:
+        manifest_bytes = manifest_path.read_bytes()
+        manifest_data = json.loads(manifest_bytes.decode("utf-8"))
+        files = {name: entry["file"] for name, entry in manifest_data["tables"].items()}
+    except OSError as exc:
+        raise ReferenceDataError(f"manifest cannot be read ({exc.strerror})", file=str(manifest_path)) from None
+    except UnicodeDecodeError:
+        raise ReferenceDataError("manifest is not UTF-8", file=str(manifest_path)) from None
+    except json.JSONDecodeError as exc:
+        raise ReferenceDataError(f"manifest is not JSON: {exc.msg}", file=str(manifest_path), line=exc.lineno) from None
+    except (KeyError, TypeError, AttributeError):
+        raise ReferenceDataError(
+            "manifest has no 'tables' object of {name: {file, sha256}}", file=str(manifest_path)
+        ) from None
+
+    # Pydantic validation runs once per distinct table set; its result is cached under a key
+    # made of the tables' actual checksums, so a cache hit stands for byte-identical tables.
+    # The manifest's declared checksums are compared on every load (in _validate on a miss).
+    digests = []
+    for name in sorted(files):
+        try:
+            digests.append(hashlib.sha256((directory / str(files[name])).read_bytes()).hexdigest())
+        except OSError:
+            digests.append("missing")
+    cache = _cache_path(directory, manifest_bytes, digests)
+    cached = _read_cache(cache)
+    if cached is not None:
+        manifest, *tables = cached
+        return Reference(directory, manifest, *tables)  # type: ignore[arg-type]
+    try:
+        manifest = Manifest.model_validate(manifest_data)
+    except ValidationError as exc:
+        raise ReferenceDataError(f"manifest: {_describe(exc)}", file=str(manifest_path)) from None
+    missing = [t for t in REQUIRED_TABLES if t not in manifest.tables]
+    if missing:
+        raise ReferenceDataError(f"manifest lists no {', '.join(missing)} table", file=str(manifest_path))
+    tables = _validate_tables(directory, manifest, _TableReader(directory, manifest))
+    _write_cache(cache, (manifest, *tables))
+    return Reference(directory, manifest, *tables)  # type: ignore[arg-type]
+
+
+def _validate_tables(directory: Path, manifest: Manifest, reader: _TableReader) -> tuple[object, ...]:
+    products = reader.rows("products", Product)
+    hcpcs = reader.rows("hcpcs", HcpcsCode)
+    ndc = reader.rows("ndc", NdcPackage)
+    pcs = reader.rows("icd10pcs", PcsCode)
+    indications = reader.rows("indications", Indication)
+    codesets = reader.rows("codesets", CodesetEntry)
+    payers_path, payers_raw = reader.raw("payers")
+    try:
+        payers = PayersFile.model_validate(tomllib.loads(payers_raw.decode("utf-8")))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ReferenceDataError(f"not valid TOML: {exc}", file=payers_path) from None
+    except ValidationError as exc:
+        raise ReferenceDataError(_describe(exc), file=payers_path) from None
+
+    path = lambda table: str(directory / manifest.tables[table].file)  # noqa: E731
+    _unique(((p.product_id, i + 2) for i, p in enumerate(products)), path("products"), "product_id")
+    _unique(((n.ndc11, i + 2) for i, n in enumerate(ndc)), path("ndc"), "NDC")
+    _unique(((f"{c.codeset}/{c.code}", i + 2) for i, c in enumerate(codesets)), path("codesets"), "code")
+    _unique(((f"{h.code} from {h.effective_from}", i + 2) for i, h in enumerate(hcpcs)), path("hcpcs"), "code window")
+    hcpcs_windows: dict[str, list[tuple[Window, int]]] = {}
+    for i, h in enumerate(hcpcs):
+        hcpcs_windows.setdefault(h.code, []).append((h, i + 2))
+    _no_overlap(hcpcs_windows, path("hcpcs"), "code")
+    pcs_windows: dict[str, list[tuple[Window, int]]] = {}
+    for i, p in enumerate(pcs):
+        pcs_windows.setdefault(f"{p.code} ({p.product_id or 'generic'})", []).append((p, i + 2))
+    _no_overlap(pcs_windows, path("icd10pcs"), "code")
+
+    # Foreign keys: every product named in another table must exist.
+    known = {p.product_id for p in products}
+    for table, rows in (("hcpcs", hcpcs), ("ndc", ndc), ("icd10pcs", pcs), ("indications", indications)):
+        for i, row in enumerate(rows):
+            product_id = getattr(row, "product_id", None)
+            if product_id and product_id not in known:
+                raise ReferenceDataError(f"unknown product_id {product_id!r}", file=path(table), line=i + 2)
+    for name, program in payers.program.items():
+        for carve_out in program.carve_out:
+            if carve_out.product not in known:
+                raise ReferenceDataError(
+                    f"program {name}: carve_out names unknown product {carve_out.product!r}", file=payers_path
+                )
+        for cert in program.certification:
+            for product_id in cert.products:
+                if product_id not in known:
+                    raise ReferenceDataError(
+                        f"program {name}: certification names unknown product {product_id!r}", file=payers_path
+                    )
+    for name, payer in payers.payer.items():
+        if payer.program not in payers.program:
+            raise ReferenceDataError(f"payer {name}: no [program.{payer.program}] section", file=payers_path)
+
+    return (products, hcpcs, ndc, pcs, indications, codesets, payers)

@@ -1,0 +1,116 @@
+"""What a rule is: one declaration with its code, severity, payers, policy quote and check.
+
+A check is a vectorised function of the prepared claim lines (a pandas DataFrame, see
+`cgt_claimcheck.engine` for its columns) and a RuleContext. It returns a boolean Series (True =
+a finding on that line) or a DataFrame with a boolean `hit` column plus detail columns that the
+rule's message and hint templates name. Optional detail columns the engine understands:
+`severity` (per-line override, e.g. EPSDT), `carc` / `rarc` (per-line override), `note`.
+
+Rules never print, read files, or loop over rows in Python. Rule modules do not import pandas at
+module level, so `lookup` and `rules` can read the catalogue without loading it.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from cgt_claimcheck.models import Severity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cgt_claimcheck.reference import Reference
+
+ALL_PAYERS = ("wnc", "medi-cal-ffs", "medi-cal-mcp")
+MEDI_CAL = ("medi-cal-ffs", "medi-cal-mcp")
+WNC = ("wnc",)
+
+
+@dataclass(frozen=True)
+class Triggers:
+    """Codes that make a claim line CGT-relevant for a rule (the engine's prefilter).
+
+    Codes are normalised: upper case, ICD codes without dots.
+    """
+
+    procedure_codes: frozenset[str] = frozenset()
+    diagnosis_codes: frozenset[str] = frozenset()
+    pcs_codes: frozenset[str] = frozenset()
+
+    def __or__(self, other: Triggers) -> Triggers:
+        return Triggers(
+            self.procedure_codes | other.procedure_codes,
+            self.diagnosis_codes | other.diagnosis_codes,
+            self.pcs_codes | other.pcs_codes,
+        )
+
+
+@dataclass
+class RuleContext:
+    """What a check may read besides the lines: tables, optional registries, options."""
+
+    ref: Reference
+    facilities: pd.DataFrame | None = None
+    repeat_window_days: int = 30
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+CheckFn = Callable[["pd.DataFrame", RuleContext], Any]
+TriggerFn = Callable[["Reference"], Triggers]
+ProductFilter = Callable[["Reference", str, str], bool]
+
+
+def cgt_drug_triggers(ref: Reference) -> Triggers:
+    """Product-specific CGT HCPCS (current and predecessor) and J3590."""
+    return Triggers(procedure_codes=frozenset(ref.product_of_hcpcs) | {"J3590"})
+
+
+def no_triggers(ref: Reference) -> Triggers:
+    return Triggers()
+
+
+def any_product(ref: Reference, product_id: str, payer: str) -> bool:
+    return True
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    payers: tuple[str, ...]
+    policy: str
+    field: str
+    message: str
+    hint: str
+    check: CheckFn
+    carc: str | None = None
+    rarc: str | None = None
+    triggers: TriggerFn = cgt_drug_triggers
+    requires_columns: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()  # context resources, e.g. "facilities"
+    # For `lookup`: does this rule concern a given product for a given payer? None = the rule
+    # is not about products (input checks, NEMT...).
+    applies_to: ProductFilter | None = any_product
+    # Input rules see every claim; the others are switched off for Medi-Cal clinical trials.
+    input_rule: bool = False
+
+    @property
+    def doc(self) -> str:
+        return inspect.cleandoc(self.check.__doc__ or "")
+
+    @property
+    def summary(self) -> str:
+        return self.doc.splitlines()[0] if self.doc else self.name
+
+
+def rule(**declaration: Any) -> Callable[[CheckFn], Rule]:
+    """Declare a rule once: `@rule(code=..., name=..., ...)` above its check function."""
+
+    def wrap(check: CheckFn) -> Rule:
+        return Rule(check=check, **declaration)
+
+    return wrap

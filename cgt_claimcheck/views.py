@@ -1,0 +1,179 @@
+"""Rich renderings of `lookup`, `rules` and `reference` answers (the check report has reporters/).
+
+Values from tables and queries are shown as data: `Text` objects, never markup strings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from cgt_claimcheck.normalize import format_icd10cm
+from cgt_claimcheck.reference import Reference
+from cgt_claimcheck.rules.base import Rule
+
+
+def _table(*columns: str) -> Table:
+    table = Table(show_header=True, header_style="bold", expand=False, pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def _t(value: Any) -> Text:
+    return Text("" if value is None else str(value))
+
+
+def render_lookup(console: Console, answer: dict[str, Any]) -> None:
+    head = Text.assemble(("lookup ", "bold"), (answer["query"], "bold cyan"), f"  ({answer['kind']})")
+    console.print(head)
+    for note in answer["notes"]:
+        console.print(Text("note: " + note, style="yellow"))
+    direct = [m for m in answer["matched"] if "codeset" in m]
+    if direct:
+        table = _table("code set", "code", "description", "confidence")
+        for m in direct:
+            table.add_row(_t(m["codeset"]), _t(m["code"]), _t(m["description"]), _t(m["confidence"]))
+        console.print(table)
+    non_product = [m for m in answer["matched"] if "kind" in m and not m.get("product_id")]
+    for m in non_product:
+        console.print(
+            Panel(
+                Group(
+                    Text(f"{m['code']}: {m.get('descriptor') or m.get('description')}"),
+                    Text(
+                        f"effective {m.get('effective_from') or 'unknown start'} to {m.get('effective_to') or 'open'}; confidence {m['confidence']}"
+                    ),
+                    Text(f"source: {m['source']}", style="dim"),
+                    Text(m.get("notes") or "", style="dim"),
+                ),
+                title=m["kind"],
+            )
+        )
+    for card in answer["cards"]:
+        _render_card(console, card)
+
+
+def _render_card(console: Console, card: dict[str, Any]) -> None:
+    lines: list[Any] = [
+        Text.assemble((card["brand"], "bold"), f" ({card['generic']})"),
+        Text(
+            f"family {card['family']}; billed {card['billing_unit'].replace('_', ' ')}; "
+            f"FDA approval {card['fda_approval_date'] or 'unverified'}; {card['manufacturer']}"
+        ),
+    ]
+    if card.get("billable_on"):
+        on = card["billable_on"]
+        codes = on["codes"] + [f"{c} (start date unknown)" for c in on["codes_with_unknown_start"]]
+        text = f"on {on['date']}: bill {', '.join(codes) if codes else on['fallback']}"
+        if on.get("note"):
+            text += f" ({on['note']})"
+        lines.append(Text(text, style="bold green"))
+    hcpcs = _table("HCPCS", "kind", "unit", "effective", "in use by", "successor", "confidence")
+    for h in card["hcpcs"]:
+        window = f"{h['effective_from'] or '?'} to {h['effective_to'] or 'open'}"
+        if h["valid_on_date"] is not None:
+            window += " (valid)" if h["valid_on_date"] else " (NOT valid)"
+        hcpcs.add_row(
+            _t(h["code"]),
+            _t(h["kind"]),
+            _t(h["billing_unit"]),
+            _t(window),
+            _t(h["in_use_by"]),
+            _t(h["successor"]),
+            _t(h["confidence"]),
+        )
+    lines.append(hcpcs)
+    if card["ndc"]:
+        ndc = _table("NDC 5-4-2", "level", "package", "confidence")
+        for n in card["ndc"]:
+            ndc.add_row(_t(n["ndc_5_4_2"]), _t(n["level"]), _t(n["package_description"]), _t(n["confidence"]))
+        lines.append(ndc)
+    else:
+        lines.append(Text("NDC: none verified (see the table notes)", style="yellow"))
+    if card["icd10pcs"]:
+        pcs = _table("ICD-10-PCS", "kind", "effective", "description", "confidence")
+        for p in card["icd10pcs"]:
+            pcs.add_row(
+                _t(p["code"]),
+                _t(p["kind"]),
+                _t(f"{p['effective_from'] or '?'} to {p['effective_to'] or 'open'}"),
+                _t(p["description"]),
+                _t(p["confidence"]),
+            )
+        lines.append(pcs)
+    else:
+        lines.append(Text("ICD-10-PCS: no product-specific code found in the sources", style="yellow"))
+    ind = _table("indication", "ICD-10-CM", "ages", "from", "codes")
+    for i in card["indications"]:
+        ages = f"{i['min_age'] if i['min_age'] is not None else ''}-{i['max_age'] if i['max_age'] is not None else ''}"
+        codes = i["icd10cm_include"] + (f" except {i['icd10cm_exclude']}" if i["icd10cm_exclude"] else "")
+        ind.add_row(
+            _t(i["indication"]),
+            _t(codes or "unknown"),
+            _t(ages if ages != "-" else "any"),
+            _t(i["effective_from"] or "?"),
+            _t(i["codes_confidence"]),
+        )
+    lines.append(ind)
+    rules = _table("payer", "rules that apply")
+    for payer, codes in card["rules"].items():
+        rules.add_row(_t(payer), _t(", ".join(codes) or "none"))
+    lines.append(rules)
+    lines.append(Text(f"sources ({card['confidence']}): {card['source']}", style="dim"))
+    if card["notes"]:
+        lines.append(Text(f"notes: {card['notes']}", style="dim"))
+    console.print(Panel(Group(*lines), title=card["product_id"]))
+
+
+def render_not_found(console: Console, query: str, reason: str, nearest: list[str]) -> None:
+    console.print(Text(f"not found: {reason}", style="bold red"))
+    if nearest:
+        console.print(Text("nearest: " + ", ".join(nearest)))
+
+
+def render_rule_list(console: Console, rules: list[Rule]) -> None:
+    table = _table("code", "name", "severity", "payers", "denial", "enforces")
+    for r in rules:
+        denial = "/".join(x for x in (r.carc, r.rarc) if x)
+        table.add_row(_t(r.code), _t(r.name), _t(r.severity.value), _t(", ".join(r.payers)), _t(denial), _t(r.policy))
+    console.print(table)
+
+
+def render_rule(console: Console, r: Rule, ref: Reference | None) -> None:
+    lines: list[Any] = [
+        Text.assemble((f"{r.code} {r.name}", "bold"), f"  severity {r.severity.value}; payers {', '.join(r.payers)}"),
+        Text(f"enforces: {r.policy}"),
+    ]
+    if r.carc or r.rarc:
+        carc = f"CARC {r.carc}" + (f" ({ref.denial_text(r.carc, 'carc')})" if ref and r.carc else "") if r.carc else ""
+        rarc = f"RARC {r.rarc}" + (f" ({ref.denial_text(r.rarc, 'rarc')})" if ref and r.rarc else "") if r.rarc else ""
+        lines.append(Text("denial a payer would answer with: " + "; ".join(x for x in (carc, rarc) if x)))
+    lines.append(Text(f"points at: {r.field}"))
+    if r.requires_columns or r.requires:
+        lines.append(Text("needs: " + ", ".join(r.requires_columns + r.requires)))
+    lines.append(Text(""))
+    lines.append(Text(r.doc))
+    console.print(Panel(Group(*lines), title=r.code))
+
+
+def render_reference(console: Console, ref: Reference, sources: dict[str, list[str]]) -> None:
+    console.print(Text.assemble(("reference ", "bold"), ref.version, f"  ({ref.directory})"))
+    for policy in ref.manifest.policies:
+        console.print(Text(f"  follows: {policy.title} ({policy.date})"))
+    table = _table("table", "file", "rows", "sha256")
+    for name, entry in ref.manifest.tables.items():
+        table.add_row(_t(name), _t(entry.file), _t(entry.rows if entry.rows is not None else "-"), _t(entry.sha256))
+    console.print(table)
+    for name, items in sources.items():
+        console.print(Text(f"{name} sources:", style="bold"))
+        for item in items:
+            console.print(Text(f"  - {item}"))
+
+
+def icd_display(code: str) -> str:
+    return format_icd10cm(code)

@@ -1,0 +1,815 @@
+"""Build reference_data/ from the researched sources in ../shared/reference-sources/.
+
+Run by hand when the sources change:
+
+    python scripts/build_reference_data.py ../shared/reference-sources [--out DIR]
+    python scripts/build_reference_data.py --manifest-only [--out DIR]   # after a hand edit
+
+Rows copied from the research CSVs keep their source and confidence. Rows that needed a
+judgement (which HCPCS row is the predecessor of which, how an ICD-10-CM list is split into
+include/exclude patterns) are written out below, each with the source it rests on. Nothing is
+invented: where the research marks a value `unverified`, the cell is left blank and the notes say
+so. The manifest's checksums are recomputed at the end.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sys
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent.parent / "reference_data"
+RELEASE = "2025.07"
+
+MEDI_CAL = "Medi-Cal Provider Manual, Cell and Gene Therapy (page updated July 2025)"
+WNC = "WellCare of North Carolina clinical policy WNC.CP.299 Cell and Gene Therapies (01/2025)"
+CMS_2020 = (
+    "CMS HCPCS Oct-2020 alpha-numeric file (anweb.xlsx: LONG DESCRIPTION, ADD DT, TERM DT), "
+    "mirror github:pereozogu/utils-prs-hcpcs-reference-qtr-plus-asc-monthly-codes-master"
+)
+TMHP = "Texas Medicaid (TMHP) provider notice"
+
+# --------------------------------------------------------------------------------------------
+# products: the 15 CGT products of the two policies
+# --------------------------------------------------------------------------------------------
+PRODUCT_COLUMNS = [
+    "product_id",
+    "brand",
+    "generic",
+    "family",
+    "category",
+    "billing_unit",
+    "manufacturer",
+    "labeler_code",
+    "fda_approval_date",
+    "source",
+    "confidence",
+    "notes",
+]
+# family drives the site-of-care and certification rules; billing_unit comes from the
+# descriptor the Medi-Cal manual prints for the product's code.
+PRODUCT_FAMILY = {
+    "yescarta": "car-t",
+    "kymriah": "car-t",
+    "tecartus": "car-t",
+    "breyanzi": "car-t",
+    "abecma": "car-t",
+    "carvykti": "car-t",
+    "aucatzyl": "car-t",
+    "tecelra": "tcr-t",
+    "casgevy": "hemoglobinopathy",
+    "lyfgenia": "hemoglobinopathy",
+    "zynteglo": "hemoglobinopathy",
+    "hemgenix": "hemophilia",
+    "roctavian": "hemophilia",
+    "elevidys": "dmd",
+    "zolgensma": "sma",
+    "luxturna": "retinal",
+}
+BILLING_UNIT = {
+    "yescarta": "per_therapeutic_dose",
+    "kymriah": "per_therapeutic_dose",
+    "tecartus": "per_therapeutic_dose",
+    "breyanzi": "per_therapeutic_dose",
+    "abecma": "per_therapeutic_dose",
+    "carvykti": "per_therapeutic_dose",
+    "aucatzyl": "per_infusion",
+    "tecelra": "per_therapeutic_dose",
+    "casgevy": "per_treatment",
+    "lyfgenia": "per_treatment",
+    "zynteglo": "per_treatment",
+    "hemgenix": "per_therapeutic_dose",
+    "roctavian": "per_ml",
+    "elevidys": "per_therapeutic_dose",
+    "zolgensma": "per_treatment",
+    "luxturna": "per_1e9_vg",
+}
+LABELER_11 = {"kymriah": "00078", "hemgenix": "00053", "roctavian": ""}
+
+
+def build_products(src: Path) -> list[dict[str, str]]:
+    rows = []
+    for r in csv.DictReader(open(src / "products.csv", encoding="utf-8")):
+        pid = r["product_id"]
+        if pid not in PRODUCT_FAMILY:
+            continue  # the J3590 fallback is a HCPCS row, not a product
+        labeler = LABELER_11.get(pid, r["labeler_code"])
+        approval = r["fda_approval_date"] if r["fda_approval_date"][:2] == "20" else ""
+        notes = r["notes"]
+        if not approval:
+            notes = (notes + " FDA approval date unverified, left blank.").strip()
+        rows.append(
+            {
+                "product_id": pid,
+                "brand": r["brand"],
+                "generic": r["generic"],
+                "family": PRODUCT_FAMILY[pid],
+                "category": r["category"],
+                "billing_unit": BILLING_UNIT[pid],
+                "manufacturer": r["manufacturer"],
+                "labeler_code": labeler,
+                "fda_approval_date": approval,
+                "source": f"{r['source']} ; billing unit: {MEDI_CAL} procedure code tables",
+                "confidence": r["confidence"],
+                "notes": notes,
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# hcpcs: code -> product with effective windows (blank = not known)
+# --------------------------------------------------------------------------------------------
+HCPCS_COLUMNS = [
+    "code",
+    "product_id",
+    "kind",
+    "descriptor",
+    "billing_unit",
+    "effective_from",
+    "effective_to",
+    "in_use_by",
+    "successor",
+    "source",
+    "confidence",
+    "notes",
+]
+# in_use_by: a sourced date on which the code is known to have been billable. It is not an
+# effective date; CD002 uses it as the earliest date it may say "a specific code exists".
+HCPCS_ROWS = [
+    (
+        "Q2041",
+        "yescarta",
+        "product",
+        "Axicabtagene ciloleucel, up to 200 million autologous anti-cd19 car positive viable t cells, including leukapheresis and dose preparation procedures, per therapeutic dose",
+        "per_therapeutic_dose",
+        "2018-04-01",
+        "",
+        "",
+        "",
+        CMS_2020 + " (ADD DT 20180401)",
+        "high",
+        "ACT EFF DT 2019-01-01 is a descriptor revision. Code before 2018-04-01 not found (NOC billing presumed, unverified).",
+    ),
+    (
+        "Q2040",
+        "kymriah",
+        "predecessor",
+        "Tisagenlecleucel, up to 250 million car-positive viable t cells, including leukapheresis and dose preparation procedures, per infusion",
+        "per_infusion",
+        "2018-01-01",
+        "2018-12-31",
+        "",
+        "Q2042",
+        CMS_2020 + " (ADD 20180101, TERM 20181231); CMS 2019-20 HCPCS decisions",
+        "high",
+        "CMS discontinued Q2040 and established Q2042 effective 2019-01-01.",
+    ),
+    (
+        "Q2042",
+        "kymriah",
+        "product",
+        "Tisagenlecleucel, up to 600 million car-positive viable t cells, including leukapheresis and dose preparation procedures, per therapeutic dose",
+        "per_therapeutic_dose",
+        "2019-01-01",
+        "",
+        "",
+        "",
+        CMS_2020 + " (ADD 20190101)",
+        "high",
+        "",
+    ),
+    (
+        "Q2053",
+        "tecartus",
+        "product",
+        "Brexucabtagene autoleucel, up to 200 million autologous anti-CD19 CAR positive viable T cells, including leukapheresis and dose preparation procedures, per therapeutic dose",
+        "per_therapeutic_dose",
+        "",
+        "",
+        "2022-07-01",
+        "",
+        f"{MEDI_CAL}; descriptor third-party https://carecostestimate.com/drugs/tecartus; in use per {TMHP} 2022-06-03",
+        "medium",
+        "CMS effective date unverified (best knowledge 2021-01-01, not used). Predecessor C9073 is best knowledge only and is left out.",
+    ),
+    (
+        "Q2054",
+        "breyanzi",
+        "product",
+        "Lisocabtagene maraleucel, up to 110 million autologous anti-CD19 CAR positive viable T cells, including leukapheresis and dose preparation procedures, per therapeutic dose",
+        "per_therapeutic_dose",
+        "",
+        "",
+        "2021-12-01",
+        "",
+        f"{MEDI_CAL}; in use per {TMHP} 2021-10-22 (PA effective 2021-12-01)",
+        "medium",
+        "CMS effective date unverified (best knowledge 2021-10-01, not used).",
+    ),
+    (
+        "C9076",
+        "breyanzi",
+        "predecessor",
+        "Lisocabtagene maraleucel, up to 110 million autologous anti-cd19 car-positive viable t cells, including leukapheresis and dose preparation procedures, per therapeutic dose",
+        "per_therapeutic_dose",
+        "2021-07-01",
+        "",
+        "",
+        "Q2054",
+        "payer policy https://docslib.org/doc/12366533/ ; https://allzonems.com/?p=9797",
+        "medium",
+        "OPPS C-code. End date unverified (best knowledge 2021-09-30, not used). Before 2021-07-01 Breyanzi was billed with J9999 (NOC antineoplastic).",
+    ),
+    (
+        "Q2055",
+        "abecma",
+        "product",
+        "Idecabtagene vicleucel, up to 510 million autologous B-cell maturation antigen (BCMA) directed CAR-positive T cells, including leukapheresis and dose preparation procedures, per therapeutic dose",
+        "per_therapeutic_dose",
+        "",
+        "",
+        "2025-07-01",
+        "",
+        f"{MEDI_CAL} (descriptor and code listed there)",
+        "medium",
+        "CMS effective date unverified (best knowledge 2022-04-01, not used); in_use_by is the Medi-Cal manual's page date.",
+    ),
+    (
+        "C9081",
+        "abecma",
+        "predecessor",
+        "Idecabtagene vicleucel, up to 460 million autologous anti-bcma car-positive viable T cells, including leukapheresis and dose preparation procedures, per therapeutic dose",
+        "per_therapeutic_dose",
+        "",
+        "",
+        "2021-12-01",
+        "Q2055",
+        f"https://www.codingahead.com/hcpcs-code-c9081/ ; {TMHP} 2021-10-22",
+        "low",
+        "OPPS C-code; effective dates unverified (best knowledge 2021-10-01 to 2022-03-31, not used).",
+    ),
+    (
+        "Q2056",
+        "carvykti",
+        "product",
+        "Ciltacabtagene autoleucel, up to 100 million autologous B-cell maturation antigen (BCMA) directed CAR-positive T cells, including leukapheresis and dose preparation procedures, per therapeutic dose",
+        "per_therapeutic_dose",
+        "",
+        "",
+        "2025-07-01",
+        "",
+        f"{MEDI_CAL} (descriptor and code listed there)",
+        "medium",
+        "CMS effective date unverified (best knowledge 2023-01-01, not used).",
+    ),
+    (
+        "C9098",
+        "carvykti",
+        "predecessor",
+        "Ciltacabtagene autoleucel (C-code descriptor not retrieved)",
+        "",
+        "",
+        "",
+        "2022-07-01",
+        "Q2056",
+        "QualChoice policy https://documents.qualchoice.com/area/shared/PrintPolicy.aspx?sop=BI699:00 (effective 07/01/2022 lists C9098)",
+        "medium",
+        "OPPS C-code; effective dates unverified.",
+    ),
+    (
+        "Q2057",
+        "tecelra",
+        "product",
+        "Afamitresgene autoleucel, including leukapheresis and dose preparation procedures, per therapeutic dose",
+        "per_therapeutic_dose",
+        "",
+        "",
+        "2025-05-01",
+        "",
+        f"{MEDI_CAL}; in use per {TMHP} 2025-04-11 (PA for DOS on/after 2025-05-01)",
+        "medium",
+        "CMS effective date unverified.",
+    ),
+    (
+        "Q2058",
+        "aucatzyl",
+        "product",
+        "Obecabtagene autoleucel, 10 up to 400 million cd19 car-positive viable t cells, including leukapheresis and dose preparation procedures, per infusion",
+        "per_infusion",
+        "",
+        "",
+        "2025-07-01",
+        "",
+        f"{MEDI_CAL}; in use per {TMHP} 2025-07-11 (benefit 2025-07-01)",
+        "medium",
+        "CMS effective date unverified. One course = two split infusions (day 1 and day 10), one unit each.",
+    ),
+    (
+        "J3392",
+        "casgevy",
+        "product",
+        "Injection, exagamglogene autotemcel, per treatment",
+        "per_treatment",
+        "2025-01-01",
+        "",
+        "",
+        "",
+        f"{MEDI_CAL}; {WNC}; effective date: BCBSNC policy history via openpayer.com",
+        "medium",
+        "Before 2025-01-01 Casgevy was billed with an unclassified code (C9399/J3490/J3590), per the same BCBSNC note.",
+    ),
+    (
+        "J3393",
+        "zynteglo",
+        "product",
+        "Injection, betibeglogene autotemcel, per treatment",
+        "per_treatment",
+        "2024-07-01",
+        "",
+        "",
+        "",
+        f"{MEDI_CAL}; effective date: third-party summary of CMS HCPCS decisions effective 2024-07-01 (https://buyandbill.com/hcpcs-code-applications-and-approvals/)",
+        "medium",
+        "",
+    ),
+    (
+        "J3394",
+        "lyfgenia",
+        "product",
+        "Injection, lovotibeglogene autotemcel, per treatment",
+        "per_treatment",
+        "2024-07-01",
+        "",
+        "",
+        "",
+        f"{MEDI_CAL}; {WNC}; effective date: third-party summary of CMS HCPCS decisions effective 2024-07-01 (https://buyandbill.com/hcpcs-code-applications-and-approvals/)",
+        "medium",
+        "An earlier best-knowledge guess of 2025-01-01 is superseded by this sourced date.",
+    ),
+    (
+        "J1411",
+        "hemgenix",
+        "product",
+        "Injection, etranacogene dezaparvovec-drlb, per therapeutic dose",
+        "per_therapeutic_dose",
+        "2023-04-01",
+        "",
+        "",
+        "",
+        f"{MEDI_CAL}; https://www.allzonems.com/latest-hcpcs-level-ii-coding-guidelines/ (retroactive effective date April 1, 2023)",
+        "medium",
+        "",
+    ),
+    (
+        "J1412",
+        "roctavian",
+        "product",
+        "Injection, valoctocogene roxaparvovec-rvox, per ml, containing nominal 2 x 10^13 vector genomes",
+        "per_ml",
+        "",
+        "",
+        "2024-01-01",
+        "",
+        f"{MEDI_CAL}; in use per TCHP 2023-12-06 and {TMHP} 2024-01-19 (benefit from 2024-01-01)",
+        "medium",
+        "CMS effective date unverified.",
+    ),
+    (
+        "J1413",
+        "elevidys",
+        "product",
+        "Injection, delandistrogene moxeparvovec-rokl, per therapeutic dose",
+        "per_therapeutic_dose",
+        "2024-01-01",
+        "",
+        "",
+        "",
+        f"{MEDI_CAL}; third-party https://www.carepatron.com/procedure-code/hcpcs-code-j1413 (active since January 2024)",
+        "medium",
+        "",
+    ),
+    (
+        "J3399",
+        "zolgensma",
+        "product",
+        "Injection, onasemnogene abeparvovec-xioi, per treatment, up to 5x10^15 vector genomes",
+        "per_treatment",
+        "2020-07-01",
+        "",
+        "",
+        "",
+        CMS_2020 + " (ADD DT 20200701)",
+        "high",
+        "",
+    ),
+    (
+        "J3398",
+        "luxturna",
+        "product",
+        "Injection, voretigene neparvovec-rzyl, 1 billion vector genomes",
+        "per_1e9_vg",
+        "2019-01-01",
+        "",
+        "",
+        "",
+        CMS_2020 + " (ADD DT 20190101)",
+        "high",
+        "Label dose 1.5e11 vg per eye = 150 units per eye is best knowledge (not enforced).",
+    ),
+    (
+        "J3590",
+        "",
+        "unclassified",
+        "Unclassified biologics",
+        "",
+        "2003-01-01",
+        "",
+        "",
+        "",
+        CMS_2020 + f"; {WNC} Coding Implications NOTE",
+        "high",
+        "WNC: use J3590 for an FDA-approved CGT that has no product-specific HCPCS yet.",
+    ),
+    (
+        "38228",
+        "",
+        "administration",
+        "Chimeric antigen receptor T-cell (CAR-T) therapy; CAR-T cell administration, autologous",
+        "",
+        "2025-01-01",
+        "",
+        "",
+        "",
+        f"{MEDI_CAL} Table of Administration Codes; effective date: Ohio HIMA 2025-09-29 (new January 2025)",
+        "medium",
+        "Effective date from a secondary source; verify in AMA CPT.",
+    ),
+    (
+        "0540T",
+        "",
+        "administration",
+        "Chimeric antigen receptor T-cell (CAR-T) therapy; CAR-T cell administration, autologous (Category III)",
+        "",
+        "2019-01-01",
+        "",
+        "",
+        "38228",
+        "AAP Coding News; codingahead 0540T",
+        "medium",
+        "Deletion date unverified (best knowledge 2024-12-31, not used).",
+    ),
+]
+
+# --------------------------------------------------------------------------------------------
+# ICD-10-PCS windows. New Technology group 7 = FY2022 (from 2021-10-01), group 8 = FY2023.
+# --------------------------------------------------------------------------------------------
+PCS_COLUMNS = [
+    "code",
+    "product_id",
+    "kind",
+    "description",
+    "effective_from",
+    "effective_to",
+    "source",
+    "confidence",
+    "notes",
+]
+FCSO = "First Coast (Medicare MAC) CAR-T billing page https://medicare.fcso.com/Oncology/0489859.asp"
+PCS_WINDOWS = {  # code -> (effective_from, effective_to, extra source, extra note)
+    "XW033A7": ("2022-02-28", "", FCSO, "FCSO: discharges on and after 2022-02-28."),
+    "XW043A7": ("2022-02-28", "", FCSO, "FCSO: discharges on and after 2022-02-28."),
+    "XW03368": ("2022-10-01", "", "", "New Technology group 8 = FY2023 (from 2022-10-01)."),
+    "XW04368": ("2022-10-01", "", "", "New Technology group 8 = FY2023 (from 2022-10-01)."),
+    "XW133B8": ("2022-10-01", "", "", "New Technology group 8 = FY2023 (from 2022-10-01)."),
+    "XW143B8": ("2022-10-01", "", "", "New Technology group 8 = FY2023 (from 2022-10-01)."),
+    "XW133J8": ("2022-10-01", "", WNC, "New Technology group 8 = FY2023 (from 2022-10-01). Listed in WNC.CP.299."),
+    "XW143J8": ("2022-10-01", "", WNC, "New Technology group 8 = FY2023 (from 2022-10-01). Listed in WNC.CP.299."),
+}
+for _c in (
+    "XW033H7",
+    "XW043H7",
+    "XW033J7",
+    "XW043J7",
+    "XW033K7",
+    "XW043K7",
+    "XW033M7",
+    "XW043M7",
+    "XW033N7",
+    "XW043N7",
+):
+    PCS_WINDOWS[_c] = (
+        "2021-10-01",
+        "",
+        FCSO,
+        "New Technology group 7 = FY2022; FCSO lists these for discharges on/after 2021-10-01.",
+    )
+LEGACY_PCS = {  # code -> products, valid for discharges before 2021-10-01 (FCSO)
+    "XW033C3": ("yescarta", "kymriah", "abecma"),
+    "XW043C3": ("yescarta", "kymriah", "abecma"),
+    "XW23346": ("tecartus",),
+    "XW24346": ("tecartus",),
+    "XW23376": ("breyanzi",),
+    "XW24376": ("breyanzi",),
+}
+
+
+def build_pcs(src: Path) -> list[dict[str, str]]:
+    rows = []
+    for r in csv.DictReader(open(src / "icd10pcs.csv", encoding="utf-8")):
+        code = r["code"]
+        if code == "unverified":
+            continue  # "no product-specific code found" rows: recorded in NOTES.md instead
+        if code in LEGACY_PCS:
+            for pid in LEGACY_PCS[code]:
+                rows.append(
+                    {
+                        "code": code,
+                        "product_id": pid,
+                        "kind": "legacy",
+                        "description": r["description"],
+                        "effective_from": "",
+                        "effective_to": "2021-09-30",
+                        "source": r["source"],
+                        "confidence": r["confidence"],
+                        "notes": "Valid for discharges before 2021-10-01 per FCSO; start date unverified. "
+                        + r["notes"],
+                    }
+                )
+            continue
+        if code in ("XW133H9", "XW143H9"):
+            site = "Peripheral" if code[3] == "3" else "Central"
+            rows.append(
+                {
+                    "code": code,
+                    "product_id": "lyfgenia",
+                    "kind": "product",
+                    "description": f"Transfusion of Lovotibeglogene Autotemcel into {site} Vein, Percutaneous Approach, New Technology Group 9",
+                    "effective_from": "",
+                    "effective_to": "",
+                    "source": f"{WNC}, Coding Implications ICD-10-PCS table",
+                    "confidence": "medium",
+                    "notes": "Listed in WNC.CP.299; not verifiable in the CMS tables reached (FY2023 only). Group 9 implies FY2024 (2023-10-01): start date left blank.",
+                }
+            )
+            continue
+        product = r["product"] if r["product"] in PRODUCT_FAMILY else ""
+        start, end, extra_source, note = PCS_WINDOWS.get(code, ("", "", "", ""))
+        rows.append(
+            {
+                "code": code,
+                "product_id": product,
+                "kind": "product" if product else "generic",
+                "description": r["description"],
+                "effective_from": start,
+                "effective_to": end,
+                "source": r["source"] + (f" ; {extra_source}" if extra_source else ""),
+                "confidence": r["confidence"],
+                "notes": " ".join(
+                    x
+                    for x in (
+                        note,
+                        r["notes"],
+                        ""
+                        if product
+                        else f"Not product-specific ({r['product']}); shown by lookup, not used by rules.",
+                    )
+                    if x
+                ),
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# NDC: copied as researched; the unverified Roctavian row is left out.
+# --------------------------------------------------------------------------------------------
+NDC_COLUMNS = [
+    "ndc11",
+    "product_id",
+    "labeler",
+    "package_description",
+    "level",
+    "ndc_as_listed",
+    "source",
+    "confidence",
+]
+
+
+def build_ndc(src: Path) -> list[dict[str, str]]:
+    rows = []
+    for r in csv.DictReader(open(src / "ndc.csv", encoding="utf-8")):
+        if not r["ndc11"].isdigit():
+            continue
+        rows.append(
+            {
+                "ndc11": r["ndc11"],
+                "product_id": r["brand"].lower(),
+                "labeler": r["labeler"],
+                "package_description": r["package_description"],
+                "level": r["level"],
+                "ndc_as_listed": r["ndc_as_listed"],
+                "source": r["source"],
+                "confidence": r["confidence"],
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Indications: ICD-10-CM lists split into include / exclude patterns.
+# Pattern syntax: "C83.3-" = the code and its children; "C83.30-C83.39" = a range;
+# "D57.1" = the code and its children. codes_confidence: verified | best_knowledge | unknown.
+# --------------------------------------------------------------------------------------------
+IND_COLUMNS = [
+    "product_id",
+    "indication",
+    "icd10cm_include",
+    "icd10cm_exclude",
+    "codes_confidence",
+    "min_age",
+    "max_age",
+    "effective_from",
+    "source",
+    "confidence",
+    "notes",
+]
+# (include, exclude, codes_confidence) per source row, in the order of indications.csv.
+IND_CODES = [
+    ("C83.3-;C85.2-;C85.1-", "", "best_knowledge"),
+    ("C83.30-C83.39;C85.10;C85.20", "", "verified"),
+    ("C82.10-C82.69;C82.80-C82.99", "", "verified"),
+    ("C91.00;C91.02", "", "best_knowledge"),
+    ("C83.3-;C85.2-", "", "best_knowledge"),
+    ("C82.-", "", "best_knowledge"),
+    ("C83.1-", "", "best_knowledge"),
+    ("C91.00;C91.02", "", "best_knowledge"),
+    ("C82.40-C82.49;C83.30-C83.39;C85.2-", "", "verified"),
+    ("C82.40-C82.49;C83.30-C83.39;C85.2-", "", "verified"),
+    ("C91.1-;C83.0-", "", "best_knowledge"),
+    ("C82.00-C82.99", "", "verified"),
+    ("C83.1-", "", "best_knowledge"),
+    ("C88.4;C83.0-", "", "best_knowledge"),
+    ("C90.00;C90.02", "", "verified"),
+    ("C90.00;C90.02", "", "verified"),
+    ("C90.00;C90.02", "", "verified"),
+    ("C90.00;C90.02", "", "verified"),
+    ("C91.00;C91.02", "", "verified"),
+    ("", "", "unknown"),
+    ("D57.00-D57.09;D57.1;D57.20-D57.219;D57.4-;D57.8-", "D57.3-", "verified"),
+    ("D56.1;D56.5", "", "best_knowledge"),
+    ("D57.-", "D57.3-", "best_knowledge"),
+    ("D56.1;D56.5", "", "best_knowledge"),
+    ("D67", "", "verified"),
+    ("D66", "", "verified"),
+    ("G71.01", "", "verified"),
+    ("G71.01", "", "verified"),
+    ("G12.0;G12.1", "", "verified"),
+    ("H35.50;H35.52", "", "verified"),
+]
+
+
+def build_indications(src: Path) -> list[dict[str, str]]:
+    source_rows = list(csv.DictReader(open(src / "indications.csv", encoding="utf-8")))
+    if len(source_rows) != len(IND_CODES):
+        raise SystemExit(f"indications.csv has {len(source_rows)} rows; IND_CODES has {len(IND_CODES)}")
+    rows = []
+    for r, (include, exclude, conf) in zip(source_rows, IND_CODES, strict=True):
+        start = r["effective_from"] if r["effective_from"][:2] == "20" else ""
+        rows.append(
+            {
+                "product_id": r["product"],
+                "indication": r["indication"],
+                "icd10cm_include": include,
+                "icd10cm_exclude": exclude,
+                "codes_confidence": conf,
+                "min_age": r["min_age"],
+                "max_age": r["max_age"],
+                "effective_from": start,
+                "source": r["source"],
+                "confidence": r["confidence"],
+                "notes": " ".join(
+                    x
+                    for x in (
+                        f"Source codes as researched: {r['icd10cm_codes']}.",
+                        "" if start else "Effective date unverified (treated as in force).",
+                        r["notes"],
+                    )
+                    if x
+                ),
+            }
+        )
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Code sets
+# --------------------------------------------------------------------------------------------
+CODESET_COLUMNS = ["codeset", "code", "description", "source", "confidence", "notes"]
+RENAME_SET = {
+    "fertility_preservation_cpt": "fertility_preservation",
+    "fertility_preservation_hcpcs": "fertility_preservation",
+    "car_t_bundled_fluids": "car_t_bundled",
+    "car_t_bundled_hydration": "car_t_bundled",
+    "car_t_bundled_supportive_drugs": "car_t_bundled",
+    "car_t_admin_cpt": "car_t_process",
+    "car_t_admin_cpt_legacy": "car_t_process_legacy",
+    "clinical_trial_condition_code": "clinical_trial_condition_code",
+}
+
+
+def build_codesets(src: Path) -> list[dict[str, str]]:
+    rows = []
+    car_t_drugs = [
+        ("Q2041", "Yescarta"),
+        ("Q2042", "Kymriah"),
+        ("Q2053", "Tecartus"),
+        ("Q2054", "Breyanzi"),
+        ("Q2055", "Abecma"),
+        ("Q2056", "Carvykti"),
+        ("Q2058", "Aucatzyl"),
+    ]
+    for code, brand in car_t_drugs:
+        rows.append(
+            {
+                "codeset": "car_t_drug",
+                "code": code,
+                "description": f"{brand} (CAR-T drug)",
+                "source": f"{MEDI_CAL}, Table of T-Cell Therapy Procedure Codes",
+                "confidence": "high",
+                "notes": "The CAR-T drug codes 38228 must be billed with.",
+            }
+        )
+    rows.append(
+        {
+            "codeset": "car_t_admin",
+            "code": "38228",
+            "description": "CAR-T cell administration, autologous",
+            "source": f"{MEDI_CAL}, Table of Administration Codes for T-Cell Therapy",
+            "confidence": "high",
+            "notes": "",
+        }
+    )
+    for r in csv.DictReader(open(src / "codesets.csv", encoding="utf-8")):
+        codeset = r["codeset"]
+        if codeset == "clinical_trial_condition_code" and r["code"] == "90":
+            codeset = "expanded_access_condition_code"  # EAU is not a clinical trial
+        codeset = RENAME_SET.get(codeset, codeset)
+        rows.append(
+            {
+                "codeset": codeset,
+                "code": r["code"],
+                "description": r["description"],
+                "source": r["source"],
+                "confidence": r["confidence"],
+                "notes": r["notes"],
+            }
+        )
+    return rows
+
+
+def write_csv(out: Path, name: str, columns: list[str], rows: list[dict[str, str]]) -> None:
+    with open(out / name, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main(src: Path, out: Path = OUT) -> None:
+    write_csv(out, "products.csv", PRODUCT_COLUMNS, build_products(src))
+    write_csv(out, "hcpcs.csv", HCPCS_COLUMNS, [dict(zip(HCPCS_COLUMNS, r, strict=True)) for r in HCPCS_ROWS])
+    write_csv(out, "ndc.csv", NDC_COLUMNS, build_ndc(src))
+    write_csv(out, "icd10pcs.csv", PCS_COLUMNS, build_pcs(src))
+    write_csv(out, "indications.csv", IND_COLUMNS, build_indications(src))
+    write_csv(out, "codesets.csv", CODESET_COLUMNS, build_codesets(src))
+    update_manifest(out)
+
+
+def update_manifest(out: Path = OUT) -> None:
+    """Recompute row counts and sha256 of every table listed in manifest.json."""
+    path = out / "manifest.json"
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    for table in manifest["tables"].values():
+        data = (out / table["file"]).read_bytes()
+        table["sha256"] = hashlib.sha256(data).hexdigest()
+        if table["file"].endswith(".csv"):
+            lines = list(csv.reader(io.StringIO(data.decode("utf-8"))))
+            table["columns"] = lines[0]
+            table["rows"] = len(lines) - 1
+    path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    args = sys.argv[1:]
+    out = OUT
+    if len(args) >= 2 and args[-2] == "--out":
+        out, args = Path(args[-1]), args[:-2]
+    if args == ["--manifest-only"]:
+        update_manifest(out)
+    elif len(args) == 1:
+        main(Path(args[0]), out)
+    else:
+        raise SystemExit(__doc__)

@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from cgt_claimcheck.reference import Reference, load_reference
+
+REPO = Path(__file__).resolve().parent.parent
+REFERENCE_DIR = REPO / "reference_data"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Tests must not read or write the user's validation cache.
+    os.environ["CGT_CLAIMCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture(scope="session")
+def ref() -> Reference:
+    return load_reference(REFERENCE_DIR)
+
+
+@pytest.fixture
+def reference_copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped tables, for tests that break them."""
+    target = tmp_path / "reference_data"
+    shutil.copytree(REFERENCE_DIR, target)
+    return target

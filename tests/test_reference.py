@@ -1,0 +1,169 @@
+"""Loading the shipped tables, and every way a broken table set is refused."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cgt_claimcheck.errors import ReferenceDataError
+from cgt_claimcheck.reference import load_reference
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def rewrite(directory: Path, name: str, old: str, new: str, *, fix_manifest: bool = True) -> None:
+    path = directory / name
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    if fix_manifest:
+        refresh_manifest(directory)
+
+
+def refresh_manifest(directory: Path) -> None:
+    import csv
+    import hashlib
+    import io
+
+    manifest = json.loads((directory / "manifest.json").read_text())
+    for table in manifest["tables"].values():
+        data = (directory / table["file"]).read_bytes()
+        table["sha256"] = hashlib.sha256(data).hexdigest()
+        if table["file"].endswith(".csv"):
+            table["rows"] = len(list(csv.reader(io.StringIO(data.decode())))) - 1
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+def test_shipped_tables_load(ref):
+    assert ref.version == "2025.07"
+    assert len(ref.products) == 16  # 7 CAR-T + Tecelra + 8 gene therapies named by the policies
+    assert {p.family for p in ref.products.values()} == {
+        "car-t",
+        "tcr-t",
+        "hemoglobinopathy",
+        "hemophilia",
+        "dmd",
+        "sma",
+        "retinal",
+    }
+    assert set(ref.payers) == {"wnc", "medi-cal-ffs", "medi-cal-mcp"}
+
+
+def test_every_product_has_a_hcpcs_code(ref):
+    for product_id in ref.products:
+        assert ref.hcpcs_for_product(product_id), product_id
+
+
+def test_kymriah_predecessor_window(ref):
+    from datetime import date
+
+    assert ref.hcpcs_on("Q2040", date(2018, 12, 31)).product_id == "kymriah"
+    assert ref.hcpcs_on("Q2040", date(2019, 1, 1)) is None
+    assert ref.hcpcs_on("Q2042", date(2019, 1, 1)).successor is None
+    assert ref.hcpcs_by_code["Q2040"][0].successor == "Q2042"
+
+
+def test_policy_codes_from_wnc_are_present(ref):
+    # WNC.CP.299 Coding Implications lists these; the tables must carry every one of them.
+    for ndc in ("73554111101", "51167029001", "51167029009"):
+        assert ndc in ref.ndc
+    for code in ("XW133H9", "XW143H9", "XW133J8", "XW143J8"):
+        assert code in ref.pcs_by_code
+    for code in ("J3590", "J3392", "J3394"):
+        assert code in ref.hcpcs_by_code
+
+
+def test_no_unverified_values_leak_into_tables():
+    for path in (REPO / "reference_data").glob("*.csv"):
+        for line in path.read_text(encoding="utf-8").splitlines()[1:]:
+            first = line.split(",", 1)[0]
+            assert first != "unverified", f"{path.name}: {line[:60]}"
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "problem"),
+    [
+        ("hcpcs.csv", "Q2041,yescarta", "Q20X1,yescarta", "is not a HCPCS/CPT code"),
+        ("ndc.csv", "71287011902,yescarta", "7128701190,yescarta", "is not an 11-digit NDC"),
+        ("ndc.csv", "71287011901,yescarta", "71287011902,yescarta", "duplicate NDC '71287011902'"),
+        ("icd10pcs.csv", "XW033H7,yescarta", "XW033H,yescarta", "7-character ICD-10-PCS"),
+        ("products.csv", "yescarta,YESCARTA", "yescarta,YESCARTA,extra", "does not have the header's"),
+        ("hcpcs.csv", "2018-04-01", "2018-04-31", "date"),
+        ("indications.csv", "yescarta,", "nosuchproduct,", "unknown product_id 'nosuchproduct'"),
+        ("payers.toml", 'program = "wnc"', 'program = "texas"', "program"),
+    ],
+)
+def test_broken_table_is_refused_with_file_row_and_problem(reference_copy, name, old, new, problem):
+    rewrite(reference_copy, name, old, new)
+    with pytest.raises(ReferenceDataError) as caught:
+        load_reference(reference_copy)
+    message = str(caught.value)
+    assert name in message
+    assert problem in message
+
+
+def test_overlapping_windows_for_one_code(reference_copy):
+    with open(reference_copy / "hcpcs.csv", "a", encoding="utf-8") as fh:
+        fh.write("Q2040,kymriah,predecessor,test,per_infusion,2018-06-01,2019-03-31,,,test,high,\n")
+    refresh_manifest(reference_copy)
+    with pytest.raises(ReferenceDataError, match=r"hcpcs.csv, line 25: overlapping effective windows for code Q2040"):
+        load_reference(reference_copy)
+
+
+def test_row_number_is_named(reference_copy):
+    rewrite(reference_copy, "hcpcs.csv", "Q2042,kymriah", "Q204,kymriah")
+    with pytest.raises(ReferenceDataError, match=r"hcpcs.csv, line 4: row 3"):
+        load_reference(reference_copy)
+
+
+def test_checksum_mismatch(reference_copy):
+    rewrite(reference_copy, "ndc.csv", "Kite Pharma", "Kite Pharmaceuticals", fix_manifest=False)
+    with pytest.raises(ReferenceDataError, match="checksum mismatch"):
+        load_reference(reference_copy)
+
+
+def test_missing_file(reference_copy):
+    (reference_copy / "codesets.csv").unlink()
+    with pytest.raises(ReferenceDataError, match=r"codesets.csv.*cannot be read"):
+        load_reference(reference_copy)
+
+
+def test_missing_directory(tmp_path):
+    with pytest.raises(ReferenceDataError, match="does not exist"):
+        load_reference(tmp_path / "nope")
+
+
+def test_manifest_not_json(reference_copy):
+    (reference_copy / "manifest.json").write_text("{not json")
+    with pytest.raises(ReferenceDataError, match="manifest is not JSON"):
+        load_reference(reference_copy)
+
+
+def test_edited_valid_table_set_is_used(reference_copy):
+    # --reference-dir swaps in a newer set without a release: here a new Zolgensma kit NDC.
+    with open(reference_copy / "ndc.csv", "a", encoding="utf-8") as fh:
+        fh.write("71894012103,zolgensma,test kit,Novartis,package,71894-121-03,test,high\n")
+    refresh_manifest(reference_copy)
+    assert load_reference(reference_copy).ndc["71894012103"].product_id == "zolgensma"
+
+
+def test_cache_hit_gives_same_tables(ref, reference_copy):
+    first = load_reference(reference_copy)
+    second = load_reference(reference_copy)  # from the validation cache
+    assert [h.model_dump() for h in first.hcpcs] == [h.model_dump() for h in second.hcpcs]
+    assert second.programs["medi-cal"].carve_out[0].effective_from.isoformat() == "2025-07-01"
+
+
+def test_build_script_reproduces_the_shipped_tables(reference_copy):
+    """The tables are derived from ../shared/reference-sources by a script; they must match it."""
+    sources = REPO.parent / "shared" / "reference-sources"
+    if not sources.is_dir():
+        pytest.skip("shared/reference-sources is not beside the checkout")
+    script = REPO / "scripts" / "build_reference_data.py"
+    subprocess.run([sys.executable, str(script), str(sources), "--out", str(reference_copy)], check=True)
+    for shipped in (REPO / "reference_data").iterdir():
+        assert (reference_copy / shipped.name).read_bytes() == shipped.read_bytes(), shipped.name
