@@ -260,5 +260,184 @@ def reference_validate(
     typer.echo(f"{directory}: valid reference {ref.version} ({len(ref.manifest.tables)} tables, {rows} rows)")
 
 
+# --- check -------------------------------------------------------------------------------------
+def _split(values: list[str] | None) -> list[str]:
+    """--select CT,ND003 --select AU001 -> [CT, ND003, AU001]."""
+    return [part.strip().upper() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _quiet_stderr(quiet: bool) -> bool:
+    import os
+
+    return quiet or bool(os.environ.get("CI")) or not sys.stderr.isatty()
+
+
+@app.command()
+def check(
+    files: Annotated[
+        list[str], typer.Argument(help="Claim-line extracts: CSV (, | tab), .csv.gz, Parquet; - for stdin.")
+    ],
+    payer: Annotated[
+        str | None,
+        typer.Option("--payer", help="Payer profile for rows without a payer value: wnc, medi-cal-ffs, medi-cal-mcp."),
+    ] = None,
+    output_format: Annotated[
+        str | None,
+        typer.Option("--format", help="rich (default on a terminal), json (default otherwise), jsonl, csv, junit."),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option("--fail-on", help="Exit 1 for findings at or above: error (default), warning, info, never."),
+    ] = None,
+    select: Annotated[
+        list[str] | None,
+        typer.Option("--select", help="Rule codes or prefixes to run (CT, ND003); repeat or comma-separate."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Rule codes or prefixes to skip; the longest match wins.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Config file (default: cgt-claimcheck.toml or pyproject.toml found upward)."),
+    ] = None,
+    facilities: Annotated[
+        str | None,
+        typer.Option(
+            "--facilities",
+            help="Facility registry CSV (npi, certification, product, effective_from, effective_to) for ST002.",
+        ),
+    ] = None,
+    history: Annotated[
+        list[str] | None,
+        typer.Option("--history", help="Prior claims (same format) for repeat-treatment and fertility rules."),
+    ] = None,
+    repeat_window_days: Annotated[
+        int | None, typer.Option("--repeat-window-days", min=1, help="Days one CGT treatment spans (default 30).")
+    ] = None,
+    redact: Annotated[
+        bool | None, typer.Option("--redact/--no-redact", help="Mask member IDs and dates of birth in the report.")
+    ] = None,
+    delimiter: Annotated[
+        str | None, typer.Option("--delimiter", help="CSV delimiter (default: sniffed from the header).")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="Text encoding of the extracts (default utf-8).")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+    batch_rows: Annotated[
+        int, typer.Option("--batch-rows", min=1, hidden=True, help="Rows per batch (memory vs speed).")
+    ] = 250_000,
+    reference_dir: ReferenceDirOption = None,
+) -> None:
+    """Check claim-line extracts against the CGT rules and report what to fix before submission."""
+    from cgt_claimcheck.config import find_config, load_settings
+    from cgt_claimcheck.rules import CATALOGUE, unknown_selectors
+
+    try:
+        settings, config_path = load_settings(config if config is not None else find_config(Path.cwd()))
+    except UsageError as exc:
+        fail(exc)
+    if config is not None and not config.is_file():
+        fail(f"{config}: config file not found")
+    ref = _load(reference_dir)
+
+    chosen_format = output_format or settings.format or ("rich" if output is None and sys.stdout.isatty() else "json")
+    from cgt_claimcheck.reporters import REPORTERS
+
+    if chosen_format not in REPORTERS:
+        fail(f"--format must be one of {', '.join(REPORTERS)}, not {chosen_format!r}")
+    threshold = fail_on or settings.fail_on or "error"
+    if threshold not in ("error", "warning", "info", "never"):
+        fail(f"--fail-on must be error, warning, info or never, not {threshold!r}")
+    chosen_payer = payer or settings.payer
+    aliases = {k.lower(): v for k, v in settings.payers.items()}
+    if chosen_payer is not None:
+        chosen_payer = aliases.get(chosen_payer.lower(), chosen_payer.lower())
+        if chosen_payer not in ref.payers:
+            fail(f"--payer {payer or settings.payer!r} is not a payer profile ({', '.join(ref.payers)})")
+    bad_alias = [f"{k} = {v}" for k, v in settings.payers.items() if v not in ref.payers]
+    if bad_alias:
+        fail(f"{config_path}: [payers] maps to unknown profiles: {', '.join(bad_alias)}")
+    selectors = _split(select) or [s.upper() for s in settings.select]
+    ignores = _split(ignore) or [s.upper() for s in settings.ignore]
+    unknown = unknown_selectors(selectors + ignores)
+    if unknown:
+        fail(f"no rule matches {', '.join(unknown)} (see `cgt-claimcheck rules`)")
+    bad_codes = [code for code in settings.severity if code.upper() not in CATALOGUE]
+    if bad_codes:
+        fail(f"{config_path}: [severity] names unknown rules {', '.join(bad_codes)}")
+
+    from cgt_claimcheck.engine import CheckOptions, run_check
+
+    progress_bar = None
+    if not _quiet_stderr(quiet):
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        progress_bar = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=_stderr(), transient=True
+        )
+    task_ids: dict[str, int] = {}
+
+    def on_progress(path: str, rows: int) -> None:
+        if progress_bar is None:
+            return
+        if path not in task_ids:
+            task_ids[path] = progress_bar.add_task(path)
+        progress_bar.update(task_ids[path], description=f"{path}: {rows:,} rows")  # type: ignore[arg-type]
+
+    options = CheckOptions(
+        payer=chosen_payer,
+        payer_aliases=aliases,
+        column_map=settings.columns,
+        delimiter=delimiter or settings.delimiter,
+        encoding=encoding or settings.encoding or "utf-8",
+        select=selectors,
+        ignore=ignores,
+        severity_overrides={code.upper(): sev for code, sev in settings.severity.items()},
+        repeat_window_days=repeat_window_days or settings.repeat_window_days,
+        facilities=facilities or settings.facilities,
+        history=list(history or settings.history),
+        redact=redact if redact is not None else bool(settings.redact),
+        batch_rows=batch_rows,
+        progress=on_progress,
+    )
+    try:
+        if progress_bar is not None:
+            with progress_bar:
+                report = run_check(files, ref, options)
+        else:
+            report = run_check(files, ref, options)
+    except UsageError as exc:
+        fail(exc)
+
+    render = REPORTERS[chosen_format]
+    if output is not None:
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as fh:
+                render(report, fh)
+        except OSError as exc:
+            fail(f"{output}: cannot write the report ({exc.strerror})")
+    else:
+        render(report, sys.stdout)
+
+    from cgt_claimcheck.models import Severity
+
+    if threshold != "never":
+        floor = Severity(threshold).rank
+        if any(f.severity.rank >= floor for f in report.findings):
+            raise typer.Exit(ExitStatus.FINDINGS)
+
+
 def main() -> None:
-    app()
+    import os
+
+    try:
+        app()
+    except Exception as exc:  # never a traceback for a user; CGT_CLAIMCHECK_DEBUG=1 shows it
+        if os.environ.get("CGT_CLAIMCHECK_DEBUG"):
+            raise
+        print(f"cgt-claimcheck: internal error, please report it: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        sys.exit(ExitStatus.ERROR)

@@ -2,9 +2,41 @@
 
 from __future__ import annotations
 
+from cgt_claimcheck.rules import authorization, car_t, coding, coverage, input, ndc, site
 from cgt_claimcheck.rules.base import Rule
 
-CATALOGUE: dict[str, Rule] = {}
+CATALOGUE: dict[str, Rule] = {
+    r.code: r
+    for r in (
+        input.invalid_value,
+        input.duplicate_line,
+        input.inconsistent_claim,
+        input.invalid_optional_value,
+        coding.code_not_effective,
+        coding.unclassified_with_specific_code,
+        coding.unclassified_not_cgt,
+        coding.units_per_treatment,
+        ndc.ndc_missing,
+        ndc.ndc_invalid,
+        ndc.ndc_product_mismatch,
+        ndc.ndc_not_listed,
+        authorization.prior_auth_missing,
+        authorization.invoice_missing,
+        site.hospital_outpatient_only,
+        site.facility_not_certified,
+        site.inpatient_pcs_missing,
+        site.pcs_product_mismatch,
+        car_t.car_t_admin_without_drug,
+        car_t.car_t_bundled_service,
+        coverage.repeat_treatment,
+        coverage.fertility_preservation_not_covered,
+        coverage.nemt_for_fertility_not_covered,
+        coverage.wrong_delivery_system,
+        coverage.clinical_trial,
+        coverage.indication_mismatch,
+        coverage.age_outside_label,
+    )
+}
 
 
 def select_rules(select: list[str] | None, ignore: list[str] | None) -> tuple[list[Rule], list[Rule]]:

@@ -95,8 +95,9 @@ class Rule:
     # For `lookup`: does this rule concern a given product for a given payer? None = the rule
     # is not about products (input checks, NEMT...).
     applies_to: ProductFilter | None = any_product
-    # Input rules see every claim; the others are switched off for Medi-Cal clinical trials.
-    input_rule: bool = False
+    # "The Medi-Cal CGT policy does not apply to clinical trials": rules run on Medi-Cal
+    # clinical-trial claims only when this is set (input checks, and CV005 which says so).
+    runs_on_clinical_trials: bool = False
 
     @property
     def doc(self) -> str:

@@ -1,0 +1,19 @@
+"""Reporters render a finished Report. They never decide anything: no filtering, no exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TextIO
+
+from cgt_claimcheck.models import Report
+from cgt_claimcheck.reporters import csv_report, json_report, junit_report, rich_report
+
+Renderer = Callable[[Report, TextIO], None]
+
+REPORTERS: dict[str, Renderer] = {
+    "rich": rich_report.render,
+    "json": json_report.render,
+    "jsonl": json_report.render_lines,
+    "csv": csv_report.render,
+    "junit": junit_report.render,
+}

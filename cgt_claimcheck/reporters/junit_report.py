@@ -1,0 +1,55 @@
+"""JUnit XML: one test case per claim, one failure per error finding (what CI servers show)."""
+
+from __future__ import annotations
+
+from typing import TextIO
+from xml.etree import ElementTree as ET
+
+from cgt_claimcheck.models import Finding, Report, Severity
+
+
+def _case_name(finding: Finding) -> str:
+    return f"claim {finding.claim_id}" if finding.claim_id else f"{finding.file} row {finding.row}"
+
+
+def render(report: Report, stream: TextIO) -> None:
+    cases: dict[str, list[Finding]] = {}
+    for finding in report.findings:
+        cases.setdefault(_case_name(finding), []).append(finding)
+    failures = sum(1 for f in report.findings if f.severity is Severity.ERROR)
+    suites = ET.Element("testsuites", name="cgt-claimcheck", tests=str(max(len(cases), 1)), failures=str(failures))
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="cgt-claimcheck",
+        tests=str(max(len(cases), 1)),
+        failures=str(failures),
+        errors="0",
+        skipped="0",
+    )
+    ET.SubElement(suite, "properties").extend(
+        [
+            ET.Element("property", name="reference", value=report.reference.version),
+            ET.Element("property", name="rows_read", value=str(report.summary.rows_read)),
+            ET.Element("property", name="rows_rejected", value=str(report.summary.rows_rejected)),
+        ]
+    )
+    if not cases:
+        ET.SubElement(
+            suite, "testcase", classname="cgt-claimcheck", name=f"{report.summary.rows_read} rows, no findings"
+        )
+    for name, findings in cases.items():
+        case = ET.SubElement(suite, "testcase", classname=findings[0].file, name=name)
+        notes = []
+        for f in findings:
+            line = f"[{f.rule} {f.name}] line {f.line_number or '-'} (row {f.row}) {f.field}={f.value!r}: {f.message}. Fix: {f.hint}"
+            if f.severity is Severity.ERROR:
+                failure = ET.SubElement(case, "failure", type=f.rule, message=f"{f.rule} {f.message}")
+                failure.text = f"{line}\nPolicy: {f.policy}\nDenial: CARC {f.carc or '-'} RARC {f.rarc or '-'}"
+            else:
+                notes.append(f"{f.severity.value}: {line}")
+        if notes:
+            ET.SubElement(case, "system-out").text = "\n".join(notes)
+    ET.indent(suites)
+    stream.write(ET.tostring(suites, encoding="unicode", xml_declaration=True))
+    stream.write("\n")

@@ -1,0 +1,83 @@
+"""The report a billing clerk reads: a summary panel, then findings grouped by claim."""
+
+from __future__ import annotations
+
+import re
+from typing import TextIO
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from cgt_claimcheck.models import Finding, Report
+
+STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def literal(value: object) -> Text:
+    """Data as data: no markup, and control characters (ANSI escapes) shown as \\xNN."""
+    text = "" if value is None else str(value)
+    return Text(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
+
+
+def render(report: Report, stream: TextIO) -> None:
+    console = Console(file=stream, highlight=False, emoji=False)
+    s = report.summary
+    summary = Table.grid(padding=(0, 2))
+    summary.add_column(style="bold")
+    summary.add_column()
+    summary.add_row(
+        "files",
+        literal(
+            ", ".join(
+                f"{i.path} ({i.rows_read} read, {i.rows_checked} checked, {i.rows_rejected} rejected)"
+                for i in report.inputs
+            )
+        ),
+    )
+    summary.add_row("rows", literal(f"{s.rows_read} read = {s.rows_checked} checked + {s.rows_rejected} rejected"))
+    summary.add_row("claims", literal(f"{s.claims} claims, {s.cgt_claims} with a cell or gene therapy"))
+    summary.add_row(
+        "findings",
+        Text.assemble(
+            (f"{s.findings.error} errors", STYLE["error"]),
+            ", ",
+            (f"{s.findings.warning} warnings", STYLE["warning"]),
+            ", ",
+            (f"{s.findings.info} info", STYLE["info"]),
+        ),
+    )
+    by_rule = report.findings_by_rule()
+    if by_rule:
+        summary.add_row("by rule", literal(", ".join(f"{code} x{n}" for code, n in by_rule.items())))
+    summary.add_row("reference", literal(f"{report.reference.version} ({report.reference.path})"))
+    for item in report.not_checked:
+        summary.add_row("not checked", literal(f"{item.rule}: {item.reason}"))
+    console.print(Panel(summary, title="cgt-claimcheck", expand=False))
+
+    claims: dict[tuple[str, str], list[Finding]] = {}
+    for finding in report.findings:
+        key = (finding.file, finding.claim_id or f"(row {finding.row}, rejected)")
+        claims.setdefault(key, []).append(finding)
+    for (file, claim), findings in claims.items():
+        parts = []
+        for f in findings:
+            parts.append(
+                Text.assemble(
+                    (f"{f.severity.value.upper():7} ", STYLE[f.severity.value]),
+                    (f"{f.rule} {f.name}", "bold"),
+                    f"  line {f.line_number or '-'} (row {f.row})  ",
+                    literal(f"{f.field} = {f.value!r}"),
+                )
+            )
+            parts.append(Text.assemble("    ", literal(f.message)))
+            parts.append(Text.assemble(("    fix: ", "green"), literal(f.hint)))
+            parts.append(Text.assemble(("    policy: ", "dim"), literal(f.policy), style="dim"))
+            denial = " ".join(x for x in (f"CARC {f.carc}" if f.carc else "", f"RARC {f.rarc}" if f.rarc else "") if x)
+            if denial:
+                parts.append(Text.assemble(("    payer would deny with: ", "dim"), literal(denial), style="dim"))
+        console.print(Panel(Group(*parts), title=literal(f"claim {claim}  [{file}]"), title_align="left"))
+    if not report.findings:
+        console.print(Text("No findings.", style="bold green"))

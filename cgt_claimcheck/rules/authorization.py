@@ -1,0 +1,85 @@
+"""AU: prior authorisation numbers and the manufacturer invoice."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cgt_claimcheck.models import Severity
+from cgt_claimcheck.rules import vector as V
+from cgt_claimcheck.rules.base import ALL_PAYERS, WNC, RuleContext, Triggers, cgt_drug_triggers, rule
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cgt_claimcheck.reference import Reference
+
+
+def _auth_triggers(ref: Reference) -> Triggers:
+    return cgt_drug_triggers(ref) | Triggers(procedure_codes=ref.codes("car_t_admin"), pcs_codes=ref.product_pcs_codes)
+
+
+@rule(
+    code="AU001",
+    name="prior-auth-missing",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=(
+        "WNC.CP.299 Background II.A: 'WellCare of North Carolina shall require prior approval for Cell & Gene "
+        "Therapies.' Medi-Cal CGT manual, Overview: 'All CGTs require an approved Treatment Authorization "
+        "Request (TAR) or Service Authorization Request (SAR) establishing medical necessity for coverage "
+        "and reimbursement under Medi-Cal.'"
+    ),
+    field="prior_auth",
+    message="{what} has no prior authorisation number ({auth_kind})",
+    hint="Enter the approved {auth_kind} number (REF*G1) on the claim.",
+    carc="197",
+    rarc="M62",
+    triggers=_auth_triggers,
+)
+def prior_auth_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """A CGT drug line, a CAR-T administration (38228) line or an inpatient CGT claim without a PA.
+
+    An inpatient claim (type of bill 011x) with a CGT ICD-10-PCS code but no CGT drug line is
+    flagged once, on its first line. EPSDT does not lift the prior-approval requirement.
+
+    Fails: J3392 with an empty prior_auth.
+    Passes: J3392 with prior_auth PA12345.
+    """
+    import pandas as pd
+
+    no_auth = lines["prior_auth"].eq("")
+    pcs_claim = V.claim_any(V.has_token(lines["icd10_pcs_codes"], ctx.ref.product_pcs_codes), lines)
+    inpatient_only_pcs = lines["inpatient"] & pcs_claim & ~V.claim_any(lines["is_cgt_drug"], lines)
+    anchor = V.first_of_claim(lines, inpatient_only_pcs)
+    hit = no_auth & (lines["is_cgt_drug"] | lines["is_car_t_admin"] | anchor)
+    what = pd.Series("inpatient CGT claim " + lines["claim_id"], index=lines.index, dtype="str")
+    what = what.mask(lines["is_car_t_admin"], "CAR-T administration " + lines["procedure_code"])
+    what = what.mask(lines["is_cgt_drug"], lines["procedure_code"] + " (" + lines["brand"].fillna("") + ")")
+    auth_kind = lines["program"].map({"wnc": "PA", "medi-cal": "TAR or SAR"}).fillna("PA")
+    return pd.DataFrame({"hit": hit, "what": what, "auth_kind": auth_kind})
+
+
+@rule(
+    code="AU002",
+    name="invoice-missing",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy="WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall attach invoice from manufacturer of Cell & Gene Therapy.'",
+    field="invoice_attached",
+    message="claim {claim_id} bills {brand} but no line says the manufacturer invoice is attached",
+    hint="Attach the manufacturer's invoice (PWK) and set invoice_attached to Y.",
+    carc="252",
+    rarc="M127",
+    requires_columns=("invoice_attached",),
+)
+def invoice_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+    """A CGT drug claim without the manufacturer invoice attached on any of its lines.
+
+    Flagged on each CGT drug line of the claim. A blank or unreadable invoice_attached counts
+    as not attached.
+
+    Fails: claim with J3392 and invoice_attached N.
+    Passes: the same claim with invoice_attached Y on any line.
+    """
+    has_invoice = V.claim_any(lines["invoice_attached"].fillna(False).astype(bool), lines)
+    return lines["is_cgt_drug"] & ~has_invoice

@@ -1,0 +1,214 @@
+"""CD: the right procedure code on the date of service, in the right number of units."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cgt_claimcheck.models import Severity
+from cgt_claimcheck.reference.tables import ONE_UNIT_BILLING
+from cgt_claimcheck.rules import vector as V
+from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, Triggers, rule
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cgt_claimcheck.reference import Reference
+
+WNC_NOTE = (
+    "WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall file outpatient claims for Cell & Gene "
+    "Therapy with the product-specific HCPCS code for the Cell & Gene Therapy. If the Cell & Gene "
+    "Therapy has been approved by the U.S. FDA but has not yet been assigned a product specific HCPCS "
+    "code, the provider shall use HCPCS J3590 (UNCLASSIFIED BIOLOGICS).'"
+)
+
+
+def _code_windows(ref: Reference) -> pd.DataFrame:
+    """One row per HCPCS window: code, group (product or 'administration'), bounds."""
+    rows = [h for h in ref.hcpcs if h.product_id or h.kind == "administration"]
+    return V.frame(
+        {
+            "code": [h.code for h in rows],
+            "group": [h.product_id or "administration" for h in rows],
+            "start": [V.timestamp(h.effective_from) for h in rows],
+            "end": [V.timestamp(h.effective_to) for h in rows],
+            "in_use_by": [V.timestamp(h.in_use_by) for h in rows],
+        }
+    )
+
+
+def _dated_codes(ref: Reference) -> Triggers:
+    return Triggers(procedure_codes=frozenset(h.code for h in ref.hcpcs if h.product_id or h.kind == "administration"))
+
+
+@rule(
+    code="CD001",
+    name="code-not-effective",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=WNC_NOTE + " Both policies bill with the code in effect on the date of service.",
+    field="procedure_code",
+    message="{procedure_code} is not valid on {service_date}: it is valid {window}",
+    hint="Bill {suggestion}.",
+    carc="181",
+    triggers=_dated_codes,
+)
+def code_not_effective(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """A CGT HCPCS (or CAR-T administration code) billed outside its effective window.
+
+    Only known bounds are enforced: a code whose start date the sources do not give is never
+    flagged for being too early. The hint names the code that was valid on that date (the
+    successor, e.g. Q2040 -> Q2042, or the predecessor), or J3590 with the NDC when no
+    product-specific code existed yet, or says the product was not yet FDA-approved.
+
+    Fails: Q2040 (Kymriah, valid 2018-01-01 to 2018-12-31) on 2019-03-01 -> bill Q2042.
+    Passes: Q2042 on 2019-03-01.
+    """
+    import pandas as pd
+
+    ref = ctx.ref
+    windows = _code_windows(ref)
+    subset = lines.loc[lines["procedure_code"].isin(windows["code"]), ["procedure_code", "service_date"]]
+    merged = subset.reset_index(names="line").merge(windows, left_on="procedure_code", right_on="code")
+    merged["valid"] = V.in_windows(merged["service_date"], merged["start"], merged["end"])
+    valid_any = merged.groupby("line")["valid"].any()
+    bad = valid_any.index[~valid_any.to_numpy()]
+    flagged = merged[merged["line"].isin(bad)].drop_duplicates("line")
+    flagged = flagged.assign(
+        window=flagged["start"].dt.strftime("%Y-%m-%d").fillna("from an unknown date")
+        + " to "
+        + flagged["end"].dt.strftime("%Y-%m-%d").fillna("open")
+    )
+
+    # What was valid that day in the same group: a code with a known start window first.
+    alternatives = flagged[["line", "service_date", "group"]].merge(windows, on="group")
+    known = alternatives["start"].notna() & V.in_windows(
+        alternatives["service_date"], alternatives["start"], alternatives["end"]
+    )
+    in_use = (
+        alternatives["start"].isna()
+        & alternatives["in_use_by"].le(alternatives["service_date"])
+        & V.in_windows(alternatives["service_date"], alternatives["start"], alternatives["end"])
+    )
+    best = (
+        pd.concat([alternatives[known].assign(rank=0), alternatives[in_use].assign(rank=1)])
+        .sort_values(["line", "rank"])
+        .drop_duplicates("line")
+        .set_index("line")["code"]
+    )
+
+    approval = {pid: V.timestamp(p.fda_approval_date) for pid, p in ref.products.items()}
+    flagged = flagged.set_index("line")
+    approved_on = flagged["group"].map(approval)
+    suggestion = pd.Series(
+        "J3590 with the NDC (no product-specific code was in effect on that date)", index=flagged.index, dtype="str"
+    )
+    before_approval = approved_on.notna() & flagged["service_date"].lt(approved_on)
+    suggestion[before_approval] = "nothing: the product was not FDA-approved until " + approved_on[
+        before_approval
+    ].dt.strftime("%Y-%m-%d")
+    suggestion[flagged["group"].eq("administration")] = "the CAR-T administration code in effect on that date"
+    suggestion.update("code " + best)
+    result = pd.DataFrame({"hit": lines.index.isin(flagged.index)}, index=lines.index)
+    result["window"] = flagged["window"]
+    result["suggestion"] = suggestion
+    return result
+
+
+@rule(
+    code="CD002",
+    name="unclassified-with-specific-code",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=WNC_NOTE,
+    field="procedure_code",
+    message="J3590 billed for {brand} (NDC {ndc}) on {service_date}, when its product-specific code {specific_code} is in effect (since {since})",
+    hint="Bill {specific_code} with the same NDC instead of J3590.",
+    carc="189",
+    triggers=lambda ref: Triggers(procedure_codes=frozenset({"J3590"})),
+)
+def unclassified_with_specific_code(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """J3590 billed with the NDC of a product whose product-specific HCPCS is in effect that day.
+
+    "In effect" uses the code's effective date, or where the sources give none, the date by
+    which the code was demonstrably billable (the table's in_use_by). Before that date J3590 is
+    what the policy asks for, so nothing is flagged.
+
+    Fails: J3590 + NDC 51167-0290-01 (Casgevy) on 2025-03-01 -> bill J3392.
+    Passes: the same line on 2024-10-01 (J3392 effective 2025-01-01).
+    """
+    import pandas as pd
+
+    windows = _code_windows(ctx.ref)
+    windows = windows[windows["group"].isin([pid for pid in ctx.ref.products])]
+    windows = windows[windows["code"].isin([h.code for h in ctx.ref.hcpcs if h.kind == "product"])]
+    windows = windows.assign(since=windows["start"].fillna(windows["in_use_by"]))
+    subset = lines.loc[lines["is_j3590"] & lines["product_ndc"].notna(), ["product_ndc", "service_date"]]
+    merged = subset.reset_index(names="line").merge(windows, left_on="product_ndc", right_on="group")
+    merged = merged[
+        merged["since"].notna()
+        & merged["service_date"].ge(merged["since"])
+        & (merged["end"].isna() | merged["service_date"].le(merged["end"]))
+    ]
+    merged = merged.drop_duplicates("line").set_index("line")
+    result = pd.DataFrame({"hit": lines.index.isin(merged.index)}, index=lines.index)
+    result["specific_code"] = merged["code"]
+    result["since"] = merged["since"].dt.strftime("%Y-%m-%d")
+    return result
+
+
+@rule(
+    code="CD003",
+    name="unclassified-not-cgt",
+    severity=Severity.INFO,
+    payers=ALL_PAYERS,
+    policy=WNC_NOTE,
+    field="ndc",
+    message="J3590 with NDC {ndc!r} is not a CGT product in the reference tables: the CGT rules were not applied to this line",
+    hint="If this is a cell or gene therapy, check the NDC (or add the package to the tables with --reference-dir).",
+    triggers=lambda ref: Triggers(procedure_codes=frozenset({"J3590"})),
+    applies_to=None,
+)
+def unclassified_not_cgt(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+    """J3590 whose NDC is missing or not a known CGT package: CGT rules were not applied.
+
+    An NDC that cannot be read at all is ND002's finding instead.
+
+    Fails (info): J3590 with NDC 00002-1433-80.
+    Passes: J3590 with NDC 51167-0290-01 (Casgevy).
+    """
+    return lines["is_j3590"] & lines["product_ndc"].isna() & lines["ndc_status"].isin(["missing", "valid"])
+
+
+@rule(
+    code="CD004",
+    name="units-per-treatment",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=(
+        "WNC.CP.299 Billing Units: 'Provider(s) shall report the appropriate code(s) used which determines "
+        "the billing unit(s).' The Medi-Cal CGT manual's code descriptors bill these codes 'per treatment', "
+        "'per therapeutic dose' or 'per infusion'."
+    ),
+    field="units",
+    message="{procedure_code} is billed {unit_text}, so one line carries 1 unit, not {units_text}",
+    hint="Bill 1 unit on this line (a second infusion of a split dose is its own line).",
+    carc="16",
+    rarc="M53",
+    triggers=lambda ref: Triggers(
+        procedure_codes=frozenset(h.code for h in ref.hcpcs if h.billing_unit in ONE_UNIT_BILLING)
+    ),
+)
+def units_per_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """A code billed per treatment, per therapeutic dose or per infusion with units other than 1.
+
+    Codes billed per mL (J1412) or per 1e9 vector genomes (J3398) are not checked.
+
+    Fails: J3399 (Zolgensma, per treatment) with 2 units.
+    Passes: J3399 with 1 unit.
+    """
+    import pandas as pd
+
+    units_of = {h.code: h.billing_unit for h in ctx.ref.hcpcs if h.billing_unit in ONE_UNIT_BILLING}
+    billing = lines["procedure_code"].map(units_of)
+    hit = billing.notna() & lines["units"].ne(1)
+    return pd.DataFrame({"hit": hit, "unit_text": billing.str.replace("_", " ", regex=False)})

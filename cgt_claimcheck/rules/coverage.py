@@ -1,0 +1,495 @@
+"""CV: coverage: repeat treatment, fertility preservation, delivery system, trials, label fit."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cgt_claimcheck.models import Severity
+from cgt_claimcheck.rules import vector as V
+from cgt_claimcheck.rules.base import (
+    ALL_PAYERS,
+    MEDI_CAL,
+    WNC,
+    RuleContext,
+    Triggers,
+    cgt_drug_triggers,
+    rule,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cgt_claimcheck.reference import Reference
+
+FERTILITY_DX = "Z3184"
+EPSDT_NOTE = (
+    "EPSDT (member under 21): policy limits may be exceeded when documentation shows medical necessity; "
+    "prior approval is still required"
+)
+
+
+@rule(
+    code="CV001",
+    name="repeat-treatment",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy=(
+        "WNC.CP.299 III.D: not covered for 'Repeat treatment in members who have received the same or another "
+        "Cell or Gene Therapy previously'; Background II.E: 'Continued therapy is not authorized, as Cell & Gene "
+        "Therapy is designed to be administered as a one-time, lifetime treatment.'"
+    ),
+    field="procedure_code",
+    message="{detail}",
+    hint="{fix}",
+    carc="119",
+    rarc="N362",
+)
+def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """The member already received the same or another CGT on an earlier date.
+
+    Looks at every CGT drug line of the member in the input and in `--history FILE`. One
+    treatment is one product within the repeat window (default 30 days from its first date, set
+    with --repeat-window-days or repeat_window_days in the config), so split doses such as
+    Aucatzyl's day 1 and day 10 infusions are one treatment. The same product on the same date
+    on two different claims is a duplicate (CARC 18), flagged on every claim but the one with
+    the lowest claim_id.
+
+    Fails: Zolgensma on 2025-03-01 for a member with Luxturna on 2024-05-01 (input or history).
+    Passes: Aucatzyl on 2025-08-01 and 2025-08-10 for the same member.
+    """
+    import pandas as pd
+
+    drug = lines.loc[
+        lines["is_cgt_drug"], ["member_id", "product", "brand", "service_date", "claim_id", "_seq", "_history"]
+    ]
+    # Order by date, then product and claim id: the result does not depend on row order.
+    drug = drug.sort_values(["member_id", "service_date", "product", "claim_id"])
+    first = drug.groupby("member_id")[["product", "brand", "service_date", "claim_id", "_history"]].first()
+    joined = drug.join(first.add_suffix("_first"), on="member_id")
+    days = (joined["service_date"] - joined["service_date_first"]).dt.days
+    same_treatment = joined["product"].eq(joined["product_first"]) & days.le(ctx.repeat_window_days)
+    repeat = joined["service_date"].gt(joined["service_date_first"]) & ~same_treatment
+
+    key = ["member_id", "product", "service_date"]
+    first_claim = joined.groupby(key)["claim_id"].transform("first")
+    duplicate = ~repeat & joined["claim_id"].ne(first_claim)
+
+    where = pd.Series(" in the history file", index=joined.index, dtype="str").where(
+        joined["_history_first"].astype(bool), ""
+    )
+    detail = pd.Series("", index=joined.index, dtype="str")
+    detail = detail.mask(
+        repeat,
+        joined["brand"]
+        + " on "
+        + joined["service_date"].dt.strftime("%Y-%m-%d")
+        + " is a repeat CGT: the member received "
+        + joined["brand_first"]
+        + " on "
+        + joined["service_date_first"].dt.strftime("%Y-%m-%d")
+        + " (claim "
+        + joined["claim_id_first"].str.removeprefix("history:")
+        + where
+        + ")",
+    )
+    detail = detail.mask(
+        duplicate,
+        "the same "
+        + joined["brand"]
+        + " on "
+        + joined["service_date"].dt.strftime("%Y-%m-%d")
+        + " is already billed on claim "
+        + first_claim,
+    )
+    fix = pd.Series(
+        "Do not bill a second CGT: the policy covers one treatment per lifetime (check the member's history).",
+        index=joined.index,
+        dtype="str",
+    )
+    fix = fix.mask(duplicate, "Remove the duplicate claim, or correct the date of service.")
+    carc = pd.Series(pd.NA, index=joined.index, dtype="str").mask(duplicate, "18")
+    rarc = pd.Series(pd.NA, index=joined.index, dtype="str").mask(repeat, "N362")
+    out = pd.DataFrame({"hit": repeat | duplicate, "detail": detail, "fix": fix, "carc": carc, "rarc": rarc})
+    return out.reindex(lines.index).assign(hit=lambda f: f["hit"].fillna(False).astype(bool))
+
+
+def _fertility_triggers(ref: Reference) -> Triggers:
+    return cgt_drug_triggers(ref) | Triggers(
+        procedure_codes=ref.codes("fertility_preservation"), diagnosis_codes=frozenset({FERTILITY_DX})
+    )
+
+
+@rule(
+    code="CV002",
+    name="fertility-preservation-not-covered",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy=(
+        "WNC.CP.299 IV.A: shall not cover 'Fertility preservation services associated with Cell & Gene Therapy "
+        "administration.' NOTE: CMS 'will require participating manufacturers to provide payment for fertility "
+        "preservation services for members who receive therapies administered under the CGT Access Model.'"
+    ),
+    field="procedure_code",
+    message="fertility preservation ({procedure_code}) for a member who receives {member_cgt}: not covered by the plan",
+    hint="Under the CGT Access Model the manufacturer pays for fertility preservation: bill the manufacturer's program, not WellCare.",
+    carc="96",
+    rarc="N130",
+    triggers=_fertility_triggers,
+)
+def fertility_preservation_not_covered(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """Fertility preservation for a member with a CGT in the input or the history.
+
+    A fertility preservation service is a code of the `fertility_preservation` set (CPT
+    cryopreservation/storage codes, HCPCS S4027-S4040) or any non-CGT, non-NEMT line on a claim
+    whose diagnoses include Z31.84 (encounter for fertility preservation procedure). NEMT to such
+    appointments is CV003.
+
+    Fails: 89258 for a member whose J3392 line is in the input.
+    Passes: 89258 for a member with no CGT.
+    """
+    import pandas as pd
+
+    fertility_dx_claim = V.claim_any(V.has_token(lines["diagnosis_codes"], {FERTILITY_DX}), lines)
+    is_nemt = lines["procedure_code"].isin(ctx.ref.codes("nemt"))
+    service = lines["procedure_code"].isin(ctx.ref.codes("fertility_preservation")) | (
+        fertility_dx_claim & ~lines["is_cgt_drug"] & ~is_nemt & ~lines["is_car_t_admin"]
+    )
+    member_cgt = lines["brand"].where(lines["is_cgt_drug"]).groupby(lines["member_id"]).transform("first")
+    return pd.DataFrame({"hit": service & member_cgt.notna(), "member_cgt": member_cgt})
+
+
+@rule(
+    code="CV003",
+    name="nemt-for-fertility-not-covered",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy="WNC.CP.299 IV.B: shall not cover 'Non-Emergency Medical Transportation (NEMT) for fertility preservation service appointments.'",
+    field="procedure_code",
+    message="NEMT {procedure_code} on a claim for a fertility preservation encounter (Z31.84)",
+    hint="Transportation to fertility preservation appointments is not covered; for CGT Access Model members the manufacturer pays.",
+    carc="96",
+    rarc="N130",
+    triggers=lambda ref: Triggers(diagnosis_codes=frozenset({FERTILITY_DX})),
+    applies_to=None,
+)
+def nemt_for_fertility_not_covered(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+    """NEMT codes on a claim whose diagnoses include Z31.84.
+
+    Fails: claim [A0130] with diagnosis Z31.84.
+    Passes: claim [A0130] with diagnosis D57.1.
+    """
+    fertility_dx_claim = V.claim_any(V.has_token(lines["diagnosis_codes"], {FERTILITY_DX}), lines)
+    return lines["procedure_code"].isin(ctx.ref.codes("nemt")) & fertility_dx_claim
+
+
+def _carved_out_products(ref: Reference, product_id: str, payer: str) -> bool:
+    return any(c.product == product_id for c in ref.programs["medi-cal"].carve_out)
+
+
+@rule(
+    code="CV004",
+    name="wrong-delivery-system",
+    severity=Severity.ERROR,
+    payers=MEDI_CAL,
+    policy=(
+        "Medi-Cal CGT manual, Sickle Cell Disease: 'Under the CMS CGT Access Model, J3392 (Casgevy) and J3394 "
+        "(Lyfgenia) are carved out of the managed care delivery system when used for the treatment of sickle "
+        "cell disease only ... For all other non-sickle cell disease drug indications, including treatment of "
+        "beta thalassemia, J3392 and J3394 remain the responsibility of Medi-Cal MCPs.'"
+    ),
+    field="payer",
+    message="{brand} for {indication} on {service_date} {responsibility}, but the line is billed to {payer}",
+    hint="Bill {expected_payer} instead{member_note}.",
+    carc="109",
+    applies_to=_carved_out_products,
+)
+def wrong_delivery_system(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """Casgevy/Lyfgenia billed to the wrong Medi-Cal delivery system.
+
+    For sickle cell disease (D57.x except D57.3 trait) on or after the carve-out date (Lyfgenia
+    2025-07-01; Casgevy 2025-10-01 per DHCS, the manual's conditional date being 2025-09-01) the
+    drug is billed fee-for-service (`medi-cal-ffs`); before those dates, or for other indications
+    such as beta thalassemia, it is the managed care plan's (`medi-cal-mcp`). Dates and diagnosis
+    lists live in the payer profile.
+
+    Fails: J3394 with D57.1 on 2025-08-01 billed to medi-cal-mcp -> bill fee-for-service.
+    Passes: J3392 with D56.1 (beta thalassemia) billed to medi-cal-mcp.
+    """
+    import pandas as pd
+
+    carve_outs = ctx.ref.programs["medi-cal"].carve_out
+    carved = V.false_like(lines)
+    covered_product = V.false_like(lines)
+    for carve_out in carve_outs:
+        product = lines["product"].eq(carve_out.product)
+        covered_product |= product
+        scd = V.claim_any(
+            _any_included_not_excluded(
+                lines["diagnosis_codes"], carve_out.diagnoses_include, carve_out.diagnoses_exclude
+            ),
+            lines,
+        )
+        carved |= product & scd & V.on_or_after(lines["service_date"], carve_out.effective_from)
+    medi_cal = lines["program"].eq("medi-cal")
+    expected = pd.Series("medi-cal-mcp", index=lines.index, dtype="str").mask(carved, "medi-cal-ffs")
+    hit = covered_product & lines["is_cgt_drug"] & medi_cal & lines["payer"].ne(expected)
+    scd_any = V.false_like(lines)
+    for carve_out in carve_outs:
+        scd_any |= _any_included_not_excluded(
+            lines["diagnosis_codes"], carve_out.diagnoses_include, carve_out.diagnoses_exclude
+        )
+    indication = pd.Series("a non-sickle-cell indication", index=lines.index, dtype="str").mask(
+        V.claim_any(scd_any, lines), "sickle cell disease"
+    )
+    responsibility = pd.Series("remains the managed care plan's responsibility", index=lines.index, dtype="str").mask(
+        carved, "is carved out of managed care (CMS CGT Access Model)"
+    )
+    member_note = pd.Series(
+        " (if the member is enrolled in a Medi-Cal managed care plan)", index=lines.index, dtype="str"
+    ).mask(carved, "")
+    expected_payer = expected.map(
+        {
+            "medi-cal-ffs": "Medi-Cal fee-for-service (medi-cal-ffs)",
+            "medi-cal-mcp": "the member's managed care plan (medi-cal-mcp)",
+        }
+    )
+    return pd.DataFrame(
+        {
+            "hit": hit,
+            "indication": indication,
+            "responsibility": responsibility,
+            "expected_payer": expected_payer,
+            "member_note": member_note,
+        }
+    )
+
+
+def _any_included_not_excluded(joined: pd.Series, include: list[str], exclude: list[str]) -> pd.Series:
+    """Some diagnosis on the line starts with an include prefix and with no exclude prefix."""
+    codes = V.tokens(joined)
+    ok = V.starts_with_any(codes, include) & ~V.starts_with_any(codes, exclude)
+    return ok.groupby(level=0).any().reindex(joined.index, fill_value=False).astype(bool)
+
+
+def clinical_trial_markers(lines: pd.DataFrame, ref: Reference) -> pd.Series:
+    """Per line, the clinical-trial markers of its claim ('' when none): modifier Q0/Q1, Z00.6, condition code 30."""
+    import pandas as pd
+
+    markers = pd.Series("", index=lines.index, dtype="str")
+    for label, column, codeset in (
+        ("modifier Q0/Q1", "modifiers", "clinical_trial_modifier"),
+        ("diagnosis Z00.6", "diagnosis_codes", "clinical_trial_dx"),
+        ("condition code 30", "condition_codes", "clinical_trial_condition_code"),
+    ):
+        present = V.claim_any(V.has_token(lines[column], ref.codes(codeset)), lines)
+        markers = markers.mask(present & markers.eq(""), label).mask(
+            present & markers.ne("") & ~markers.str.contains(label, regex=False), markers + ", " + label
+        )
+    return markers
+
+
+@rule(
+    code="CV005",
+    name="clinical-trial",
+    severity=Severity.INFO,
+    payers=MEDI_CAL,
+    policy="Medi-Cal CGT manual, Overview: 'Note: The Medi-Cal CGT policy does not apply to clinical trials. Refer to the Clinical Trials Policy section of the Provider Manual.'",
+    field="(claim)",
+    message="claim {claim_id} is marked as a clinical trial ({markers}): the Medi-Cal CGT policy does not apply and the other CGT rules were not applied to it",
+    hint="Bill under the Medi-Cal Clinical Trials policy; if the claim is not a trial, remove the marker.",
+    triggers=lambda ref: cgt_drug_triggers(ref) | Triggers(procedure_codes=ref.codes("car_t_admin")),
+    runs_on_clinical_trials=True,
+)
+def clinical_trial(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """A CGT claim marked as a clinical trial: modifier Q0 or Q1, diagnosis Z00.6, condition code 30.
+
+    Reported once per claim, on its first CGT line. Every other rule except the input checks
+    (IN) is switched off for the claim. Condition code 90 (expanded access use) is not a trial.
+
+    Fails (info): claim [Q2041 with modifier Q0].
+    Passes: claim [Q2041] with no trial marker.
+    """
+    import pandas as pd
+
+    markers = clinical_trial_markers(lines, ctx.ref)
+    cgt = lines["is_cgt_drug"] | lines["is_car_t_admin"]
+    anchor = V.first_of_claim(lines, cgt & markers.ne(""))
+    return pd.DataFrame({"hit": anchor, "markers": markers})
+
+
+def indication_fit(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """For each CGT drug line: is a label indication in force, does a diagnosis match it, ages.
+
+    Columns: checkable (no indication in force has unknown codes), matched, best_knowledge (the
+    compared code lists include best-knowledge ones), min_age / max_age (of the matched
+    indications, else of all in force; NaN = no limit), in_force (any indication in force).
+    """
+    import numpy as np
+    import pandas as pd
+
+    drug = lines.loc[lines["is_cgt_drug"], ["product", "service_date", "diagnosis_codes"]]
+    codes = V.tokens(drug["diagnosis_codes"])
+    parts = []
+    for product_id, indications in ref.indications.items():
+        sub = drug[drug["product"].eq(product_id)]
+        if sub.empty:
+            continue
+        sub_codes = codes[codes.index.isin(sub.index)]
+        for indication in indications:
+            matched_codes = V.icd_matches(sub_codes, indication.icd10cm_include, indication.icd10cm_exclude)
+            matched = matched_codes.groupby(level=0).any().reindex(sub.index, fill_value=False)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "line": sub.index,
+                        "in_force": V.on_or_after(sub["service_date"], indication.effective_from).to_numpy(),
+                        "matched": matched.to_numpy(dtype=bool),
+                        "unknown": indication.codes_confidence == "unknown",
+                        "best_knowledge": indication.codes_confidence == "best_knowledge",
+                        "min_age": np.nan if indication.min_age is None else float(indication.min_age),
+                        "max_age": np.nan if indication.max_age is None else float(indication.max_age),
+                    }
+                )
+            )
+    if not parts:
+        return pd.DataFrame(
+            columns=["checkable", "matched", "best_knowledge", "min_age", "max_age", "in_force"],
+            index=pd.Index([], dtype="int64"),
+        )
+    long = pd.concat(parts, ignore_index=True)
+    long = long[long["in_force"]]
+    long["hit_match"] = long["matched"]
+    per_line = long.groupby("line").agg(
+        in_force=("in_force", "any"),
+        matched=("hit_match", "any"),
+        unknown=("unknown", "any"),
+        best_knowledge=("best_knowledge", "any"),
+    )
+    # Ages: from the indications the diagnosis matched, else from all in force.
+    line_matched = long["line"].map(per_line["matched"])
+    basis = long[long["matched"] | ~line_matched.astype(bool)]
+    no_min = basis["min_age"].isna().groupby(basis["line"]).any()
+    no_max = basis["max_age"].isna().groupby(basis["line"]).any()
+    min_age = basis.groupby("line")["min_age"].min().mask(no_min)
+    max_age = basis.groupby("line")["max_age"].max().mask(no_max)
+    result = per_line.assign(checkable=~per_line["unknown"], min_age=min_age, max_age=max_age)
+    return result.reindex(drug.index).assign(
+        in_force=lambda f: f["in_force"].fillna(False).astype(bool),
+        matched=lambda f: f["matched"].fillna(False).astype(bool),
+        checkable=lambda f: f["checkable"].fillna(True).astype(bool),
+        best_knowledge=lambda f: f["best_knowledge"].fillna(False).astype(bool),
+    )
+
+
+def _epsdt(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+    """wnc members under 21 on the date of service (EPSDT special provision)."""
+    limit = ctx.ref.programs["wnc"].epsdt_under_age or 21
+    return lines["program"].eq("wnc") & lines["age"].lt(limit)
+
+
+@rule(
+    code="CV006",
+    name="indication-mismatch",
+    severity=Severity.WARNING,
+    payers=ALL_PAYERS,
+    policy=(
+        "WNC.CP.299 I.B.1 / III.B.1: covered when administered per FDA-approved 'Indications and usage'; not "
+        "covered when 'administered outside U.S. FDA guidelines regarding ... Indications and usage'. Medi-Cal "
+        "lists each CGT under the condition it treats."
+    ),
+    field="diagnosis_codes",
+    message="no diagnosis on the claim ({diagnoses}) matches an FDA-approved indication of {brand} on {service_date}{confidence_note}",
+    hint="Report the diagnosis the therapy treats (principal first); `cgt-claimcheck lookup {procedure_code}` lists the indications.{epsdt}",
+    carc="11",
+    rarc="M76",
+)
+def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """No diagnosis on the claim matches an FDA-approved indication of the product on that date.
+
+    Indications and their ICD-10-CM lists come from indications.csv; an indication is in force
+    from its approval date (unknown dates count as in force). Products with an indication whose
+    codes are unknown (Tecelra: no synovial-sarcoma code exists) are not judged. Where the
+    compared lists include best-knowledge codes the message says so. For wnc members under 21
+    the finding is info with an EPSDT note.
+
+    Fails (warning): J3392 (Casgevy) with diagnosis E11.9 only.
+    Passes: J3392 with D57.1.
+    """
+    import pandas as pd
+
+    fit = indication_fit(lines, ctx.ref).reindex(lines.index)
+    hit = (
+        lines["is_cgt_drug"] & fit["checkable"].fillna(False).astype(bool) & ~fit["matched"].fillna(False).astype(bool)
+    )
+    diagnoses = V.icd_display(lines["diagnosis_codes"]).replace("", "none")
+    confidence_note = pd.Series("", index=lines.index, dtype="str").mask(
+        fit["best_knowledge"].fillna(False).astype(bool), " (the tables' code list for it is partly best knowledge)"
+    )
+    epsdt = _epsdt(lines, ctx)
+    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(epsdt, "info")
+    epsdt_text = pd.Series("", index=lines.index, dtype="str").mask(epsdt, " " + EPSDT_NOTE + ".")
+    return pd.DataFrame(
+        {
+            "hit": hit,
+            "diagnoses": diagnoses,
+            "confidence_note": confidence_note,
+            "severity": severity,
+            "epsdt": epsdt_text,
+        }
+    )
+
+
+@rule(
+    code="CV007",
+    name="age-outside-label",
+    severity=Severity.WARNING,
+    payers=ALL_PAYERS,
+    policy="WNC.CP.299 I.B.1 / III.B.1: administered per the FDA-approved 'Indications and usage', which set the ages treated.",
+    field="member_dob",
+    message="the member is {age_text} on {service_date}; {brand} is labelled for {range_text}",
+    hint="Check the date of birth and the product; document medical necessity for an off-label age.{epsdt}",
+    carc="6",
+    rarc="N129",
+    requires_columns=("member_dob",),
+)
+def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """The member's age on the date of service is outside the product's labelled age range.
+
+    The range comes from the indications the diagnosis matches, else from every indication in
+    force. Zolgensma "less than 2 years" is max age 1. Needs member_dob. For wnc members under 21
+    the finding is info with an EPSDT note.
+
+    Fails (warning): J3399 (Zolgensma) for a member aged 3.
+    Passes: J3399 for a member aged 1.
+    """
+    import pandas as pd
+
+    fit = indication_fit(lines, ctx.ref).reindex(lines.index)
+    age = lines["age"]
+    too_young = fit["min_age"].notna() & age.lt(fit["min_age"])
+    too_old = fit["max_age"].notna() & age.gt(fit["max_age"])
+    hit = lines["is_cgt_drug"] & age.notna() & (too_young | too_old)
+    low = _whole(fit["min_age"])
+    high = _whole(fit["max_age"])
+    range_text = ("ages " + low + " to " + high).where(
+        low.ne("") & high.ne(""), ("ages " + low + " and over").where(low.ne(""), "ages up to " + high)
+    )
+    epsdt = _epsdt(lines, ctx)
+    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(epsdt, "info")
+    epsdt_text = pd.Series("", index=lines.index, dtype="str").mask(epsdt, " " + EPSDT_NOTE + ".")
+    age_text = _whole(age)
+    return pd.DataFrame(
+        {
+            "hit": hit,
+            "range_text": range_text,
+            "age_text": age_text,
+            "severity": severity,
+            "epsdt": epsdt_text,
+            "value": lines["member_dob_text"],
+        }
+    )
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    """Whole numbers as text, '' where missing."""
+    return values.round().astype("Int64").astype("str").fillna("").replace("<NA>", "")

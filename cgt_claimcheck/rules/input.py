@@ -1,0 +1,166 @@
+"""IN: rows and claims the other rules cannot trust."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cgt_claimcheck.models import Severity
+from cgt_claimcheck.rules import vector as V
+from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, no_triggers, rule
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+INPUT_POLICY = (
+    "Both policies require claims that follow national billing guidelines "
+    "(WNC.CP.299 Claims-Related Information: 'All claims must comply with National Coding Guidelines')."
+)
+
+
+@rule(
+    code="IN001",
+    name="invalid-value",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=INPUT_POLICY,
+    field="(column)",
+    message="{field} {reason}: the row was rejected and not checked further",
+    hint="Fix the value in the extract and run the check again.",
+    carc="16",
+    triggers=no_triggers,
+    applies_to=None,
+    runs_on_clinical_trials=True,
+)
+def invalid_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+    """A required value is missing or unparseable; the row is rejected.
+
+    Required: claim_id, line_number, claim_type (837P/837I, P/I, professional/institutional),
+    payer (or --payer), member_id, service_date (YYYY-MM-DD, YYYYMMDD, MM/DD/YYYY),
+    procedure_code (5 characters), units (a number). A row with the wrong number of fields is
+    rejected the same way. Rejections are made while the file is read, so every row is either
+    checked or rejected with this finding; this check itself finds nothing on accepted rows.
+
+    Fails: a line whose service_date is `2025-02-30`.
+    Passes: the same line dated `2025-02-28`.
+    """
+    return V.false_like(lines)
+
+
+@rule(
+    code="IN002",
+    name="duplicate-line",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=INPUT_POLICY,
+    field="line_number",
+    message="line {line_number} of claim {claim_id} appears more than once (first at row {first_row})",
+    hint="Give each service line of the claim its own line number, or remove the repeated row.",
+    carc="18",
+    triggers=no_triggers,
+    applies_to=None,
+    runs_on_clinical_trials=True,
+)
+def duplicate_line(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """The same claim_id and line_number appear on more than one row.
+
+    Checked on the claims that reach the CGT rules. The first row stays; every repeat is flagged.
+
+    Fails: claim C1 with two rows numbered line 1.
+    Passes: claim C1 with lines 1 and 2.
+    """
+    key = [lines["claim_id"], lines["line_number"]]
+    first_row = lines["_row"].groupby(key).transform("first")
+    first_file = lines["_file"].groupby(key).transform("first")
+    hit = lines.duplicated(["claim_id", "line_number"], keep="first")
+    return V.frame(
+        {
+            "hit": hit,
+            "first_row": first_row.astype(str) + (" of " + first_file).where(first_file.ne(lines["_file"]), ""),
+        }
+    ).set_axis(lines.index)
+
+
+CLAIM_LEVEL = ("claim_type", "payer", "member_id", "member_dob_text", "bill_type")
+
+
+@rule(
+    code="IN003",
+    name="inconsistent-claim",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=INPUT_POLICY,
+    field="(claim-level column)",
+    message="{field} is {value!r} on this line but {expected!r} on the claim's first line",
+    hint="Claim-level values (claim type, payer, member, date of birth, type of bill) must be the same on every line of a claim.",
+    carc="16",
+    triggers=no_triggers,
+    applies_to=None,
+    runs_on_clinical_trials=True,
+)
+def inconsistent_claim(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """claim_type, payer, member_id, member_dob or bill_type differ between lines of one claim.
+
+    Each line is compared with the claim's lowest-numbered line (so row order does not matter).
+
+    Fails: claim C1 with line 1 for member M1 and line 2 for member M2.
+    Passes: both lines for member M1.
+    """
+    import pandas as pd
+
+    fields = pd.Series("", index=lines.index, dtype="str")
+    values = pd.Series("", index=lines.index, dtype="str")
+    expected = pd.Series("", index=lines.index, dtype="str")
+    line_no = pd.to_numeric(lines["line_number"], errors="coerce")
+    ordered = lines.assign(_line_no=line_no).sort_values(["claim_id", "_line_no", "_seq"]).index
+    for column in CLAIM_LEVEL:
+        current = lines[column].fillna("").astype(str)
+        first = current.loc[ordered].groupby(lines.loc[ordered, "claim_id"]).transform("first").reindex(lines.index)
+        differs = current.ne(first)
+        name = column.removesuffix("_text")
+        new = differs & fields.eq("")
+        fields = fields.mask(new, name).mask(differs & ~new, fields + ", " + name)
+        values = values.mask(new, current)
+        expected = expected.mask(new, first)
+    return pd.DataFrame({"hit": fields.ne(""), "field": fields, "value": values, "expected": expected})
+
+
+@rule(
+    code="IN004",
+    name="invalid-optional-value",
+    severity=Severity.WARNING,
+    payers=ALL_PAYERS,
+    policy=INPUT_POLICY,
+    field="(column)",
+    message="{field} {value!r} cannot be read; rules that need it treat it as missing",
+    hint="Use YYYY-MM-DD for member_dob, Y/N for invoice_attached and a number for charge.",
+    triggers=no_triggers,
+    applies_to=None,
+    runs_on_clinical_trials=True,
+)
+def invalid_optional_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """An optional value on a CGT-relevant claim is present but cannot be read.
+
+    member_dob must be a date, invoice_attached a yes/no value, charge a number. The row is
+    still checked; the age rule (CV007) or the invoice rule (AU002) treat the value as missing.
+
+    Fails: member_dob `31/12/2010`.
+    Passes: member_dob `2010-12-31`.
+    """
+    import pandas as pd
+
+    checks = (
+        ("member_dob", lines["member_dob_text"].ne("") & lines["member_dob"].isna(), lines["member_dob_text"]),
+        (
+            "invoice_attached",
+            lines["invoice_attached_text"].ne("") & lines["invoice_attached"].isna(),
+            lines["invoice_attached_text"],
+        ),
+        ("charge", lines["charge_text"].ne("") & lines["charge"].isna(), lines["charge_text"]),
+    )
+    fields = pd.Series("", index=lines.index, dtype="str")
+    values = pd.Series("", index=lines.index, dtype="str")
+    for name, bad, raw in checks:
+        new = bad & fields.eq("")
+        fields = fields.mask(new, name)
+        values = values.mask(new, raw)
+    return pd.DataFrame({"hit": fields.ne(""), "field": fields, "value": values})

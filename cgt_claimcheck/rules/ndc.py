@@ -1,0 +1,135 @@
+"""ND: the NDC every CGT drug line must carry, and whether it fits the billed product."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cgt_claimcheck.models import Severity
+from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, rule
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+NDC_POLICY = (
+    "WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall include the prior authorization (PA) number "
+    "and NDC on the claim.' Medicaid requires the NDC on physician-administered drugs."
+)
+
+
+@rule(
+    code="ND001",
+    name="ndc-missing",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=NDC_POLICY,
+    field="ndc",
+    message="{procedure_code} ({brand}) has no NDC",
+    hint="Add the 11-digit NDC of the package administered (LIN03), with quantity and unit (CTP04/CTP05).",
+    carc="16",
+    rarc="M119",
+)
+def ndc_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+    """A CGT drug line billed with its product-specific HCPCS but without an NDC.
+
+    (J3590 without an NDC cannot be recognised as a CGT; CD003 reports it.)
+
+    Fails: J3392 with an empty ndc.
+    Passes: J3392 with ndc 51167-0290-01.
+    """
+    return lines["product_hcpcs"].notna() & lines["ndc_status"].eq("missing")
+
+
+@rule(
+    code="ND002",
+    name="ndc-invalid",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=NDC_POLICY,
+    field="ndc",
+    message="NDC {ndc!r} cannot be read as an 11-digit 5-4-2 code{ambiguity}",
+    hint="Write the NDC as 11 digits (5-4-2), padding the short segment of a 10-digit label with a zero.",
+    carc="16",
+    rarc="M119",
+)
+def ndc_invalid(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """The NDC on a CGT or J3590 line is not a 5-4-2 code in any common layout.
+
+    Accepted: 11 digits, or hyphenated 5-4-2, 4-4-2, 5-3-2, 5-4-1 (padded to 5-4-2). Ten digits
+    without hyphens are ambiguous (three possible paddings) and are flagged.
+
+    Fails: J3392 with ndc 5116702901 (ambiguous) or 51167-29-01.
+    Passes: J3392 with ndc 51167-290-01 (5-3-2, read as 51167-0290-01).
+    """
+    import pandas as pd
+
+    relevant = lines["product_hcpcs"].notna() | lines["is_j3590"]
+    hit = relevant & lines["ndc_status"].isin(["invalid", "ambiguous"])
+    ambiguity = pd.Series("", index=lines.index, dtype="str").mask(
+        lines["ndc_status"].eq("ambiguous"), " (10 digits without hyphens fit three 5-4-2 codes)"
+    )
+    return pd.DataFrame({"hit": hit, "ambiguity": ambiguity})
+
+
+@rule(
+    code="ND003",
+    name="ndc-product-mismatch",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=NDC_POLICY,
+    field="ndc",
+    message="NDC {ndc} is {ndc_brand}, but {procedure_code} is {brand}",
+    hint="Bill the HCPCS of the product administered, or correct the NDC.",
+    carc="16",
+    rarc="M119",
+)
+def ndc_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """The NDC belongs to another CGT product than the HCPCS.
+
+    Fails: J3394 (Lyfgenia) with NDC 51167-0290-01 (Casgevy).
+    Passes: J3394 with NDC 73554-1111-01.
+    """
+    import pandas as pd
+
+    hit = (
+        lines["product_hcpcs"].notna() & lines["product_ndc"].notna() & lines["product_ndc"].ne(lines["product_hcpcs"])
+    )
+    brands = {pid: p.brand for pid, p in ctx.ref.products.items()}
+    return pd.DataFrame({"hit": hit, "ndc_brand": lines["product_ndc"].map(brands)})
+
+
+@rule(
+    code="ND004",
+    name="ndc-not-listed",
+    severity=Severity.WARNING,
+    payers=ALL_PAYERS,
+    policy=NDC_POLICY,
+    field="ndc",
+    message="NDC {ndc11_text} is not listed for {brand}{labeler_note}",
+    hint="Check the NDC against the package; if it is a real package of this product, add it to the NDC table.",
+    carc="16",
+    rarc="M119",
+)
+def ndc_not_listed(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """A well-formed NDC on a CGT line that the tables do not list for any CGT product.
+
+    The package may be new (Zolgensma and Elevidys come in weight-banded kits, only one of which
+    the sources verified; no Roctavian NDC could be verified) or the NDC mistyped. The message
+    says when the labeler is the product's own manufacturer.
+
+    Fails (warning): J3399 with NDC 71894-0121-03.
+    Passes: J3399 with NDC 71894-0120-02.
+    """
+    import pandas as pd
+
+    hit = lines["product_hcpcs"].notna() & lines["ndc_status"].eq("valid") & lines["product_ndc"].isna()
+    labeler_of = {pid: p.labeler_code for pid, p in ctx.ref.products.items() if p.labeler_code}
+    same_labeler = lines["ndc11"].str.slice(0, 5).eq(lines["product_hcpcs"].map(labeler_of))
+    note = pd.Series("", index=lines.index, dtype="str")
+    note = note.mask(
+        same_labeler.fillna(False).astype(bool),
+        " (its labeler is the product's manufacturer: likely a package missing from the tables)",
+    )
+    ndc11_text = (
+        lines["ndc11"].str.slice(0, 5) + "-" + lines["ndc11"].str.slice(5, 9) + "-" + lines["ndc11"].str.slice(9)
+    )
+    return pd.DataFrame({"hit": hit, "labeler_note": note, "ndc11_text": ndc11_text})

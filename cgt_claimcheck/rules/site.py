@@ -1,0 +1,234 @@
+"""ST: where a CGT may be given and billed: outpatient only, certified facilities, PCS codes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cgt_claimcheck.models import Severity
+from cgt_claimcheck.rules import vector as V
+from cgt_claimcheck.rules.base import ALL_PAYERS, MEDI_CAL, WNC, RuleContext, rule
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cgt_claimcheck.reference import Reference
+
+
+def _outpatient_only(ref: Reference, product_id: str, payer: str) -> bool:
+    program = ref.programs[ref.payer_program(payer)]
+    return ref.products[product_id].family in program.hospital_outpatient_only_families
+
+
+@rule(
+    code="ST001",
+    name="hospital-outpatient-only",
+    severity=Severity.ERROR,
+    payers=MEDI_CAL,
+    policy=(
+        "Medi-Cal CGT manual: 'Billing for CAR-T drugs using their associated procedure codes is restricted to "
+        "hospital outpatient services.' The sickle cell, hemophilia, DMD, SMA, beta thalassemia and synovial "
+        "sarcoma sections say the same of their codes; the retinal dystrophy (Luxturna) section does not."
+    ),
+    field="bill_type",
+    message="{procedure_code} ({brand}) is restricted to hospital outpatient services, but {site}",
+    hint="Bill it on an outpatient claim: type of bill 013x on 837I, place of service 19 or 22 on 837P.",
+    carc="5",
+    rarc="M77",
+    applies_to=_outpatient_only,
+)
+def hospital_outpatient_only(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """A CGT drug the Medi-Cal manual restricts to hospital outpatient services, billed otherwise.
+
+    On 837I the type of bill must be 013x; on 837P the place of service 19 or 22 (hospital
+    outpatient). Covers the CAR-T, Tecelra, sickle cell, beta thalassemia, hemophilia, DMD and SMA
+    codes; Luxturna (J3398) has no such restriction in the manual and is not flagged.
+
+    Fails: Q2041 on an 837I with type of bill 0111 (inpatient).
+    Passes: Q2041 on an 837I with type of bill 0131.
+    """
+    import pandas as pd
+
+    program = ctx.ref.programs["medi-cal"]
+    restricted = lines["family"].isin(program.hospital_outpatient_only_families) & lines["is_cgt_drug"]
+    institutional = lines["claim_type"].eq("837I")
+    prefix = program.outpatient_bill_type_prefix or "013"
+    wrong_tob = institutional & ~lines["bill_type"].str.startswith(prefix)
+    wrong_pos = ~institutional & ~lines["place_of_service"].isin(program.outpatient_places_of_service)
+    hit = restricted & (wrong_tob | wrong_pos)
+    field = pd.Series("bill_type", index=lines.index, dtype="str").mask(~institutional, "place_of_service")
+    value = lines["bill_type"].where(institutional, lines["place_of_service"])
+    site = ("the type of bill is " + value.replace("", "missing")).where(
+        institutional, "the place of service is " + value.replace("", "missing")
+    )
+    return pd.DataFrame({"hit": hit, "field": field, "value": value, "site": site})
+
+
+def _requirements(ctx: RuleContext) -> pd.DataFrame:
+    """(program, product_id, certification, start, end, citation) for every certified product."""
+    rows: dict[str, list[object]] = {k: [] for k in ("program", "product_id", "certification", "req_start", "req_end")}
+    for program_id, program in ctx.ref.programs.items():
+        for cert in program.certification:
+            for product_id, product in ctx.ref.products.items():
+                if product.family in cert.families or product_id in cert.products:
+                    rows["program"].append(program_id)
+                    rows["product_id"].append(product_id)
+                    rows["certification"].append(cert.certification)
+                    rows["req_start"].append(V.timestamp(cert.effective_from))
+                    rows["req_end"].append(V.timestamp(cert.effective_to))
+    return V.frame(rows)
+
+
+@rule(
+    code="ST002",
+    name="facility-not-certified",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=(
+        "WNC.CP.299 I.C / III.C: the administration must occur at a Qualified Treatment Center (QTC) approved "
+        "for the therapy. Medi-Cal CGT manual: CAR-T drugs 'must be administered in a healthcare facility that "
+        "is enrolled in and certified through the ... drug's Risk Evaluation and Mitigation Strategies (REMS) "
+        "program'; sickle cell and beta thalassemia codes are restricted to 'qualified treatment centers', "
+        "hemophilia codes to 'hemophilia treatment centers'."
+    ),
+    field="facility_npi",
+    message="facility {npi} is not certified {certification} for {brand} on {service_date} in the facility registry",
+    hint="Administer at a facility with that certification, or update the registry given with --facilities.",
+    carc="B7",
+    requires=("facilities",),
+)
+def facility_not_certified(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """The service facility lacks the certification the policy requires on the date of service.
+
+    Needs `--facilities FILE` (columns npi, certification QTC/REMS/HTC, optional product,
+    effective_from, effective_to); without it the rule is listed under not_checked. The facility
+    is facility_npi, or billing_npi when facility_npi is blank. Requirements and their dates live
+    in the payer profile: wnc requires a QTC for every CGT; Medi-Cal requires REMS enrolment for
+    CAR-T, a QTC for J3392/J3393/J3394 and a hemophilia treatment center for J1411/J1412.
+
+    Note: the FDA eliminated the CAR-T REMS on 2025-06-26, but the July 2025 Medi-Cal manual
+    still names it, so the requirement stays in force until the profile's effective_to is set.
+
+    Fails: J3392 billed by NPI 1234567893 that the registry lists only as HTC.
+    Passes: the same NPI listed as QTC (for all products or for casgevy) on that date.
+    """
+    import pandas as pd
+
+    npi = lines["facility_npi"].mask(lines["facility_npi"].eq(""), lines["billing_npi"])
+    drug = lines.loc[lines["is_cgt_drug"], ["program", "product", "service_date"]].assign(npi=npi)
+    required = drug.reset_index(names="line").merge(
+        _requirements(ctx), left_on=["program", "product"], right_on=["program", "product_id"]
+    )
+    required = required[V.in_windows(required["service_date"], required["req_start"], required["req_end"])]
+    registry = ctx.facilities
+    assert registry is not None
+    offered = required.merge(registry, on=["npi", "certification"], how="left", indicator=True)
+    # A registry row covers the line when it is for this product (or all products) and its
+    # dates (blank = open) include the date of service.
+    covers = (
+        offered["_merge"].eq("both")
+        & (offered["reg_product"].fillna("").eq("") | offered["reg_product"].eq(offered["product"]))
+        & V.in_windows(offered["service_date"], offered["reg_start"], offered["reg_end"])
+    )
+    satisfied = covers.groupby([offered["line"], offered["certification"]]).any()
+    missing = satisfied[~satisfied.to_numpy()].reset_index()
+    missing = missing.groupby("line")["certification"].agg(lambda s: "/".join(sorted(set(s))))
+    result = pd.DataFrame({"hit": lines.index.isin(missing.index)}, index=lines.index)
+    result["certification"] = missing
+    result["npi"] = npi.replace("", "(none given)")
+    result["value"] = npi
+    return result
+
+
+def _pcs_windows(ref: Reference) -> pd.DataFrame:
+    rows = [p for p in ref.pcs if p.product_id]
+    return V.frame(
+        {
+            "pcs": [p.code for p in rows],
+            "pcs_product": [p.product_id for p in rows],
+            "pcs_start": [V.timestamp(p.effective_from) for p in rows],
+            "pcs_end": [V.timestamp(p.effective_to) for p in rows],
+        }
+    )
+
+
+@rule(
+    code="ST003",
+    name="inpatient-pcs-missing",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy=(
+        "WNC.CP.299 Background II.D: 'Providers must use the product-specific CPT/HCPCS codes when requesting "
+        "prior authorization (PA) ... The CPT/HCPCS codes included on the PA will be cross walked to ICD-10 PCS "
+        "codes on inpatient claims.'"
+    ),
+    field="icd10_pcs_codes",
+    message="inpatient claim for {brand} has no ICD-10-PCS code of that product (expected one of {expected})",
+    hint="Report the product's ICD-10-PCS administration code ({expected}) on the inpatient claim.",
+    carc="16",
+    rarc="M51",
+)
+def inpatient_pcs_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """An inpatient 837I claim (type of bill 011x) for a CGT without the product's ICD-10-PCS code.
+
+    Checked only for products whose PCS codes the sources verified (not Aucatzyl, Hemgenix,
+    Roctavian, Elevidys, Zolgensma, Luxturna), using the codes valid on the date of service.
+
+    Fails: 0111 claim with J3392 and no PCS code.
+    Passes: the same claim with XW133J8.
+    """
+    import pandas as pd
+
+    windows = _pcs_windows(ctx.ref)
+    drug = lines.loc[lines["is_cgt_drug"] & lines["inpatient"], ["product", "service_date", "claim_id"]]
+    expected = drug.reset_index(names="line").merge(windows, left_on="product", right_on="pcs_product")
+    expected = expected[V.in_windows(expected["service_date"], expected["pcs_start"], expected["pcs_end"])]
+    claim_codes = V.tokens(lines["icd10_pcs_codes"]).rename("pcs").rename_axis("line").reset_index()
+    claim_codes["claim_id"] = lines.loc[claim_codes["line"], "claim_id"].to_numpy()
+    present = expected.merge(
+        claim_codes[["claim_id", "pcs"]].drop_duplicates(), on=["claim_id", "pcs"], how="left", indicator=True
+    )
+    found = present["_merge"].eq("both").groupby(present["line"]).any()
+    missing = found.index[~found.to_numpy()]
+    expected_text = expected.groupby("line")["pcs"].agg(lambda s: ", ".join(sorted(set(s))))
+    result = pd.DataFrame({"hit": lines.index.isin(missing)}, index=lines.index)
+    result["expected"] = expected_text
+    return result
+
+
+@rule(
+    code="ST004",
+    name="pcs-product-mismatch",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy="WNC.CP.299 Background II.D: the HCPCS codes on the PA 'will be cross walked to ICD-10 PCS codes on inpatient claims'.",
+    field="icd10_pcs_codes",
+    message="ICD-10-PCS {value} is the code of {pcs_brands}, but the claim bills {brand}",
+    hint="Report the PCS code of the product billed, or bill the product the PCS code names.",
+    carc="16",
+    rarc="M51",
+)
+def pcs_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """A product-specific ICD-10-PCS code of another product than the one billed by HCPCS/NDC.
+
+    Generic PCS codes (e.g. XW033C7, 30233C0) name no product and are not compared.
+
+    Fails: J3392 (Casgevy) on a claim with PCS XW133H9 (Lyfgenia).
+    Passes: J3392 with XW133J8.
+    """
+    import pandas as pd
+
+    windows = _pcs_windows(ctx.ref)
+    drug = lines.loc[lines["is_cgt_drug"], ["product"]]
+    codes = V.tokens(lines.loc[drug.index, "icd10_pcs_codes"]).rename("pcs").rename_axis("line").reset_index()
+    codes["product"] = drug.loc[codes["line"], "product"].to_numpy()
+    pairs = codes.merge(windows[["pcs", "pcs_product"]].drop_duplicates(), on="pcs")
+    fits = pairs["pcs_product"].eq(pairs["product"]).groupby([pairs["line"], pairs["pcs"]]).any()
+    foreign = fits[~fits.to_numpy()].reset_index()
+    brands = {pid: p.brand for pid, p in ctx.ref.products.items()}
+    named = pairs.merge(foreign[["line", "pcs"]], on=["line", "pcs"])
+    foreign_codes = foreign.groupby("line")["pcs"].agg(lambda s: ", ".join(sorted(set(s))))
+    foreign_brands = named.groupby("line")["pcs_product"].agg(lambda s: "/".join(sorted({brands[p] for p in s})))
+    result = pd.DataFrame({"hit": lines.index.isin(foreign_codes.index)}, index=lines.index)
+    result["value"] = foreign_codes
+    result["pcs_brands"] = foreign_brands
+    return result

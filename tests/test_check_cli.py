@@ -1,0 +1,410 @@
+"""`check` end to end: exit codes, formats, config, selection, redaction, bad input, accounting."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cgt_claimcheck.cli import app
+from cgt_claimcheck.engine import CheckOptions, run_check
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+GOLDEN = Path(__file__).parent / "golden" / "claims_with_errors.json"
+runner = CliRunner()
+HEADER = (
+    "claim_id,line_number,claim_type,payer,member_id,service_date,procedure_code,units,ndc,prior_auth,diagnosis_codes"
+)
+GOOD = "C1,1,837P,wnc,M1,2025-03-01,J3392,1,51167-0290-01,PA1,D57.1"
+BAD = "C2,1,837P,wnc,M2,2025-03-01,J3392,1,,,D57.1"  # ND001 + AU001
+
+
+@pytest.fixture(autouse=True)
+def _in_repo(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Relative example paths in reports; no config file picked up from the checkout.
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("CI", raising=False)
+
+
+def write(tmp_path: Path, name: str, *rows: str, header: str = HEADER) -> str:
+    path = tmp_path / name
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return str(path)
+
+
+def check(*args: str, env: dict[str, str] | None = None):
+    return runner.invoke(app, ["check", *args], env=env)
+
+
+# --- exit codes and formats ------------------------------------------------------------------
+def test_clean_example_exits_0():
+    result = check("examples/claims.csv", "--facilities", "examples/facilities.csv", "--format", "json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["findings"] == [] and report["not_checked"] == []
+    assert report["summary"]["cgt_claims"] == 8
+    payers = {row["payer"] for row in csv.DictReader(open(EXAMPLES / "claims.csv"))}
+    assert payers == {"wnc", "medi-cal-ffs", "medi-cal-mcp"}
+
+
+def test_golden_report_of_the_error_example():
+    result = check(
+        "examples/claims_with_errors.csv",
+        "--facilities",
+        "examples/facilities.csv",
+        "--history",
+        "examples/history.csv",
+        "--format",
+        "json",
+    )
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    report["reference"]["path"] = "<reference>"
+    if os.environ.get("UPDATE_GOLDEN"):
+        GOLDEN.parent.mkdir(exist_ok=True)
+        GOLDEN.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    assert report == json.loads(GOLDEN.read_text(encoding="utf-8"))
+
+
+def test_error_example_fires_every_rule():
+    from cgt_claimcheck.rules import CATALOGUE
+
+    report = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert {f["rule"] for f in report["findings"]} == set(CATALOGUE)
+    assert report["schema_version"] == "1.0"
+    assert set(report) == {"schema_version", "tool", "reference", "inputs", "summary", "findings", "not_checked"}
+    assert set(report["findings"][0]) == {
+        "rule",
+        "name",
+        "severity",
+        "payer",
+        "claim_id",
+        "line_number",
+        "file",
+        "row",
+        "field",
+        "value",
+        "message",
+        "hint",
+        "policy",
+        "carc",
+        "rarc",
+    }
+
+
+@pytest.mark.parametrize(
+    ("fail_on", "rows", "code"),
+    [
+        ("error", [GOOD], 0),
+        ("error", [BAD], 1),
+        ("never", [BAD], 0),
+        ("warning", ["C3,1,837P,wnc,M3,2025-03-01,J3399,1,71894-0121-03,PA3,G12.0"], 1),
+        ("error", ["C3,1,837P,wnc,M3,2025-03-01,J3399,1,71894-0121-03,PA3,G12.0"], 0),
+    ],
+)
+def test_fail_on(tmp_path, fail_on, rows, code):
+    result = check(write(tmp_path, "x.csv", *rows), "--fail-on", fail_on, "--format", "json")
+    assert result.exit_code == code, result.output
+
+
+def test_formats(tmp_path):
+    path = write(tmp_path, "x.csv", GOOD, BAD)
+    lines = check(path, "--format", "jsonl").stdout.strip().splitlines()
+    assert {json.loads(line)["rule"] for line in lines} == {"ND001", "AU001"}
+    table = list(csv.DictReader(io.StringIO(check(path, "--format", "csv").stdout)))
+    assert {row["rule"] for row in table} == {"ND001", "AU001"}
+    xml = ET.fromstring(check(path, "--format", "junit").stdout)
+    suite = xml.find("testsuite")
+    assert suite.get("failures") == "2"
+    assert [case.get("name") for case in suite.iter("testcase")] == ["claim C2"]
+    rich = check(path, "--format", "rich").stdout
+    assert "ND001 ndc-missing" in rich and "1 read" not in rich and "2 read = 2 checked + 0 rejected" in rich
+
+
+def test_output_file(tmp_path):
+    out = tmp_path / "report.json"
+    result = check(write(tmp_path, "x.csv", BAD), "--output", str(out))
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert json.loads(out.read_text())["summary"]["findings"]["error"] == 2
+
+
+def test_default_format_is_json_when_not_a_terminal(tmp_path):
+    assert json.loads(check(write(tmp_path, "x.csv", GOOD)).stdout)["summary"]["rows_read"] == 1
+
+
+# --- selection, config ---------------------------------------------------------------------------
+def test_select_and_ignore_longest_match_wins(tmp_path):
+    path = write(tmp_path, "x.csv", BAD)
+    only_nd = json.loads(check(path, "--select", "ND", "--format", "json").stdout)
+    assert {f["rule"] for f in only_nd["findings"]} == {"ND001"}
+    assert any(n["rule"] == "AU001" and "not selected" in n["reason"] for n in only_nd["not_checked"])
+    back = json.loads(check(path, "--ignore", "ND,AU", "--select", "AU001", "--format", "json").stdout)
+    assert {f["rule"] for f in back["findings"]} == {"AU001"}
+    assert check(path, "--select", "ZZ").exit_code == 2
+
+
+def test_config_file_and_cli_precedence(tmp_path, monkeypatch):
+    extract = write(
+        tmp_path,
+        "x.csv",
+        "C2|1|837P|WellCare NC|M2|2025-03-01|J3392|1||PA2|D57.1",
+        header="CLM01|line_number|claim_type|payer|member_id|service_date|procedure_code|units|ndc|prior_auth|diagnosis_codes",
+    )
+    (tmp_path / "cgt-claimcheck.toml").write_text(
+        '[columns]\nclaim_id = "CLM01"\n[payers]\n"WellCare NC" = "wnc"\n[severity]\nND001 = "warning"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    report = json.loads(check(extract, "--format", "json").stdout)
+    assert [(f["rule"], f["severity"], f["claim_id"]) for f in report["findings"]] == [("ND001", "warning", "C2")]
+    assert check(extract, "--format", "json").exit_code == 0  # a warning does not fail by default
+    assert check(extract, "--format", "json", "--fail-on", "warning").exit_code == 1
+
+
+def test_pyproject_tool_section(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.cgt-claimcheck]\nignore = ["ND"]\nfail-on = "never"\n')
+    monkeypatch.chdir(tmp_path)
+    result = check(write(tmp_path, "x.csv", BAD), "--format", "json")
+    assert result.exit_code == 0
+    assert {f["rule"] for f in json.loads(result.stdout)["findings"]} == {"AU001"}
+
+
+@pytest.mark.parametrize(
+    "content", ['colour = "red"\n', '[columns]\nclaimid = "X"\n', 'fail-on = "sometimes"\n', "not toml ["]
+)
+def test_bad_config_exits_2(tmp_path, content):
+    config = tmp_path / "c.toml"
+    config.write_text(content)
+    result = check(write(tmp_path, "x.csv", GOOD), "--config", str(config))
+    assert result.exit_code == 2
+    assert str(config) in result.stderr
+
+
+def test_unknown_payer_option_exits_2(tmp_path):
+    result = check(write(tmp_path, "x.csv", GOOD), "--payer", "texas")
+    assert result.exit_code == 2 and "texas" in result.stderr
+
+
+def test_payer_option_fills_a_missing_column(tmp_path):
+    path = write(
+        tmp_path,
+        "x.csv",
+        "C1,1,837P,M1,2025-03-01,J3392,1,,PA1,D57.1",
+        header="claim_id,line_number,claim_type,member_id,service_date,procedure_code,units,ndc,prior_auth,diagnosis_codes",
+    )
+    assert check(path).exit_code == 2
+    report = json.loads(check(path, "--payer", "wnc").stdout)
+    assert report["findings"][0]["payer"] == "wnc"
+
+
+# --- output safety ------------------------------------------------------------------------------
+def test_redact_masks_member_ids_and_birth_dates(tmp_path):
+    path = write(
+        tmp_path,
+        "x.csv",
+        "C1,1,837P,wnc,SECRET1,1990-01-01,2025-03-01,J3392,1,,PA1,D57.1",
+        "C1,2,837P,wnc,SECRET2,31/12/1990,2025-03-01,96365,1,,PA1,D57.1",
+        header="claim_id,line_number,claim_type,payer,member_id,member_dob,service_date,procedure_code,units,ndc,prior_auth,diagnosis_codes",
+    )
+    for fmt in ("json", "jsonl", "csv", "junit", "rich"):
+        out = check(path, "--redact", "--format", fmt).stdout
+        assert "SECRET" not in out and "31/12/1990" not in out, fmt
+    assert "SECRET2" in check(path, "--format", "json").stdout
+
+
+def test_markup_and_ansi_print_literally_and_csv_is_formula_safe(tmp_path):
+    path = write(
+        tmp_path,
+        "x.csv",
+        "[bold]C1,1,837P,wnc,M1,2025-03-01,J3392,1,=HYPERLINK(1),PA1,D57.1",
+        "C2,1,837P,wnc,M2,2025-03-01,J3392,1,\x1b[31mred,PA2,D57.1",
+    )
+    rich = check(path, "--format", "rich").stdout
+    assert "[bold]C1" in rich
+    assert "\x1b[31m" not in rich and "\\x1b[31mred" in rich
+    rows = list(csv.DictReader(io.StringIO(check(path, "--format", "csv").stdout)))
+    assert rows[0]["value"] == "'=HYPERLINK(1)"
+    assert all(not v.startswith(("=", "+", "-", "@")) for row in rows for v in row.values())
+
+
+# --- bad input: exit 2 with file/line/column, or rejected rows; never a traceback ---------------------
+def test_missing_required_column(tmp_path):
+    path = write(
+        tmp_path,
+        "x.csv",
+        "C1,1,837P,wnc,M1,2025-03-01,J3392,1",
+        header="claim_id,line_number,claim_type,payer,member_id,service_date,procedure_code,qty",
+    )
+    result = check(path)
+    assert result.exit_code == 2
+    assert path in result.stderr and "line 1" in result.stderr and "'units'" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"\n\n",
+        b"\x00\x01\x02\xff\xfe binary junk \x89PNG\r\n",
+        "é,ü\n".encode("latin-1"),
+        b"\x1f\x8b\x08\x00 not really gzip",
+    ],
+)
+def test_unusable_files_exit_2_without_traceback(tmp_path, content):
+    path = tmp_path / "junk.csv"
+    path.write_bytes(content)
+    result = check(str(path))
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and str(path) in result.stderr
+
+
+def test_no_such_file(tmp_path):
+    result = check(str(tmp_path / "nope.csv"))
+    assert result.exit_code == 2 and "no such file" in result.stderr
+
+
+def test_latin1_rows_name_the_line_and_encoding_option_reads_them(tmp_path):
+    path = tmp_path / "latin.csv"
+    path.write_bytes(
+        (HEADER + "\n" + GOOD + "\n" + "C3,1,837P,wnc,Müller,2025-03-01,99213,1,,,E11.9\n").encode("latin-1")
+    )
+    result = check(str(path))
+    assert result.exit_code == 2 and "line 3" in result.stderr and "--encoding" in result.stderr
+    assert check(str(path), "--encoding", "latin-1", "--format", "json").exit_code == 0
+
+
+def test_ragged_rows_are_rejected_and_counted(tmp_path):
+    path = write(tmp_path, "x.csv", GOOD, "C2,1,837P,wnc", BAD + ",extra,fields", GOOD.replace("C1", "C4"))
+    report = json.loads(check(path, "--format", "json").stdout)
+    assert report["summary"]["rows_read"] == 4 and report["summary"]["rows_rejected"] == 2
+    assert sorted(f["row"] for f in report["findings"] if f["rule"] == "IN001") == [2, 3]
+
+
+def test_huge_cell(tmp_path):
+    path = write(
+        tmp_path, "x.csv", GOOD, "C2,1,837P,wnc,M2,2025-03-01,99213,1,,," + "X" * 10_000_000, GOOD.replace("C1", "C3")
+    )
+    report = json.loads(check(path, "--format", "json").stdout)
+    assert report["summary"]["rows_read"] == 3 and report["summary"]["rows_checked"] == 3
+
+
+def test_bom_pipe_tab_gzip_parquet_and_stdin(tmp_path):
+    (tmp_path / "bom.csv").write_bytes(("\ufeff" + HEADER + "\n" + BAD + "\n").encode("utf-8"))
+    (tmp_path / "pipe.txt").write_text(HEADER.replace(",", "|") + "\n" + BAD.replace(",", "|") + "\n")
+    (tmp_path / "tab.tsv").write_text(HEADER.replace(",", "\t") + "\n" + BAD.replace(",", "\t") + "\n")
+    with gzip.open(tmp_path / "x.csv.gz", "wt") as fh:
+        fh.write(HEADER + "\n" + BAD + "\n")
+    pd.read_csv(io.StringIO(HEADER + "\n" + BAD), dtype=str, keep_default_na=False).to_parquet(tmp_path / "x.parquet")
+    for name in ("bom.csv", "pipe.txt", "tab.tsv", "x.csv.gz", "x.parquet"):
+        report = json.loads(check(str(tmp_path / name), "--format", "json").stdout)
+        assert {f["rule"] for f in report["findings"]} == {"ND001", "AU001"}, name
+    piped = runner.invoke(app, ["check", "-", "--format", "json"], input=HEADER + "\n" + BAD + "\n")
+    assert json.loads(piped.stdout)["inputs"][0]["path"] == "<stdin>"
+
+
+def test_several_files_are_accounted_separately(tmp_path):
+    first, second = write(tmp_path, "a.csv", GOOD, BAD), write(tmp_path, "b.csv", GOOD.replace("C1", "C9"), "x,y")
+    report = json.loads(check(first, second, "--format", "json").stdout)
+    assert [(i["rows_read"], i["rows_checked"], i["rows_rejected"]) for i in report["inputs"]] == [(2, 2, 0), (2, 1, 1)]
+
+
+def test_facility_registry_errors(tmp_path):
+    registry = tmp_path / "f.csv"
+    registry.write_text("npi,certification\n123,XYZ\n")
+    result = check(write(tmp_path, "x.csv", GOOD), "--facilities", str(registry))
+    assert result.exit_code == 2 and "line 2" in result.stderr and "certification" in result.stderr
+
+
+# --- properties: every row accounted once; order and unrelated claims change nothing ---------------
+valid_row = st.builds(
+    lambda i, code, units: f"C{i},1,837P,wnc,M{i},2025-03-01,{code},{units},51167-0290-01,PA{i},D57.1",
+    st.integers(0, 10**6),
+    st.sampled_from(["J3392", "99213", "J3590", "Q2041", "38228"]),
+    st.sampled_from(["1", "2", "0.5"]),
+)
+invalid_row = st.sampled_from(
+    [
+        "C,1,837P,wnc,M,2025-02-30,J3392,1,,,",
+        "C,x,837P,wnc,M,2025-03-01,J3392,1,,,",
+        ",1,837P,wnc,M,2025-03-01,J3392,1,,,",
+        "C,1,837Q,wnc,M,2025-03-01,J3392,1,,,",
+        "C,1,837P,ohio,M,2025-03-01,J3392,1,,,",
+        "C,1,837P,wnc",
+        "C,1,837P,wnc,M,2025-03-01,J3392,1,,,,,,",
+    ]
+)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.booleans(), valid_row, invalid_row), min_size=1, max_size=30))
+def test_every_row_is_accounted_for_once(tmp_path_factory, ref, rows):
+    lines = [good if keep else bad for keep, good, bad in rows]
+    path = tmp_path_factory.mktemp("acct") / "x.csv"
+    path.write_text(HEADER + "\n" + "\n".join(lines) + "\n")
+    report = run_check([str(path)], ref, CheckOptions(batch_rows=7))
+    summary = report.summary
+    assert summary.rows_read == len(lines)
+    assert summary.rows_read == summary.rows_checked + summary.rows_rejected
+    assert summary.rows_rejected == sum(1 for keep, _, _ in rows if not keep)
+    rejected_rows = {f.row for f in report.findings if f.rule == "IN001"}
+    assert rejected_rows == {i + 1 for i, (keep, _, _) in enumerate(rows) if not keep}
+
+
+def _signature(report):
+    return sorted((f.rule, f.claim_id, f.line_number, f.severity.value, f.field, f.value) for f in report.findings)
+
+
+def test_shuffling_and_unrelated_claims_change_no_finding(ref, tmp_path):
+    original = EXAMPLES / "claims_with_errors.csv"
+    header, *rows = original.read_text().splitlines()
+    noise = [
+        f"N{i},1,837P,wnc,NM{i},,,22,1609876543,,,N,2025-03-0{1 + i % 9},99213,,1,80.00,,,,,E11.9,," for i in range(500)
+    ]
+    import random
+
+    mixed = rows + noise
+    random.Random(7).shuffle(mixed)
+    shuffled = tmp_path / "mixed.csv"
+    shuffled.write_text("\n".join([header, *mixed]) + "\n")
+    options = dict(facilities=str(EXAMPLES / "facilities.csv"), history=[str(EXAMPLES / "history.csv")])
+    base = run_check([str(original)], ref, CheckOptions(**options))
+    other = run_check([str(shuffled)], ref, CheckOptions(batch_rows=13, **options))
+    assert _signature(base) == _signature(other)
+    assert other.summary.rows_read == base.summary.rows_read + 500
+    assert other.summary.cgt_claims == base.summary.cgt_claims
+
+
+# --- a real process ------------------------------------------------------------------------------
+def test_exit_codes_through_a_real_process(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("CGT_CLAIMCHECK_REFERENCE_DIR",)}
+    env["CI"] = "true"
+    run = lambda *args: subprocess.run(
+        [sys.executable, "-m", "cgt_claimcheck", "check", *args],
+        cwd=tmp_path,  # noqa: E731
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+    clean = run(str(EXAMPLES / "claims.csv"), "--facilities", str(EXAMPLES / "facilities.csv"))
+    assert clean.returncode == 0, clean.stderr
+    assert json.loads(clean.stdout)["summary"]["findings"]["error"] == 0
+    assert clean.stderr == ""  # nothing on stderr in CI
+    errors = run(str(EXAMPLES / "claims_with_errors.csv"))
+    assert errors.returncode == 1
+    unusable = run(str(tmp_path / "missing.csv"))
+    assert unusable.returncode == 2 and "Traceback" not in unusable.stderr

@@ -1,0 +1,99 @@
+"""Per-rule case files: tests/cases/<CODE>/<case>.csv with the exact findings in <case>.expected.
+
+<case>.expected holds one line per expected finding of that rule: `CODE claim line severity`
+(`-` where the finding has no claim or line). An empty file means the rule must stay silent.
+Lines starting with `# option name=value` set check options; `<case>.facilities.csv` and
+`<case>.history.csv` beside the case are passed as --facilities / --history.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pytest
+
+from cgt_claimcheck.engine import CheckOptions, run_check
+from cgt_claimcheck.rules import CATALOGUE
+
+CASES = Path(__file__).parent / "cases"
+AUXILIARY = (".facilities.csv", ".history.csv", ".shuffled.csv")
+
+
+def case_files() -> list[Path]:
+    return sorted(p for p in CASES.glob("*/*.csv") if not p.name.endswith(AUXILIARY))
+
+
+def expected_for(case: Path) -> tuple[list[tuple[str, str, str, str]], dict[str, str]]:
+    findings, options = [], {}
+    for line in case.with_suffix(".expected").read_text().splitlines():
+        line = line.strip()
+        if line.startswith("# option "):
+            key, _, value = line.removeprefix("# option ").partition("=")
+            options[key.strip()] = value.strip()
+        elif line and not line.startswith("#"):
+            code, claim, number, severity = line.split()
+            findings.append((code, claim, number, severity))
+    return sorted(findings), options
+
+
+def run_case(case: Path, ref) -> list[tuple[str, str, str, str]]:
+    code = case.parent.name
+    _, extra = expected_for(case)
+    options = CheckOptions(
+        facilities=str(case.with_suffix(".facilities.csv")) if case.with_suffix(".facilities.csv").exists() else None,
+        history=[str(case.with_suffix(".history.csv"))] if case.with_suffix(".history.csv").exists() else [],
+        **{k: int(v) if v.isdigit() else v for k, v in extra.items()},
+    )
+    report = run_check([str(case)], ref, options)
+    return sorted(
+        (f.rule, f.claim_id or "-", f.line_number or "-", f.severity.value) for f in report.findings if f.rule == code
+    )
+
+
+@pytest.mark.parametrize("case", case_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_case(case, ref):
+    expected, _ = expected_for(case)
+    assert run_case(case, ref) == expected
+
+
+@pytest.mark.parametrize("case", case_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_case_with_tiny_batches_and_shuffled_rows(case, ref, tmp_path):
+    """Claim-level rules stay exact when claims straddle batches and rows are not sorted."""
+    expected, _ = expected_for(case)
+    header, *rows = case.read_text(encoding="utf-8").splitlines()
+    random.Random(case.name).shuffle(rows)
+    target = tmp_path / case.name
+    target.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    for aux in AUXILIARY[:2]:
+        if case.with_suffix(aux).exists():
+            (tmp_path / case.with_suffix(aux).name).write_bytes(case.with_suffix(aux).read_bytes())
+    code = case.parent.name
+    _, extra = expected_for(case)
+    options = CheckOptions(
+        batch_rows=1,
+        facilities=str(target.with_suffix(".facilities.csv"))
+        if target.with_suffix(".facilities.csv").exists()
+        else None,
+        history=[str(target.with_suffix(".history.csv"))] if target.with_suffix(".history.csv").exists() else [],
+        **{k: int(v) if v.isdigit() else v for k, v in extra.items()},
+    )
+    report = run_check([str(target)], ref, options)
+    got = sorted(
+        (f.rule, f.claim_id or "-", f.line_number or "-", f.severity.value) for f in report.findings if f.rule == code
+    )
+    assert got == expected
+
+
+def test_every_rule_has_failing_and_passing_cases():
+    missing = []
+    for code in CATALOGUE:
+        cases = (
+            [p for p in (CASES / code).glob("*.csv") if not p.name.endswith(AUXILIARY)]
+            if (CASES / code).is_dir()
+            else []
+        )
+        outcomes = {bool(expected_for(p)[0]) for p in cases}
+        if outcomes != {True, False}:
+            missing.append(code)
+    assert not missing, f"rules without both a failing and a passing case: {missing}"
