@@ -26,10 +26,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cgt_claimcheck import __version__
 from cgt_claimcheck.errors import UsageError
-from cgt_claimcheck.ingest.normalise import normalise_batch, parse_dates
+from cgt_claimcheck.ingest.normalise import complete, parse_dates, screen
 from cgt_claimcheck.ingest.reader import ExtractReader, InvalidRow
 from cgt_claimcheck.models import (
     Finding,
@@ -46,7 +48,6 @@ from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.rules import select_rules
 from cgt_claimcheck.rules.base import Rule, RuleContext, Triggers, cgt_drug_triggers
 from cgt_claimcheck.rules.coverage import clinical_trial_markers
-from cgt_claimcheck.rules.vector import has_token
 
 REDACTED = "[redacted]"
 MEMBER_FIELDS = {"member_id", "member_dob"}
@@ -105,78 +106,52 @@ class _Relevance:
         self.diagnosis_codes = triggers.diagnosis_codes
         self.pcs_codes = triggers.pcs_codes
 
-    def lines(self, lines: pd.DataFrame) -> pd.Series:
-        mask = lines["procedure_code"].isin(self.procedure_codes)
-        if self.diagnosis_codes:
-            mask |= has_token(lines["diagnosis_codes"], self.diagnosis_codes)
-        if self.pcs_codes:
-            mask |= has_token(lines["icd10_pcs_codes"], self.pcs_codes)
-        return mask
-
 
 def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report:
     selected, deselected = select_rules(options.select, options.ignore)
     relevance = _Relevance(ref, selected)
     facilities = load_facilities(options.facilities, ref) if options.facilities else None
     window = options.repeat_window_days or ref.programs["wnc"].repeat_treatment_window_days or 30
-    known_payers = set(ref.payers)
 
     files: list[_FileState] = []
-    kept: list[pd.DataFrame] = []
+    kept: list[_Pending] = []
     rejections: list[pd.DataFrame] = []
     claim_hashes: list[np.ndarray] = []
     dropped_hashes: list[np.ndarray] = []
 
-    def normalise(raw: pd.DataFrame) -> Any:
-        return normalise_batch(
-            raw, known_payers=known_payers, payer_aliases=options.payer_aliases, default_payer=options.payer
-        )
-
     for file_index, path in enumerate(paths):
-        reader = ExtractReader(
-            path,
-            column_map=options.column_map,
-            delimiter=options.delimiter,
-            encoding=options.encoding,
-            payer_given=bool(options.payer),
-            batch_rows=options.batch_rows,
-        )
+        reader = _reader(path, options)
         state = _FileState(reader.display, InputSummary(path=reader.display), set(reader.columns))
         files.append(state)
         known_relevant: set[str] = set()
-        carry: pd.DataFrame | None = None
+        carry: _Pending | None = None
         for batch in reader.batches():
-            state.summary.rows_read += len(batch.frame) + len(batch.invalid)
+            state.summary.rows_read += batch.table.num_rows + len(batch.invalid)
             if batch.invalid:
                 rejections.append(_invalid_rows(batch.invalid, state.path))
-            result = normalise(batch.frame)
-            if len(result.rejected):
-                rejections.append(result.rejected.assign(_file=state.path))
-            state.summary.rows_rejected += result.rejected_rows + len(batch.invalid)
-            lines = result.lines
-            lines["_file"] = state.path
-            lines["_history"] = False
-            lines["_seq"] = _sequence(file_index, lines["_row"])
+            screened = _screen(batch.table, batch.rows, ref, options, relevance)
+            if len(screened.rejected):
+                rejections.append(screened.rejected.assign(_file=state.path))
+            state.summary.rows_rejected += len(batch.invalid) + int((~screened.valid).sum())
+            pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path).subset(
+                screened.valid
+            )
             if carry is not None:
-                lines = pd.concat([carry, lines], ignore_index=True)
-                carry = None
-            if len(lines):
-                # The last claim may continue in the next batch: hold it back.
-                tail = lines["claim_id"].iloc[-1]
-                at_tail = lines["claim_id"].eq(tail)
-                carry, lines = lines[at_tail], lines[~at_tail]
-            _triage(lines, relevance, known_relevant, kept, claim_hashes, dropped_hashes)
+                pending = carry.then(pending)
+            # The last claim may continue in the next batch: hold it back.
+            pending, carry = pending.split_last_claim()
+            _triage(pending, known_relevant, kept, claim_hashes, dropped_hashes)
             if options.progress:
                 options.progress(state.path, state.summary.rows_read)
-        if carry is not None and len(carry):
-            _triage(carry, relevance, known_relevant, kept, claim_hashes, dropped_hashes)
+        if carry is not None:
+            _triage(carry, known_relevant, kept, claim_hashes, dropped_hashes)
         state.summary.rows_checked = state.summary.rows_read - state.summary.rows_rejected
 
-    frame = pd.concat(kept, ignore_index=True) if kept else None
-    frame = _recover_split_claims(frame, paths, files, dropped_hashes, options, normalise)
+    frame = _complete(kept)
+    frame = _recover_split_claims(frame, paths, files, dropped_hashes, options, ref, relevance)
     claims = int(np.unique(np.concatenate(claim_hashes)).size) if claim_hashes else 0
 
-    history = _read_history(options, relevance, normalise, first_index=len(paths))
+    history = _read_history(options, ref, relevance, first_index=len(paths))
     if history is not None and len(history):
         frame = history if frame is None else pd.concat([frame, history], ignore_index=True)
 
@@ -239,29 +214,120 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
     )
 
 
+@dataclass
+class _Pending:
+    """Screened, valid rows of one file not yet triaged (still pyarrow)."""
+
+    table: pa.Table
+    rows: np.ndarray
+    relevant: np.ndarray
+    file_index: int
+    path: str
+
+    def then(self, other: _Pending) -> _Pending:
+        return _Pending(
+            pa.concat_tables([self.table, other.table]),
+            np.concatenate([self.rows, other.rows]),
+            np.concatenate([self.relevant, other.relevant]),
+            other.file_index,
+            other.path,
+        )
+
+    def split_last_claim(self) -> tuple[_Pending, _Pending | None]:
+        """Hold back the trailing run of the last claim (zero-copy slices)."""
+        n = self.table.num_rows
+        if n == 0:
+            return self, None
+        claim = self.table.column("claim_id")
+        same = np.asarray(pc.equal(claim, claim[-1]), dtype=bool)
+        different = np.flatnonzero(~same)
+        start = int(different[-1]) + 1 if len(different) else 0
+        return self._slice(0, start), self._slice(start, n)
+
+    def _slice(self, start: int, stop: int) -> _Pending:
+        return _Pending(
+            self.table.slice(start, stop - start),
+            self.rows[start:stop],
+            self.relevant[start:stop],
+            self.file_index,
+            self.path,
+        )
+
+    def subset(self, mask: np.ndarray) -> _Pending:
+        if mask.all():
+            return self
+        index = pa.array(np.flatnonzero(mask))
+        return _Pending(self.table.take(index), self.rows[mask], self.relevant[mask], self.file_index, self.path)
+
+
+def _complete(parts: list[_Pending], history: bool = False) -> pd.DataFrame | None:
+    """Normalise the kept rows in one go (few rows, so one pandas pass is cheapest)."""
+    parts = [p for p in parts if p.table.num_rows]
+    if not parts:
+        return None
+    names = sorted({name for p in parts for name in p.table.column_names})
+    tables = []
+    for p in parts:
+        missing = {
+            name: pa.array([""] * p.table.num_rows, pa.string()) for name in names if name not in p.table.column_names
+        }
+        table = p.table.select([n for n in names if n in p.table.column_names])
+        for name, array in missing.items():
+            table = table.append_column(name, array)
+        tables.append(table.select(names).cast(pa.schema([(n, pa.string()) for n in names])))
+    lines = complete(pa.concat_tables(tables), np.concatenate([p.rows for p in parts]))
+    lines["_file"] = np.concatenate([np.full(p.table.num_rows, p.path, dtype=object) for p in parts])
+    lines["_file"] = lines["_file"].astype("str")
+    lines["_history"] = history
+    lines["_seq"] = np.concatenate([_sequence(p.file_index, pd.Series(p.rows)) for p in parts])
+    return lines
+
+
+def _reader(path: str, options: CheckOptions) -> ExtractReader:
+    return ExtractReader(
+        path,
+        column_map=options.column_map,
+        delimiter=options.delimiter,
+        encoding=options.encoding,
+        payer_given=bool(options.payer),
+        batch_rows=options.batch_rows,
+    )
+
+
+def _screen(table: pa.Table, rows: np.ndarray, ref: Reference, options: CheckOptions, relevance: _Relevance) -> Any:
+    return screen(
+        table,
+        rows,
+        known_payers=set(ref.payers),
+        payer_aliases=options.payer_aliases,
+        default_payer=options.payer,
+        procedure_codes=relevance.procedure_codes,
+        diagnosis_codes=relevance.diagnosis_codes,
+        pcs_codes=relevance.pcs_codes,
+    )
+
+
 def _triage(
-    lines: pd.DataFrame,
-    relevance: _Relevance,
+    pending: _Pending,
     known_relevant: set[str],
-    kept: list[pd.DataFrame],
+    kept: list[_Pending],
     claim_hashes: list[np.ndarray],
     dropped_hashes: list[np.ndarray],
 ) -> None:
-    """Keep the lines of relevant claims; remember (as hashes) the claims whose lines were dropped."""
-    if not len(lines):
+    """Keep the lines of relevant claims; remember (as hashes) every claim, and those dropped."""
+    if pending.table.num_rows == 0:
         return
-    claim_hashes.append(np.unique(_hash(lines["claim_id"])))
-    relevant_line = relevance.lines(lines)
-    relevant_claim = relevant_line.groupby(lines["claim_id"]).transform("any").astype(bool)
-    if known_relevant:
-        relevant_claim |= lines["claim_id"].isin(known_relevant)
-    if relevant_claim.any():
-        keep = lines[relevant_claim]
-        known_relevant.update(keep["claim_id"].unique())
-        kept.append(keep)
-    dropped = lines.loc[~relevant_claim, "claim_id"]
-    if len(dropped):
-        dropped_hashes.append(np.unique(_hash(dropped)))
+    claims = pending.table.column("claim_id")
+    known_relevant.update(pc.unique(pc.filter(claims, pa.array(pending.relevant))).to_pylist())
+    relevant = pa.array(sorted(known_relevant), pa.string())
+    unique = pc.unique(claims)
+    hashes = _hash(pd.Series(unique.to_pandas()))
+    claim_hashes.append(hashes)
+    unique_kept = np.asarray(pc.is_in(unique, relevant), dtype=bool)
+    if not unique_kept.all():
+        dropped_hashes.append(hashes[~unique_kept])
+    if unique_kept.any():
+        kept.append(pending.subset(np.asarray(pc.is_in(claims, relevant), dtype=bool)))
 
 
 def _recover_split_claims(
@@ -270,7 +336,8 @@ def _recover_split_claims(
     files: list[_FileState],
     dropped_hashes: list[np.ndarray],
     options: CheckOptions,
-    normalise: Any,
+    ref: Reference,
+    relevance: _Relevance,
 ) -> pd.DataFrame | None:
     """Second pass, only when an unsorted file dropped lines of a claim that later became relevant."""
     if frame is None or not dropped_hashes:
@@ -279,58 +346,39 @@ def _recover_split_claims(
     suspect = relevant_ids[np.isin(_hash(relevant_ids), np.concatenate(dropped_hashes))]
     if suspect.empty:
         return frame
-    wanted = set(suspect)
+    wanted = pa.array(sorted(set(suspect)), pa.string())
     have = frame["_seq"].to_numpy()
     recovered = []
     for file_index, (path, state) in enumerate(zip(paths, files, strict=True)):
-        reader = ExtractReader(
-            path,
-            column_map=options.column_map,
-            delimiter=options.delimiter,
-            encoding=options.encoding,
-            payer_given=bool(options.payer),
-            batch_rows=options.batch_rows,
-        )
-        for batch in reader.batches():
-            raw = batch.frame[batch.frame["claim_id"].str.strip().isin(wanted)]
-            if raw.empty:
-                continue
-            lines = normalise(raw).lines  # rejections were reported in the first pass
-            lines["_file"] = state.path
-            lines["_history"] = False
-            lines["_seq"] = _sequence(file_index, lines["_row"])
-            recovered.append(lines[~np.isin(lines["_seq"].to_numpy(), have)])
-    if not recovered:
-        return frame
-    return pd.concat([frame, *recovered], ignore_index=True)
+        for batch in _reader(path, options).batches():
+            screened = _screen(batch.table, batch.rows, ref, options, relevance)  # rejections were counted already
+            pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path)
+            mask = screened.valid & np.asarray(pc.is_in(screened.table.column("claim_id"), wanted), dtype=bool)
+            mask &= ~np.isin(_sequence(file_index, pd.Series(batch.rows)), have)
+            if mask.any():
+                recovered.append(pending.subset(mask))
+    extra = _complete(recovered)
+    return frame if extra is None else pd.concat([frame, extra], ignore_index=True)
 
 
 def _read_history(
-    options: CheckOptions, relevance: _Relevance, normalise: Any, first_index: int
+    options: CheckOptions, ref: Reference, relevance: _Relevance, first_index: int
 ) -> pd.DataFrame | None:
     """Prior claims (same format): their relevant lines inform member-level rules, never get findings."""
     parts = []
     for file_index, path in enumerate(options.history, start=first_index):
-        reader = ExtractReader(
-            path,
-            column_map=options.column_map,
-            delimiter=options.delimiter,
-            encoding=options.encoding,
-            payer_given=bool(options.payer),
-            batch_rows=options.batch_rows,
-        )
+        reader = _reader(path, options)
         for batch in reader.batches():
-            lines = normalise(batch.frame).lines
-            lines = lines[relevance.lines(lines)]
-            if len(lines):
-                lines = lines.assign(
-                    _file=reader.display,
-                    _history=True,
-                    claim_id="history:" + lines["claim_id"],
-                    _seq=_sequence(file_index, lines["_row"]),
+            screened = _screen(batch.table, batch.rows, ref, options, relevance)
+            mask = screened.valid & screened.relevant
+            if mask.any():
+                parts.append(
+                    _Pending(screened.table, batch.rows, screened.relevant, file_index, reader.display).subset(mask)
                 )
-                parts.append(lines)
-    return pd.concat(parts, ignore_index=True) if parts else None
+    lines = _complete(parts, history=True)
+    if lines is not None:
+        lines["claim_id"] = "history:" + lines["claim_id"]
+    return lines
 
 
 def enrich(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
@@ -396,12 +444,11 @@ def _findings(
     mask = hits["hit"].reindex(lines.index, fill_value=False).fillna(False).astype(bool) & scope
     if not mask.any():
         return []
-    detail = hits.loc[mask[mask].index]
-    base = lines.loc[mask]
+    detail = hits.loc[mask[mask].index].drop(columns="hit").to_dict("records")
+    base = lines.loc[mask].to_dict("records")
     severity_default = options.severity_overrides.get(r.code, r.severity)
     out = []
-    for index, row in base.iterrows():  # one iteration per finding, not per input row
-        extra = {k: v for k, v in detail.loc[index].items() if k != "hit"}
+    for row, extra in zip(base, detail, strict=True):  # one iteration per finding, not per input row
         values = {k: _text(v) for k, v in row.items()}
         for key, column in DISPLAY_COLUMN.items():
             values[key] = values.get(column, values.get(key, ""))

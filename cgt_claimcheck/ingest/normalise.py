@@ -1,17 +1,22 @@
-"""Vectorised normalisation of a batch of claim lines, and the rejections of unusable rows.
+"""Normalise claim lines in two stages, so the cost follows the CGT lines, not the file.
 
-The same rules as `cgt_claimcheck.normalize` (one value at a time), over whole columns:
-codes trimmed and upper-cased, ICD codes without dots, NDCs to 11-digit 5-4-2, three date
-layouts, yes/no variants. A row with a required value missing or unparseable is rejected (IN001)
-and does not reach the rules; everything else is kept.
+`screen` runs on every row with pyarrow compute: it validates the required values (a row with
+one missing or unparseable is rejected, IN001) and marks the lines a selected rule may care
+about (a loose superset; the rules decide exactly). `complete` runs in pandas on the rows the
+engine keeps (well under 1% of a nightly extract) and normalises everything else: codes trimmed
+and upper-cased, ICD codes without dots, NDCs to 11-digit 5-4-2, the three date layouts, yes/no
+variants. The single-value normalisers in `cgt_claimcheck.normalize` follow the same rules.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.normalize import FALSE_WORDS, TRUE_WORDS
@@ -24,30 +29,219 @@ CLAIM_TYPES = {
     "I": "837I",
     "INSTITUTIONAL": "837I",
 }
+NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+YEARS = (1900, 2199)
+# The columns screened on every row: the required ones and those the prefilter reads.
+SCREENED = (
+    "claim_id",
+    "line_number",
+    "claim_type",
+    "payer",
+    "member_id",
+    "service_date",
+    "procedure_code",
+    "units",
+    "diagnosis_codes",
+    "icd10_pcs_codes",
+)
+HIGH_CARDINALITY = frozenset(
+    {"claim_id", "member_id", "diagnosis_codes", "icd10_pcs_codes"}
+)  # a date outside these years is a typo, not a date of service
 
 
 @dataclass
-class Normalised:
-    lines: pd.DataFrame  # valid rows, typed
-    rejected: pd.DataFrame  # one row per problem: _row, field, value, reason
-    rejected_rows: int
+class Screened:
+    table: pa.Table  # required columns normalised (strings), plus the optional columns as read
+    valid: np.ndarray  # bool per row
+    relevant: np.ndarray  # bool per row: a line some selected rule declares relevant
+    rejected: pd.DataFrame  # one row per problem: _row, field, value, reason, claim_id, line_number
 
 
+# --- pyarrow helpers ------------------------------------------------------------------------------
+def _strip(array: pa.Array) -> pa.Array:
+    return pc.utf8_trim_whitespace(array)
+
+
+def _matches(array: pa.Array, pattern: str) -> pa.Array:
+    return pc.fill_null(pc.match_substring_regex(array, pattern), False)
+
+
+def _per_distinct(array: pa.Array, fn) -> pa.Array:  # type: ignore[no-untyped-def]
+    """Apply `fn` to the distinct values only: a column of a million dates holds a few hundred."""
+    encoded = pc.dictionary_encode(array)
+    if len(encoded.dictionary) > len(array) // 4:
+        return fn(array)
+    return fn(encoded.dictionary).take(encoded.indices)
+
+
+def _parse_date_arrow(text: pa.Array) -> pa.Array:
+    """YYYY-MM-DD, YYYYMMDD, MM/DD/YYYY to timestamp[s]; null when not a real date.
+
+    Arrow's strptime rolls 2025-02-30 over to March: each parse must format back to its text.
+    """
+    result = pa.nulls(len(text), pa.timestamp("s"))
+    us = pc.replace_substring_regex(pc.replace_substring_regex(text, r"^(\d)/", r"0\1/"), r"/(\d)/", r"/0\1/")
+    for source, pattern, fmt in (
+        (text, r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
+        (text, r"^\d{8}$", "%Y%m%d"),
+        (us, r"^\d{2}/\d{2}/\d{4}$", "%m/%d/%Y"),
+    ):
+        shaped = _matches(source, pattern)
+        if not pc.any(shaped).as_py():
+            continue
+        candidate = pc.if_else(shaped, source, pa.scalar(None, pa.string()))
+        parsed = pc.strptime(candidate, format=fmt, unit="s", error_is_null=True)
+        exact = pc.fill_null(pc.equal(pc.strftime(parsed, format=fmt), candidate), False)
+        year = pc.year(parsed)
+        sane = pc.fill_null(pc.and_(pc.greater_equal(year, YEARS[0]), pc.less_equal(year, YEARS[1])), False)
+        result = pc.if_else(pc.and_(exact, sane), parsed, result)
+    return result
+
+
+def _dx_pattern(codes: frozenset[str]) -> str | None:
+    """A loose pattern for dot-less ICD codes in raw text that may carry dots: Z3184 ~ Z31.84."""
+    if not codes:
+        return None
+    alternatives = sorted(re.escape(c[:3]) + r"\.?" + re.escape(c[3:]) for c in codes)
+    return "(?i)(" + "|".join(alternatives) + ")"
+
+
+# --- stage 1: every row ----------------------------------------------------------------------------
+def screen(
+    table: pa.Table,
+    rows: np.ndarray,
+    *,
+    known_payers: set[str],
+    payer_aliases: dict[str, str],
+    default_payer: str | None,
+    procedure_codes: list[str],
+    diagnosis_codes: frozenset[str],
+    pcs_codes: frozenset[str],
+) -> Screened:
+    n = table.num_rows
+    columns: dict[str, pa.Array] = {}
+    for name in SCREENED:
+        if name in table.column_names:
+            raw = table.column(name).combine_chunks()
+            columns[name] = _strip(raw) if name in HIGH_CARDINALITY else _per_distinct(raw, _strip)
+        else:
+            columns[name] = pa.array([""] * n, pa.string()) if n else pa.array([], pa.string())
+    problems: list[tuple[np.ndarray, str, pa.Array, str]] = []
+
+    def reject(mask: pa.Array, field: str, reason: str, shown: pa.Array | None = None) -> None:
+        flags = np.asarray(pc.fill_null(mask, False), dtype=bool)
+        if flags.any():
+            problems.append((flags, field, columns[field] if shown is None else shown, reason))
+
+    def blank(field: str) -> pa.Array:
+        return pc.equal(columns[field], "")
+
+    for field in ("claim_id", "member_id", "procedure_code"):
+        reject(blank(field), field, "is missing")
+    procedure = _per_distinct(columns["procedure_code"], pc.utf8_upper)
+    reject(
+        pc.and_(
+            pc.invert(blank("procedure_code")),
+            pc.invert(_per_distinct(procedure, lambda a: _matches(a, r"^[A-Z0-9]{5}$"))),
+        ),
+        "procedure_code",
+        "is not a 5-character HCPCS/CPT code",
+    )
+
+    line_ok = _per_distinct(columns["line_number"], lambda a: _matches(a, r"^\d{1,6}$"))
+    reject(blank("line_number"), "line_number", "is missing")
+    reject(pc.and_(pc.invert(blank("line_number")), pc.invert(line_ok)), "line_number", "is not a whole number")
+
+    claim_type_upper = _per_distinct(columns["claim_type"], pc.utf8_upper)
+    reject(blank("claim_type"), "claim_type", "is missing")
+    reject(
+        pc.and_(pc.invert(blank("claim_type")), pc.invert(pc.is_in(claim_type_upper, pa.array(list(CLAIM_TYPES))))),
+        "claim_type",
+        "is not 837P or 837I (P, I, professional, institutional)",
+    )
+
+    payer = _per_distinct(columns["payer"], pc.utf8_lower)
+    if payer_aliases:
+        lowered = {k.lower(): v for k, v in payer_aliases.items()}
+        keys = pa.array(list(lowered))
+        hit = pc.index_in(payer, value_set=keys)
+        payer = pc.if_else(pc.is_valid(hit), pc.take(pa.array(list(lowered.values())), hit), payer)
+    if default_payer:
+        payer = pc.if_else(pc.equal(payer, ""), default_payer, payer)
+    reject(pc.equal(payer, ""), "payer", "is missing (give the column or --payer)")
+    reject(
+        pc.and_(pc.not_equal(payer, ""), pc.invert(pc.is_in(payer, pa.array(sorted(known_payers))))),
+        "payer",
+        f"is not a payer profile ({', '.join(sorted(known_payers))}; aliases go in [payers] of the config)",
+        columns["payer"],
+    )
+
+    service_date = _per_distinct(columns["service_date"], _parse_date_arrow)
+    reject(blank("service_date"), "service_date", "is missing")
+    reject(
+        pc.and_(pc.invert(blank("service_date")), pc.is_null(service_date)),
+        "service_date",
+        "is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)",
+    )
+
+    reject(blank("units"), "units", "is missing")
+    units_ok = _per_distinct(columns["units"], lambda a: _matches(a, NUMBER))
+    reject(pc.and_(pc.invert(blank("units")), pc.invert(units_ok)), "units", "is not a number")
+
+    bad = np.zeros(n, dtype=bool)
+    for flags, *_ in problems:
+        bad |= flags
+    rejected = _problems_frame(problems, rows, columns)
+
+    relevant = pc.is_in(procedure, pa.array(procedure_codes, pa.string()))
+    dx_pattern = _dx_pattern(diagnosis_codes)
+    if dx_pattern:
+        relevant = pc.or_(relevant, _matches(columns["diagnosis_codes"], dx_pattern))
+    if pcs_codes:
+        pcs_pattern = "(?i)(" + "|".join(sorted(re.escape(c) for c in pcs_codes)) + ")"
+        relevant = pc.or_(relevant, _matches(columns["icd10_pcs_codes"], pcs_pattern))
+
+    # The screened table: every column as read, the screened ones trimmed, code and payer normalised.
+    out = {name: table.column(name) for name in table.column_names}
+    out.update(columns)
+    out["procedure_code"] = procedure
+    out["payer"] = payer
+    return Screened(pa.table(out), ~bad, np.asarray(pc.fill_null(relevant, False), dtype=bool), rejected)
+
+
+def _problems_frame(
+    problems: list[tuple[np.ndarray, str, pa.Array, str]], rows: np.ndarray, columns: dict[str, pa.Array]
+) -> pd.DataFrame:
+    if not problems:
+        return pd.DataFrame(columns=["_row", "field", "value", "reason", "claim_id", "line_number"])
+    parts = []
+    for flags, field, shown, reason in problems:
+        index = np.flatnonzero(flags)
+        taken = pa.array(index)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_row": rows[index],
+                    "field": field,
+                    "value": pc.take(shown, taken).to_pylist(),
+                    "reason": reason,
+                    "claim_id": pc.take(columns["claim_id"], taken).to_pylist(),
+                    "line_number": pc.take(columns["line_number"], taken).to_pylist(),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+# --- stage 2: the kept rows --------------------------------------------------------------------------
 def text(series: pd.Series) -> pd.Series:
     return series.astype("str").str.strip()
 
 
 def parse_dates(series: pd.Series) -> pd.Series:
     """YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY to datetime64; anything else NaT."""
-    s = text(series)
-    result = pd.to_datetime(s.where(s.str.fullmatch(r"\d{4}-\d{2}-\d{2}")), format="%Y-%m-%d", errors="coerce")
-    compact = s.str.fullmatch(r"\d{8}")
-    if compact.any():
-        result = result.fillna(pd.to_datetime(s.where(compact), format="%Y%m%d", errors="coerce"))
-    us = s.str.fullmatch(r"\d{1,2}/\d{1,2}/\d{4}")
-    if us.any():
-        result = result.fillna(pd.to_datetime(s.where(us), format="%m/%d/%Y", errors="coerce"))
-    return result.astype("datetime64[ns]")
+    parsed = _parse_date_arrow(pa.array(text(series).tolist(), pa.string()))
+    return pd.Series(parsed.to_pandas(), index=series.index).astype("datetime64[s]")
 
 
 def join_codes(series: pd.Series, *, icd: bool = False) -> pd.Series:
@@ -85,107 +279,31 @@ def normalise_ndc(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return ndc11, status
 
 
-def parse_flags(series: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(flag, unparseable): yes/no variants to a nullable boolean."""
+def parse_flags(series: pd.Series) -> pd.Series:
+    """Yes/no variants to a nullable boolean (NA for blank or unreadable)."""
     s = text(series).str.lower()
     flag = pd.Series(pd.NA, index=s.index, dtype="boolean")
     flag[s.isin(TRUE_WORDS)] = True
     flag[s.isin(FALSE_WORDS)] = False
-    return flag, s.ne("") & flag.isna()
+    return flag
 
 
-def normalise_batch(
-    raw: pd.DataFrame,
-    *,
-    known_payers: set[str],
-    payer_aliases: dict[str, str],
-    default_payer: str | None,
-) -> Normalised:
-    lines = pd.DataFrame(index=raw.index)
-    lines["_row"] = raw["_row"].astype("int64")
+def complete(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
+    """Typed, normalised lines from screened, valid rows (required values already checked)."""
+    lines = table.to_pandas()
+    lines["_row"] = rows.astype("int64")
     for column in COLUMNS:
-        if column in raw.columns:
-            lines[column] = text(raw[column])
-        else:
-            lines[column] = pd.Series("", index=raw.index, dtype="str")
-    problems: list[pd.DataFrame] = []
-    raw_claim, raw_line = lines["claim_id"].copy(), lines["line_number"].copy()
-
-    def reject(mask: pd.Series, field: str, reason: str, values: pd.Series | None = None) -> None:
-        if mask.any():
-            shown = (values if values is not None else lines[field])[mask]
-            problems.append(
-                pd.DataFrame(
-                    {
-                        "_row": lines.loc[mask, "_row"],
-                        "field": field,
-                        "value": shown.astype("str"),
-                        "reason": reason,
-                        "claim_id": raw_claim[mask],
-                        "line_number": raw_line[mask],
-                    }
-                )
-            )
-
-    for field in ("claim_id", "member_id", "procedure_code"):
-        reject(lines[field].eq(""), field, "is missing")
-    lines["procedure_code"] = lines["procedure_code"].str.upper()
-    reject(
-        lines["procedure_code"].ne("") & ~lines["procedure_code"].str.fullmatch(r"[A-Z0-9]{5}"),
-        "procedure_code",
-        "is not a 5-character HCPCS/CPT code",
-    )
-
-    line_ok = lines["line_number"].str.fullmatch(r"\d{1,6}")
-    reject(lines["line_number"].eq(""), "line_number", "is missing")
-    reject(lines["line_number"].ne("") & ~line_ok, "line_number", "is not a whole number")
-    lines["line_number"] = lines["line_number"].str.lstrip("0").replace("", "0").where(line_ok, lines["line_number"])
-
-    claim_type = lines["claim_type"].str.upper().map(CLAIM_TYPES)
-    reject(lines["claim_type"].eq(""), "claim_type", "is missing")
-    reject(
-        lines["claim_type"].ne("") & claim_type.isna(),
-        "claim_type",
-        "is not 837P or 837I (P, I, professional, institutional)",
-    )
-    lines["claim_type"] = claim_type.fillna(lines["claim_type"]).astype("str")
-
-    payer_raw = lines["payer"]
-    payer = payer_raw.str.lower()
-    if payer_aliases:
-        payer = payer.replace({k.lower(): v for k, v in payer_aliases.items()})
-    if default_payer:
-        payer = payer.mask(payer.eq(""), default_payer)
-    reject(payer.eq(""), "payer", "is missing (give the column or --payer)")
-    reject(
-        payer.ne("") & ~payer.isin(known_payers),
-        "payer",
-        f"is not a payer profile ({', '.join(sorted(known_payers))}; aliases go in [payers] of the config)",
-        payer_raw,
-    )
-    lines["payer"] = payer
-
-    service_date = parse_dates(lines["service_date"])
-    reject(lines["service_date"].eq(""), "service_date", "is missing")
-    reject(
-        lines["service_date"].ne("") & service_date.isna(),
-        "service_date",
-        "is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)",
-    )
+        lines[column] = text(lines[column]) if column in lines.columns else ""
+    lines["claim_type"] = lines["claim_type"].str.upper().map(CLAIM_TYPES).astype("str")
+    lines["line_number"] = lines["line_number"].str.lstrip("0").replace("", "0")
     lines["service_date_text"] = lines["service_date"]
-    lines["service_date"] = service_date
-
-    units = pd.to_numeric(lines["units"], errors="coerce")
-    reject(lines["units"].eq(""), "units", "is missing")
-    reject(lines["units"].ne("") & (units.isna() | ~np.isfinite(units.fillna(0))), "units", "is not a number")
+    lines["service_date"] = parse_dates(lines["service_date"])
     lines["units_text"] = lines["units"]
-    lines["units"] = units
-
-    # Optional values: normalised; unparseable ones are noted for IN004 and treated as absent.
+    lines["units"] = pd.to_numeric(lines["units"], errors="coerce")
     lines["member_dob_text"] = lines["member_dob"]
     lines["member_dob"] = parse_dates(lines["member_dob"])
     lines["invoice_attached_text"] = lines["invoice_attached"]
-    lines["invoice_attached"], _ = parse_flags(lines["invoice_attached"])
+    lines["invoice_attached"] = parse_flags(lines["invoice_attached"])
     lines["charge_text"] = lines["charge"]
     lines["charge"] = pd.to_numeric(lines["charge"], errors="coerce")
     lines["ndc11"], lines["ndc_status"] = normalise_ndc(lines["ndc"])
@@ -193,24 +311,8 @@ def normalise_batch(
         lines[field] = join_codes(lines[field])
     for field in ("diagnosis_codes", "icd10_pcs_codes"):
         lines[field] = join_codes(lines[field], icd=True)
-    lines["bill_type"] = (
-        lines["bill_type"].str.zfill(4).where(lines["bill_type"].str.fullmatch(r"\d{3,4}"), lines["bill_type"])
-    )
-    lines["place_of_service"] = (
-        lines["place_of_service"]
-        .str.zfill(2)
-        .where(lines["place_of_service"].str.fullmatch(r"\d{1,2}"), lines["place_of_service"])
-    )
-    lines["revenue_code"] = (
-        lines["revenue_code"].str.zfill(4).where(lines["revenue_code"].str.fullmatch(r"\d{3,4}"), lines["revenue_code"])
-    )
+    for field, width in (("bill_type", 4), ("place_of_service", 2), ("revenue_code", 4)):
+        digits = lines[field].str.fullmatch(rf"\d{{{max(width - 1, 1)},{width}}}")
+        lines[field] = lines[field].str.zfill(width).where(digits, lines[field])
     lines["prior_auth"] = lines["prior_auth"].str.upper()
-
-    rejected = (
-        pd.concat(problems, ignore_index=True)
-        if problems
-        else pd.DataFrame(columns=["_row", "field", "value", "reason", "claim_id", "line_number"])
-    )
-    bad_rows = rejected["_row"].unique() if len(rejected) else np.array([], dtype=np.int64)
-    keep = ~lines["_row"].isin(bad_rows)
-    return Normalised(lines[keep].reset_index(drop=True), rejected, int(len(bad_rows)))
+    return lines

@@ -10,13 +10,13 @@ from __future__ import annotations
 import gzip
 import io
 import sys
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
@@ -24,8 +24,8 @@ from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, name_key
 
 SNIFF_BYTES = 64 * 1024
-DEFAULT_BLOCK = 8 << 20
-MAX_BLOCK = 1 << 30  # a cell larger than this is not a claim extract
+CHUNK_BYTES = 32 << 20  # bytes parsed at a time: memory stays flat however large the file
+PARSE_BLOCK = 1 << 20  # pyarrow parses a chunk in blocks of this size on all cores
 
 
 @dataclass
@@ -37,7 +37,8 @@ class InvalidRow:
 
 @dataclass
 class RawBatch:
-    frame: pd.DataFrame  # canonical column names, all strings, plus `_row`
+    table: pa.Table  # canonical column names, all strings
+    rows: np.ndarray  # 1-based data row of each table row
     invalid: list[InvalidRow] = field(default_factory=list)
 
 
@@ -61,12 +62,14 @@ class ExtractReader:
         encoding: str = "utf-8",
         payer_given: bool = False,
         batch_rows: int = 250_000,
+        chunk_bytes: int = CHUNK_BYTES,
         wanted: tuple[str, ...] | None = None,
     ) -> None:
         self.path = path
         self.display = "<stdin>" if path == "-" else path
         self.encoding = encoding
         self.batch_rows = batch_rows
+        self.chunk_bytes = chunk_bytes
         self.is_parquet = path.lower().endswith((".parquet", ".parq", ".pq"))
         self._stdin_bytes: bytes | None = None
         if path != "-" and not Path(path).is_file():
@@ -157,122 +160,139 @@ class ExtractReader:
         return mapped
 
     # --- rows --------------------------------------------------------------------------------------
-    def batches(self, skip_rows: int = 0) -> Iterator[RawBatch]:
+    def batches(self) -> Iterator[RawBatch]:
         if self.is_parquet:
             yield from self._parquet_batches()
-            return
-        block = DEFAULT_BLOCK
-        yielded = skip_rows
-        while True:
-            try:
-                for batch in self._csv_batches(block, yielded):
-                    yielded += len(batch.frame) + len(batch.invalid)
-                    yield batch
-                return
-            except _BlockTooSmall:
-                if block >= MAX_BLOCK:
-                    raise UsageError(f"a row is larger than {MAX_BLOCK >> 20} MB", file=self.display) from None
-                block *= 8  # a huge cell straddles blocks: restart after the rows already given
+        else:
+            yield from self._csv_batches()
 
-    def _csv_batches(self, block: int, skip: int) -> Iterator[RawBatch]:
+    def _chunks(self) -> Iterator[pa.Buffer]:
+        """The data lines in blocks that end on a line break (a huge row just makes a bigger block).
+
+        Blocks are zero-copy views of what was read; only the partial last line is carried over.
+        """
+        try:
+            with self._raw_stream() as fh:
+                leftover = b""
+                first = True
+                while True:
+                    block = fh.read(self.chunk_bytes)
+                    if not block:
+                        break
+                    data = leftover + block if leftover else block
+                    start = 0
+                    if first:
+                        newline = data.find(b"\n")
+                        if newline < 0:
+                            leftover = data
+                            continue
+                        start, first = newline + 1, False
+                    cut = data.rfind(b"\n", start)
+                    if cut < 0:
+                        leftover = data[start:]
+                        continue
+                    leftover = data[cut + 1 :]
+                    yield pa.py_buffer(data)[start : cut + 1]
+                if leftover.strip(b"\r\n\t ") and not first:
+                    yield pa.py_buffer(leftover + b"\n")
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise UsageError(f"cannot be read ({exc})", file=self.display) from None
+
+    def _csv_batches(self) -> Iterator[RawBatch]:
+        names = self.header
+        slot_names = [f"c{i}" for i in range(len(names))]  # header names may repeat or be blank
+        wanted = {f"c{names.index(actual)}": canonical for canonical, actual in self.columns.items()}
+        line_before = 1  # physical lines before the chunk (the header)
+        for chunk in self._chunks():
+            records = _count_lines(chunk)
+            table, invalid = self._parse(chunk, slot_names, wanted, line_before, threads=True)
+            if invalid and any(r.row < 0 for r in invalid):
+                # Threaded parsing does not know line numbers: parse this chunk again serially.
+                table, invalid = self._parse(chunk, slot_names, wanted, line_before, threads=False)
+            numbers = np.arange(line_before, line_before + records, dtype=np.int64)  # data row = line - 1
+            if invalid:
+                numbers = numbers[~np.isin(numbers, [r.row for r in invalid])]
+            line_before += records
+            table = table.rename_columns([wanted[c] for c in table.column_names])
+            numbers = numbers[: table.num_rows]
+            for start in range(0, max(table.num_rows, 1), self.batch_rows):
+                if start and start >= table.num_rows:
+                    break
+                yield RawBatch(
+                    table.slice(start, self.batch_rows),
+                    numbers[start : start + self.batch_rows],
+                    invalid if start == 0 else [],
+                )
+
+    def _parse(
+        self,
+        chunk: pa.Buffer,
+        slot_names: list[str],
+        wanted: dict[str, str],
+        line_before: int,
+        *,
+        threads: bool,
+        block: int = PARSE_BLOCK,
+    ) -> tuple[pa.Table, list[InvalidRow]]:
         invalid: list[InvalidRow] = []
 
         def on_invalid(row: Any) -> str:
-            # Physical line numbers; with one line per record, data row = line - 1.
-            number = (row.number - 1) if row.number is not None else -1
-            invalid.append(
-                InvalidRow(
-                    number, f"has {row.actual_columns} fields, the header has {row.expected_columns}", row.text[:200]
-                )
+            number = line_before + row.number - 1 if row.number is not None else -1
+            reason = (
+                "is a blank line"
+                if not row.text.strip()
+                else f"has {row.actual_columns} fields, the header has {row.expected_columns}"
             )
+            invalid.append(InvalidRow(number, reason, row.text[:200]))
             return "skip"
 
-        header_names = self.header
-        # Duplicate names in a header would break pyarrow's renaming; give every column a slot name.
-        slot_names = [f"c{i}" for i in range(len(header_names))]
-        wanted_slots = {f"c{header_names.index(actual)}": canonical for canonical, actual in self.columns.items()}
         try:
-            reader = pacsv.open_csv(
-                self._raw_stream(),
+            table = pacsv.read_csv(
+                pa.BufferReader(chunk),
                 read_options=pacsv.ReadOptions(
-                    use_threads=False, block_size=block, column_names=slot_names, skip_rows=1, encoding=self.encoding
+                    use_threads=threads, column_names=slot_names, encoding=self.encoding, block_size=block
                 ),
                 parse_options=pacsv.ParseOptions(
-                    delimiter=self.delimiter, invalid_row_handler=on_invalid, newlines_in_values=False
+                    delimiter=self.delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
                 ),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={slot: pa.string() for slot in wanted_slots},
-                    include_columns=list(wanted_slots),
+                    column_types={slot: pa.string() for slot in wanted},
+                    include_columns=list(wanted),
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
                 ),
             )
-        except pa.ArrowException as exc:
-            raise self._arrow_error(exc) from None
-        except (OSError, EOFError) as exc:
-            raise UsageError(f"cannot be read ({exc})", file=self.display) from None
-        position = 0  # data rows seen so far, valid and invalid
-        while True:
-            try:
-                record_batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            except pa.ArrowInvalid as exc:
-                if "straddl" in str(exc).lower():
-                    raise _BlockTooSmall() from None
-                raise self._arrow_error(exc) from None
-            except (OSError, EOFError, UnicodeDecodeError) as exc:
-                raise UsageError(f"cannot be read ({exc})", file=self.display) from None
-            frame = record_batch.to_pandas().rename(columns=wanted_slots)
-            # The reader is serial: invalid rows reported while reading this batch lie in its
-            # range, and the valid rows take the remaining row numbers in order.
-            batch_invalid = list(invalid)
-            invalid.clear()
-            total = len(frame) + len(batch_invalid)
-            numbers = np.arange(position + 1, position + total + 1, dtype=np.int64)
-            if batch_invalid:
-                numbers = numbers[~np.isin(numbers, [r.row for r in batch_invalid])][: len(frame)]
-            position += total
-            frame["_row"] = numbers
-            yield from self._emit(frame, batch_invalid, skip)
-        if invalid:  # ragged rows after the last valid one
-            empty = pd.DataFrame({c: pd.Series([], dtype="str") for c in self.columns})
-            empty["_row"] = pd.Series([], dtype="int64")
-            yield from self._emit(empty, list(invalid), skip)
-
-    def _emit(self, frame: pd.DataFrame, invalid: list[InvalidRow], skip: int) -> Iterator[RawBatch]:
-        if skip:
-            frame = frame[frame["_row"] > skip]
-            invalid = [r for r in invalid if r.row > skip]
-        for start in range(0, max(len(frame), 1), self.batch_rows):
-            part = frame.iloc[start : start + self.batch_rows].reset_index(drop=True)
-            if len(part) or (start == 0 and invalid):
-                yield RawBatch(part, invalid if start == 0 else [])
+        except pa.ArrowInvalid as exc:
+            if "straddl" in str(exc) and block < chunk.size + 1:
+                # A row longer than a parse block (a 10 MB cell): one block for the whole chunk.
+                return self._parse(chunk, slot_names, wanted, line_before, threads=threads, block=chunk.size + 1)
+            raise self._arrow_error(exc, chunk, line_before) from None
+        return table, invalid
 
     def _parquet_batches(self) -> Iterator[RawBatch]:
         position = 0
         columns = list(dict.fromkeys(self.columns.values()))
         try:
             for record_batch in self._parquet.iter_batches(batch_size=self.batch_rows, columns=columns):
-                arrays = {}
-                for canonical, actual in self.columns.items():
-                    array = record_batch.column(record_batch.schema.get_field_index(actual))
-                    arrays[canonical] = _as_text(array)
-                frame = pa.table(arrays).to_pandas()
-                frame["_row"] = np.arange(position + 1, position + len(frame) + 1, dtype=np.int64)
-                position += len(frame)
-                yield RawBatch(frame)
+                arrays = {
+                    canonical: _as_text(record_batch.column(record_batch.schema.get_field_index(actual)))
+                    for canonical, actual in self.columns.items()
+                }
+                table = pa.table(arrays)
+                rows = np.arange(position + 1, position + table.num_rows + 1, dtype=np.int64)
+                position += table.num_rows
+                yield RawBatch(table, rows)
         except pa.ArrowException as exc:
             raise UsageError(f"cannot be read as Parquet ({exc})", file=self.display) from None
 
-    def _arrow_error(self, exc: Exception) -> UsageError:
+    def _arrow_error(self, exc: Exception, chunk: pa.Buffer, line_before: int) -> UsageError:
         text = str(exc)
-        if "UTF8" in text or "UTF-8" in text:
-            line = _first_bad_utf8_line(self._raw_stream())
+        if "UTF8" in text or "UTF-8" in text or "decode" in text.lower():
+            line = _first_bad_line(chunk.to_pybytes(), self.encoding)
             return UsageError(
                 f"not valid {self.encoding} text; if the file is Latin-1 or Windows-1252, pass --encoding cp1252",
                 file=self.display,
-                line=line,
+                line=line_before + line if line is not None else None,
             )
         return UsageError(f"cannot be parsed as delimited text ({text.splitlines()[0]})", file=self.display)
 
@@ -288,15 +308,15 @@ def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return pc.fill_null(array, "")
 
 
-def _first_bad_utf8_line(stream: Any) -> int | None:
-    with stream as fh:
-        for number, line in enumerate(fh, start=1):
-            try:
-                line.decode("utf-8")
-            except UnicodeDecodeError:
-                return number
+def _count_lines(chunk: pa.Buffer) -> int:
+    """Line breaks in a buffer, without copying it."""
+    return int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 10))
+
+
+def _first_bad_line(chunk: bytes, encoding: str) -> int | None:
+    for number, line in enumerate(chunk.split(b"\n"), start=1):
+        try:
+            line.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            return number
     return None
-
-
-class _BlockTooSmall(Exception):
-    pass

@@ -381,6 +381,14 @@ def indication_fit(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     )
 
 
+def _fit(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """indication_fit once per run: CV006 and CV007 read the same result."""
+    key = ("indication_fit", id(lines), len(lines))
+    if key not in ctx.options:
+        ctx.options[key] = indication_fit(lines, ctx.ref).reindex(lines.index)
+    return ctx.options[key]
+
+
 def _epsdt(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     """wnc members under 21 on the date of service (EPSDT special provision)."""
     limit = ctx.ref.programs["wnc"].epsdt_under_age or 21
@@ -417,7 +425,7 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """
     import pandas as pd
 
-    fit = indication_fit(lines, ctx.ref).reindex(lines.index)
+    fit = _fit(lines, ctx)
     hit = (
         lines["is_cgt_drug"] & fit["checkable"].fillna(False).astype(bool) & ~fit["matched"].fillna(False).astype(bool)
     )
@@ -464,7 +472,7 @@ def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """
     import pandas as pd
 
-    fit = indication_fit(lines, ctx.ref).reindex(lines.index)
+    fit = _fit(lines, ctx)
     age = lines["age"]
     too_young = fit["min_age"].notna() & age.lt(fit["min_age"])
     too_old = fit["max_age"].notna() & age.gt(fit["max_age"])
