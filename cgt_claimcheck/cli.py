@@ -10,15 +10,17 @@ import json
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 
 from cgt_claimcheck import __version__
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.exitcodes import ExitStatus
 from cgt_claimcheck.reference import ENV_REFERENCE_DIR, Reference, load_reference
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = typer.Typer(
     name="cgt-claimcheck",
@@ -40,11 +42,15 @@ ReferenceDirOption = Annotated[
 
 
 def _stdout() -> Console:
-    # Created per call so tests (and --output) can swap sys.stdout.
+    # Created per call so tests (and --output) can swap sys.stdout; rich loads only when printing.
+    from rich.console import Console
+
     return Console(file=sys.stdout, highlight=False, soft_wrap=False)
 
 
 def _stderr() -> Console:
+    from rich.console import Console
+
     return Console(file=sys.stderr, highlight=False)
 
 
@@ -229,6 +235,8 @@ def reference_show(
     """Show the reference version, its policies, tables, row counts, checksums and sources."""
     if ctx.invoked_subcommand is not None:
         return
+    from cgt_claimcheck.reference.rows import as_json
+
     ref = _load(reference_dir)
     sources = _sources(ref)
     if output_format == "json":
@@ -237,8 +245,8 @@ def reference_show(
                 {
                     "version": ref.version,
                     "path": str(ref.directory),
-                    "policies": [p.model_dump() for p in ref.manifest.policies],
-                    "tables": {n: e.model_dump() for n, e in ref.manifest.tables.items()},
+                    "policies": as_json(ref.manifest.policies),
+                    "tables": as_json(ref.manifest.tables),
                     "sources": sources,
                 },
                 indent=2,

@@ -24,6 +24,7 @@ from cgt_claimcheck.normalize import (
 )
 from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.reference.icd import icd_matches
+from cgt_claimcheck.reference.rows import as_json
 
 
 @dataclass
@@ -106,14 +107,14 @@ def _lookup_ndc(ref: Reference, text: str) -> Answer:
         query=text,
         kind="ndc",
         products=sorted({h.product_id for h in hits}),
-        matched=[h.model_dump(mode="json") | {"ndc_5_4_2": format_ndc(h.ndc11)} for h in hits],
+        matched=[as_json(h) | {"ndc_5_4_2": format_ndc(h.ndc11)} for h in hits],
         notes=notes,
     )
 
 
 def _codeset_memberships(ref: Reference, code: str) -> list[dict[str, Any]]:
     return [
-        entry.model_dump(mode="json")
+        as_json(entry)
         for entry in ref.codeset_entries
         if entry.code.replace(".", "").upper() == code and entry.codeset not in ("carc", "rarc")
     ]
@@ -136,7 +137,7 @@ def _lookup_procedure(ref: Reference, code: str) -> Answer:
         query=code,
         kind="hcpcs",
         products=products,
-        matched=[r.model_dump(mode="json") for r in rows] + memberships,
+        matched=[as_json(r) for r in rows] + memberships,
         notes=notes,
     )
 
@@ -150,7 +151,7 @@ def _lookup_pcs(ref: Reference, code: str) -> Answer:
         query=code,
         kind="icd10pcs",
         products=sorted({r.product_id for r in rows if r.product_id}),
-        matched=[r.model_dump(mode="json") for r in rows],
+        matched=[as_json(r) for r in rows],
         notes=notes,
     )
 
@@ -162,7 +163,7 @@ def _lookup_diagnosis(ref: Reference, code: str) -> Answer:
         for indication in indications:
             if icd_matches(code, indication.icd10cm_include, indication.icd10cm_exclude):
                 products.add(product_id)
-                matched.append(indication.model_dump(mode="json"))
+                matched.append(as_json(indication))
     memberships = _codeset_memberships(ref, code)
     if not matched and not memberships:
         raise NotFound(code, f"no CGT product is indicated for {format_icd10cm(code)} in the tables", [])
@@ -193,11 +194,8 @@ def product_card(ref: Reference, product_id: str, on: date | None, rules: list[A
     """Everything about one product: codes with windows, NDCs, PCS, indications, rules, sources."""
     product = ref.products[product_id]
     hcpcs = ref.hcpcs_for_product(product_id)
-    card: dict[str, Any] = product.model_dump(mode="json")
-    card["hcpcs"] = [
-        h.model_dump(mode="json") | {"valid_on_date": h.valid_on(on) if on and h.effective_from else None}
-        for h in hcpcs
-    ]
+    card: dict[str, Any] = as_json(product)
+    card["hcpcs"] = [as_json(h) | {"valid_on_date": h.valid_on(on) if on and h.effective_from else None} for h in hcpcs]
     if on is not None:
         billable = [h.code for h in hcpcs if h.effective_from and h.valid_on(on)]
         unknown = [h.code for h in hcpcs if not h.effective_from and h.valid_on(on)]
@@ -211,16 +209,12 @@ def product_card(ref: Reference, product_id: str, on: date | None, rules: list[A
             card["billable_on"]["note"] = (
                 f"{on.isoformat()} is before FDA approval ({product.fda_approval_date.isoformat()})"
             )
-    card["ndc"] = [
-        n.model_dump(mode="json") | {"ndc_5_4_2": format_ndc(n.ndc11)} for n in ref.ndcs_for_product(product_id)
-    ]
+    card["ndc"] = [as_json(n) | {"ndc_5_4_2": format_ndc(n.ndc11)} for n in ref.ndcs_for_product(product_id)]
     card["icd10pcs"] = [
-        p.model_dump(mode="json") | {"valid_on_date": p.valid_on(on) if on else None}
-        for p in ref.pcs_for_product(product_id)
+        as_json(p) | {"valid_on_date": p.valid_on(on) if on else None} for p in ref.pcs_for_product(product_id)
     ]
     card["indications"] = [
-        i.model_dump(mode="json") | {"active_on_date": i.active_on(on) if on else None}
-        for i in ref.indications.get(product_id, [])
+        as_json(i) | {"active_on_date": i.active_on(on) if on else None} for i in ref.indications.get(product_id, [])
     ]
     card["rules"] = {
         payer: [

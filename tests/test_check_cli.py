@@ -392,6 +392,7 @@ def test_shuffling_and_unrelated_claims_change_no_finding(ref, tmp_path):
 def test_exit_codes_through_a_real_process(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("CGT_CLAIMCHECK_REFERENCE_DIR",)}
     env["CI"] = "true"
+
     def run(*args):
         return subprocess.run(
             [sys.executable, "-m", "cgt_claimcheck", "check", *args],
@@ -401,6 +402,7 @@ def test_exit_codes_through_a_real_process(tmp_path):
             env=env,
             timeout=300,
         )
+
     clean = run(str(EXAMPLES / "claims.csv"), "--facilities", str(EXAMPLES / "facilities.csv"))
     assert clean.returncode == 0, clean.stderr
     assert json.loads(clean.stdout)["summary"]["findings"]["error"] == 0

@@ -11,6 +11,7 @@ import pytest
 
 from cgt_claimcheck.errors import ReferenceDataError
 from cgt_claimcheck.reference import load_reference
+from cgt_claimcheck.reference.rows import as_json
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -154,7 +155,7 @@ def test_edited_valid_table_set_is_used(reference_copy):
 def test_cache_hit_gives_same_tables(ref, reference_copy):
     first = load_reference(reference_copy)
     second = load_reference(reference_copy)  # from the validation cache
-    assert [h.model_dump() for h in first.hcpcs] == [h.model_dump() for h in second.hcpcs]
+    assert as_json(first.hcpcs) == as_json(second.hcpcs) and as_json(first.programs) == as_json(second.programs)
     assert second.programs["medi-cal"].carve_out[0].effective_from.isoformat() == "2025-07-01"
 
 
@@ -167,3 +168,29 @@ def test_build_script_reproduces_the_shipped_tables(reference_copy):
     subprocess.run([sys.executable, str(script), str(sources), "--out", str(reference_copy)], check=True)
     for shipped in (REPO / "reference_data").iterdir():
         assert (reference_copy / shipped.name).read_bytes() == shipped.read_bytes(), shipped.name
+
+
+def test_runtime_rows_mirror_the_validation_models():
+    """rows.py (run time, no pydantic) and tables.py (validation) declare the same fields."""
+    import dataclasses
+
+    from cgt_claimcheck.reference import rows, tables
+
+    for name in (
+        "Product",
+        "HcpcsCode",
+        "NdcPackage",
+        "PcsCode",
+        "Indication",
+        "CodesetEntry",
+        "Certification",
+        "CarveOut",
+        "Program",
+        "PayerProfile",
+        "PayersFile",
+        "ManifestTable",
+        "ManifestPolicy",
+        "Manifest",
+    ):
+        runtime = {f.name for f in dataclasses.fields(getattr(rows, name))}
+        assert runtime == set(getattr(tables, name).model_fields), name

@@ -30,28 +30,12 @@ CLAIM_TYPES = {
     "INSTITUTIONAL": "837I",
 }
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
-YEARS = (1900, 2199)
-# The columns screened on every row: the required ones and those the prefilter reads.
-SCREENED = (
-    "claim_id",
-    "line_number",
-    "claim_type",
-    "payer",
-    "member_id",
-    "service_date",
-    "procedure_code",
-    "units",
-    "diagnosis_codes",
-    "icd10_pcs_codes",
-)
-HIGH_CARDINALITY = frozenset(
-    {"claim_id", "member_id", "diagnosis_codes", "icd10_pcs_codes"}
-)  # a date outside these years is a typo, not a date of service
+YEARS = (1900, 2199)  # a date outside these years is a typo, not a date of service
 
 
 @dataclass
 class Screened:
-    table: pa.Table  # required columns normalised (strings), plus the optional columns as read
+    table: pa.Table  # columns as read; claim_id trimmed; procedure_code and payer normalised
     valid: np.ndarray  # bool per row
     relevant: np.ndarray  # bool per row: a line some selected rule declares relevant
     rejected: pd.DataFrame  # one row per problem: _row, field, value, reason, claim_id, line_number
@@ -66,12 +50,25 @@ def _matches(array: pa.Array, pattern: str) -> pa.Array:
     return pc.fill_null(pc.match_substring_regex(array, pattern), False)
 
 
-def _per_distinct(array: pa.Array, fn) -> pa.Array:  # type: ignore[no-untyped-def]
-    """Apply `fn` to the distinct values only: a column of a million dates holds a few hundred."""
-    encoded = pc.dictionary_encode(array)
-    if len(encoded.dictionary) > len(array) // 4:
-        return fn(array)
-    return fn(encoded.dictionary).take(encoded.indices)
+class _Distinct:
+    """A low-cardinality column (codes, dates, units) worked on through its distinct values.
+
+    A million dates hold a few hundred distinct values: functions run on those, and their
+    results are spread back to the rows as booleans or as a dictionary array (no string copies).
+    """
+
+    def __init__(self, array: pa.Array) -> None:
+        encoded = pc.dictionary_encode(array)
+        self.indices = encoded.indices
+        self.values = pc.utf8_trim_whitespace(encoded.dictionary)
+
+    def mask(self, fn) -> np.ndarray:  # type: ignore[no-untyped-def]
+        flags = pc.fill_null(fn(self.values), False)
+        return np.asarray(flags, dtype=bool)[np.asarray(self.indices)]
+
+    def encoded(self, fn=None) -> pa.DictionaryArray:  # type: ignore[no-untyped-def]
+        values = fn(self.values) if fn is not None else self.values
+        return pa.DictionaryArray.from_arrays(self.indices, values)
 
 
 def _parse_date_arrow(text: pa.Array) -> pa.Array:
@@ -119,98 +116,100 @@ def screen(
     pcs_codes: frozenset[str],
 ) -> Screened:
     n = table.num_rows
-    columns: dict[str, pa.Array] = {}
-    for name in SCREENED:
+
+    def column(name: str) -> pa.Array:
         if name in table.column_names:
-            raw = table.column(name).combine_chunks()
-            columns[name] = _strip(raw) if name in HIGH_CARDINALITY else _per_distinct(raw, _strip)
-        else:
-            columns[name] = pa.array([""] * n, pa.string()) if n else pa.array([], pa.string())
+            return table.column(name).combine_chunks()
+        return pa.array([""] * n, pa.string())
+
     problems: list[tuple[np.ndarray, str, pa.Array, str]] = []
 
-    def reject(mask: pa.Array, field: str, reason: str, shown: pa.Array | None = None) -> None:
-        flags = np.asarray(pc.fill_null(mask, False), dtype=bool)
+    def reject(flags: np.ndarray, field: str, reason: str, shown: pa.Array) -> None:
         if flags.any():
-            problems.append((flags, field, columns[field] if shown is None else shown, reason))
+            problems.append((flags, field, shown, reason))
 
-    def blank(field: str) -> pa.Array:
-        return pc.equal(columns[field], "")
+    def blank_or_invalid(values: _Distinct, field: str, valid, reason: str) -> None:  # type: ignore[no-untyped-def]
+        blank = values.mask(lambda v: pc.equal(v, ""))
+        reject(blank, field, "is missing", column(field))
+        reject(~blank & ~values.mask(valid), field, reason, column(field))
 
-    for field in ("claim_id", "member_id", "procedure_code"):
-        reject(blank(field), field, "is missing")
-    procedure = _per_distinct(columns["procedure_code"], pc.utf8_upper)
+    claim_id = _strip(column("claim_id"))  # high cardinality: trimmed row by row
+    reject(np.asarray(pc.equal(claim_id, ""), dtype=bool), "claim_id", "is missing", claim_id)
     reject(
-        pc.and_(
-            pc.invert(blank("procedure_code")),
-            pc.invert(_per_distinct(procedure, lambda a: _matches(a, r"^[A-Z0-9]{5}$"))),
-        ),
-        "procedure_code",
-        "is not a 5-character HCPCS/CPT code",
+        np.asarray(_matches(column("member_id"), r"^\s*$"), dtype=bool), "member_id", "is missing", column("member_id")
     )
 
-    line_ok = _per_distinct(columns["line_number"], lambda a: _matches(a, r"^\d{1,6}$"))
-    reject(blank("line_number"), "line_number", "is missing")
-    reject(pc.and_(pc.invert(blank("line_number")), pc.invert(line_ok)), "line_number", "is not a whole number")
-
-    claim_type_upper = _per_distinct(columns["claim_type"], pc.utf8_upper)
-    reject(blank("claim_type"), "claim_type", "is missing")
-    reject(
-        pc.and_(pc.invert(blank("claim_type")), pc.invert(pc.is_in(claim_type_upper, pa.array(list(CLAIM_TYPES))))),
+    procedure = _Distinct(column("procedure_code"))
+    blank_or_invalid(
+        procedure,
+        "procedure_code",
+        lambda v: _matches(pc.utf8_upper(v), r"^[A-Z0-9]{5}$"),
+        "is not a 5-character HCPCS/CPT code",
+    )
+    blank_or_invalid(
+        _Distinct(column("line_number")), "line_number", lambda v: _matches(v, r"^\d{1,6}$"), "is not a whole number"
+    )
+    blank_or_invalid(
+        _Distinct(column("claim_type")),
         "claim_type",
+        lambda v: pc.is_in(pc.utf8_upper(v), pa.array(list(CLAIM_TYPES))),
         "is not 837P or 837I (P, I, professional, institutional)",
     )
 
-    payer = _per_distinct(columns["payer"], pc.utf8_lower)
-    if payer_aliases:
-        lowered = {k.lower(): v for k, v in payer_aliases.items()}
-        keys = pa.array(list(lowered))
-        hit = pc.index_in(payer, value_set=keys)
-        payer = pc.if_else(pc.is_valid(hit), pc.take(pa.array(list(lowered.values())), hit), payer)
-    if default_payer:
-        payer = pc.if_else(pc.equal(payer, ""), default_payer, payer)
-    reject(pc.equal(payer, ""), "payer", "is missing (give the column or --payer)")
+    lowered_aliases = {k.lower(): v for k, v in payer_aliases.items()}
+
+    def payer_profile(values: pa.Array) -> pa.Array:
+        payer = pc.utf8_lower(values)
+        if lowered_aliases:
+            hit = pc.index_in(payer, value_set=pa.array(list(lowered_aliases)))
+            payer = pc.if_else(pc.is_valid(hit), pc.take(pa.array(list(lowered_aliases.values())), hit), payer)
+        if default_payer:
+            payer = pc.if_else(pc.equal(payer, ""), default_payer, payer)
+        return payer
+
+    payer = _Distinct(column("payer"))
+    payer_blank = payer.mask(lambda v: pc.equal(payer_profile(v), ""))
+    reject(payer_blank, "payer", "is missing (give the column or --payer)", column("payer"))
     reject(
-        pc.and_(pc.not_equal(payer, ""), pc.invert(pc.is_in(payer, pa.array(sorted(known_payers))))),
+        ~payer_blank & ~payer.mask(lambda v: pc.is_in(payer_profile(v), pa.array(sorted(known_payers)))),
         "payer",
         f"is not a payer profile ({', '.join(sorted(known_payers))}; aliases go in [payers] of the config)",
-        columns["payer"],
+        column("payer"),
     )
 
-    service_date = _per_distinct(columns["service_date"], _parse_date_arrow)
-    reject(blank("service_date"), "service_date", "is missing")
-    reject(
-        pc.and_(pc.invert(blank("service_date")), pc.is_null(service_date)),
+    blank_or_invalid(
+        _Distinct(column("service_date")),
         "service_date",
+        lambda v: pc.is_valid(_parse_date_arrow(v)),
         "is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)",
     )
-
-    reject(blank("units"), "units", "is missing")
-    units_ok = _per_distinct(columns["units"], lambda a: _matches(a, NUMBER))
-    reject(pc.and_(pc.invert(blank("units")), pc.invert(units_ok)), "units", "is not a number")
+    blank_or_invalid(_Distinct(column("units")), "units", lambda v: _matches(v, NUMBER), "is not a number")
 
     bad = np.zeros(n, dtype=bool)
     for flags, *_ in problems:
         bad |= flags
-    rejected = _problems_frame(problems, rows, columns)
+    rejected = _problems_frame(problems, rows, claim_id, column("line_number"))
 
-    relevant = pc.is_in(procedure, pa.array(procedure_codes, pa.string()))
+    codes = pa.array(procedure_codes, pa.string())
+    relevant = procedure.mask(lambda v: pc.is_in(pc.utf8_upper(v), codes))
     dx_pattern = _dx_pattern(diagnosis_codes)
     if dx_pattern:
-        relevant = pc.or_(relevant, _matches(columns["diagnosis_codes"], dx_pattern))
+        relevant |= np.asarray(_matches(column("diagnosis_codes"), dx_pattern), dtype=bool)
     if pcs_codes:
         pcs_pattern = "(?i)(" + "|".join(sorted(re.escape(c) for c in pcs_codes)) + ")"
-        relevant = pc.or_(relevant, _matches(columns["icd10_pcs_codes"], pcs_pattern))
+        relevant |= np.asarray(_matches(column("icd10_pcs_codes"), pcs_pattern), dtype=bool)
 
-    # The screened table: every column as read, the screened ones trimmed, code and payer normalised.
+    # Every column as read; claim id trimmed; procedure code and payer normalised (dictionary
+    # encoded: they are decoded only for the rows the engine keeps).
     out = {name: table.column(name) for name in table.column_names}
-    out.update(columns)
-    out["procedure_code"] = procedure
-    out["payer"] = payer
-    return Screened(pa.table(out), ~bad, np.asarray(pc.fill_null(relevant, False), dtype=bool), rejected)
+    out["claim_id"] = claim_id
+    out["procedure_code"] = procedure.encoded(pc.utf8_upper)
+    out["payer"] = payer.encoded(payer_profile)
+    return Screened(pa.table(out), ~bad, relevant, rejected)
 
 
 def _problems_frame(
-    problems: list[tuple[np.ndarray, str, pa.Array, str]], rows: np.ndarray, columns: dict[str, pa.Array]
+    problems: list[tuple[np.ndarray, str, pa.Array, str]], rows: np.ndarray, claim_id: pa.Array, line_number: pa.Array
 ) -> pd.DataFrame:
     if not problems:
         return pd.DataFrame(columns=["_row", "field", "value", "reason", "claim_id", "line_number"])
@@ -223,10 +222,10 @@ def _problems_frame(
                 {
                     "_row": rows[index],
                     "field": field,
-                    "value": pc.take(shown, taken).to_pylist(),
+                    "value": _strip(pc.take(shown, taken)).to_pylist(),
                     "reason": reason,
-                    "claim_id": pc.take(columns["claim_id"], taken).to_pylist(),
-                    "line_number": pc.take(columns["line_number"], taken).to_pylist(),
+                    "claim_id": pc.take(claim_id, taken).to_pylist(),
+                    "line_number": _strip(pc.take(line_number, taken)).to_pylist(),
                 }
             )
         )

@@ -204,11 +204,11 @@ class ExtractReader:
         wanted = {f"c{names.index(actual)}": canonical for canonical, actual in self.columns.items()}
         line_before = 1  # physical lines before the chunk (the header)
         for chunk in self._chunks():
-            records = _count_lines(chunk)
             table, invalid = self._parse(chunk, slot_names, wanted, line_before, threads=True)
             if invalid and any(r.row < 0 for r in invalid):
                 # Threaded parsing does not know line numbers: parse this chunk again serially.
                 table, invalid = self._parse(chunk, slot_names, wanted, line_before, threads=False)
+            records = table.num_rows + len(invalid)  # every line is a record: blank lines are invalid rows
             numbers = np.arange(line_before, line_before + records, dtype=np.int64)  # data row = line - 1
             if invalid:
                 numbers = numbers[~np.isin(numbers, [r.row for r in invalid])]
@@ -306,11 +306,6 @@ def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     elif not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         array = pc.cast(array, pa.string())
     return pc.fill_null(array, "")
-
-
-def _count_lines(chunk: pa.Buffer) -> int:
-    """Line breaks in a buffer, without copying it."""
-    return int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 10))
 
 
 def _first_bad_line(chunk: bytes, encoding: str) -> int | None:

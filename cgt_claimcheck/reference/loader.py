@@ -6,39 +6,24 @@ problem is reported as a ReferenceDataError naming the file, the row and what is
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
 import pickle
-import tomllib
 from collections.abc import Iterable
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from cgt_claimcheck.errors import ReferenceDataError
-from cgt_claimcheck.reference.tables import (
-    CodesetEntry,
-    HcpcsCode,
-    Indication,
-    Manifest,
-    NdcPackage,
-    PayersFile,
-    PcsCode,
-    Product,
-    Window,
-)
+from cgt_claimcheck.reference import rows as R
 
 ENV_REFERENCE_DIR = "CGT_CLAIMCHECK_REFERENCE_DIR"
 ENV_CACHE_DIR = "CGT_CLAIMCHECK_CACHE_DIR"
+# Bump when the cached objects change shape, so an old cache is never read as a new one.
+CACHE_FORMAT = b"rows-2"
 REQUIRED_TABLES = ("products", "hcpcs", "ndc", "icd10pcs", "indications", "codesets", "payers")
-
-RowT = TypeVar("RowT", bound=BaseModel)
 
 
 def default_reference_dir() -> Path:
@@ -52,7 +37,7 @@ def default_reference_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "reference_data"
 
 
-def _describe(error: ValidationError) -> str:
+def _describe(error: Any) -> str:  # a pydantic ValidationError
     parts = []
     for item in error.errors():
         where = ".".join(str(p) for p in item["loc"])
@@ -64,7 +49,7 @@ def _describe(error: ValidationError) -> str:
 class _TableReader:
     """Reads one manifest table: checks presence, checksum and header, validates rows."""
 
-    def __init__(self, directory: Path, manifest: Manifest) -> None:
+    def __init__(self, directory: Path, manifest: Any) -> None:
         self.directory = directory
         self.manifest = manifest
 
@@ -86,7 +71,12 @@ class _TableReader:
             )
         return str(path), data
 
-    def rows(self, table: str, model: type[RowT]) -> list[RowT]:
+    def rows(self, table: str, model: Any) -> list[Any]:
+        import csv
+        import io
+
+        from pydantic import ValidationError
+
         path, data = self.raw(table)
         try:
             text = data.decode("utf-8-sig")
@@ -99,7 +89,7 @@ class _TableReader:
             raise ReferenceDataError(
                 f"header {header} differs from the manifest's columns {expected}", file=path, line=1
             )
-        result: list[RowT] = []
+        result: list[Any] = []
         for number, raw in enumerate(reader, start=1):
             extra = raw.pop(None, None)  # type: ignore[call-overload]
             if extra or any(value is None for value in raw.values()):
@@ -124,7 +114,7 @@ def _unique(rows: Iterable[tuple[str, int]], path: str, what: str) -> None:
         seen[key] = line
 
 
-def _no_overlap(windows: dict[str, list[tuple[Window, int]]], path: str, what: str) -> None:
+def _no_overlap(windows: dict[str, list[tuple[Any, int]]], path: str, what: str) -> None:
     for key, items in windows.items():
         ordered = sorted(items, key=lambda item: item[0].effective_from or date.min)
         for (first, _), (second, line) in zip(ordered, ordered[1:], strict=False):
@@ -144,14 +134,14 @@ class Reference:
     def __init__(
         self,
         directory: Path,
-        manifest: Manifest,
-        products: list[Product],
-        hcpcs: list[HcpcsCode],
-        ndc: list[NdcPackage],
-        pcs: list[PcsCode],
-        indications: list[Indication],
-        codesets: list[CodesetEntry],
-        payers: PayersFile,
+        manifest: R.Manifest,
+        products: list[R.Product],
+        hcpcs: list[R.HcpcsCode],
+        ndc: list[R.NdcPackage],
+        pcs: list[R.PcsCode],
+        indications: list[R.Indication],
+        codesets: list[R.CodesetEntry],
+        payers: R.PayersFile,
     ) -> None:
         self.directory = directory
         self.manifest = manifest
@@ -160,11 +150,11 @@ class Reference:
         self.hcpcs = hcpcs
         self.ndc = {n.ndc11: n for n in ndc}
         self.pcs = pcs
-        self.indications: dict[str, list[Indication]] = {}
+        self.indications: dict[str, list[R.Indication]] = {}
         for indication in indications:
             self.indications.setdefault(indication.product_id, []).append(indication)
         self.codeset_entries = codesets
-        self.codesets: dict[str, dict[str, CodesetEntry]] = {}
+        self.codesets: dict[str, dict[str, R.CodesetEntry]] = {}
         for entry in codesets:
             self.codesets.setdefault(entry.codeset, {})[entry.code] = entry
         self.payers = payers.payer
@@ -183,8 +173,8 @@ class Reference:
 
     # --- HCPCS ------------------------------------------------------------------------------
     @cached_property
-    def hcpcs_by_code(self) -> dict[str, list[HcpcsCode]]:
-        table: dict[str, list[HcpcsCode]] = {}
+    def hcpcs_by_code(self) -> dict[str, list[R.HcpcsCode]]:
+        table: dict[str, list[R.HcpcsCode]] = {}
         for row in self.hcpcs:
             table.setdefault(row.code, []).append(row)
         return table
@@ -194,10 +184,10 @@ class Reference:
         """Product-specific HCPCS (current and predecessor) -> product id, whatever the date."""
         return {row.code: row.product_id for row in self.hcpcs if row.product_id}
 
-    def hcpcs_for_product(self, product_id: str) -> list[HcpcsCode]:
+    def hcpcs_for_product(self, product_id: str) -> list[R.HcpcsCode]:
         return [row for row in self.hcpcs if row.product_id == product_id]
 
-    def hcpcs_on(self, code: str, day: date) -> HcpcsCode | None:
+    def hcpcs_on(self, code: str, day: date) -> R.HcpcsCode | None:
         for row in self.hcpcs_by_code.get(code, []):
             if row.valid_on(day):
                 return row
@@ -208,17 +198,17 @@ class Reference:
     def product_of_ndc(self) -> dict[str, str]:
         return {ndc: row.product_id for ndc, row in self.ndc.items()}
 
-    def ndcs_for_product(self, product_id: str) -> list[NdcPackage]:
+    def ndcs_for_product(self, product_id: str) -> list[R.NdcPackage]:
         return [row for row in self.ndc.values() if row.product_id == product_id]
 
     @cached_property
-    def pcs_by_code(self) -> dict[str, list[PcsCode]]:
-        table: dict[str, list[PcsCode]] = {}
+    def pcs_by_code(self) -> dict[str, list[R.PcsCode]]:
+        table: dict[str, list[R.PcsCode]] = {}
         for row in self.pcs:
             table.setdefault(row.code, []).append(row)
         return table
 
-    def pcs_for_product(self, product_id: str) -> list[PcsCode]:
+    def pcs_for_product(self, product_id: str) -> list[R.PcsCode]:
         return [row for row in self.pcs if row.product_id == product_id]
 
     @cached_property
@@ -239,7 +229,7 @@ def _cache_path(directory: Path, manifest_bytes: bytes, digests: list[str]) -> P
     )
     if root in ("", "off", "0"):
         return None
-    key = hashlib.sha256(__version__.encode() + manifest_bytes + "".join(digests).encode()).hexdigest()
+    key = hashlib.sha256(CACHE_FORMAT + __version__.encode() + manifest_bytes + "".join(digests).encode()).hexdigest()
     return Path(root) / f"reference-{key[:32]}.pickle"
 
 
@@ -251,7 +241,9 @@ def _read_cache(path: Path | None) -> tuple[object, ...] | None:
             cached = pickle.load(fh)
     except Exception:  # a missing, stale or corrupt cache only costs a re-validation
         return None
-    return cached if isinstance(cached, tuple) and len(cached) == 8 else None
+    if not (isinstance(cached, tuple) and len(cached) == 8 and isinstance(cached[0], R.Manifest)):
+        return None
+    return cached
 
 
 def _write_cache(path: Path | None, tables: tuple[object, ...]) -> None:
@@ -302,6 +294,10 @@ def load_reference(directory: Path | None = None) -> Reference:
     if cached is not None:
         manifest, *tables = cached
         return Reference(directory, manifest, *tables)  # type: ignore[arg-type]
+    from pydantic import ValidationError
+
+    from cgt_claimcheck.reference.tables import Manifest
+
     try:
         manifest = Manifest.model_validate(manifest_data)
     except ValidationError as exc:
@@ -309,12 +305,43 @@ def load_reference(directory: Path | None = None) -> Reference:
     missing = [t for t in REQUIRED_TABLES if t not in manifest.tables]
     if missing:
         raise ReferenceDataError(f"manifest lists no {', '.join(missing)} table", file=str(manifest_path))
-    tables = _validate_tables(directory, manifest, _TableReader(directory, manifest))
-    _write_cache(cache, (manifest, *tables))
-    return Reference(directory, manifest, *tables)  # type: ignore[arg-type]
+    tables = _to_rows(_validate_tables(directory, manifest, _TableReader(directory, manifest)))
+    rows_manifest = _to_rows(manifest)
+    _write_cache(cache, (rows_manifest, *tables))
+    return Reference(directory, rows_manifest, *tables)
 
 
-def _validate_tables(directory: Path, manifest: Manifest, reader: _TableReader) -> tuple[object, ...]:
+def _to_rows(value: Any) -> Any:
+    """Validated pydantic models -> the run-time dataclasses of the same name."""
+    from pydantic import BaseModel
+
+    if isinstance(value, BaseModel):
+        cls = getattr(R, type(value).__name__)
+        return cls(**{name: _to_rows(getattr(value, name)) for name in type(value).model_fields})
+    if isinstance(value, tuple):
+        return tuple(_to_rows(item) for item in value)
+    if isinstance(value, list):
+        return [_to_rows(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _to_rows(item) for key, item in value.items()}
+    return value
+
+
+def _validate_tables(directory: Path, manifest: Any, reader: _TableReader) -> tuple[object, ...]:
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from cgt_claimcheck.reference.tables import (
+        CodesetEntry,
+        HcpcsCode,
+        Indication,
+        NdcPackage,
+        PayersFile,
+        PcsCode,
+        Product,
+    )
+
     products = reader.rows("products", Product)
     hcpcs = reader.rows("hcpcs", HcpcsCode)
     ndc = reader.rows("ndc", NdcPackage)
@@ -334,11 +361,11 @@ def _validate_tables(directory: Path, manifest: Manifest, reader: _TableReader) 
     _unique(((n.ndc11, i + 2) for i, n in enumerate(ndc)), path("ndc"), "NDC")
     _unique(((f"{c.codeset}/{c.code}", i + 2) for i, c in enumerate(codesets)), path("codesets"), "code")
     _unique(((f"{h.code} from {h.effective_from}", i + 2) for i, h in enumerate(hcpcs)), path("hcpcs"), "code window")
-    hcpcs_windows: dict[str, list[tuple[Window, int]]] = {}
+    hcpcs_windows: dict[str, list[tuple[Any, int]]] = {}
     for i, h in enumerate(hcpcs):
         hcpcs_windows.setdefault(h.code, []).append((h, i + 2))
     _no_overlap(hcpcs_windows, path("hcpcs"), "code")
-    pcs_windows: dict[str, list[tuple[Window, int]]] = {}
+    pcs_windows: dict[str, list[tuple[Any, int]]] = {}
     for i, p in enumerate(pcs):
         pcs_windows.setdefault(f"{p.code} ({p.product_id or 'generic'})", []).append((p, i + 2))
     _no_overlap(pcs_windows, path("icd10pcs"), "code")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from cgt_claimcheck.models import Severity
+from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
     import pandas as pd

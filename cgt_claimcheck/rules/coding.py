@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cgt_claimcheck.models import Severity
-from cgt_claimcheck.reference.tables import ONE_UNIT_BILLING
+from cgt_claimcheck.reference.rows import ONE_UNIT_BILLING
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, Triggers, rule
+from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
     import pandas as pd

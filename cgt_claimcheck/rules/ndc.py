@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cgt_claimcheck.models import Severity
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, rule
+from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cgt_claimcheck.models import Severity
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, MEDI_CAL, WNC, RuleContext, rule
+from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
     import pandas as pd
