@@ -50,6 +50,13 @@ def _matches(array: pa.Array, pattern: str) -> pa.Array:
     return pc.fill_null(pc.match_substring_regex(array, pattern), False)
 
 
+def _blank(array: pa.Array) -> np.ndarray:
+    """Empty or only whitespace, without building trimmed copies of a million strings."""
+    empty = pc.equal(pc.binary_length(array), 0)
+    spaces = pc.fill_null(pc.utf8_is_space(array), False)
+    return np.asarray(pc.or_(empty, spaces), dtype=bool)
+
+
 class _Distinct:
     """A low-cardinality column (codes, dates, units) worked on through its distinct values.
 
@@ -135,9 +142,7 @@ def screen(
 
     claim_id = _strip(column("claim_id"))  # high cardinality: trimmed row by row
     reject(np.asarray(pc.equal(claim_id, ""), dtype=bool), "claim_id", "is missing", claim_id)
-    reject(
-        np.asarray(_matches(column("member_id"), r"^\s*$"), dtype=bool), "member_id", "is missing", column("member_id")
-    )
+    reject(_blank(column("member_id")), "member_id", "is missing", column("member_id"))
 
     procedure = _Distinct(column("procedure_code"))
     blank_or_invalid(
@@ -194,7 +199,16 @@ def screen(
     relevant = procedure.mask(lambda v: pc.is_in(pc.utf8_upper(v), codes))
     dx_pattern = _dx_pattern(diagnosis_codes)
     if dx_pattern:
-        relevant |= np.asarray(_matches(column("diagnosis_codes"), dx_pattern), dtype=bool)
+        # A plain substring scan finds the few candidate rows; the regex runs on those only.
+        dx = column("diagnosis_codes")
+        candidates = np.zeros(n, dtype=bool)
+        for stem in sorted({code[:3] for code in diagnosis_codes}):
+            for variant in {stem.upper(), stem.lower()}:  # two exact scans beat one case-insensitive one
+                candidates |= np.asarray(pc.fill_null(pc.match_substring(dx, variant), False), dtype=bool)
+        if candidates.any():
+            index = np.flatnonzero(candidates)
+            hits = np.asarray(_matches(dx.take(pa.array(index)), dx_pattern), dtype=bool)
+            relevant[index[hits]] = True
     if pcs_codes:
         pcs_pattern = "(?i)(" + "|".join(sorted(re.escape(c) for c in pcs_codes)) + ")"
         relevant |= np.asarray(_matches(column("icd10_pcs_codes"), pcs_pattern), dtype=bool)
