@@ -6,7 +6,6 @@ Heavy modules (pandas, the engine) are imported inside `check` only, so `lookup`
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -15,12 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from cgt_claimcheck import __version__
+from cgt_claimcheck.environment import ENV_DEBUG, ENV_REFERENCE_DIR
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.exitcodes import ExitStatus
-from cgt_claimcheck.reference import ENV_REFERENCE_DIR, Reference, load_reference
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from cgt_claimcheck.reference import Reference
 
 app = typer.Typer(
     name="cgt-claimcheck",
@@ -62,7 +63,15 @@ def fail(error: UsageError | str) -> NoReturn:
     raise typer.Exit(ExitStatus.ERROR)
 
 
+def _dumps(data: Any, **options: Any) -> str:
+    import json
+
+    return json.dumps(data, **options)
+
+
 def _load(reference_dir: Path | None) -> Reference:
+    from cgt_claimcheck.reference import load_reference
+
     try:
         return load_reference(reference_dir)
     except UsageError as exc:
@@ -120,9 +129,7 @@ def lookup(
     except NotFound as missing:
         if output_format == "json":
             typer.echo(
-                json.dumps(
-                    {"query": query, "found": False, "reason": missing.reason, "nearest": missing.nearest}, indent=2
-                )
+                _dumps({"query": query, "found": False, "reason": missing.reason, "nearest": missing.nearest}, indent=2)
             )
         else:
             from cgt_claimcheck.views import render_not_found
@@ -140,7 +147,7 @@ def lookup(
         "cards": [product_card(ref, pid, day, list(CATALOGUE.values())) for pid in answer.products],
     }
     if output_format == "json":
-        typer.echo(json.dumps(result, indent=2))
+        typer.echo(_dumps(result, indent=2))
     else:
         from cgt_claimcheck.views import render_lookup
 
@@ -171,7 +178,7 @@ def rules(
             chosen = [CATALOGUE[wanted]]
     if output_format == "json":
         typer.echo(
-            json.dumps(
+            _dumps(
                 [
                     {
                         "code": r.code,
@@ -197,6 +204,8 @@ def rules(
     if code is None:
         render_rule_list(console, chosen)
     else:
+        from cgt_claimcheck.reference import load_reference
+
         ref = None
         try:
             ref = load_reference(reference_dir)
@@ -241,7 +250,7 @@ def reference_show(
     sources = _sources(ref)
     if output_format == "json":
         typer.echo(
-            json.dumps(
+            _dumps(
                 {
                     "version": ref.version,
                     "path": str(ref.directory),
@@ -445,7 +454,7 @@ def main() -> None:
     try:
         app()
     except Exception as exc:  # never a traceback for a user; CGT_CLAIMCHECK_DEBUG=1 shows it
-        if os.environ.get("CGT_CLAIMCHECK_DEBUG"):
+        if os.environ.get(ENV_DEBUG):
             raise
         print(f"cgt-claimcheck: internal error, please report it: {exc.__class__.__name__}: {exc}", file=sys.stderr)
         sys.exit(ExitStatus.ERROR)

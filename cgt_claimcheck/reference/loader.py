@@ -16,11 +16,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from cgt_claimcheck.environment import ENV_CACHE_DIR, ENV_REFERENCE_DIR  # noqa: E402
 from cgt_claimcheck.errors import ReferenceDataError
 from cgt_claimcheck.reference import rows as R
 
-ENV_REFERENCE_DIR = "CGT_CLAIMCHECK_REFERENCE_DIR"
-ENV_CACHE_DIR = "CGT_CLAIMCHECK_CACHE_DIR"
 # Bump when the cached objects change shape, so an old cache is never read as a new one.
 CACHE_FORMAT = b"rows-2"
 REQUIRED_TABLES = ("products", "hcpcs", "ndc", "icd10pcs", "indications", "codesets", "payers")
