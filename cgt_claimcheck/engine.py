@@ -482,7 +482,7 @@ def _findings(
             values[key] = values.get(column, values.get(key, ""))
         values["ndc"] = _text(row.get("ndc"))
         values.update({k: _text(v) for k, v in extra.items()})
-        field_name = values.get("field") if "field" in extra and values.get("field") else r.field
+        field_name: str = values["field"] if "field" in extra and values.get("field") else r.field
         value = values["value"] if "value" in extra else values.get(field_name, "")
         if options.redact:
             for key in ("member_id", "member_dob", "member_dob_text"):

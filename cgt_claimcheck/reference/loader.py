@@ -121,7 +121,7 @@ def _no_overlap(windows: dict[str, list[tuple[Any, int]]], path: str, what: str)
             second_start = second.effective_from or date.min
             if second_start <= first_end:
                 raise ReferenceDataError(
-                    f"overlapping effective windows for {what} {key}: {first.window_text()} and {second.window_text()}",
+                    f"overlapping effective windows for {what} {key}: {R.window_text(first)} and {R.window_text(second)}",
                     file=path,
                     line=line,
                 )

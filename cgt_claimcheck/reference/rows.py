@@ -16,10 +16,19 @@ from typing import Any
 ONE_UNIT_BILLING = frozenset({"per_treatment", "per_therapeutic_dose", "per_infusion"})
 
 # Only __init__ is generated: each generated method costs start-up time that `lookup` cannot spare.
-_ROW = {"kw_only": True, "eq": False, "repr": False}
+row = dataclass(kw_only=True, eq=False, repr=False)
+
+
+def window_text(row: Any) -> str:
+    """'2018-01-01 to 2018-12-31' for any row with effective_from / effective_to."""
+    start = row.effective_from.isoformat() if row.effective_from else "unknown start"
+    end = row.effective_to.isoformat() if row.effective_to else "open"
+    return f"{start} to {end}"
 
 
 class _WindowMixin:
+    """Rows valid on dates of service from effective_from to effective_to (both inclusive)."""
+
     effective_from: date | None
     effective_to: date | None
 
@@ -29,12 +38,10 @@ class _WindowMixin:
         )
 
     def window_text(self) -> str:
-        start = self.effective_from.isoformat() if self.effective_from else "unknown start"
-        end = self.effective_to.isoformat() if self.effective_to else "open"
-        return f"{start} to {end}"
+        return window_text(self)
 
 
-@dataclass(**_ROW)
+@row
 class Product:
     product_id: str
     brand: str
@@ -50,7 +57,7 @@ class Product:
     notes: str = ""
 
 
-@dataclass(**_ROW)
+@row
 class HcpcsCode(_WindowMixin):
     effective_from: date | None = None
     effective_to: date | None = None
@@ -66,7 +73,7 @@ class HcpcsCode(_WindowMixin):
     notes: str = ""
 
 
-@dataclass(**_ROW)
+@row
 class NdcPackage:
     ndc11: str
     product_id: str
@@ -78,7 +85,7 @@ class NdcPackage:
     confidence: str
 
 
-@dataclass(**_ROW)
+@row
 class PcsCode(_WindowMixin):
     effective_from: date | None = None
     effective_to: date | None = None
@@ -91,7 +98,7 @@ class PcsCode(_WindowMixin):
     notes: str = ""
 
 
-@dataclass(**_ROW)
+@row
 class Indication:
     product_id: str
     indication: str
@@ -109,7 +116,7 @@ class Indication:
         return self.effective_from is None or self.effective_from <= day
 
 
-@dataclass(**_ROW)
+@row
 class CodesetEntry:
     codeset: str
     code: str
@@ -119,7 +126,7 @@ class CodesetEntry:
     notes: str = ""
 
 
-@dataclass(**_ROW)
+@row
 class Certification(_WindowMixin):
     effective_from: date | None = None
     effective_to: date | None = None
@@ -130,7 +137,7 @@ class Certification(_WindowMixin):
     note: str = ""
 
 
-@dataclass(**_ROW)
+@row
 class CarveOut:
     product: str
     code: str
@@ -141,7 +148,7 @@ class CarveOut:
     note: str = ""
 
 
-@dataclass(**_ROW)
+@row
 class Program:
     policy: str
     policy_date: str
@@ -155,20 +162,20 @@ class Program:
     carve_out: list[CarveOut] = field(default_factory=list)
 
 
-@dataclass(**_ROW)
+@row
 class PayerProfile:
     name: str
     program: str
     delivery: str
 
 
-@dataclass(**_ROW)
+@row
 class PayersFile:
     payer: dict[str, PayerProfile]
     program: dict[str, Program]
 
 
-@dataclass(**_ROW)
+@row
 class ManifestTable:
     file: str
     sha256: str
@@ -176,14 +183,14 @@ class ManifestTable:
     rows: int | None = None
 
 
-@dataclass(**_ROW)
+@row
 class ManifestPolicy:
     id: str
     title: str
     date: str
 
 
-@dataclass(**_ROW)
+@row
 class Manifest:
     release: str
     released: str

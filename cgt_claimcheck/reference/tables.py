@@ -36,16 +36,6 @@ class Window(Row):
     effective_from: OptionalDate = None
     effective_to: OptionalDate = None
 
-    def valid_on(self, day: date) -> bool:
-        return (self.effective_from is None or self.effective_from <= day) and (
-            self.effective_to is None or day <= self.effective_to
-        )
-
-    def window_text(self) -> str:
-        start = self.effective_from.isoformat() if self.effective_from else "unknown start"
-        end = self.effective_to.isoformat() if self.effective_to else "open"
-        return f"{start} to {end}"
-
 
 class Product(Row):
     product_id: str
@@ -129,9 +119,6 @@ class Indication(Row):
     source: str
     confidence: str
     notes: str = ""
-
-    def active_on(self, day: date) -> bool:
-        return self.effective_from is None or self.effective_from <= day
 
 
 class CodesetEntry(Row):

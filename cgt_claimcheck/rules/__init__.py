@@ -45,7 +45,8 @@ def select_rules(select: list[str] | None, ignore: list[str] | None) -> tuple[li
     `--select CT --ignore CT002` keeps CT001; `--ignore CT --select CT002` keeps only CT002 of the
     CT family. With no --select every rule starts selected.
     """
-    selected, deselected = [], []
+    selected: list[Rule] = []
+    deselected: list[Rule] = []
     for code, r in CATALOGUE.items():
         best_select = max((len(p) for p in select or [] if code.startswith(p.upper())), default=-1)
         best_ignore = max((len(p) for p in ignore or [] if code.startswith(p.upper())), default=-1)

@@ -55,7 +55,7 @@ class RuleContext:
     ref: Reference
     facilities: pd.DataFrame | None = None
     repeat_window_days: int = 30
-    options: dict[str, Any] = field(default_factory=dict)
+    options: dict[Any, Any] = field(default_factory=dict)  # per-run memo shared by rules
 
 
 CheckFn = Callable[["pd.DataFrame", RuleContext], Any]
