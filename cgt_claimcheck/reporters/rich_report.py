@@ -53,8 +53,11 @@ def render(report: Report, stream: TextIO) -> None:
     if by_rule:
         summary.add_row("by rule", literal(", ".join(f"{code} x{n}" for code, n in by_rule.items())))
     summary.add_row("reference", literal(f"{report.reference.version} ({report.reference.path})"))
+    by_reason: dict[str, list[str]] = {}
     for item in report.not_checked:
-        summary.add_row("not checked", literal(f"{item.rule}: {item.reason}"))
+        by_reason.setdefault(item.reason, []).append(item.rule)
+    for reason, codes in by_reason.items():
+        summary.add_row("not checked", literal(f"{', '.join(codes)}: {reason}"))
     console.print(Panel(summary, title="cgt-claimcheck", expand=False))
 
     claims: dict[tuple[str, str], list[Finding]] = {}
