@@ -79,13 +79,19 @@ _DATE_LAYOUTS = (
 )
 
 
+YEARS = (1900, 2199)  # a date outside these years is a typo, not a date of service
+
+
 def parse_date(text: str) -> date:
-    """A date in YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY; ValueError otherwise."""
+    """A date in YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY between 1900 and 2199; ValueError otherwise."""
     cleaned = text.strip()
     for pattern, (y, m, d) in _DATE_LAYOUTS:
         match = pattern.match(cleaned)
         if match:
-            return date(int(match.group(y)), int(match.group(m)), int(match.group(d)))
+            day = date(int(match.group(y)), int(match.group(m)), int(match.group(d)))
+            if not YEARS[0] <= day.year <= YEARS[1]:
+                raise ValueError(f"{text!r}: year {day.year} is outside {YEARS[0]}-{YEARS[1]}")
+            return day
     raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)")
 
 

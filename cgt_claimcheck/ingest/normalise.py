@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cgt_claimcheck.ingest.columns import COLUMNS
-from cgt_claimcheck.normalize import FALSE_WORDS, TRUE_WORDS
+from cgt_claimcheck.normalize import FALSE_WORDS, TRUE_WORDS, YEARS
 
 CLAIM_TYPES = {
     "837P": "837P",
@@ -30,7 +30,6 @@ CLAIM_TYPES = {
     "INSTITUTIONAL": "837I",
 }
 NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
-YEARS = (1900, 2199)  # a date outside these years is a typo, not a date of service
 
 
 @dataclass

@@ -1,0 +1,75 @@
+"""The vectorised normalisers (every row) agree with the single-value ones (lookup, tests)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cgt_claimcheck.ingest.normalise import normalise_ndc, parse_dates, parse_flags
+from cgt_claimcheck.normalize import NdcError, ndc_candidates, parse_date, parse_flag
+
+digits = st.text(alphabet="0123456789", min_size=1, max_size=12)
+ndc_like = st.one_of(
+    digits,
+    st.builds(lambda a, b, c: f"{a}-{b}-{c}", digits, digits, digits),
+    st.text(alphabet="0123456789-N4 abc", max_size=16),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(ndc_like, min_size=1, max_size=20))
+def test_ndc_column_agrees_with_single_values(values):
+    ndc11, status = normalise_ndc(pd.Series(values, dtype="str"))
+    for text, got, state in zip(values, ndc11, status, strict=True):
+        if not text.strip():
+            assert state == "missing"
+            continue
+        try:
+            candidates = ndc_candidates(text)
+        except NdcError:
+            assert state == "invalid", text
+            continue
+        if len(candidates) == 3:
+            assert state == "ambiguous", text
+        else:
+            assert (state, got) == ("valid", candidates[0]), text
+
+
+dates = st.dates(min_value=date(1900, 1, 1), max_value=date(2199, 12, 31))
+date_text = st.one_of(
+    dates.map(date.isoformat),
+    dates.map(lambda d: d.strftime("%Y%m%d")),
+    dates.map(lambda d: f"{d.month}/{d.day}/{d.year}"),
+    dates.map(lambda d: d.strftime("%m/%d/%Y")),
+    st.from_regex(r"\d{4}-\d{2}-\d{2}", fullmatch=True),  # includes 2025-02-30, 2025-13-01
+    st.from_regex(r"\d{8}", fullmatch=True),
+    st.text(max_size=12),
+)
+
+
+@settings(max_examples=300)
+@given(st.lists(date_text, min_size=1, max_size=20))
+def test_date_column_agrees_with_single_values(values):
+    parsed = parse_dates(pd.Series(values, dtype="str"))
+    for text, got in zip(values, parsed, strict=True):
+        try:
+            expected = parse_date(text)
+        except ValueError:
+            expected = None
+        assert (None if pd.isna(got) else got.date()) == expected, text
+
+
+@given(
+    st.lists(st.sampled_from(["Y", "n", "YES", "no", "true", "False", "1", "0", "", " y ", "maybe", "t"]), min_size=1)
+)
+def test_flag_column_agrees_with_single_values(values):
+    flags = parse_flags(pd.Series(values, dtype="str"))
+    for text, got in zip(values, flags, strict=True):
+        try:
+            expected = parse_flag(text)
+        except ValueError:
+            expected = None
+        assert (None if pd.isna(got) else bool(got)) == expected, text
