@@ -294,6 +294,14 @@ def test_ragged_rows_are_rejected_and_counted(tmp_path):
     assert sorted(f["row"] for f in report["findings"] if f["rule"] == "IN001") == [2, 3]
 
 
+def test_blank_lines_are_not_rows_and_row_numbers_stay_line_numbers(tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_bytes((HEADER + "\r\n" + GOOD + "\r\n\r\n" + BAD + "\r\n\n").encode())
+    report = json.loads(check(str(path), "--format", "json").stdout)
+    assert report["summary"]["rows_read"] == 2 and report["summary"]["rows_rejected"] == 0
+    assert {f["row"] for f in report["findings"]} == {3}  # BAD is on line 4: data row 3
+
+
 def test_huge_cell(tmp_path):
     path = write(
         tmp_path, "x.csv", GOOD, "C2,1,837P,wnc,M2,2025-03-01,99213,1,,," + "X" * 10_000_000, GOOD.replace("C1", "C3")

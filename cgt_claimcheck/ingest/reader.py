@@ -215,6 +215,7 @@ class ExtractReader:
             line_before += records
             table = table.rename_columns([wanted[c] for c in table.column_names])
             numbers = numbers[: table.num_rows]
+            table, numbers = _drop_blank_lines(table, numbers)
             for start in range(0, max(table.num_rows, 1), self.batch_rows):
                 if start and start >= table.num_rows:
                     break
@@ -306,6 +307,24 @@ def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     elif not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
         array = pc.cast(array, pa.string())
     return pc.fill_null(array, "")
+
+
+def _drop_blank_lines(table: pa.Table, numbers: np.ndarray) -> tuple[pa.Table, np.ndarray]:
+    """Blank lines are not records: drop rows whose every field is empty (row numbers stay)."""
+    import pyarrow.compute as pc
+
+    if table.num_rows == 0 or "claim_id" not in table.column_names:
+        return table, numbers
+    candidate = pc.equal(pc.binary_length(table.column("claim_id")), 0)
+    if not pc.any(candidate).as_py():
+        return table, numbers
+    blank = np.asarray(candidate, dtype=bool)
+    for name in table.column_names:
+        blank &= np.asarray(pc.equal(pc.binary_length(pc.utf8_trim_whitespace(table.column(name))), 0), dtype=bool)
+    if not blank.any():
+        return table, numbers
+    keep = np.flatnonzero(~blank)
+    return table.take(pa.array(keep)), numbers[keep]
 
 
 def _first_bad_line(chunk: bytes, encoding: str) -> int | None:
