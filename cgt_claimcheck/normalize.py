@@ -12,7 +12,9 @@ from datetime import date
 # --- NDC -------------------------------------------------------------------------------------
 # An NDC is labeler-product-package. Labels print 10 digits in one of three layouts (4-4-2,
 # 5-3-2, 5-4-1); billing uses the 11-digit 5-4-2 form, made by left-padding the short segment.
-_NDC_HYPHENATED = re.compile(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
+_NDC_HYPHENATED = re.compile(r"^([0-9]{4,5})-([0-9]{3,4})-([0-9]{1,2})$")
+# ASCII digits only: Python's \d and str.isdigit() also accept other scripts' digits.
+_DIGITS = re.compile(r"[0-9]+")
 _PAD_BY_LAYOUT = {(4, 4, 2): 0, (5, 3, 2): 1, (5, 4, 1): 2, (5, 4, 2): None}
 
 
@@ -23,7 +25,7 @@ class NdcError(ValueError):
 def _clean_ndc(text: str) -> str:
     # Extracts carry NDCs with spaces, or with the 837 "N4" qualifier glued on.
     cleaned = re.sub(r"\s+", "", text).upper()
-    if cleaned.startswith("N4") and cleaned[2:].replace("-", "").isdigit():
+    if cleaned.startswith("N4") and _DIGITS.fullmatch(cleaned[2:].replace("-", "")):
         cleaned = cleaned[2:]
     return cleaned
 
@@ -44,9 +46,9 @@ def ndc_candidates(text: str) -> list[str]:
         if pad is not None:
             segments[pad] = "0" + segments[pad]
         return ["".join(segments)]
-    if cleaned.isdigit() and len(cleaned) == 11:
+    if _DIGITS.fullmatch(cleaned) and len(cleaned) == 11:
         return [cleaned]
-    if cleaned.isdigit() and len(cleaned) == 10:
+    if _DIGITS.fullmatch(cleaned) and len(cleaned) == 10:
         # Without hyphens the layout is unknown: each of the three paddings is possible.
         return [
             "0" + cleaned,
@@ -73,9 +75,9 @@ def format_ndc(ndc11: str) -> str:
 
 # --- dates -----------------------------------------------------------------------------------
 _DATE_LAYOUTS = (
-    (re.compile(r"^(\d{4})-(\d{2})-(\d{2})$"), (1, 2, 3)),
-    (re.compile(r"^(\d{4})(\d{2})(\d{2})$"), (1, 2, 3)),
-    (re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$"), (3, 1, 2)),
+    (re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$"), (1, 2, 3)),
+    (re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$"), (1, 2, 3)),
+    (re.compile(r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$"), (3, 1, 2)),
 )
 
 
@@ -96,9 +98,9 @@ def parse_date(text: str) -> date:
 
 
 # --- codes -----------------------------------------------------------------------------------
-HCPCS_PATTERN = re.compile(r"^(?:[A-Z]\d{4}|\d{4}[A-Z0-9])$")  # J3392, Q2041, 38228, 0540T
+HCPCS_PATTERN = re.compile(r"^(?:[A-Z][0-9]{4}|[0-9]{4}[A-Z0-9])$")  # J3392, Q2041, 38228, 0540T
 PCS_PATTERN = re.compile(r"^[0-9A-HJ-NP-Z]{7}$")  # 7 characters, no I or O
-ICD10CM_PATTERN = re.compile(r"^[A-Z]\d[0-9A-Z](?:[0-9A-Z]{1,4})?$")
+ICD10CM_PATTERN = re.compile(r"^[A-Z][0-9][0-9A-Z](?:[0-9A-Z]{1,4})?$")
 
 
 def normalize_code(text: str) -> str:

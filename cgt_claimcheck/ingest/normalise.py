@@ -29,7 +29,7 @@ CLAIM_TYPES = {
     "I": "837I",
     "INSTITUTIONAL": "837I",
 }
-NUMBER = r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$"
+NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
 @dataclass
@@ -83,11 +83,11 @@ def _parse_date_arrow(text: pa.Array) -> pa.Array:
     Arrow's strptime rolls 2025-02-30 over to March: each parse must format back to its text.
     """
     result = pa.nulls(len(text), pa.timestamp("s"))
-    us = pc.replace_substring_regex(pc.replace_substring_regex(text, r"^(\d)/", r"0\1/"), r"/(\d)/", r"/0\1/")
+    us = pc.replace_substring_regex(pc.replace_substring_regex(text, r"^([0-9])/", r"0\1/"), r"/([0-9])/", r"/0\1/")
     for source, pattern, fmt in (
-        (text, r"^\d{4}-\d{2}-\d{2}$", "%Y-%m-%d"),
-        (text, r"^\d{8}$", "%Y%m%d"),
-        (us, r"^\d{2}/\d{2}/\d{4}$", "%m/%d/%Y"),
+        (text, r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", "%Y-%m-%d"),
+        (text, r"^[0-9]{8}$", "%Y%m%d"),
+        (us, r"^[0-9]{2}/[0-9]{2}/[0-9]{4}$", "%m/%d/%Y"),
     ):
         shaped = _matches(source, pattern)
         if not pc.any(shaped).as_py():
@@ -151,7 +151,7 @@ def screen(
         "is not a 5-character HCPCS/CPT code",
     )
     blank_or_invalid(
-        _Distinct(column("line_number")), "line_number", lambda v: _matches(v, r"^\d{1,6}$"), "is not a whole number"
+        _Distinct(column("line_number")), "line_number", lambda v: _matches(v, r"^[0-9]{1,6}$"), "is not a whole number"
     )
     blank_or_invalid(
         _Distinct(column("claim_type")),
@@ -268,13 +268,13 @@ def join_codes(series: pd.Series, *, icd: bool = False) -> pd.Series:
 def normalise_ndc(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     """(ndc11, status) with status missing / valid / invalid / ambiguous (10 bare digits)."""
     s = text(series).str.upper().str.replace(r"\s+", "", regex=True)
-    s = s.where(~s.str.fullmatch(r"N4[\d\-]+"), s.str.slice(2))
+    s = s.where(~s.str.fullmatch(r"N4[0-9\-]+"), s.str.slice(2))
     ndc11 = pd.Series(pd.NA, index=s.index, dtype="str")
     status = pd.Series("invalid", index=s.index, dtype="str")
     status[s.eq("")] = "missing"
-    plain11 = s.str.fullmatch(r"\d{11}")
+    plain11 = s.str.fullmatch(r"[0-9]{11}")
     ndc11[plain11] = s[plain11]
-    parts = s.str.extract(r"^(\d{4,5})-(\d{3,4})-(\d{1,2})$")
+    parts = s.str.extract(r"^([0-9]{4,5})-([0-9]{3,4})-([0-9]{1,2})$")
     lengths = parts.apply(lambda col: col.str.len())
     layouts = {
         (4, 4, 2): lambda p: "0" + p[0] + p[1] + p[2],
@@ -287,7 +287,7 @@ def normalise_ndc(series: pd.Series) -> tuple[pd.Series, pd.Series]:
         if mask.any():
             ndc11[mask] = build([parts.loc[mask, i] for i in range(3)])
     status[ndc11.notna()] = "valid"
-    status[s.str.fullmatch(r"\d{10}")] = "ambiguous"
+    status[s.str.fullmatch(r"[0-9]{10}")] = "ambiguous"
     return ndc11, status
 
 
@@ -324,7 +324,7 @@ def complete(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
     for field in ("diagnosis_codes", "icd10_pcs_codes"):
         lines[field] = join_codes(lines[field], icd=True)
     for field, width in (("bill_type", 4), ("place_of_service", 2), ("revenue_code", 4)):
-        digits = lines[field].str.fullmatch(rf"\d{{{max(width - 1, 1)},{width}}}")
+        digits = lines[field].str.fullmatch(rf"[0-9]{{{max(width - 1, 1)},{width}}}")
         lines[field] = lines[field].str.zfill(width).where(digits, lines[field])
     lines["prior_auth"] = lines["prior_auth"].str.upper()
     return lines
