@@ -175,6 +175,13 @@ def test_config_file_and_cli_precedence(tmp_path, monkeypatch):
     assert check(extract, "--format", "json", "--fail-on", "warning").exit_code == 1
 
 
+def test_column_map_falls_back_to_the_canonical_name(tmp_path, monkeypatch):
+    (tmp_path / "cgt-claimcheck.toml").write_text('[columns]\nclaim_id = "CLM01"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    report = json.loads(check(write(tmp_path, "x.csv", BAD), "--format", "json").stdout)
+    assert {f["claim_id"] for f in report["findings"]} == {"C2"}
+
+
 def test_pyproject_tool_section(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text('[tool.cgt-claimcheck]\nignore = ["ND"]\nfail-on = "never"\n')
     monkeypatch.chdir(tmp_path)

@@ -144,7 +144,9 @@ class ExtractReader:
         mapped: dict[str, str] = {}
         for canonical in COLUMNS:
             source_name = column_map.get(canonical, canonical)
-            actual = by_key.get(name_key(source_name))
+            # A mapped name wins; an extract that uses the canonical name still works with the
+            # same config (one config file, several extract layouts).
+            actual = by_key.get(name_key(source_name)) or by_key.get(name_key(canonical))
             if actual is not None:
                 mapped[canonical] = actual
         missing = [c for c in REQUIRED if c not in mapped and not (c == "payer" and payer_given)]
