@@ -108,10 +108,7 @@ def code_not_effective(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     ].dt.strftime("%Y-%m-%d")
     suggestion[flagged["group"].eq("administration")] = "the CAR-T administration code in effect on that date"
     suggestion.update("code " + best)
-    result = pd.DataFrame({"hit": lines.index.isin(flagged.index)}, index=lines.index)
-    result["window"] = flagged["window"]
-    result["suggestion"] = suggestion
-    return result
+    return V.hits_at(lines, flagged.index, window=flagged["window"], suggestion=suggestion)
 
 
 @rule(
@@ -136,7 +133,6 @@ def unclassified_with_specific_code(lines: pd.DataFrame, ctx: RuleContext) -> pd
     Fails: J3590 + NDC 51167-0290-01 (Casgevy) on 2025-03-01 -> bill J3392.
     Passes: the same line on 2024-10-01 (J3392 effective 2025-01-01).
     """
-    import pandas as pd
 
     windows = _code_windows(ctx.ref)
     windows = windows[windows["group"].isin([pid for pid in ctx.ref.products])]
@@ -150,10 +146,7 @@ def unclassified_with_specific_code(lines: pd.DataFrame, ctx: RuleContext) -> pd
         & (merged["end"].isna() | merged["service_date"].le(merged["end"]))
     ]
     merged = merged.drop_duplicates("line").set_index("line")
-    result = pd.DataFrame({"hit": lines.index.isin(merged.index)}, index=lines.index)
-    result["specific_code"] = merged["code"]
-    result["since"] = merged["since"].dt.strftime("%Y-%m-%d")
-    return result
+    return V.hits_at(lines, merged.index, specific_code=merged["code"], since=merged["since"].dt.strftime("%Y-%m-%d"))
 
 
 @rule(

@@ -111,7 +111,6 @@ def facility_not_certified(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     Fails: J3392 billed by NPI 1234567893 that the registry lists only as HTC.
     Passes: the same NPI listed as QTC (for all products or for casgevy) on that date.
     """
-    import pandas as pd
 
     npi = lines["facility_npi"].mask(lines["facility_npi"].eq(""), lines["billing_npi"])
     drug = lines.loc[lines["is_cgt_drug"], ["program", "product", "service_date"]].assign(npi=npi)
@@ -132,11 +131,7 @@ def facility_not_certified(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     satisfied = covers.groupby([offered["line"], offered["certification"]]).any()
     missing = satisfied[~satisfied.to_numpy()].reset_index()
     missing = missing.groupby("line")["certification"].agg(lambda s: "/".join(sorted(set(s))))
-    result = pd.DataFrame({"hit": lines.index.isin(missing.index)}, index=lines.index)
-    result["certification"] = missing
-    result["npi"] = npi.replace("", "(none given)")
-    result["value"] = npi
-    return result
+    return V.hits_at(lines, missing.index, certification=missing, npi=npi.replace("", "(none given)"), value=npi)
 
 
 def _pcs_windows(ref: Reference) -> pd.DataFrame:
@@ -176,7 +171,6 @@ def inpatient_pcs_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame
     Fails: 0111 claim with J3392 and no PCS code.
     Passes: the same claim with XW133J8.
     """
-    import pandas as pd
 
     windows = _pcs_windows(ctx.ref)
     drug = lines.loc[lines["is_cgt_drug"] & lines["inpatient"], ["product", "service_date", "claim_id"]]
@@ -190,9 +184,7 @@ def inpatient_pcs_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame
     found = present["_merge"].eq("both").groupby(present["line"]).any()
     missing = found.index[~found.to_numpy()]
     expected_text = expected.groupby("line")["pcs"].agg(lambda s: ", ".join(sorted(set(s))))
-    result = pd.DataFrame({"hit": lines.index.isin(missing)}, index=lines.index)
-    result["expected"] = expected_text
-    return result
+    return V.hits_at(lines, missing, expected=expected_text)
 
 
 @rule(
@@ -215,7 +207,6 @@ def pcs_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     Fails: J3392 (Casgevy) on a claim with PCS XW133H9 (Lyfgenia).
     Passes: J3392 with XW133J8.
     """
-    import pandas as pd
 
     windows = _pcs_windows(ctx.ref)
     drug = lines.loc[lines["is_cgt_drug"], ["product"]]
@@ -228,7 +219,4 @@ def pcs_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     named = pairs.merge(foreign[["line", "pcs"]], on=["line", "pcs"])
     foreign_codes = foreign.groupby("line")["pcs"].agg(lambda s: ", ".join(sorted(set(s))))
     foreign_brands = named.groupby("line")["pcs_product"].agg(lambda s: "/".join(sorted({brands[p] for p in s})))
-    result = pd.DataFrame({"hit": lines.index.isin(foreign_codes.index)}, index=lines.index)
-    result["value"] = foreign_codes
-    result["pcs_brands"] = foreign_brands
-    return result
+    return V.hits_at(lines, foreign_codes.index, value=foreign_codes, pcs_brands=foreign_brands)

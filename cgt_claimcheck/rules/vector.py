@@ -105,6 +105,16 @@ def in_windows(days: pd.Series, starts: pd.Series, ends: pd.Series) -> pd.Series
     return (starts.isna() | days.ge(starts)) & (ends.isna() | days.le(ends))
 
 
+def hits_at(lines: pd.DataFrame, where: Iterable[object], **details: object) -> pd.DataFrame:
+    """A check result: `hit` on the lines at `where`, plus detail columns aligned by index."""
+    import pandas as pd
+
+    result = pd.DataFrame({"hit": lines.index.isin(list(where))}, index=lines.index)
+    for name, values in details.items():
+        result[name] = values
+    return result
+
+
 def frame(data: dict[str, list[object]]) -> pd.DataFrame:
     import pandas as pd
 
