@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from cgt_claimcheck import __version__
-from cgt_claimcheck.environment import ENV_DEBUG, ENV_REFERENCE_DIR
+from cgt_claimcheck.env_vars import ENV_DEBUG, ENV_REFERENCE_DIR
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.exitcodes import ExitStatus
 
@@ -81,7 +81,7 @@ def _load(reference_dir: Path | None) -> Reference:
 def _parse_day(text: str | None, option: str) -> date | None:
     if text is None:
         return None
-    from cgt_claimcheck.normalize import parse_date
+    from cgt_claimcheck.value_parsers import parse_date
 
     try:
         return parse_date(text)
@@ -132,7 +132,7 @@ def lookup(
                 _dumps({"query": query, "found": False, "reason": missing.reason, "nearest": missing.nearest}, indent=2)
             )
         else:
-            from cgt_claimcheck.views import render_not_found
+            from cgt_claimcheck.terminal_views import render_not_found
 
             render_not_found(_stdout(), query, missing.reason, missing.nearest)
         raise typer.Exit(ExitStatus.FINDINGS) from None
@@ -149,7 +149,7 @@ def lookup(
     if output_format == "json":
         typer.echo(_dumps(result, indent=2))
     else:
-        from cgt_claimcheck.views import render_lookup
+        from cgt_claimcheck.terminal_views import render_lookup
 
         render_lookup(_stdout(), result)
 
@@ -198,7 +198,7 @@ def rules(
             )
         )
         return
-    from cgt_claimcheck.views import render_rule, render_rule_list
+    from cgt_claimcheck.terminal_views import render_rule, render_rule_list
 
     console = _stdout()
     if code is None:
@@ -262,7 +262,7 @@ def reference_show(
             )
         )
         return
-    from cgt_claimcheck.views import render_reference
+    from cgt_claimcheck.terminal_views import render_reference
 
     render_reference(_stdout(), ref, sources)
 

@@ -31,8 +31,9 @@ import pyarrow.compute as pc
 
 from cgt_claimcheck import __version__
 from cgt_claimcheck.errors import UsageError
-from cgt_claimcheck.ingest.normalise import complete, parse_dates, screen
+from cgt_claimcheck.ingest.normalise import complete, parse_dates
 from cgt_claimcheck.ingest.reader import ExtractReader, InvalidRow
+from cgt_claimcheck.ingest.screen import screen
 from cgt_claimcheck.models import (
     Finding,
     FindingCounts,

@@ -12,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from cgt_claimcheck.normalize import (
+from cgt_claimcheck.reference import Reference
+from cgt_claimcheck.reference.icd import icd_matches
+from cgt_claimcheck.reference.rows import as_json
+from cgt_claimcheck.value_parsers import (
     HCPCS_PATTERN,
     ICD10CM_PATTERN,
     PCS_PATTERN,
@@ -22,9 +25,6 @@ from cgt_claimcheck.normalize import (
     ndc_candidates,
     normalize_icd,
 )
-from cgt_claimcheck.reference import Reference
-from cgt_claimcheck.reference.icd import icd_matches
-from cgt_claimcheck.reference.rows import as_json
 
 
 @dataclass

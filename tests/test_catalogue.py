@@ -5,15 +5,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from cgt_claimcheck.docs import render_rules_markdown
 from cgt_claimcheck.rules import CATALOGUE
+from cgt_claimcheck.rules_markdown import render_rules_markdown
 
 REPO = Path(__file__).resolve().parent.parent
 
 
 def test_docs_rules_md_is_fresh(ref):
     assert (REPO / "docs" / "rules.md").read_text(encoding="utf-8") == render_rules_markdown(ref), (
-        "docs/rules.md is stale: run `python -m cgt_claimcheck.docs > docs/rules.md`"
+        "docs/rules.md is stale: run `python -m cgt_claimcheck.rules_markdown > docs/rules.md`"
     )
 
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from cgt_claimcheck.lookup import NotFound, lookup, product_card
-from cgt_claimcheck.normalize import format_ndc
 from cgt_claimcheck.rules import CATALOGUE
+from cgt_claimcheck.value_parsers import format_ndc
 
 
 def test_each_product_by_hcpcs_ndc_pcs_and_name(ref):

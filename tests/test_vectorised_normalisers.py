@@ -9,7 +9,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from cgt_claimcheck.ingest.normalise import normalise_ndc, parse_dates, parse_flags
-from cgt_claimcheck.normalize import NdcError, ndc_candidates, parse_date, parse_flag
+from cgt_claimcheck.value_parsers import NdcError, ndc_candidates, parse_date, parse_flag
 
 digits = st.text(alphabet="0123456789", min_size=1, max_size=12)
 ndc_like = st.one_of(

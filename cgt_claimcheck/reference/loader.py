@@ -16,7 +16,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from cgt_claimcheck.environment import ENV_CACHE_DIR, ENV_REFERENCE_DIR  # noqa: E402
+from cgt_claimcheck.env_vars import ENV_CACHE_DIR, ENV_REFERENCE_DIR  # noqa: E402
 from cgt_claimcheck.errors import ReferenceDataError
 from cgt_claimcheck.reference import rows as R
 

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
-from cgt_claimcheck.normalize import HCPCS_PATTERN, PCS_PATTERN
+from cgt_claimcheck.value_parsers import HCPCS_PATTERN, PCS_PATTERN
 
 
 def _blank_to_none(value: object) -> object:

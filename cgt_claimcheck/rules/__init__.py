@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from cgt_claimcheck.rules import authorization, car_t, coding, coverage, input, ndc, site
+from cgt_claimcheck.rules import authorization, car_t, coding, coverage, input_checks, ndc, site_of_care
 from cgt_claimcheck.rules.base import Rule
 
 CATALOGUE: dict[str, Rule] = {
     r.code: r
     for r in (
-        input.invalid_value,
-        input.duplicate_line,
-        input.inconsistent_claim,
-        input.invalid_optional_value,
+        input_checks.invalid_value,
+        input_checks.duplicate_line,
+        input_checks.inconsistent_claim,
+        input_checks.invalid_optional_value,
         coding.code_not_effective,
         coding.unclassified_with_specific_code,
         coding.unclassified_not_cgt,
@@ -22,10 +22,10 @@ CATALOGUE: dict[str, Rule] = {
         ndc.ndc_not_listed,
         authorization.prior_auth_missing,
         authorization.invoice_missing,
-        site.hospital_outpatient_only,
-        site.facility_not_certified,
-        site.inpatient_pcs_missing,
-        site.pcs_product_mismatch,
+        site_of_care.hospital_outpatient_only,
+        site_of_care.facility_not_certified,
+        site_of_care.inpatient_pcs_missing,
+        site_of_care.pcs_product_mismatch,
         car_t.car_t_admin_without_drug,
         car_t.car_t_bundled_service,
         coverage.repeat_treatment,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cgt_claimcheck.normalize import (
+from cgt_claimcheck.value_parsers import (
     NdcError,
     format_ndc,
     ndc_candidates,

@@ -12,9 +12,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cgt_claimcheck.normalize import format_icd10cm
 from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.rules.base import Rule
+from cgt_claimcheck.value_parsers import format_icd10cm
 
 
 def _table(*columns: str) -> Table:

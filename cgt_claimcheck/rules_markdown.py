@@ -1,4 +1,4 @@
-"""Generate docs/rules.md from the catalogue: `python -m cgt_claimcheck.docs > docs/rules.md`.
+"""Generate docs/rules.md from the catalogue: `python -m cgt_claimcheck.rules_markdown > docs/rules.md`.
 
 A test keeps the file fresh, so the audit document always matches the rules that run.
 """
@@ -13,7 +13,7 @@ def render_rules_markdown(ref: Reference) -> str:
     out = [
         "# Rule catalogue",
         "",
-        "Generated from the catalogue by `python -m cgt_claimcheck.docs`; do not edit by hand.",
+        "Generated from the catalogue by `python -m cgt_claimcheck.rules_markdown`; do not edit by hand.",
         f"Reference tables: release {ref.version}. Denial texts are our paraphrases of the X12 CARC/RARC lists.",
         "",
         "| code | name | severity | payers | CARC | RARC |",

@@ -1,0 +1,218 @@
+"""Stage 1 of the pipeline, on every row: validate the required values and mark relevant lines.
+
+`screen` runs with pyarrow compute on every row of a batch: a row with a required value missing
+or unparseable is rejected (IN001), and the lines a selected rule may care about are marked (a
+loose superset; the rules decide exactly). Low-cardinality columns are worked on through their
+distinct values, so the cost per row is a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cgt_claimcheck.ingest.dates import parse_date_arrow
+
+CLAIM_TYPES = {
+    "837P": "837P",
+    "P": "837P",
+    "PROFESSIONAL": "837P",
+    "837I": "837I",
+    "I": "837I",
+    "INSTITUTIONAL": "837I",
+}
+NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+@dataclass
+class Screened:
+    table: pa.Table  # columns as read; claim_id trimmed; procedure_code and payer normalised
+    valid: np.ndarray  # bool per row
+    relevant: np.ndarray  # bool per row: a line some selected rule declares relevant
+    rejected: pd.DataFrame  # one row per problem: _row, field, value, reason, claim_id, line_number
+
+
+# --- pyarrow helpers ------------------------------------------------------------------------------
+def _strip(array: pa.Array) -> pa.Array:
+    return pc.utf8_trim_whitespace(array)
+
+
+def _matches(array: pa.Array, pattern: str) -> pa.Array:
+    return pc.fill_null(pc.match_substring_regex(array, pattern), False)
+
+
+def _blank(array: pa.Array) -> np.ndarray:
+    """Empty or only whitespace, without building trimmed copies of a million strings."""
+    empty = pc.equal(pc.binary_length(array), 0)
+    spaces = pc.fill_null(pc.utf8_is_space(array), False)
+    return np.asarray(pc.or_(empty, spaces), dtype=bool)
+
+
+class _Distinct:
+    """A low-cardinality column (codes, dates, units) worked on through its distinct values.
+
+    A million dates hold a few hundred distinct values: functions run on those, and their
+    results are spread back to the rows as booleans or as a dictionary array (no string copies).
+    """
+
+    def __init__(self, array: pa.Array) -> None:
+        encoded = pc.dictionary_encode(array)
+        self.indices = encoded.indices
+        self.values = pc.utf8_trim_whitespace(encoded.dictionary)
+
+    def mask(self, fn) -> np.ndarray:  # type: ignore[no-untyped-def]
+        flags = pc.fill_null(fn(self.values), False)
+        return np.asarray(flags, dtype=bool)[np.asarray(self.indices)]
+
+    def encoded(self, fn=None) -> pa.DictionaryArray:  # type: ignore[no-untyped-def]
+        values = fn(self.values) if fn is not None else self.values
+        return pa.DictionaryArray.from_arrays(self.indices, values)
+
+
+def _dx_pattern(codes: frozenset[str]) -> str | None:
+    """A loose pattern for dot-less ICD codes in raw text that may carry dots: Z3184 ~ Z31.84."""
+    if not codes:
+        return None
+    alternatives = sorted(re.escape(c[:3]) + r"\.?" + re.escape(c[3:]) for c in codes)
+    return "(?i)(" + "|".join(alternatives) + ")"
+
+
+# --- stage 1: every row ----------------------------------------------------------------------------
+def screen(
+    table: pa.Table,
+    rows: np.ndarray,
+    *,
+    known_payers: set[str],
+    payer_aliases: dict[str, str],
+    default_payer: str | None,
+    procedure_codes: list[str],
+    diagnosis_codes: frozenset[str],
+    pcs_codes: frozenset[str],
+) -> Screened:
+    n = table.num_rows
+
+    def column(name: str) -> pa.Array:
+        if name in table.column_names:
+            return table.column(name).combine_chunks()
+        return pa.array([""] * n, pa.string())
+
+    problems: list[tuple[np.ndarray, str, pa.Array, str]] = []
+
+    def reject(flags: np.ndarray, field: str, reason: str, shown: pa.Array) -> None:
+        if flags.any():
+            problems.append((flags, field, shown, reason))
+
+    def blank_or_invalid(values: _Distinct, field: str, valid, reason: str) -> None:  # type: ignore[no-untyped-def]
+        blank = values.mask(lambda v: pc.equal(v, ""))
+        reject(blank, field, "is missing", column(field))
+        reject(~blank & ~values.mask(valid), field, reason, column(field))
+
+    claim_id = _strip(column("claim_id"))  # high cardinality: trimmed row by row
+    reject(np.asarray(pc.equal(claim_id, ""), dtype=bool), "claim_id", "is missing", claim_id)
+    reject(_blank(column("member_id")), "member_id", "is missing", column("member_id"))
+
+    procedure = _Distinct(column("procedure_code"))
+    blank_or_invalid(
+        procedure,
+        "procedure_code",
+        lambda v: _matches(pc.utf8_upper(v), r"^[A-Z0-9]{5}$"),
+        "is not a 5-character HCPCS/CPT code",
+    )
+    blank_or_invalid(
+        _Distinct(column("line_number")), "line_number", lambda v: _matches(v, r"^[0-9]{1,6}$"), "is not a whole number"
+    )
+    blank_or_invalid(
+        _Distinct(column("claim_type")),
+        "claim_type",
+        lambda v: pc.is_in(pc.utf8_upper(v), pa.array(list(CLAIM_TYPES))),
+        "is not 837P or 837I (P, I, professional, institutional)",
+    )
+
+    lowered_aliases = {k.lower(): v for k, v in payer_aliases.items()}
+
+    def payer_profile(values: pa.Array) -> pa.Array:
+        payer = pc.utf8_lower(values)
+        if lowered_aliases:
+            hit = pc.index_in(payer, value_set=pa.array(list(lowered_aliases)))
+            payer = pc.if_else(pc.is_valid(hit), pc.take(pa.array(list(lowered_aliases.values())), hit), payer)
+        if default_payer:
+            payer = pc.if_else(pc.equal(payer, ""), default_payer, payer)
+        return payer
+
+    payer = _Distinct(column("payer"))
+    payer_blank = payer.mask(lambda v: pc.equal(payer_profile(v), ""))
+    reject(payer_blank, "payer", "is missing (give the column or --payer)", column("payer"))
+    reject(
+        ~payer_blank & ~payer.mask(lambda v: pc.is_in(payer_profile(v), pa.array(sorted(known_payers)))),
+        "payer",
+        f"is not a payer profile ({', '.join(sorted(known_payers))}; aliases go in [payers] of the config)",
+        column("payer"),
+    )
+
+    blank_or_invalid(
+        _Distinct(column("service_date")),
+        "service_date",
+        lambda v: pc.is_valid(parse_date_arrow(v)),
+        "is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)",
+    )
+    blank_or_invalid(_Distinct(column("units")), "units", lambda v: _matches(v, NUMBER), "is not a number")
+
+    bad = np.zeros(n, dtype=bool)
+    for flags, *_ in problems:
+        bad |= flags
+    rejected = _problems_frame(problems, rows, claim_id, column("line_number"))
+
+    codes = pa.array(procedure_codes, pa.string())
+    relevant = procedure.mask(lambda v: pc.is_in(pc.utf8_upper(v), codes))
+    dx_pattern = _dx_pattern(diagnosis_codes)
+    if dx_pattern:
+        # A plain substring scan finds the few candidate rows; the regex runs on those only.
+        dx = column("diagnosis_codes")
+        candidates = np.zeros(n, dtype=bool)
+        for stem in sorted({code[:3] for code in diagnosis_codes}):
+            for variant in {stem.upper(), stem.lower()}:  # two exact scans beat one case-insensitive one
+                candidates |= np.asarray(pc.fill_null(pc.match_substring(dx, variant), False), dtype=bool)
+        if candidates.any():
+            index = np.flatnonzero(candidates)
+            hits = np.asarray(_matches(dx.take(pa.array(index)), dx_pattern), dtype=bool)
+            relevant[index[hits]] = True
+    if pcs_codes:
+        pcs_pattern = "(?i)(" + "|".join(sorted(re.escape(c) for c in pcs_codes)) + ")"
+        relevant |= np.asarray(_matches(column("icd10_pcs_codes"), pcs_pattern), dtype=bool)
+
+    # Every column as read; claim id trimmed; procedure code and payer normalised (dictionary
+    # encoded: they are decoded only for the rows the engine keeps).
+    out = {name: table.column(name) for name in table.column_names}
+    out["claim_id"] = claim_id
+    out["procedure_code"] = procedure.encoded(pc.utf8_upper)
+    out["payer"] = payer.encoded(payer_profile)
+    return Screened(pa.table(out), ~bad, relevant, rejected)
+
+
+def _problems_frame(
+    problems: list[tuple[np.ndarray, str, pa.Array, str]], rows: np.ndarray, claim_id: pa.Array, line_number: pa.Array
+) -> pd.DataFrame:
+    if not problems:
+        return pd.DataFrame(columns=["_row", "field", "value", "reason", "claim_id", "line_number"])
+    parts = []
+    for flags, field, shown, reason in problems:
+        index = np.flatnonzero(flags)
+        taken = pa.array(index)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "_row": rows[index],
+                    "field": field,
+                    "value": _strip(pc.take(shown, taken)).to_pylist(),
+                    "reason": reason,
+                    "claim_id": pc.take(claim_id, taken).to_pylist(),
+                    "line_number": _strip(pc.take(line_number, taken)).to_pylist(),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
