@@ -440,12 +440,11 @@ def check(
     else:
         render(report, sys.stdout)
 
-    from cgt_claimcheck.models import Severity
+    from cgt_claimcheck.severity import Severity
 
-    if threshold != "never":
-        floor = Severity(threshold).rank
-        if any(f.severity.rank >= floor for f in report.findings):
-            raise typer.Exit(ExitStatus.FINDINGS)
+    worst = report.worst_severity()
+    if threshold != "never" and worst is not None and worst.rank >= Severity(threshold).rank:
+        raise typer.Exit(ExitStatus.FINDINGS)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cgt_claimcheck.errors import ConfigError
 from cgt_claimcheck.ingest.columns import COLUMNS
-from cgt_claimcheck.models import Severity
+from cgt_claimcheck.severity import Severity
 
 CONFIG_NAME = "cgt-claimcheck.toml"
 FailOn = Literal["error", "warning", "info", "never"]

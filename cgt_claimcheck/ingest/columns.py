@@ -37,3 +37,47 @@ REQUIRED = ("claim_id", "line_number", "claim_type", "payer", "member_id", "serv
 def name_key(name: str) -> str:
     """Column names match case-insensitively and ignoring spaces, underscores and hyphens."""
     return re.sub(r"[\s_\-]+", "", name.strip().lstrip("\ufeff")).lower()
+
+
+# --- the lines contract: every column a rule may read ----------------------------------------------
+# Besides the canonical columns (normalised, see ingest/normalise.py), the kept lines carry the
+# text as written of the values that are parsed, bookkeeping, and columns derived from the
+# reference tables (engine/lines.py). Rule templates may name only these and their own details.
+AS_WRITTEN: dict[str, str] = {
+    "service_date_text": "service_date as written",
+    "units_text": "units as written",
+    "member_dob_text": "member_dob as written",
+    "invoice_attached_text": "invoice_attached as written",
+    "charge_text": "charge as written",
+    "ndc11": "the NDC as 11 digits (5-4-2), empty when it cannot be read",
+    "ndc_status": "missing, valid, invalid or ambiguous (10 bare digits)",
+}
+BOOKKEEPING: dict[str, str] = {
+    "_file": "the input file (as given)",
+    "_row": "1-based data row (the line in the file minus the header)",
+    "_seq": "order in the input: file, then row",
+    "_history": "True for a row of a --history file",
+}
+DERIVED: dict[str, str] = {
+    "product_hcpcs": "the CGT product of the procedure code",
+    "product_ndc": "the CGT product of the NDC",
+    "is_j3590": "the line bills J3590 (unclassified biologics)",
+    "product": "the CGT product of the line (its HCPCS, or its NDC on a J3590 line)",
+    "is_cgt_drug": "the line bills a CGT product",
+    "is_car_t_admin": "the line bills CAR-T administration (38228)",
+    "brand": "the product's brand name",
+    "family": "the product's family (car-t, sma, ...)",
+    "program": "the payer profile's program (wnc or medi-cal)",
+    "inpatient": "837I with type of bill 011x",
+    "age": "whole years on the date of service (NaN without a date of birth)",
+    "trial_markers": "the clinical-trial markers of the line's claim ('' when none)",
+}
+LINE_COLUMNS: frozenset[str] = frozenset(COLUMNS) | frozenset(AS_WRITTEN) | frozenset(BOOKKEEPING) | frozenset(DERIVED)
+# What a finding shows as the value of a field: the text as written, not the parsed form.
+DISPLAY_COLUMN = {
+    "service_date": "service_date_text",
+    "units": "units_text",
+    "member_dob": "member_dob_text",
+    "invoice_attached": "invoice_attached_text",
+    "charge": "charge_text",
+}

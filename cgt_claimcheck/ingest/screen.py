@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -34,7 +33,7 @@ class Screened:
     table: pa.Table  # columns as read; claim_id trimmed; procedure_code and payer normalised
     valid: np.ndarray  # bool per row
     relevant: np.ndarray  # bool per row: a line some selected rule declares relevant
-    rejected: pd.DataFrame  # one row per problem: _row, field, value, reason, claim_id, line_number
+    rejected: pa.Table  # one row per problem: PROBLEM_SCHEMA
 
 
 # --- pyarrow helpers ------------------------------------------------------------------------------
@@ -165,7 +164,7 @@ def screen(
     bad = np.zeros(n, dtype=bool)
     for flags, *_ in problems:
         bad |= flags
-    rejected = _problems_frame(problems, rows, claim_id, column("line_number"))
+    rejected = _problems_table(problems, rows, claim_id, column("line_number"))
 
     codes = pa.array(procedure_codes, pa.string())
     relevant = procedure.mask(lambda v: pc.is_in(pc.utf8_upper(v), codes))
@@ -194,25 +193,39 @@ def screen(
     return Screened(pa.table(out), ~bad, relevant, rejected)
 
 
-def _problems_frame(
+PROBLEM_SCHEMA = pa.schema(
+    [
+        ("_row", pa.int64()),
+        ("field", pa.string()),
+        ("value", pa.string()),
+        ("reason", pa.string()),
+        ("claim_id", pa.string()),
+        ("line_number", pa.string()),
+    ]
+)
+
+
+def _problems_table(
     problems: list[tuple[np.ndarray, str, pa.Array, str]], rows: np.ndarray, claim_id: pa.Array, line_number: pa.Array
-) -> pd.DataFrame:
+) -> pa.Table:
+    """One row per rejected value, kept in Arrow (a file can have a million of them)."""
     if not problems:
-        return pd.DataFrame(columns=["_row", "field", "value", "reason", "claim_id", "line_number"])
+        return PROBLEM_SCHEMA.empty_table()
     parts = []
     for flags, field, shown, reason in problems:
         index = np.flatnonzero(flags)
         taken = pa.array(index)
         parts.append(
-            pd.DataFrame(
+            pa.table(
                 {
-                    "_row": rows[index],
-                    "field": field,
-                    "value": _strip(pc.take(shown, taken)).to_pylist(),
-                    "reason": reason,
-                    "claim_id": pc.take(claim_id, taken).to_pylist(),
-                    "line_number": _strip(pc.take(line_number, taken)).to_pylist(),
-                }
+                    "_row": pa.array(rows[index], pa.int64()),
+                    "field": pa.array(np.full(len(index), field, dtype=object), pa.string()),
+                    "value": _strip(pc.take(shown, taken)),
+                    "reason": pa.array(np.full(len(index), reason, dtype=object), pa.string()),
+                    "claim_id": pc.take(claim_id, taken),
+                    "line_number": _strip(pc.take(line_number, taken)),
+                },
+                schema=PROBLEM_SCHEMA,
             )
         )
-    return pd.concat(parts, ignore_index=True)
+    return pa.concat_tables(parts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
-from cgt_claimcheck.models import Report
+from cgt_claimcheck.report import Report
 from cgt_claimcheck.reporters import csv_report, json_report, junit_report, rich_report
 
 Renderer = Callable[[Report, TextIO], None]

@@ -1,25 +1,18 @@
-"""CSV of findings, safe to open in a spreadsheet."""
+"""CSV of findings, safe to open in a spreadsheet, written a batch at a time."""
 
 from __future__ import annotations
 
 import csv
 from typing import TextIO
 
-from cgt_claimcheck.models import Finding, Report
+from cgt_claimcheck.report import FINDING_COLUMNS, Report
+from cgt_claimcheck.reporters.encode import csv_cells
 
-COLUMNS = list(Finding.model_fields)
-# A cell starting with one of these is a formula in Excel/Sheets (CSV injection).
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+COLUMNS = list(FINDING_COLUMNS)
 
 
 def render(report: Report, stream: TextIO) -> None:
     writer = csv.writer(stream, lineterminator="\n")
     writer.writerow(COLUMNS)
-    for finding in report.findings:
-        data = finding.model_dump(mode="json")
-        writer.writerow([neutralise(data[column]) for column in COLUMNS])
+    for batch in report.findings.batches():
+        writer.writerows(zip(*(csv_cells(batch.column(name)) for name in COLUMNS), strict=True))

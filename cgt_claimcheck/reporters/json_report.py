@@ -1,19 +1,35 @@
-"""JSON (one document, pinned by schema_version) and JSON Lines (one finding per line)."""
+"""JSON (one document, pinned by schema_version) and JSON Lines (one finding per line), streamed.
+
+The document is written piece by piece: the header, then the findings a batch at a time (one
+finding per line inside the array), then not_checked. Memory does not grow with the findings.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import TextIO
 
-from cgt_claimcheck.models import Report
+from cgt_claimcheck.report import Report
+from cgt_claimcheck.reporters.encode import json_records
 
 
 def render(report: Report, stream: TextIO) -> None:
-    stream.write(report.model_dump_json(indent=2))
-    stream.write("\n")
+    header = json.dumps(report.header(), indent=2, ensure_ascii=False)
+    stream.write(header[: header.rstrip().rfind("}")].rstrip() + ',\n  "findings": [')
+    first = True
+    for batch in report.findings.batches():
+        records = json_records(batch)
+        if records:
+            stream.write(("\n    " if first else ",\n    ") + ",\n    ".join(records))
+            first = False
+    stream.write("\n  ]," if not first else "],")
+    not_checked = json.dumps(report.not_checked_json(), indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    stream.write(f'\n  "not_checked": {not_checked}\n}}\n')
 
 
 def render_lines(report: Report, stream: TextIO) -> None:
-    for finding in report.findings:
-        stream.write(json.dumps(finding.model_dump(mode="json"), ensure_ascii=False))
-        stream.write("\n")
+    for batch in report.findings.batches():
+        records = json_records(batch)
+        if records:
+            stream.write("\n".join(records))
+            stream.write("\n")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TextIO
 from xml.etree import ElementTree as ET
 
-from cgt_claimcheck.models import Finding, Report, Severity
+from cgt_claimcheck.report import FindingRecord as Finding
+from cgt_claimcheck.report import Report
+from cgt_claimcheck.severity import Severity
 
 
 def _case_name(finding: Finding) -> str:

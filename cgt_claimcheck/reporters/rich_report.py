@@ -10,7 +10,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cgt_claimcheck.models import Finding, Report
+from cgt_claimcheck.report import FindingRecord as Finding
+from cgt_claimcheck.report import Report
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")

@@ -31,6 +31,7 @@ def _auth_triggers(ref: Reference) -> Triggers:
     ),
     field="prior_auth",
     message="{what} has no prior authorisation number ({auth_kind})",
+    details=("auth_kind", "what"),
     hint="Enter the approved {auth_kind} number (REF*G1) on the claim.",
     carc="197",
     rarc="M62",

@@ -1,10 +1,15 @@
 """What a rule is: one declaration with its code, severity, payers, policy quote and check.
 
-A check is a vectorised function of the prepared claim lines (a pandas DataFrame, see
-`cgt_claimcheck.engine` for its columns) and a RuleContext. It returns a boolean Series (True =
-a finding on that line) or a DataFrame with a boolean `hit` column plus detail columns that the
-rule's message and hint templates name. Optional detail columns the engine understands:
-`severity` (per-line override, e.g. EPSDT), `carc` / `rarc` (per-line override), `note`.
+A check is a vectorised function of the prepared claim lines (a pandas DataFrame whose columns
+are the lines contract, `ingest.columns.LINE_COLUMNS`) and a RuleContext. It returns a boolean
+Series (True = a finding on that line) or a DataFrame with a boolean `hit` column plus the detail
+columns the rule declares in `details`. Details the engine understands besides template values:
+`field` / `value` (the column at fault and its value, per line), `severity` (per-line override,
+e.g. EPSDT), `carc` / `rarc` (per-line override).
+
+Templates are strict: a placeholder that is neither a line column nor a declared detail fails
+when the rule is declared (at import), naming the rule; a check that returns an undeclared
+detail fails when it runs.
 
 Rules never print, read files, or loop over rows in Python. Rule modules do not import pandas at
 module level, so `lookup` and `rules` can read the catalogue without loading it.
@@ -13,10 +18,12 @@ module level, so `lookup` and `rules` can read the catalogue without loading it.
 from __future__ import annotations
 
 import inspect
+import string
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from cgt_claimcheck.ingest.columns import LINE_COLUMNS
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
@@ -87,6 +94,7 @@ class Rule:
     message: str
     hint: str
     check: CheckFn
+    details: tuple[str, ...] = ()  # columns the check returns besides `hit` (template values and overrides)
     carc: str | None = None
     rarc: str | None = None
     triggers: TriggerFn = cgt_drug_triggers
@@ -99,6 +107,21 @@ class Rule:
     # clinical-trial claims only when this is set (input checks, and CV005 which says so).
     runs_on_clinical_trials: bool = False
 
+    def __post_init__(self) -> None:
+        known = LINE_COLUMNS | set(self.details) | {"field", "value"}
+        for label, template in (("message", self.message), ("hint", self.hint)):
+            for name in template_fields(template):
+                if name not in known:
+                    raise RuleDeclarationError(
+                        f"rule {self.code}: {label} placeholder {{{name}}} is neither a line column nor a declared "
+                        f"detail (declared: {', '.join(self.details) or 'none'})"
+                    )
+
+    @property
+    def placeholders(self) -> tuple[str, ...]:
+        """The names the message and hint templates use, in order of first use."""
+        return tuple(dict.fromkeys(template_fields(self.message) + template_fields(self.hint)))
+
     @property
     def doc(self) -> str:
         return inspect.cleandoc(self.check.__doc__ or "")
@@ -106,6 +129,22 @@ class Rule:
     @property
     def summary(self) -> str:
         return self.doc.splitlines()[0] if self.doc else self.name
+
+
+class RuleDeclarationError(Exception):
+    """A rule is declared wrongly (a programming error, found at import)."""
+
+
+def template_fields(template: str) -> list[str]:
+    """The field names of a str.format template: '{ndc!r} on {service_date}' -> [ndc, service_date]."""
+    names = []
+    for _, name, spec, _ in string.Formatter().parse(template):
+        if name is None:
+            continue
+        if not name.isidentifier() or spec:
+            raise RuleDeclarationError(f"template {template!r}: only plain {{name}} or {{name!r}} fields are allowed")
+        names.append(name)
+    return names
 
 
 def rule(**declaration: Any) -> Callable[[CheckFn], Rule]:

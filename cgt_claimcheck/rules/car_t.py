@@ -55,6 +55,7 @@ def car_t_admin_without_drug(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series
     ),
     field="procedure_code",
     message="{procedure_code} ({bundled_description}) is billed separately on the day of CAR-T administration 38228",
+    details=("bundled_description",),
     hint="Remove the line: fluids, incidental hydration and concurrent supportive drugs are part of 38228.",
     carc="97",
     rarc="M15",

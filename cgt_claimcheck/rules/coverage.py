@@ -40,6 +40,7 @@ EPSDT_NOTE = (
     ),
     field="procedure_code",
     message="{detail}",
+    details=("detail", "fix", "carc", "rarc"),
     hint="{fix}",
     carc="119",
     rarc="N362",
@@ -131,6 +132,7 @@ def _fertility_triggers(ref: Reference) -> Triggers:
     ),
     field="procedure_code",
     message="fertility preservation ({procedure_code}) for a member who receives {member_cgt}: not covered by the plan",
+    details=("member_cgt",),
     hint="Under the CGT Access Model the manufacturer pays for fertility preservation: bill the manufacturer's program, not WellCare.",
     carc="96",
     rarc="N130",
@@ -199,6 +201,7 @@ def _carved_out_products(ref: Reference, product_id: str, payer: str) -> bool:
     ),
     field="payer",
     message="{brand} for {indication} on {service_date} {responsibility}, but the line is billed to {payer}",
+    details=("expected_payer", "indication", "member_note", "responsibility"),
     hint="Bill {expected_payer} instead{member_note}.",
     carc="109",
     applies_to=_carved_out_products,
@@ -271,23 +274,6 @@ def _any_included_not_excluded(joined: pd.Series, include: list[str], exclude: l
     return ok.groupby(level=0).any().reindex(joined.index, fill_value=False).astype(bool)
 
 
-def clinical_trial_markers(lines: pd.DataFrame, ref: Reference) -> pd.Series:
-    """Per line, the clinical-trial markers of its claim ('' when none): modifier Q0/Q1, Z00.6, condition code 30."""
-    import pandas as pd
-
-    markers = pd.Series("", index=lines.index, dtype="str")
-    for label, column, codeset in (
-        ("modifier Q0/Q1", "modifiers", "clinical_trial_modifier"),
-        ("diagnosis Z00.6", "diagnosis_codes", "clinical_trial_dx"),
-        ("condition code 30", "condition_codes", "clinical_trial_condition_code"),
-    ):
-        present = V.claim_any(V.has_token(lines[column], ref.codes(codeset)), lines)
-        markers = markers.mask(present & markers.eq(""), label).mask(
-            present & markers.ne("") & ~markers.str.contains(label, regex=False), markers + ", " + label
-        )
-    return markers
-
-
 @rule(
     code="CV005",
     name="clinical-trial",
@@ -295,12 +281,12 @@ def clinical_trial_markers(lines: pd.DataFrame, ref: Reference) -> pd.Series:
     payers=MEDI_CAL,
     policy="Medi-Cal CGT manual, Overview: 'Note: The Medi-Cal CGT policy does not apply to clinical trials. Refer to the Clinical Trials Policy section of the Provider Manual.'",
     field="(claim)",
-    message="claim {claim_id} is marked as a clinical trial ({markers}): the Medi-Cal CGT policy does not apply and the other CGT rules were not applied to it",
+    message="claim {claim_id} is marked as a clinical trial ({trial_markers}): the Medi-Cal CGT policy does not apply and the other CGT rules were not applied to it",
     hint="Bill under the Medi-Cal Clinical Trials policy; if the claim is not a trial, remove the marker.",
     triggers=lambda ref: cgt_drug_triggers(ref) | Triggers(procedure_codes=ref.codes("car_t_admin")),
     runs_on_clinical_trials=True,
 )
-def clinical_trial(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def clinical_trial(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     """A CGT claim marked as a clinical trial: modifier Q0 or Q1, diagnosis Z00.6, condition code 30.
 
     Reported once per claim, on its first CGT line. Every other rule except the input checks
@@ -309,12 +295,8 @@ def clinical_trial(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     Fails (info): claim [Q2041 with modifier Q0].
     Passes: claim [Q2041] with no trial marker.
     """
-    import pandas as pd
-
-    markers = clinical_trial_markers(lines, ctx.ref)
     cgt = lines["is_cgt_drug"] | lines["is_car_t_admin"]
-    anchor = V.first_of_claim(lines, cgt & markers.ne(""))
-    return pd.DataFrame({"hit": anchor, "markers": markers})
+    return V.first_of_claim(lines, cgt & lines["trial_markers"].ne(""))
 
 
 def indication_fit(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
@@ -407,6 +389,7 @@ def _epsdt(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     ),
     field="diagnosis_codes",
     message="no diagnosis on the claim ({diagnoses}) matches an FDA-approved indication of {brand} on {service_date}{confidence_note}",
+    details=("confidence_note", "diagnoses", "epsdt", "severity"),
     hint="Report the diagnosis the therapy treats (principal first); `cgt-claimcheck lookup {procedure_code}` lists the indications.{epsdt}",
     carc="11",
     rarc="M76",
@@ -455,6 +438,7 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     policy="WNC.CP.299 I.B.1 / III.B.1: administered per the FDA-approved 'Indications and usage', which set the ages treated.",
     field="member_dob",
     message="the member is {age_text} on {service_date}; {brand} is labelled for {range_text}",
+    details=("age_text", "epsdt", "range_text", "severity", "value"),
     hint="Check the date of birth and the product; document medical necessity for an off-label age.{epsdt}",
     carc="6",
     rarc="N129",

@@ -1,4 +1,8 @@
-"""The finished report and its parts: what reporters render and what JSON consumers read."""
+"""The JSON report's schema as pydantic models: what JSON consumers read.
+
+Not used on the check path (findings stay columnar, see `report.py`): tests validate every JSON
+report against these models, and `Report.model_json_schema()` is the published schema.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +12,13 @@ from cgt_claimcheck.severity import Severity
 
 __all__ = ["Finding", "Report", "Severity"]
 
-SCHEMA_VERSION = "1.0"
+from cgt_claimcheck.report import SCHEMA_VERSION
 
 
 class Finding(BaseModel):
     """One problem on one claim line, with everything a clerk needs to fix it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     rule: str
     name: str
@@ -79,8 +83,4 @@ class Report(BaseModel):
     findings: list[Finding]
     not_checked: list[NotChecked]
 
-    def findings_by_rule(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for finding in self.findings:
-            counts[finding.rule] = counts.get(finding.rule, 0) + 1
-        return dict(sorted(counts.items()))
+    model_config = ConfigDict(extra="forbid")

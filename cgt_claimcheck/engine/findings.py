@@ -1,0 +1,246 @@
+"""Stage: findings. Rule hits and rejected rows become one columnar findings table.
+
+Nothing here makes an object per finding. Values are turned into text per distinct value, and
+each message and hint is formatted once per distinct combination of the values its template
+names (a million rejected dates with one reason format one message). The repetitive columns
+(rule, policy, message...) are dictionary encoded, so a finding costs a few bytes of memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cgt_claimcheck.engine.intake import file_index_of
+from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.ingest.columns import DISPLAY_COLUMN
+from cgt_claimcheck.report import FINDING_COLUMNS, NULLABLE_COLUMNS, Findings
+from cgt_claimcheck.rules.base import Rule, RuleDeclarationError
+from cgt_claimcheck.severity import Severity
+
+REDACTED = "[redacted]"
+MEMBER_FIELDS = frozenset({"member_id", "member_dob"})
+IDENTIFYING_PLACEHOLDERS = ("member_id", "member_dob", "member_dob_text")
+# Details a check may return that are not template values: the engine reads them.
+_TEXT = pa.dictionary(pa.int32(), pa.string())
+PLAIN_COLUMNS = frozenset({"claim_id", "line_number", "value"})  # mostly distinct per finding
+FINDINGS_SCHEMA = pa.schema(
+    [
+        (name, pa.int64() if name == "row" else pa.string() if name in PLAIN_COLUMNS else _TEXT)
+        for name in FINDING_COLUMNS
+    ]
+    + [("_file_index", pa.int32()), ("_rule", pa.string())]
+)
+
+
+def _text(value: Any) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, pd.Timestamp):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def texts(values: pd.Series | np.ndarray) -> np.ndarray:
+    """A column as display text ('' for missing, dates as YYYY-MM-DD), converted per distinct value."""
+    codes, uniques = pd.factorize(pd.Series(values) if not isinstance(values, pd.Series) else values)
+    table = np.array([_text(u) for u in uniques] + [""], dtype=object)
+    return table[codes]  # code -1 (missing) takes the trailing ''
+
+
+def _format(template: str, names: tuple[str, ...], values: dict[str, np.ndarray], n: int) -> pa.DictionaryArray:
+    """template.format(**row) for n rows, computed once per distinct combination of the named values."""
+    used = [name for name in dict.fromkeys(names) if f"{{{name}" in template]
+    if not used:
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([template]))
+    key = values[used[0]].astype(object)
+    for name in used[1:]:
+        key = key + "\x1f" + values[name]
+    codes, uniques = pd.factorize(key)
+    first = np.zeros(len(uniques), dtype=np.int64)
+    first[codes[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each combination
+    texts_ = [template.format(**{name: values[name][i] for name in used}) for i in first]
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(texts_, pa.string()))
+
+
+def _constant(value: str | None, n: int) -> pa.DictionaryArray:
+    # A null is a null index, never a null in the dictionary (Arrow cannot unify those).
+    if value is None:
+        return pa.DictionaryArray.from_arrays(pa.nulls(n, pa.int32()), pa.array([], pa.string()))
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value], pa.string()))
+
+
+def _encoded(values: np.ndarray) -> pa.DictionaryArray:
+    codes, uniques = pd.factorize(values)
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    return pa.DictionaryArray.from_arrays(indices, pa.array(list(uniques), pa.string()))
+
+
+def _nullable(values: np.ndarray) -> pa.Array:
+    """'' stands for no value: null in the table (and in the JSON report)."""
+    array = pa.array(values, pa.string())
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
+
+
+def _table(columns: dict[str, Any], n: int, file_index: np.ndarray, rule_code: str) -> pa.Table:
+    arrays = []
+    for name, kind in zip(FINDINGS_SCHEMA.names, FINDINGS_SCHEMA.types, strict=True):
+        if name == "_file_index":
+            arrays.append(pa.array(file_index, pa.int32()))
+        elif name == "_rule":
+            arrays.append(pa.array(np.full(n, rule_code, dtype=object), pa.string()))
+        else:
+            value = columns[name]
+            if isinstance(value, np.ndarray) and kind == _TEXT:
+                value = _encoded(value)
+            elif isinstance(value, np.ndarray):
+                value = _nullable(value) if name in NULLABLE_COLUMNS else pa.array(value, kind)
+            if kind == _TEXT and name in NULLABLE_COLUMNS:
+                value = _null_empty_dictionary(value)
+            arrays.append(value)
+    return pa.Table.from_arrays(arrays, schema=FINDINGS_SCHEMA)
+
+
+def _null_empty_dictionary(array: pa.DictionaryArray) -> pa.DictionaryArray:
+    dictionary = array.dictionary
+    empty = pc.fill_null(pc.equal(dictionary, ""), True)
+    if not pc.any(empty).as_py():
+        return array
+    indices = pc.if_else(pc.take(empty, array.indices), pa.scalar(None, pa.int32()), array.indices)
+    return pa.DictionaryArray.from_arrays(indices, dictionary)
+
+
+def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, options: CheckOptions) -> pa.Table | None:
+    """The findings of one rule: its hits on the lines in scope, with their texts."""
+    hits = hits.to_frame("hit") if isinstance(hits, pd.Series) else hits
+    undeclared = [c for c in hits.columns if c != "hit" and c not in r.details]
+    if undeclared:
+        raise RuleDeclarationError(f"rule {r.code}: the check returned undeclared details {', '.join(undeclared)}")
+    mask = hits["hit"].reindex(lines.index, fill_value=False).fillna(False).astype(bool) & scope
+    if not mask.any():
+        return None
+    index = mask.index[mask.to_numpy()]
+    at = lines.loc[index]
+    detail = hits.reindex(index)
+    n = len(index)
+
+    def line_text(name: str) -> np.ndarray:
+        column = DISPLAY_COLUMN.get(name, name)
+        return texts(at[column]) if column in at.columns else np.full(n, "", dtype=object)
+
+    fields = np.full(n, r.field, dtype=object)
+    if "field" in detail.columns:
+        given = texts(detail["field"])
+        fields = np.where(given != "", given, fields)
+    if "value" in detail.columns:
+        value = texts(detail["value"])
+    else:
+        value = np.full(n, "", dtype=object)
+        for name in pd.unique(fields):
+            value[fields == name] = line_text(name)[fields == name]
+    values: dict[str, np.ndarray] = {"field": fields, "value": value}
+    for name in r.placeholders:
+        if name not in values:
+            values[name] = texts(detail[name]) if name in detail.columns else line_text(name)
+    if options.redact:
+        for name in IDENTIFYING_PLACEHOLDERS:
+            if name in values:
+                values[name] = np.full(n, REDACTED, dtype=object)
+        member = np.array([any(part.strip() in MEMBER_FIELDS for part in f.split(",")) for f in fields], dtype=bool)
+        if member.any():
+            for name in ("value", "expected"):
+                if name in values:
+                    values[name] = np.where(member, REDACTED, values[name])
+    default = options.severity_overrides.get(r.code, r.severity)
+    severity: Any = _constant(default.value, n)
+    if "severity" in detail.columns and r.code not in options.severity_overrides:
+        given = texts(detail["severity"])
+        severity = np.where(given != "", given, default.value)
+        unknown = set(pd.unique(severity)) - {s.value for s in Severity}
+        if unknown:
+            raise RuleDeclarationError(f"rule {r.code}: unknown severity {sorted(unknown)}")
+    codes = {}
+    for name, fixed in (("carc", r.carc), ("rarc", r.rarc)):
+        if name in detail.columns:
+            given = texts(detail[name])
+            codes[name] = np.where(given != "", given, fixed or "")
+        else:
+            codes[name] = _constant(fixed, n)
+    columns = {
+        "rule": _constant(r.code, n),
+        "name": _constant(r.name, n),
+        "severity": severity,
+        "payer": line_text("payer"),
+        "claim_id": line_text("claim_id"),
+        "line_number": line_text("line_number"),
+        "file": _encoded(at["_file"].to_numpy(dtype=object)),
+        "row": pa.array(at["_row"].to_numpy(dtype=np.int64)),
+        "field": fields,
+        "value": values["value"],
+        "message": _format(r.message, r.placeholders, values, n),
+        "hint": _format(r.hint, r.placeholders, values, n),
+        "policy": _constant(r.policy, n),
+        **codes,
+    }
+    return _table(columns, n, file_index_of(at["_seq"]), r.code)
+
+
+def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], options: CheckOptions) -> pa.Table | None:
+    """IN001: one finding per rejected value (or unsplittable row), all columnar."""
+    if not rejections:
+        return None
+    rejected = pa.concat_tables(rejections)
+    n = rejected.num_rows
+    if not n:
+        return None
+    field = rejected.column("field").to_numpy(zero_copy_only=False).astype(object)
+    value = rejected.column("value").to_numpy(zero_copy_only=False).astype(object)
+    reason = rejected.column("reason").to_numpy(zero_copy_only=False).astype(object)
+    if options.redact:
+        value = np.where(np.isin(field, list(MEMBER_FIELDS)), REDACTED, value)
+    values = {"field": field, "reason": reason, "value": value}
+    missing = [name for name in r.placeholders if name not in values]
+    if missing:
+        raise RuleDeclarationError(f"rule {r.code}: rejected rows have no {', '.join(missing)}")
+    file_index = rejected.column("_file_index").to_numpy()
+    columns = {
+        "rule": _constant(r.code, n),
+        "name": _constant(r.name, n),
+        "severity": _constant(options.severity_overrides.get(r.code, r.severity).value, n),
+        "payer": _constant(None, n),
+        "claim_id": _empty_to_null(rejected.column("claim_id")),
+        "line_number": _empty_to_null(rejected.column("line_number")),
+        "file": pa.DictionaryArray.from_arrays(pa.array(file_index, pa.int32()), pa.array(files, pa.string())),
+        "row": rejected.column("_row").combine_chunks(),
+        "field": field,
+        "value": value,
+        "message": _format(r.message, r.placeholders, values, n),
+        "hint": _format(r.hint, r.placeholders, values, n),
+        "policy": _constant(r.policy, n),
+        "carc": _constant(r.carc, n),
+        "rarc": _constant(r.rarc, n),
+    }
+    return _table(columns, n, file_index, r.code)
+
+
+def _empty_to_null(array: pa.ChunkedArray) -> pa.Array:
+    array = array.combine_chunks()
+    return pc.if_else(pc.fill_null(pc.equal(array, ""), True), pa.scalar(None, pa.string()), array)
+
+
+def assemble(parts: list[pa.Table]) -> Findings:
+    """One findings table in report order: file, then row, then rule code (stable)."""
+    parts = [p for p in parts if p is not None and p.num_rows]
+    if not parts:
+        return Findings(FINDINGS_SCHEMA.empty_table().drop_columns(["_file_index", "_rule"]))
+    table = pa.concat_tables(parts).unify_dictionaries().combine_chunks()
+    order = pc.sort_indices(
+        table, sort_keys=[("_file_index", "ascending"), ("row", "ascending"), ("_rule", "ascending")]
+    )
+    return Findings(table.take(order).drop_columns(["_file_index", "_rule"]))

@@ -1,0 +1,335 @@
+"""Stage: intake. Read every file, screen every row, keep the relevant claims whole, count every row.
+
+1. Stream each file in batches; screen them (ingest.screen): unusable rows are rejected (IN001
+   later) and every row is counted as checked or rejected.
+2. Keep only claims with a line that some selected rule declares relevant (its trigger codes).
+   Nightly extracts are >99% non-CGT; those rows are counted and dropped. A claim whose lines
+   straddle batches stays whole: the last claim of a batch is carried into the next one, and if
+   an unsorted file made a claim relevant after some of its rows were dropped, those rows are
+   recovered in a second pass (only then).
+3. Normalise the kept rows (ingest.normalise) and add the --history rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.ingest.normalise import complete
+from cgt_claimcheck.ingest.reader import ExtractReader, InvalidRow
+from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, screen
+from cgt_claimcheck.reference import Reference
+from cgt_claimcheck.report import InputSummary
+from cgt_claimcheck.rules.base import Rule, Triggers, cgt_drug_triggers
+
+FILE_SHIFT = np.int64(40)  # _seq = file index << 40 | data row
+
+
+@dataclass
+class FileState:
+    path: str
+    summary: InputSummary
+    present: set[str]  # canonical columns the file has
+
+
+@dataclass
+class Intake:
+    """What the rules and the findings stage need from the inputs."""
+
+    files: list[FileState]
+    lines: pd.DataFrame | None  # normalised kept lines (input and history), in input order
+    rejections: list[pa.Table] = field(default_factory=list)  # PROBLEM_SCHEMA + _file_index
+    claims: int = 0
+
+
+class Relevance:
+    """Which lines a selected rule could care about (the prefilter)."""
+
+    def __init__(self, ref: Reference, rules: Iterable[Rule]) -> None:
+        triggers = cgt_drug_triggers(ref) | Triggers(procedure_codes=ref.codes("car_t_admin"))
+        for r in rules:
+            triggers = triggers | r.triggers(ref)
+        self.procedure_codes = sorted(triggers.procedure_codes)
+        self.diagnosis_codes = triggers.diagnosis_codes
+        self.pcs_codes = triggers.pcs_codes
+
+
+def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: Relevance) -> Intake:
+    files: list[FileState] = []
+    kept: list[_Pending] = []
+    rejections: list[pa.Table] = []
+    claim_hashes: list[np.ndarray] = []
+    dropped_hashes: list[np.ndarray] = []
+
+    for file_index, path in enumerate(paths):
+        reader = _reader(path, options)
+        state = FileState(reader.display, InputSummary(path=reader.display), set(reader.columns))
+        files.append(state)
+        known_relevant: set[str] = set()
+        carry: _Pending | None = None
+        for batch in reader.batches():
+            state.summary.rows_read += batch.table.num_rows + len(batch.invalid)
+            if batch.invalid:
+                rejections.append(_with_file(_invalid_rows(batch.invalid), file_index))
+            screened = _screen(batch.table, batch.rows, ref, options, relevance)
+            if screened.rejected.num_rows:
+                rejections.append(_with_file(screened.rejected, file_index))
+            state.summary.rows_rejected += len(batch.invalid) + int((~screened.valid).sum())
+            pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path).subset(
+                screened.valid
+            )
+            if carry is not None:
+                pending = carry.then(pending)
+            # The last claim may continue in the next batch: hold it back.
+            pending, carry = pending.split_last_claim()
+            _triage(pending, known_relevant, kept, claim_hashes, dropped_hashes)
+            if options.progress:
+                options.progress(state.path, state.summary.rows_read)
+        if carry is not None:
+            _triage(carry, known_relevant, kept, claim_hashes, dropped_hashes)
+        state.summary.rows_checked = state.summary.rows_read - state.summary.rows_rejected
+
+    lines = _complete(kept)
+    dropped = _sorted_unique(dropped_hashes)
+    kept_claims = _sorted_unique(claim_hashes)
+    # A claim both kept and dropped had lines on both sides (an unsorted file): count it once.
+    claims = len(dropped) + int((~_contains(dropped, kept_claims)).sum())
+    lines = _recover_split_claims(lines, paths, files, dropped, options, ref, relevance)
+
+    history = _read_history(options, ref, relevance, first_index=len(paths))
+    if history is not None and len(history):
+        lines = history if lines is None else pd.concat([lines, history], ignore_index=True)
+    if lines is not None:
+        lines = lines.sort_values("_seq", kind="stable").reset_index(drop=True)
+    return Intake(files=files, lines=lines, rejections=rejections, claims=claims)
+
+
+def file_index_of(seq: pd.Series | np.ndarray) -> np.ndarray:
+    return np.asarray(seq, dtype=np.int64) >> FILE_SHIFT
+
+
+# --- claim bookkeeping ------------------------------------------------------------------------
+def _sequence(file_index: int, rows: np.ndarray) -> np.ndarray:
+    """Input order as one integer: file first, then data row."""
+    return (np.int64(file_index) << FILE_SHIFT) + np.asarray(rows, dtype=np.int64)
+
+
+def _sorted_unique(parts: list[np.ndarray]) -> np.ndarray:
+    if not parts:
+        return np.array([], dtype=np.uint64)
+    merged = np.concatenate(parts)
+    parts.clear()  # the pieces are no longer needed: do not hold them and the merge at once
+    merged.sort()
+    keep = np.empty(len(merged), dtype=bool)
+    if len(merged):
+        keep[0] = True
+        np.not_equal(merged[1:], merged[:-1], out=keep[1:])
+    return merged[keep]
+
+
+def _contains(sorted_unique: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Membership in a sorted unique array without building another copy of it."""
+    if not len(sorted_unique):
+        return np.zeros(len(values), dtype=bool)
+    position = np.searchsorted(sorted_unique, values).clip(max=len(sorted_unique) - 1)
+    return sorted_unique[position] == values
+
+
+def _hash(values: pd.Series) -> np.ndarray:
+    return pd.util.hash_pandas_object(values, index=False).to_numpy()
+
+
+@dataclass
+class _Pending:
+    """Screened, valid rows of one file not yet triaged (still pyarrow)."""
+
+    table: pa.Table
+    rows: np.ndarray
+    relevant: np.ndarray
+    file_index: int
+    path: str
+
+    def then(self, other: _Pending) -> _Pending:
+        return _Pending(
+            pa.concat_tables([self.table, other.table]),
+            np.concatenate([self.rows, other.rows]),
+            np.concatenate([self.relevant, other.relevant]),
+            other.file_index,
+            other.path,
+        )
+
+    def split_last_claim(self) -> tuple[_Pending, _Pending | None]:
+        """Hold back the trailing run of the last claim (zero-copy slices)."""
+        n = self.table.num_rows
+        if n == 0:
+            return self, None
+        claim = self.table.column("claim_id")
+        same = np.asarray(pc.equal(claim, claim[-1]), dtype=bool)
+        different = np.flatnonzero(~same)
+        start = int(different[-1]) + 1 if len(different) else 0
+        return self._slice(0, start), self._slice(start, n)
+
+    def _slice(self, start: int, stop: int) -> _Pending:
+        return _Pending(
+            self.table.slice(start, stop - start),
+            self.rows[start:stop],
+            self.relevant[start:stop],
+            self.file_index,
+            self.path,
+        )
+
+    def subset(self, mask: np.ndarray) -> _Pending:
+        if mask.all():
+            return self
+        index = pa.array(np.flatnonzero(mask))
+        return _Pending(self.table.take(index), self.rows[mask], self.relevant[mask], self.file_index, self.path)
+
+
+def _complete(parts: list[_Pending], history: bool = False) -> pd.DataFrame | None:
+    """Normalise the kept rows in one go (few rows, so one pandas pass is cheapest)."""
+    parts = [p for p in parts if p.table.num_rows]
+    if not parts:
+        return None
+    names = sorted({name for p in parts for name in p.table.column_names})
+    tables = []
+    for p in parts:
+        missing = {
+            name: pa.array([""] * p.table.num_rows, pa.string()) for name in names if name not in p.table.column_names
+        }
+        table = p.table.select([n for n in names if n in p.table.column_names])
+        for name, array in missing.items():
+            table = table.append_column(name, array)
+        tables.append(table.select(names).cast(pa.schema([(n, pa.string()) for n in names])))
+    lines = complete(pa.concat_tables(tables), np.concatenate([p.rows for p in parts]))
+    lines["_file"] = np.concatenate([np.full(p.table.num_rows, p.path, dtype=object) for p in parts])
+    lines["_file"] = lines["_file"].astype("str")
+    lines["_history"] = history
+    lines["_seq"] = np.concatenate([_sequence(p.file_index, p.rows) for p in parts])
+    return lines
+
+
+def _reader(path: str, options: CheckOptions) -> ExtractReader:
+    return ExtractReader(
+        path,
+        column_map=options.column_map,
+        delimiter=options.delimiter,
+        encoding=options.encoding,
+        payer_given=bool(options.payer),
+        batch_rows=options.batch_rows,
+    )
+
+
+def _screen(table: pa.Table, rows: np.ndarray, ref: Reference, options: CheckOptions, relevance: Relevance) -> Screened:
+    return screen(
+        table,
+        rows,
+        known_payers=set(ref.payers),
+        payer_aliases=options.payer_aliases,
+        default_payer=options.payer,
+        procedure_codes=relevance.procedure_codes,
+        diagnosis_codes=relevance.diagnosis_codes,
+        pcs_codes=relevance.pcs_codes,
+    )
+
+
+def _triage(
+    pending: _Pending,
+    known_relevant: set[str],
+    kept: list[_Pending],
+    claim_hashes: list[np.ndarray],
+    dropped_hashes: list[np.ndarray],
+) -> None:
+    """Keep the lines of relevant claims; remember (as hashes) the claims kept and those dropped.
+
+    Dropped claims are most claims of a nightly file: their hashes are the only per-claim
+    memory the run keeps (8 bytes a claim).
+    """
+    if pending.table.num_rows == 0:
+        return
+    claims = pending.table.column("claim_id")
+    known_relevant.update(pc.unique(pc.filter(claims, pa.array(pending.relevant))).to_pylist())
+    relevant = pa.array(sorted(known_relevant), pa.string())
+    unique = pc.unique(claims)
+    hashes = _hash(pd.Series(unique.to_pandas()))
+    unique_kept = np.asarray(pc.is_in(unique, relevant), dtype=bool)
+    claim_hashes.append(hashes[unique_kept])  # dropped claims are counted from dropped_hashes
+    if not unique_kept.all():
+        dropped_hashes.append(hashes[~unique_kept])
+    if unique_kept.any():
+        kept.append(pending.subset(np.asarray(pc.is_in(claims, relevant), dtype=bool)))
+
+
+def _recover_split_claims(
+    lines: pd.DataFrame | None,
+    paths: list[str],
+    files: list[FileState],
+    dropped: np.ndarray,
+    options: CheckOptions,
+    ref: Reference,
+    relevance: Relevance,
+) -> pd.DataFrame | None:
+    """Second pass, only when an unsorted file dropped lines of a claim that later became relevant."""
+    if lines is None or not len(dropped):
+        return lines
+    relevant_ids = pd.Series(lines["claim_id"].unique())
+    suspect = relevant_ids[_contains(dropped, _hash(relevant_ids))]
+    if suspect.empty:
+        return lines
+    wanted = pa.array(sorted(set(suspect)), pa.string())
+    have = lines["_seq"].to_numpy()
+    recovered = []
+    for file_index, (path, state) in enumerate(zip(paths, files, strict=True)):
+        for batch in _reader(path, options).batches():
+            screened = _screen(batch.table, batch.rows, ref, options, relevance)  # rejections were counted already
+            pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path)
+            mask = screened.valid & np.asarray(pc.is_in(screened.table.column("claim_id"), wanted), dtype=bool)
+            mask &= ~np.isin(_sequence(file_index, batch.rows), have)
+            if mask.any():
+                recovered.append(pending.subset(mask))
+    extra = _complete(recovered)
+    return lines if extra is None else pd.concat([lines, extra], ignore_index=True)
+
+
+def _read_history(options: CheckOptions, ref: Reference, relevance: Relevance, first_index: int) -> pd.DataFrame | None:
+    """Prior claims (same format): their relevant lines inform member-level rules, never get findings."""
+    parts = []
+    for file_index, path in enumerate(options.history, start=first_index):
+        reader = _reader(path, options)
+        for batch in reader.batches():
+            screened = _screen(batch.table, batch.rows, ref, options, relevance)
+            mask = screened.valid & screened.relevant
+            if mask.any():
+                parts.append(
+                    _Pending(screened.table, batch.rows, screened.relevant, file_index, reader.display).subset(mask)
+                )
+    lines = _complete(parts, history=True)
+    if lines is not None:
+        lines["claim_id"] = "history:" + lines["claim_id"]
+    return lines
+
+
+# --- rejected rows ------------------------------------------------------------------------------
+def _invalid_rows(invalid: list[InvalidRow]) -> pa.Table:
+    """Rows the reader could not split into the header's fields, as screen problems."""
+    n = len(invalid)
+    return pa.table(
+        {
+            "_row": pa.array([r.row for r in invalid], pa.int64()),
+            "field": pa.array(["(row)"] * n, pa.string()),
+            "value": pa.array([r.text for r in invalid], pa.string()),
+            "reason": pa.array([r.reason for r in invalid], pa.string()),
+            "claim_id": pa.nulls(n, pa.string()),
+            "line_number": pa.nulls(n, pa.string()),
+        },
+        schema=PROBLEM_SCHEMA,
+    )
+
+
+def _with_file(problems: pa.Table, file_index: int) -> pa.Table:
+    return problems.append_column("_file_index", pa.array(np.full(problems.num_rows, file_index, dtype=np.int32)))

@@ -1,0 +1,64 @@
+"""Stage: the lines contract. Derived columns every rule may read, computed once per run.
+
+The columns are declared in `ingest.columns` (DERIVED, with what each means); a test checks that
+`derive` produces exactly those. Rules read columns, never compute shared facts themselves, so
+the engine needs no rule module.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from cgt_claimcheck.reference import Reference
+
+TRIAL_MARKERS = (
+    ("modifier Q0/Q1", "modifiers", "clinical_trial_modifier"),
+    ("diagnosis Z00.6", "diagnosis_codes", "clinical_trial_dx"),
+    ("condition code 30", "condition_codes", "clinical_trial_condition_code"),
+)
+
+
+def _has_token(joined: pd.Series, codes: frozenset[str]) -> pd.Series:
+    """Does a ';'-joined code list contain one of the codes?"""
+    escaped = sorted(re.escape(code) for code in codes if code)
+    if not escaped:
+        return pd.Series(False, index=joined.index)
+    pattern = r"(?:^|;)(?:" + "|".join(escaped) + r")(?:;|$)"
+    return joined.str.contains(pattern, regex=True).fillna(False).astype(bool)
+
+
+def trial_markers(lines: pd.DataFrame, ref: Reference) -> pd.Series:
+    """Per line, the clinical-trial markers of its claim ('' when none): modifier Q0/Q1, Z00.6, condition code 30."""
+    markers = pd.Series("", index=lines.index, dtype="str")
+    for label, column, codeset in TRIAL_MARKERS:
+        present = _has_token(lines[column], ref.codes(codeset)).groupby(lines["claim_id"]).transform("any")
+        present = present.astype(bool)
+        markers = markers.mask(present & markers.eq(""), label).mask(
+            present & markers.ne("") & ~markers.str.contains(label, regex=False), markers + ", " + label
+        )
+    return markers
+
+
+def derive(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """Add the DERIVED columns of `ingest.columns` to normalised lines (in place, returned)."""
+    lines["product_hcpcs"] = lines["procedure_code"].map(ref.product_of_hcpcs).astype("str")
+    lines["product_ndc"] = lines["ndc11"].map(ref.product_of_ndc).astype("str")
+    lines["is_j3590"] = lines["procedure_code"].eq("J3590")
+    lines["product"] = lines["product_hcpcs"].fillna(lines["product_ndc"].where(lines["is_j3590"]))
+    lines["is_cgt_drug"] = lines["product"].notna()
+    lines["is_car_t_admin"] = lines["procedure_code"].isin(ref.codes("car_t_admin"))
+    lines["brand"] = lines["product"].map({pid: p.brand for pid, p in ref.products.items()}).astype("str")
+    lines["family"] = lines["product"].map({pid: p.family for pid, p in ref.products.items()}).astype("str")
+    lines["program"] = lines["payer"].map({pid: p.program for pid, p in ref.payers.items()}).astype("str")
+    lines["inpatient"] = lines["claim_type"].eq("837I") & lines["bill_type"].str.startswith("011")
+    served, born = lines["service_date"], lines["member_dob"]
+    before_birthday = (served.dt.month < born.dt.month) | (
+        (served.dt.month == born.dt.month) & (served.dt.day < born.dt.day)
+    )
+    lines["age"] = (
+        (served.dt.year - born.dt.year - before_birthday.astype("int64")).astype("float64").where(born.notna())
+    )
+    lines["trial_markers"] = trial_markers(lines, ref)
+    return lines

@@ -1,0 +1,34 @@
+"""What a check run is asked to do, grouped by the stage that reads each option.
+
+`CheckOptions` is the one object callers build (the CLI from its settings, tests directly); the
+stages read only their group: intake the reading and scope options, the run the rule options,
+findings the report options.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from cgt_claimcheck.severity import Severity
+
+
+@dataclass
+class CheckOptions:
+    # intake: how to read the extracts, and which payer profile a row belongs to
+    column_map: dict[str, str] = field(default_factory=dict)
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+    batch_rows: int = 250_000
+    payer: str | None = None  # profile for rows without a payer value
+    payer_aliases: dict[str, str] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)
+    progress: Callable[[str, int], None] | None = None  # (file, rows read so far)
+    # run: which rules, with what resources
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    repeat_window_days: int | None = None
+    facilities: str | None = None
+    # findings: how they are written
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    redact: bool = False

@@ -1,0 +1,106 @@
+"""Stage: run. Select the rules, check what each needs, scope it, run it, collect its findings.
+
+The pipeline: intake (read, screen, keep relevant claims, count rows) -> lines (derived columns)
+-> each selected rule's vectorised check -> findings (one columnar table) -> the Report.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cgt_claimcheck import __version__
+from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_findings
+from cgt_claimcheck.engine.intake import FileState, Relevance, take_in
+from cgt_claimcheck.engine.lines import derive
+from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.ingest.facilities import load_facilities
+from cgt_claimcheck.reference import Reference
+from cgt_claimcheck.report import FindingCounts, Findings, NotChecked, ReferenceInfo, Report, Summary, ToolInfo
+from cgt_claimcheck.rules import select_rules
+from cgt_claimcheck.rules.base import Rule, RuleContext
+
+REJECTION_RULE = "IN001"  # rows the intake rejects are this rule's findings
+
+
+def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report:
+    selected, deselected = select_rules(options.select, options.ignore)
+    facilities = load_facilities(options.facilities, ref) if options.facilities else None
+    window = options.repeat_window_days or ref.programs["wnc"].repeat_treatment_window_days or 30
+    intake = take_in(paths, ref, options, Relevance(ref, selected))
+    files = intake.files
+
+    not_checked = [NotChecked(rule=r.code, reason="not selected (--select/--ignore)") for r in deselected]
+    parts: list[pa.Table | None] = []
+    rejection_rule = next((r for r in selected if r.code == REJECTION_RULE), None)
+    if rejection_rule is not None:
+        parts.append(rejection_findings(intake.rejections, rejection_rule, [f.path for f in files], options))
+
+    lines = intake.lines
+    cgt_claims = 0
+    if lines is not None and len(lines):
+        lines = derive(lines, ref)
+        input_rows = ~lines["_history"]
+        cgt_claims = int(lines.loc[input_rows & (lines["is_cgt_drug"] | lines["is_car_t_admin"]), "claim_id"].nunique())
+        ctx = RuleContext(ref=ref, facilities=facilities, repeat_window_days=window)
+        trial = lines["program"].eq("medi-cal") & lines["trial_markers"].ne("")
+    for r in selected:
+        if r.code == REJECTION_RULE:
+            continue
+        reason = cannot_run(r, files, facilities)
+        if reason:
+            not_checked.append(NotChecked(rule=r.code, reason=reason))
+            continue
+        if lines is None or not len(lines):
+            continue
+        partial = partial_columns(r, files)
+        if partial:
+            not_checked.append(NotChecked(rule=r.code, reason=partial))
+        scope = lines["payer"].isin(r.payers) & input_rows
+        if not r.runs_on_clinical_trials:
+            scope &= ~trial
+        if scope.any():
+            parts.append(rule_findings(r, lines, r.check(lines, ctx), scope, options))
+
+    findings = assemble(parts)
+    return Report(
+        tool=ToolInfo(name="cgt-claimcheck", version=__version__),
+        reference=ReferenceInfo(version=ref.version, path=str(ref.directory)),
+        inputs=[f.summary for f in files],
+        summary=Summary(
+            rows_read=sum(f.summary.rows_read for f in files),
+            rows_checked=sum(f.summary.rows_checked for f in files),
+            rows_rejected=sum(f.summary.rows_rejected for f in files),
+            claims=intake.claims,
+            cgt_claims=cgt_claims,
+            findings=_counts(findings),
+        ),
+        findings=findings,
+        not_checked=not_checked,
+    )
+
+
+def cannot_run(r: Rule, files: list[FileState], facilities: pd.DataFrame | None) -> str | None:
+    if "facilities" in r.requires and facilities is None:
+        return "no facility registry given (--facilities FILE)"
+    absent = [c for c in r.requires_columns if files and all(c not in f.present for f in files)]
+    if absent:
+        return f"column {', '.join(absent)} absent from the input"
+    return None
+
+
+def partial_columns(r: Rule, files: list[FileState]) -> str | None:
+    lacking = [(c, f.path) for c in r.requires_columns for f in files if c not in f.present]
+    if not lacking:
+        return None
+    return "not checked on the rows of " + "; ".join(f"{p} (no {c} column)" for c, p in lacking)
+
+
+def _counts(findings: Findings) -> FindingCounts:
+    counts = FindingCounts()
+    if len(findings):
+        tally = pc.value_counts(findings.table.column("severity").cast(pa.string()))
+        for value, count in zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True):
+            setattr(counts, value, int(count))
+    return counts

@@ -1,0 +1,173 @@
+"""The finished report: what reporters render. Findings stay columnar (one Arrow table).
+
+A nightly file can give millions of findings; an object per finding costs tens of microseconds
+and hundreds of bytes, a row of the table a few bytes (the repetitive columns are dictionary
+encoded: a rule's policy text is stored once, not once per finding). Reporters read the table in
+batches (`Findings.batches`) or, for the human-sized reports, as records (`iter(findings)`).
+
+The JSON shape is pinned by `report_schema.py` (pydantic, used by tests and for the published
+schema only: the check path never builds a pydantic object per finding).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from cgt_claimcheck.severity import Severity
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+SCHEMA_VERSION = "1.0"
+
+# The columns of a finding, in the order of the JSON record and the CSV report.
+FINDING_COLUMNS = (
+    "rule",
+    "name",
+    "severity",
+    "payer",
+    "claim_id",
+    "line_number",
+    "file",
+    "row",
+    "field",
+    "value",
+    "message",
+    "hint",
+    "policy",
+    "carc",
+    "rarc",
+)
+# Written as null when empty (the others are always strings, `row` an integer).
+NULLABLE_COLUMNS = frozenset({"payer", "claim_id", "line_number", "carc", "rarc"})
+BATCH_ROWS = 65_536
+
+
+class FindingRecord(NamedTuple):
+    """One finding, for reporters that show findings one by one to a person."""
+
+    rule: str
+    name: str
+    severity: Severity
+    payer: str | None
+    claim_id: str | None
+    line_number: str | None
+    file: str
+    row: int
+    field: str
+    value: str
+    message: str
+    hint: str
+    policy: str
+    carc: str | None
+    rarc: str | None
+
+
+class Findings:
+    """All findings of a run, sorted by file, row and rule: a read-only Arrow table."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+
+    def __len__(self) -> int:
+        return int(self.table.num_rows)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def batches(self, rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+        yield from self.table.to_batches(max_chunksize=rows)
+
+    def __iter__(self) -> Iterator[FindingRecord]:
+        for batch in self.batches():
+            columns = [batch.column(name).to_pylist() for name in FINDING_COLUMNS]
+            severity = FINDING_COLUMNS.index("severity")
+            columns[severity] = [Severity(s) for s in columns[severity]]
+            for values in zip(*columns, strict=True):
+                yield FindingRecord(*values)
+
+    def counts(self, column: str) -> dict[str, int]:
+        """How many findings per value of a column (sorted by value)."""
+        import pyarrow.compute as pc
+
+        if not len(self):
+            return {}
+        tally = pc.value_counts(self.table.column(column).combine_chunks())
+        pairs = zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True)
+        return dict(sorted((str(value), int(count)) for value, count in pairs))
+
+
+@dataclass
+class InputSummary:
+    path: str
+    rows_read: int = 0
+    rows_checked: int = 0
+    rows_rejected: int = 0
+
+
+@dataclass
+class FindingCounts:
+    error: int = 0
+    warning: int = 0
+    info: int = 0
+
+
+@dataclass
+class Summary:
+    rows_read: int
+    rows_checked: int
+    rows_rejected: int
+    claims: int
+    cgt_claims: int
+    findings: FindingCounts
+
+
+@dataclass
+class NotChecked:
+    rule: str
+    reason: str
+
+
+@dataclass
+class ToolInfo:
+    name: str
+    version: str
+
+
+@dataclass
+class ReferenceInfo:
+    version: str
+    path: str
+
+
+@dataclass
+class Report:
+    tool: ToolInfo
+    reference: ReferenceInfo
+    inputs: list[InputSummary]
+    summary: Summary
+    findings: Findings
+    not_checked: list[NotChecked] = field(default_factory=list)
+    schema_version: str = SCHEMA_VERSION
+
+    def findings_by_rule(self) -> dict[str, int]:
+        return self.findings.counts("rule")
+
+    def worst_severity(self) -> Severity | None:
+        present = [s for s in Severity if getattr(self.summary.findings, s.value)]
+        return max(present, key=lambda s: s.rank) if present else None
+
+    def header(self) -> dict[str, Any]:
+        """Everything but the findings, in the JSON report's key order."""
+        return {
+            "schema_version": self.schema_version,
+            "tool": asdict(self.tool),
+            "reference": asdict(self.reference),
+            "inputs": [asdict(i) for i in self.inputs],
+            "summary": asdict(self.summary),
+        }
+
+    def not_checked_json(self) -> list[dict[str, str]]:
+        return [asdict(n) for n in self.not_checked]

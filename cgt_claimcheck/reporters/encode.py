@@ -1,0 +1,63 @@
+"""Findings batches to text, column by column: JSON values and CSV cells without a loop per value.
+
+Dictionary-encoded columns are encoded once per distinct value; plain columns go through
+`json.dumps` only where a value needs escaping (a quote, a backslash, a control character).
+"""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cgt_claimcheck.report import FINDING_COLUMNS
+
+_NEEDS_ESCAPE = r'["\\\x00-\x1f]'
+# A cell starting with one of these is a formula in Excel/Sheets (CSV injection).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _json_plain(array: pa.Array) -> pa.Array:
+    if pa.types.is_integer(array.type):
+        return pc.cast(array, pa.string())
+    escape = pc.fill_null(pc.match_substring_regex(array, _NEEDS_ESCAPE), False)
+    quoted = pc.binary_join_element_wise('"', array, '"', "")
+    if pc.any(escape).as_py():
+        index = pc.indices_nonzero(escape)
+        special = pa.array([json.dumps(v, ensure_ascii=False) for v in pc.take(array, index).to_pylist()])
+        quoted = pc.replace_with_mask(quoted, escape, special)
+    return pc.fill_null(quoted, "null")
+
+
+def json_column(array: pa.Array) -> pa.Array:
+    """Each value of a column as a JSON literal."""
+    if pa.types.is_dictionary(array.type):
+        words = pa.array([json.dumps(v, ensure_ascii=False) for v in array.dictionary.to_pylist()], pa.string())
+        return pc.fill_null(pc.take(words, array.indices), "null")
+    return _json_plain(array)
+
+
+def json_records(batch: pa.RecordBatch) -> list[str]:
+    """One compact JSON object per finding, keys in FINDING_COLUMNS order."""
+    pieces: list[pa.Array | str] = []
+    for i, name in enumerate(FINDING_COLUMNS):
+        pieces.append(("{" if i == 0 else ", ") + json.dumps(name) + ": ")
+        pieces.append(json_column(batch.column(name)))
+    pieces.append("}")
+    return pc.binary_join_element_wise(*pieces, "").to_pylist()
+
+
+def csv_cells(array: pa.Array) -> list[str]:
+    """A column as spreadsheet-safe text: '' for null, a formula start neutralised with a quote."""
+
+    def safe(values: pa.Array) -> pa.Array:
+        text = pc.fill_null(pc.cast(values, pa.string()), "")
+        formula = pc.starts_with(text, FORMULA_START[0])
+        for start in FORMULA_START[1:]:
+            formula = pc.or_(formula, pc.starts_with(text, start))
+        return pc.if_else(formula, pc.binary_join_element_wise("'", text, ""), text)
+
+    if pa.types.is_dictionary(array.type):
+        return pc.fill_null(pc.take(safe(array.dictionary), array.indices), "").to_pylist()
+    return safe(array).to_pylist()
