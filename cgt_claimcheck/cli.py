@@ -179,21 +179,7 @@ def rules(
     if output_format == "json":
         typer.echo(
             _dumps(
-                [
-                    {
-                        "code": r.code,
-                        "name": r.name,
-                        "severity": r.severity.value,
-                        "payers": list(r.payers),
-                        "policy": r.policy,
-                        "carc": r.carc,
-                        "rarc": r.rarc,
-                        "field": r.field,
-                        "requires": list(r.requires_columns + r.requires),
-                        "doc": r.doc,
-                    }
-                    for r in chosen
-                ],
+                [r.as_json() for r in chosen],
                 indent=2,
             )
         )
@@ -216,25 +202,6 @@ def rules(
 
 
 # --- reference ---------------------------------------------------------------------------------
-def _sources(ref: Reference) -> dict[str, list[str]]:
-    """Distinct sources per table, shortened to their first clause."""
-    import csv
-
-    result: dict[str, list[str]] = {}
-    for name, entry in ref.manifest.tables.items():
-        if not entry.file.endswith(".csv"):
-            continue
-        with open(ref.directory / entry.file, encoding="utf-8") as fh:
-            seen: dict[str, int] = {}
-            for row in csv.DictReader(fh):
-                for part in (row.get("source") or "").split(" ; "):
-                    part = part.strip()
-                    if part:
-                        seen[part] = seen.get(part, 0) + 1
-        result[name] = [f"{src} ({n} rows)" for src, n in sorted(seen.items(), key=lambda kv: -kv[1])]
-    return result
-
-
 @reference_app.callback(invoke_without_command=True)
 def reference_show(
     ctx: typer.Context,
@@ -247,7 +214,7 @@ def reference_show(
     from cgt_claimcheck.reference.rows import as_json
 
     ref = _load(reference_dir)
-    sources = _sources(ref)
+    sources = ref.sources()
     if output_format == "json":
         typer.echo(
             _dumps(
@@ -278,11 +245,6 @@ def reference_validate(
 
 
 # --- check -------------------------------------------------------------------------------------
-def _split(values: list[str] | None) -> list[str]:
-    """--select CT,ND003 --select AU001 -> [CT, ND003, AU001]."""
-    return [part.strip().upper() for value in values or [] for part in value.split(",") if part.strip()]
-
-
 def _quiet_stderr(quiet: bool) -> bool:
     import os
 
@@ -350,8 +312,7 @@ def check(
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """Check claim-line extracts against the CGT rules and report what to fix before submission."""
-    from cgt_claimcheck.config import find_config, load_settings
-    from cgt_claimcheck.rules import CATALOGUE, unknown_selectors
+    from cgt_claimcheck.config import CheckFlags, find_config, load_settings, resolve_check
 
     try:
         settings, config_path = load_settings(config if config is not None else find_config(Path.cwd()))
@@ -360,34 +321,27 @@ def check(
     if config is not None and not config.is_file():
         fail(f"{config}: config file not found")
     ref = _load(reference_dir)
-
-    chosen_format = output_format or settings.format or ("rich" if output is None and sys.stdout.isatty() else "json")
+    flags = CheckFlags(
+        payer=payer,
+        output_format=output_format,
+        to_terminal=output is None and sys.stdout.isatty(),
+        fail_on=fail_on,
+        select=select,
+        ignore=ignore,
+        facilities=facilities,
+        history=history,
+        repeat_window_days=repeat_window_days,
+        redact=redact,
+        delimiter=delimiter,
+        encoding=encoding,
+        batch_rows=batch_rows,
+    )
+    try:
+        resolved = resolve_check(flags, settings, config_path, ref)
+    except UsageError as exc:
+        fail(exc)
+    from cgt_claimcheck.engine import run_check
     from cgt_claimcheck.reporters import REPORTERS
-
-    if chosen_format not in REPORTERS:
-        fail(f"--format must be one of {', '.join(REPORTERS)}, not {chosen_format!r}")
-    threshold = fail_on or settings.fail_on or "error"
-    if threshold not in ("error", "warning", "info", "never"):
-        fail(f"--fail-on must be error, warning, info or never, not {threshold!r}")
-    chosen_payer = payer or settings.payer
-    aliases = {k.lower(): v for k, v in settings.payers.items()}
-    if chosen_payer is not None:
-        chosen_payer = aliases.get(chosen_payer.lower(), chosen_payer.lower())
-        if chosen_payer not in ref.payers:
-            fail(f"--payer {payer or settings.payer!r} is not a payer profile ({', '.join(ref.payers)})")
-    bad_alias = [f"{k} = {v}" for k, v in settings.payers.items() if v not in ref.payers]
-    if bad_alias:
-        fail(f"{config_path}: [payers] maps to unknown profiles: {', '.join(bad_alias)}")
-    selectors = _split(select) or [s.upper() for s in settings.select]
-    ignores = _split(ignore) or [s.upper() for s in settings.ignore]
-    unknown = unknown_selectors(selectors + ignores)
-    if unknown:
-        fail(f"no rule matches {', '.join(unknown)} (see `cgt-claimcheck rules`)")
-    bad_codes = [code for code in settings.severity if code.upper() not in CATALOGUE]
-    if bad_codes:
-        fail(f"{config_path}: [severity] names unknown rules {', '.join(bad_codes)}")
-
-    from cgt_claimcheck.engine import CheckOptions, run_check
 
     progress_bar = None
     if not _quiet_stderr(quiet):
@@ -405,22 +359,8 @@ def check(
             task_ids[path] = progress_bar.add_task(path)
         progress_bar.update(task_ids[path], description=f"{path}: {rows:,} rows")  # type: ignore[arg-type]
 
-    options = CheckOptions(
-        payer=chosen_payer,
-        payer_aliases=aliases,
-        column_map=settings.columns,
-        delimiter=delimiter or settings.delimiter,
-        encoding=encoding or settings.encoding or "utf-8",
-        select=selectors,
-        ignore=ignores,
-        severity_overrides={code.upper(): sev for code, sev in settings.severity.items()},
-        repeat_window_days=repeat_window_days or settings.repeat_window_days,
-        facilities=facilities or settings.facilities,
-        history=list(history or settings.history),
-        redact=redact if redact is not None else bool(settings.redact),
-        batch_rows=batch_rows,
-        progress=on_progress,
-    )
+    options = resolved.options
+    options.progress = on_progress
     try:
         if progress_bar is not None:
             with progress_bar:
@@ -430,7 +370,7 @@ def check(
     except UsageError as exc:
         fail(exc)
 
-    render = REPORTERS[chosen_format]
+    render = REPORTERS[resolved.format]
     if output is not None:
         try:
             with open(output, "w", encoding="utf-8", newline="") as fh:
@@ -443,7 +383,7 @@ def check(
     from cgt_claimcheck.severity import Severity
 
     worst = report.worst_severity()
-    if threshold != "never" and worst is not None and worst.rank >= Severity(threshold).rank:
+    if resolved.fail_on != "never" and worst is not None and worst.rank >= Severity(resolved.fail_on).rank:
         raise typer.Exit(ExitStatus.FINDINGS)
 
 

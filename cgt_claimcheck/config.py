@@ -7,16 +7,23 @@ Precedence: built-in defaults < config file < command-line flags. Unknown keys a
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from cgt_claimcheck.errors import ConfigError
+from cgt_claimcheck.errors import ConfigError, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.severity import Severity
 
+if TYPE_CHECKING:
+    from cgt_claimcheck.engine.options import CheckOptions
+    from cgt_claimcheck.reference import Reference
+
 CONFIG_NAME = "cgt-claimcheck.toml"
+FORMATS = ("rich", "json", "jsonl", "csv", "junit")
+FAIL_ON = ("error", "warning", "info", "never")
 FailOn = Literal["error", "warning", "info", "never"]
 Format = Literal["rich", "json", "jsonl", "csv", "junit"]
 
@@ -87,3 +94,82 @@ def load_settings(path: Path | None) -> tuple[FileSettings, Path | None]:
             text = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
             problems.append(f"{key}: {text}")
         raise ConfigError("; ".join(problems), file=str(path)) from None
+
+
+# --- precedence: built-in defaults < config file < command-line flags ------------------------------
+@dataclass
+class CheckFlags:
+    """What the command line said (None: not given)."""
+
+    payer: str | None = None
+    output_format: str | None = None
+    to_terminal: bool = False  # the report goes to a terminal (the default format is then rich)
+    fail_on: str | None = None
+    select: list[str] | None = None
+    ignore: list[str] | None = None
+    facilities: str | None = None
+    history: list[str] | None = None
+    repeat_window_days: int | None = None
+    redact: bool | None = None
+    delimiter: str | None = None
+    encoding: str | None = None
+    batch_rows: int = 250_000
+
+
+@dataclass
+class ResolvedCheck:
+    options: CheckOptions
+    format: str
+    fail_on: str
+
+
+def split_codes(values: list[str] | None) -> list[str]:
+    """--select CT,ND003 --select AU001 -> [CT, ND003, AU001]."""
+    return [part.strip().upper() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path | None, ref: Reference) -> ResolvedCheck:
+    """The effective options of a check run, validated; a bad value raises UsageError (exit 2)."""
+    from cgt_claimcheck.engine.options import CheckOptions
+    from cgt_claimcheck.rules import CATALOGUE, unknown_selectors
+
+    chosen_format = flags.output_format or settings.format or ("rich" if flags.to_terminal else "json")
+    if chosen_format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {chosen_format!r}")
+    threshold = flags.fail_on or settings.fail_on or "error"
+    if threshold not in FAIL_ON:
+        raise UsageError(f"--fail-on must be error, warning, info or never, not {threshold!r}")
+    given_payer = flags.payer or settings.payer
+    aliases = {k.lower(): v for k, v in settings.payers.items()}
+    chosen_payer = None
+    if given_payer is not None:
+        chosen_payer = aliases.get(given_payer.lower(), given_payer.lower())
+        if chosen_payer not in ref.payers:
+            raise UsageError(f"--payer {given_payer!r} is not a payer profile ({', '.join(ref.payers)})")
+    bad_alias = [f"{k} = {v}" for k, v in settings.payers.items() if v not in ref.payers]
+    if bad_alias:
+        raise ConfigError(f"[payers] maps to unknown profiles: {', '.join(bad_alias)}", file=str(config_path))
+    selectors = split_codes(flags.select) or [s.upper() for s in settings.select]
+    ignores = split_codes(flags.ignore) or [s.upper() for s in settings.ignore]
+    unknown = unknown_selectors(selectors + ignores)
+    if unknown:
+        raise UsageError(f"no rule matches {', '.join(unknown)} (see `cgt-claimcheck rules`)")
+    bad_codes = [code for code in settings.severity if code.upper() not in CATALOGUE]
+    if bad_codes:
+        raise ConfigError(f"[severity] names unknown rules {', '.join(bad_codes)}", file=str(config_path))
+    options = CheckOptions(
+        payer=chosen_payer,
+        payer_aliases=aliases,
+        column_map=settings.columns,
+        delimiter=flags.delimiter or settings.delimiter,
+        encoding=flags.encoding or settings.encoding or "utf-8",
+        select=selectors,
+        ignore=ignores,
+        severity_overrides={code.upper(): sev for code, sev in settings.severity.items()},
+        repeat_window_days=flags.repeat_window_days or settings.repeat_window_days,
+        facilities=flags.facilities or settings.facilities,
+        history=list(flags.history or settings.history),
+        redact=flags.redact if flags.redact is not None else bool(settings.redact),
+        batch_rows=flags.batch_rows,
+    )
+    return ResolvedCheck(options=options, format=chosen_format, fail_on=threshold)

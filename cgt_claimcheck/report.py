@@ -42,7 +42,7 @@ FINDING_COLUMNS = (
 )
 # Written as null when empty (the others are always strings, `row` an integer).
 NULLABLE_COLUMNS = frozenset({"payer", "claim_id", "line_number", "carc", "rarc"})
-BATCH_ROWS = 65_536
+BATCH_ROWS = 8_192  # findings a writer holds as text at once (a few MB)
 
 
 class FindingRecord(NamedTuple):

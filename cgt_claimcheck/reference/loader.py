@@ -218,6 +218,24 @@ class Reference:
     def payer_program(self, payer: str) -> str:
         return self.payers[payer].program
 
+    def sources(self) -> dict[str, list[str]]:
+        """Distinct sources per table, with how many rows cite each (most cited first)."""
+        import csv
+
+        result: dict[str, list[str]] = {}
+        for name, entry in self.manifest.tables.items():
+            if not entry.file.endswith(".csv"):
+                continue
+            with open(self.directory / entry.file, encoding="utf-8") as fh:
+                seen: dict[str, int] = {}
+                for row in csv.DictReader(fh):
+                    for part in (row.get("source") or "").split(" ; "):
+                        part = part.strip()
+                        if part:
+                            seen[part] = seen.get(part, 0) + 1
+            result[name] = [f"{src} ({n} rows)" for src, n in sorted(seen.items(), key=lambda kv: -kv[1])]
+        return result
+
 
 def _cache_path(directory: Path, manifest_bytes: bytes, digests: list[str]) -> Path | None:
     """Where the validated rows of exactly these table bytes are cached (None: no cache)."""

@@ -38,14 +38,27 @@ def json_column(array: pa.Array) -> pa.Array:
     return _json_plain(array)
 
 
-def json_records(batch: pa.RecordBatch) -> list[str]:
-    """One compact JSON object per finding, keys in FINDING_COLUMNS order."""
+def json_records(batch: pa.RecordBatch, before: str = "", after: str = "") -> str:
+    """The batch's findings as compact JSON objects (keys in FINDING_COLUMNS order), each with
+    `before` and `after` around it, as one string: no Python object per finding."""
     pieces: list[pa.Array | str] = []
     for i, name in enumerate(FINDING_COLUMNS):
-        pieces.append(("{" if i == 0 else ", ") + json.dumps(name) + ": ")
+        pieces.append((before + "{" if i == 0 else ", ") + json.dumps(name) + ": ")
         pieces.append(json_column(batch.column(name)))
-    pieces.append("}")
-    return pc.binary_join_element_wise(*pieces, "").to_pylist()
+    pieces.append("}" + after)
+    return _concatenated(pc.binary_join_element_wise(*pieces, ""))
+
+
+def _concatenated(array: pa.Array) -> str:
+    """All values of a string array back to back: its data buffer, decoded once."""
+    if not len(array):
+        return ""
+    offsets = array.buffers()[1]
+    start, stop = (
+        int.from_bytes(offsets[i * 4 : i * 4 + 4], "little", signed=True)
+        for i in (array.offset, array.offset + len(array))
+    )
+    return array.buffers()[2][start:stop].to_pybytes().decode("utf-8")
 
 
 def csv_cells(array: pa.Array) -> list[str]:

@@ -18,9 +18,9 @@ def render(report: Report, stream: TextIO) -> None:
     stream.write(header[: header.rstrip().rfind("}")].rstrip() + ',\n  "findings": [')
     first = True
     for batch in report.findings.batches():
-        records = json_records(batch)
+        records = json_records(batch, before=",\n    ")
         if records:
-            stream.write(("\n    " if first else ",\n    ") + ",\n    ".join(records))
+            stream.write(records[1:] if first else records)  # no comma before the first finding
             first = False
     stream.write("\n  ]," if not first else "],")
     not_checked = json.dumps(report.not_checked_json(), indent=2, ensure_ascii=False).replace("\n", "\n  ")
@@ -29,7 +29,4 @@ def render(report: Report, stream: TextIO) -> None:
 
 def render_lines(report: Report, stream: TextIO) -> None:
     for batch in report.findings.batches():
-        records = json_records(batch)
-        if records:
-            stream.write("\n".join(records))
-            stream.write("\n")
+        stream.write(json_records(batch, after="\n"))

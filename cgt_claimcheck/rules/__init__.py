@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cgt_claimcheck.rules import authorization, car_t, coding, coverage, input_checks, ndc, site_of_care
+from cgt_claimcheck.rules import authorization, car_t, coding, coverage, input_checks, label, ndc, site_of_care
 from cgt_claimcheck.rules.base import Rule
 
 CATALOGUE: dict[str, Rule] = {
@@ -33,8 +33,8 @@ CATALOGUE: dict[str, Rule] = {
         coverage.nemt_for_fertility_not_covered,
         coverage.wrong_delivery_system,
         coverage.clinical_trial,
-        coverage.indication_mismatch,
-        coverage.age_outside_label,
+        label.indication_mismatch,
+        label.age_outside_label,
     )
 }
 

@@ -126,6 +126,21 @@ class Rule:
     def doc(self) -> str:
         return inspect.cleandoc(self.check.__doc__ or "")
 
+    def as_json(self) -> dict[str, Any]:
+        """The declaration as `cgt-claimcheck rules --format json` prints it."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "payers": list(self.payers),
+            "policy": self.policy,
+            "carc": self.carc,
+            "rarc": self.rarc,
+            "field": self.field,
+            "requires": list(self.requires_columns + self.requires),
+            "doc": self.doc,
+        }
+
     @property
     def summary(self) -> str:
         return self.doc.splitlines()[0] if self.doc else self.name

@@ -1,0 +1,211 @@
+"""CV: coverage by the FDA label: the indication (CV006) and the age (CV007) of the product billed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cgt_claimcheck.rules import vector as V
+from cgt_claimcheck.rules.base import (
+    ALL_PAYERS,
+    RuleContext,
+    rule,
+)
+from cgt_claimcheck.severity import Severity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cgt_claimcheck.reference import Reference
+
+EPSDT_NOTE = (
+    "EPSDT (member under 21): policy limits may be exceeded when documentation shows medical necessity; "
+    "prior approval is still required"
+)
+
+
+def indication_fit(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """For each CGT drug line: is a label indication in force, does a diagnosis match it, ages.
+
+    Columns: checkable (no indication in force has unknown codes), matched, best_knowledge (the
+    compared code lists include best-knowledge ones), min_age / max_age (of the matched
+    indications, else of all in force; NaN = no limit), in_force (any indication in force).
+    """
+    import numpy as np
+    import pandas as pd
+
+    drug = lines.loc[lines["is_cgt_drug"], ["product", "service_date", "diagnosis_codes"]]
+    codes = V.tokens(drug["diagnosis_codes"])
+    parts = []
+    for product_id, indications in ref.indications.items():
+        sub = drug[drug["product"].eq(product_id)]
+        if sub.empty:
+            continue
+        sub_codes = codes[codes.index.isin(sub.index)]
+        for indication in indications:
+            matched_codes = V.icd_matches(sub_codes, indication.icd10cm_include, indication.icd10cm_exclude)
+            matched = matched_codes.groupby(level=0).any().reindex(sub.index, fill_value=False)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "line": sub.index,
+                        "in_force": V.on_or_after(sub["service_date"], indication.effective_from).to_numpy(),
+                        "matched": matched.to_numpy(dtype=bool),
+                        "unknown": indication.codes_confidence == "unknown",
+                        "best_knowledge": indication.codes_confidence == "best_knowledge",
+                        "min_age": np.nan if indication.min_age is None else float(indication.min_age),
+                        "max_age": np.nan if indication.max_age is None else float(indication.max_age),
+                    }
+                )
+            )
+    if not parts:
+        return pd.DataFrame(
+            columns=["checkable", "matched", "best_knowledge", "min_age", "max_age", "in_force"],
+            index=pd.Index([], dtype="int64"),
+        )
+    long = pd.concat(parts, ignore_index=True)
+    long = long[long["in_force"]]
+    long["hit_match"] = long["matched"]
+    per_line = long.groupby("line").agg(
+        in_force=("in_force", "any"),
+        matched=("hit_match", "any"),
+        unknown=("unknown", "any"),
+        best_knowledge=("best_knowledge", "any"),
+    )
+    # Ages: from the indications the diagnosis matched, else from all in force.
+    line_matched = long["line"].map(per_line["matched"])
+    basis = long[long["matched"] | ~line_matched.astype(bool)]
+    no_min = basis["min_age"].isna().groupby(basis["line"]).any()
+    no_max = basis["max_age"].isna().groupby(basis["line"]).any()
+    min_age = basis.groupby("line")["min_age"].min().mask(no_min)
+    max_age = basis.groupby("line")["max_age"].max().mask(no_max)
+    result = per_line.assign(checkable=~per_line["unknown"], min_age=min_age, max_age=max_age)
+    return result.reindex(drug.index).assign(
+        in_force=lambda f: f["in_force"].fillna(False).astype(bool),
+        matched=lambda f: f["matched"].fillna(False).astype(bool),
+        checkable=lambda f: f["checkable"].fillna(True).astype(bool),
+        best_knowledge=lambda f: f["best_knowledge"].fillna(False).astype(bool),
+    )
+
+
+def _fit(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """indication_fit once per run: CV006 and CV007 read the same result."""
+    key = ("indication_fit", id(lines), len(lines))
+    if key not in ctx.options:
+        ctx.options[key] = indication_fit(lines, ctx.ref).reindex(lines.index)
+    return ctx.options[key]
+
+
+def _epsdt(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+    """wnc members under 21 on the date of service (EPSDT special provision)."""
+    limit = ctx.ref.programs["wnc"].epsdt_under_age or 21
+    return lines["program"].eq("wnc") & lines["age"].lt(limit)
+
+
+@rule(
+    code="CV006",
+    name="indication-mismatch",
+    severity=Severity.WARNING,
+    payers=ALL_PAYERS,
+    policy=(
+        "WNC.CP.299 I.B.1 / III.B.1: covered when administered per FDA-approved 'Indications and usage'; not "
+        "covered when 'administered outside U.S. FDA guidelines regarding ... Indications and usage'. Medi-Cal "
+        "lists each CGT under the condition it treats."
+    ),
+    field="diagnosis_codes",
+    message="no diagnosis on the claim ({diagnoses}) matches an FDA-approved indication of {brand} on {service_date}{confidence_note}",
+    details=("confidence_note", "diagnoses", "epsdt", "severity"),
+    hint="Report the diagnosis the therapy treats (principal first); `cgt-claimcheck lookup {procedure_code}` lists the indications.{epsdt}",
+    carc="11",
+    rarc="M76",
+)
+def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """No diagnosis on the claim matches an FDA-approved indication of the product on that date.
+
+    Indications and their ICD-10-CM lists come from indications.csv; an indication is in force
+    from its approval date (unknown dates count as in force). Products with an indication whose
+    codes are unknown (Tecelra: no synovial-sarcoma code exists) are not judged. Where the
+    compared lists include best-knowledge codes the message says so. For wnc members under 21
+    the finding is info with an EPSDT note.
+
+    Fails (warning): J3392 (Casgevy) with diagnosis E11.9 only.
+    Passes: J3392 with D57.1.
+    """
+    import pandas as pd
+
+    fit = _fit(lines, ctx)
+    hit = (
+        lines["is_cgt_drug"] & fit["checkable"].fillna(False).astype(bool) & ~fit["matched"].fillna(False).astype(bool)
+    )
+    diagnoses = V.icd_display(lines["diagnosis_codes"]).replace("", "none")
+    confidence_note = pd.Series("", index=lines.index, dtype="str").mask(
+        fit["best_knowledge"].fillna(False).astype(bool), " (the tables' code list for it is partly best knowledge)"
+    )
+    epsdt = _epsdt(lines, ctx)
+    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(epsdt, "info")
+    epsdt_text = pd.Series("", index=lines.index, dtype="str").mask(epsdt, " " + EPSDT_NOTE + ".")
+    return pd.DataFrame(
+        {
+            "hit": hit,
+            "diagnoses": diagnoses,
+            "confidence_note": confidence_note,
+            "severity": severity,
+            "epsdt": epsdt_text,
+        }
+    )
+
+
+@rule(
+    code="CV007",
+    name="age-outside-label",
+    severity=Severity.WARNING,
+    payers=ALL_PAYERS,
+    policy="WNC.CP.299 I.B.1 / III.B.1: administered per the FDA-approved 'Indications and usage', which set the ages treated.",
+    field="member_dob",
+    message="the member is {age_text} on {service_date}; {brand} is labelled for {range_text}",
+    details=("age_text", "epsdt", "range_text", "severity", "value"),
+    hint="Check the date of birth and the product; document medical necessity for an off-label age.{epsdt}",
+    carc="6",
+    rarc="N129",
+    requires_columns=("member_dob",),
+)
+def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """The member's age on the date of service is outside the product's labelled age range.
+
+    The range comes from the indications the diagnosis matches, else from every indication in
+    force. Zolgensma "less than 2 years" is max age 1. Needs member_dob. For wnc members under 21
+    the finding is info with an EPSDT note.
+
+    Fails (warning): J3399 (Zolgensma) for a member aged 3.
+    Passes: J3399 for a member aged 1.
+    """
+    import pandas as pd
+
+    fit = _fit(lines, ctx)
+    age = lines["age"]
+    too_young = fit["min_age"].notna() & age.lt(fit["min_age"])
+    too_old = fit["max_age"].notna() & age.gt(fit["max_age"])
+    hit = lines["is_cgt_drug"] & age.notna() & (too_young | too_old)
+    low = _whole(fit["min_age"])
+    high = _whole(fit["max_age"])
+    range_text = ("ages " + low + " to " + high).where(
+        low.ne("") & high.ne(""), ("ages " + low + " and over").where(low.ne(""), "ages up to " + high)
+    )
+    epsdt = _epsdt(lines, ctx)
+    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(epsdt, "info")
+    epsdt_text = pd.Series("", index=lines.index, dtype="str").mask(epsdt, " " + EPSDT_NOTE + ".")
+    age_text = _whole(age)
+    return pd.DataFrame(
+        {
+            "hit": hit,
+            "range_text": range_text,
+            "age_text": age_text,
+            "severity": severity,
+            "epsdt": epsdt_text,
+            "value": lines["member_dob_text"],
+        }
+    )
+
+
+def _whole(values: pd.Series) -> pd.Series:
+    """Whole numbers as text, '' where missing."""
+    return values.round().astype("Int64").astype("str").fillna("").replace("<NA>", "")

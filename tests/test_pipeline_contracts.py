@@ -1,0 +1,250 @@
+"""The pipeline's contracts: strict rule templates, the lines contract, the import layering,
+the published JSON schema, and writers that stream (memory does not follow the findings)."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from cgt_claimcheck.engine import CheckOptions, run_check
+from cgt_claimcheck.engine.findings import FINDINGS_SCHEMA, assemble
+from cgt_claimcheck.engine.lines import derive
+from cgt_claimcheck.ingest.columns import DERIVED
+from cgt_claimcheck.report import FindingCounts, Findings, ReferenceInfo, Report, Summary, ToolInfo
+from cgt_claimcheck.report_schema import Report as ReportSchema
+from cgt_claimcheck.reporters import csv_report, json_report
+from cgt_claimcheck.rules.base import RuleDeclarationError, rule
+from cgt_claimcheck.severity import Severity
+
+PACKAGE = Path(__file__).resolve().parent.parent / "cgt_claimcheck"
+EXAMPLES = PACKAGE.parent / "examples"
+
+
+# --- strict templates ----------------------------------------------------------------------------
+def _declare(message: str, details: tuple[str, ...] = ()):
+    return rule(
+        code="ZZ999",
+        name="test-rule",
+        severity=Severity.ERROR,
+        payers=("wnc",),
+        policy="test",
+        field="procedure_code",
+        message=message,
+        hint="fix it",
+        details=details,
+    )(lambda lines, ctx: lines["is_cgt_drug"])
+
+
+def test_an_unknown_placeholder_fails_at_declaration_naming_the_rule():
+    with pytest.raises(RuleDeclarationError, match=r"ZZ999.*\{procedure_cod\}"):
+        _declare("{procedure_cod} is wrong")
+
+
+def test_placeholders_may_name_line_columns_and_declared_details():
+    assert _declare("{procedure_code} {brand} {age} {why!r}", details=("why",)).placeholders == (
+        "procedure_code",
+        "brand",
+        "age",
+        "why",
+    )
+
+
+def test_a_format_spec_is_refused():
+    with pytest.raises(RuleDeclarationError, match="only plain"):
+        _declare("{units:>5}")
+
+
+def test_a_check_returning_an_undeclared_detail_fails_when_it_runs(ref, monkeypatch):
+    import pandas as pd
+
+    import cgt_claimcheck.engine.run as run_module
+
+    bad = rule(
+        code="ND001",
+        name="ndc-missing",
+        severity=Severity.ERROR,
+        payers=("wnc", "medi-cal-ffs", "medi-cal-mcp"),
+        policy="test",
+        field="ndc",
+        message="{procedure_code}",
+        hint="x",
+    )(lambda lines, ctx: pd.DataFrame({"hit": lines["is_cgt_drug"], "surprise": "x"}))
+    monkeypatch.setattr(run_module, "select_rules", lambda select, ignore: ([bad], []))
+    with pytest.raises(RuleDeclarationError, match="ND001.*undeclared details surprise"):
+        run_check([str(EXAMPLES / "claims.csv")], ref, CheckOptions())
+
+
+# --- the lines contract ------------------------------------------------------------------------------
+def test_derive_adds_exactly_the_declared_columns(ref):
+    from cgt_claimcheck.engine.intake import Relevance, take_in
+
+    intake = take_in([str(EXAMPLES / "claims.csv")], ref, CheckOptions(), Relevance(ref, []))
+    before = set(intake.lines.columns)
+    after = set(derive(intake.lines, ref).columns)
+    assert after - before == set(DERIVED)
+
+
+# --- import layering ---------------------------------------------------------------------------------
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _modules(folder: str) -> list[Path]:
+    target = PACKAGE / folder
+    return sorted(target.rglob("*.py")) if target.is_dir() else [PACKAGE / f"{folder}.py"]
+
+
+# (modules, what they must never import). Written down in docs/architecture.md.
+LAYERS = [
+    ("rules", ("cgt_claimcheck.engine", "cgt_claimcheck.reporters", "cgt_claimcheck.cli", "rich")),
+    ("ingest", ("cgt_claimcheck.rules", "cgt_claimcheck.engine", "cgt_claimcheck.reporters", "cgt_claimcheck.cli")),
+    ("reference", ("cgt_claimcheck.rules", "cgt_claimcheck.engine", "cgt_claimcheck.reporters", "cgt_claimcheck.cli")),
+    ("engine", ("cgt_claimcheck.reporters", "cgt_claimcheck.cli", "rich", "pydantic")),
+    ("report", ("cgt_claimcheck.engine", "cgt_claimcheck.rules", "pydantic", "pandas")),
+]
+
+
+@pytest.mark.parametrize(("folder", "forbidden"), LAYERS, ids=[layer[0] for layer in LAYERS])
+def test_layering(folder, forbidden):
+    offending = [
+        f"{path.relative_to(PACKAGE)} imports {name}"
+        for path in _modules(folder)
+        for name in _imports(path)
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
+    ]
+    assert not offending, offending
+
+
+def test_reporters_import_only_the_report_model():
+    allowed = ("cgt_claimcheck.report", "cgt_claimcheck.reporters", "cgt_claimcheck.severity")
+    offending = [
+        f"{path.name} imports {name}"
+        for path in _modules("reporters")
+        for name in _imports(path)
+        if name.startswith("cgt_claimcheck") and not name.startswith(allowed)
+    ]
+    assert not offending, offending
+
+
+def test_rich_only_in_cli_views_and_the_rich_reporter():
+    allowed = {"cli.py", "terminal_views.py", "rich_report.py"}
+    offending = [
+        str(path.relative_to(PACKAGE))
+        for path in PACKAGE.rglob("*.py")
+        if path.name not in allowed and any(n == "rich" or n.startswith("rich.") for n in _imports(path))
+    ]
+    assert not offending, offending
+
+
+def test_no_module_grows_past_about_400_lines():
+    long = {
+        str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 420
+    }
+    assert not long, long
+
+
+# --- the published schema ------------------------------------------------------------------------------
+def test_the_json_report_matches_the_published_schema(ref):
+    report = run_check(
+        [str(EXAMPLES / "claims_with_errors.csv")],
+        ref,
+        CheckOptions(facilities=str(EXAMPLES / "facilities.csv"), history=[str(EXAMPLES / "history.csv")]),
+    )
+    out = io.StringIO()
+    json_report.render(report, out)
+    parsed = ReportSchema.model_validate_json(out.getvalue())
+    assert len(parsed.findings) == len(report.findings) > 20
+    assert [f.rule for f in parsed.findings] == [f.rule for f in report.findings]
+
+
+# --- streaming writers -----------------------------------------------------------------------------------
+def _synthetic_report(n: int) -> Report:
+    """n findings built column-wise (what a file with n rejected rows gives), values all distinct."""
+    text = pa.dictionary(pa.int32(), pa.string())
+
+    def constant(value: str) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, np.int32)), pa.array([value]))
+
+    rows = np.arange(1, n + 1, dtype=np.int64)
+    ids = pa.array(np.char.add("C", rows.astype(str)).astype(object), pa.string())
+    arrays = {
+        name: constant(name)
+        for name, kind in zip(FINDINGS_SCHEMA.names, FINDINGS_SCHEMA.types, strict=True)
+        if kind == text
+    }
+    arrays |= {"severity": constant("error"), "claim_id": ids, "line_number": ids, "value": ids, "row": pa.array(rows)}
+    arrays |= {"_file_index": pa.array(np.zeros(n, np.int32)), "_rule": pa.array(np.full(n, "IN001", dtype=object))}
+    table = pa.table({name: arrays[name] for name in FINDINGS_SCHEMA.names}, schema=FINDINGS_SCHEMA)
+    findings = assemble([table])
+    return Report(
+        tool=ToolInfo("cgt-claimcheck", "test"),
+        reference=ReferenceInfo("test", "-"),
+        inputs=[],
+        summary=Summary(n, 0, n, n, 0, FindingCounts(error=n)),
+        findings=findings,
+    )
+
+
+class _CountingSink(io.TextIOBase):
+    """Counts what is written and keeps nothing (the report is far larger than what we hold)."""
+
+    def __init__(self) -> None:
+        self.chars = 0
+        self.lines = 0
+        self.tail = ""
+
+    def write(self, text: str) -> int:
+        self.chars += len(text)
+        self.lines += text.count("\n")
+        self.tail = (self.tail + text)[-200:]
+        return len(text)
+
+
+def _peak_while_writing(render, n: int) -> tuple[int, _CountingSink]:
+    report = _synthetic_report(n)
+    sink = _CountingSink()
+    tracemalloc.start()
+    render(report, sink)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return peak, sink
+
+
+@pytest.mark.parametrize("render", [json_report.render, json_report.render_lines, csv_report.render])
+def test_writers_stream_a_batch_at_a_time(render):
+    small, small_sink = _peak_while_writing(render, 50_000)
+    large, large_sink = _peak_while_writing(render, 250_000)
+    assert large_sink.lines >= 250_000 and large_sink.chars > 4.5 * small_sink.chars  # everything was written
+    # Memory held while writing follows the batch, not the number of findings: a few MB, while
+    # the text written is 25-100 MB.
+    assert large < 1.5 * small + 1_000_000, (small, large)
+    assert large < 16_000_000 < large_sink.chars, (large, large_sink.chars)
+
+
+def test_findings_iterate_as_records():
+    report = _synthetic_report(3)
+    records = list(report.findings)
+    assert [r.row for r in records] == [1, 2, 3]
+    assert records[0].severity is Severity.ERROR and records[0].claim_id == "C1"
+    assert report.findings_by_rule() == {"rule": 3}
+
+
+def test_empty_findings_write_an_empty_array():
+    report = _synthetic_report(0)
+    out = io.StringIO()
+    json_report.render(report, out)
+    assert json.loads(out.getvalue())["findings"] == []
+    assert isinstance(report.findings, Findings) and not report.findings
