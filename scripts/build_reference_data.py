@@ -21,6 +21,9 @@ import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, installed or not
+from cgt_claimcheck.reference import rows  # noqa: E402
+
 OUT = Path(__file__).resolve().parent.parent / "reference_data"
 RELEASE = "2025.07"
 
@@ -35,20 +38,7 @@ TMHP = "Texas Medicaid (TMHP) provider notice"
 # --------------------------------------------------------------------------------------------
 # products: the 15 CGT products of the two policies
 # --------------------------------------------------------------------------------------------
-PRODUCT_COLUMNS = [
-    "product_id",
-    "brand",
-    "generic",
-    "family",
-    "category",
-    "billing_unit",
-    "manufacturer",
-    "labeler_code",
-    "fda_approval_date",
-    "source",
-    "confidence",
-    "notes",
-]
+PRODUCT_COLUMNS = rows.columns(rows.Product)  # the schema lives in cgt_claimcheck/reference/rows.py
 # family drives the site-of-care and certification rules; billing_unit comes from the
 # descriptor the Medi-Cal manual prints for the product's code.
 PRODUCT_FAMILY = {
@@ -123,20 +113,7 @@ def build_products(src: Path) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------------------------
 # hcpcs: code -> product with effective windows (blank = not known)
 # --------------------------------------------------------------------------------------------
-HCPCS_COLUMNS = [
-    "code",
-    "product_id",
-    "kind",
-    "descriptor",
-    "billing_unit",
-    "effective_from",
-    "effective_to",
-    "in_use_by",
-    "successor",
-    "source",
-    "confidence",
-    "notes",
-]
+HCPCS_COLUMNS = rows.columns(rows.HcpcsCode)  # the schema lives in cgt_claimcheck/reference/rows.py
 # in_use_by: a sourced date on which the code is known to have been billable. It is not an
 # effective date; CD002 uses it as the earliest date it may say "a specific code exists".
 HCPCS_ROWS = [
@@ -467,17 +444,7 @@ HCPCS_ROWS = [
 # --------------------------------------------------------------------------------------------
 # ICD-10-PCS windows. New Technology group 7 = FY2022 (from 2021-10-01), group 8 = FY2023.
 # --------------------------------------------------------------------------------------------
-PCS_COLUMNS = [
-    "code",
-    "product_id",
-    "kind",
-    "description",
-    "effective_from",
-    "effective_to",
-    "source",
-    "confidence",
-    "notes",
-]
+PCS_COLUMNS = rows.columns(rows.PcsCode)  # the schema lives in cgt_claimcheck/reference/rows.py
 FCSO = "First Coast (Medicare MAC) CAR-T billing page https://medicare.fcso.com/Oncology/0489859.asp"
 PCS_WINDOWS = {  # code -> (effective_from, effective_to, extra source, extra note)
     "XW033A7": ("2022-02-28", "", FCSO, "FCSO: discharges on and after 2022-02-28."),
@@ -587,16 +554,7 @@ def build_pcs(src: Path) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------------------------
 # NDC: copied as researched; the unverified Roctavian row is left out.
 # --------------------------------------------------------------------------------------------
-NDC_COLUMNS = [
-    "ndc11",
-    "product_id",
-    "labeler",
-    "package_description",
-    "level",
-    "ndc_as_listed",
-    "source",
-    "confidence",
-]
+NDC_COLUMNS = rows.columns(rows.NdcPackage)  # the schema lives in cgt_claimcheck/reference/rows.py
 
 
 def build_ndc(src: Path) -> list[dict[str, str]]:
@@ -624,19 +582,7 @@ def build_ndc(src: Path) -> list[dict[str, str]]:
 # Pattern syntax: "C83.3-" = the code and its children; "C83.30-C83.39" = a range;
 # "D57.1" = the code and its children. codes_confidence: verified | best_knowledge | unknown.
 # --------------------------------------------------------------------------------------------
-IND_COLUMNS = [
-    "product_id",
-    "indication",
-    "icd10cm_include",
-    "icd10cm_exclude",
-    "codes_confidence",
-    "min_age",
-    "max_age",
-    "effective_from",
-    "source",
-    "confidence",
-    "notes",
-]
+IND_COLUMNS = rows.columns(rows.Indication)  # the schema lives in cgt_claimcheck/reference/rows.py
 # (include, exclude, codes_confidence) per source row, in the order of indications.csv.
 IND_CODES = [
     ("C83.3-;C85.2-;C85.1-", "", "best_knowledge"),
@@ -708,7 +654,7 @@ def build_indications(src: Path) -> list[dict[str, str]]:
 # --------------------------------------------------------------------------------------------
 # Code sets
 # --------------------------------------------------------------------------------------------
-CODESET_COLUMNS = ["codeset", "code", "description", "source", "confidence", "notes"]
+CODESET_COLUMNS = rows.columns(rows.CodesetEntry)  # the schema lives in cgt_claimcheck/reference/rows.py
 RENAME_SET = {
     "fertility_preservation_cpt": "fertility_preservation",
     "fertility_preservation_hcpcs": "fertility_preservation",

@@ -170,27 +170,32 @@ def test_build_script_reproduces_the_shipped_tables(reference_copy):
         assert (reference_copy / shipped.name).read_bytes() == shipped.read_bytes(), shipped.name
 
 
-def test_runtime_rows_mirror_the_validation_models():
-    """rows.py (run time, no pydantic) and tables.py (validation) declare the same fields."""
+def test_the_schema_is_declared_once_in_rows(ref):
+    """tables.py derives its models from rows.py; each table's header is its dataclass's fields."""
+    import ast
     import dataclasses
 
     from cgt_claimcheck.reference import rows, tables
 
-    for name in (
-        "Product",
-        "HcpcsCode",
-        "NdcPackage",
-        "PcsCode",
-        "Indication",
-        "CodesetEntry",
-        "Certification",
-        "CarveOut",
-        "Program",
-        "PayerProfile",
-        "PayersFile",
-        "ManifestTable",
-        "ManifestPolicy",
-        "Manifest",
-    ):
-        runtime = {f.name for f in dataclasses.fields(getattr(rows, name))}
-        assert runtime == set(getattr(tables, name).model_fields), name
+    source = ast.parse((REPO / "cgt_claimcheck" / "reference" / "tables.py").read_text())
+    declared = [node.name for node in ast.walk(source) if isinstance(node, ast.ClassDef)]
+    assert declared == ["Row"], "tables.py must not declare table models of its own"
+    for name in ("Product", "HcpcsCode", "NdcPackage", "PcsCode", "Indication", "CodesetEntry", "PayersFile"):
+        cls = getattr(rows, name)
+        assert list(tables.model_for(cls).model_fields) == [f.name for f in dataclasses.fields(cls)], name
+    by_table = {"products": rows.Product, "hcpcs": rows.HcpcsCode, "ndc": rows.NdcPackage}
+    by_table |= {"icd10pcs": rows.PcsCode, "indications": rows.Indication, "codesets": rows.CodesetEntry}
+    for table, cls in by_table.items():
+        assert ref.manifest.tables[table].columns == rows.columns(cls), table
+
+
+def test_field_checks_of_the_schema_run_on_load(reference_copy):
+    """A format check declared in rows.py metadata (the HCPCS pattern) rejects a bad code."""
+    path = reference_copy / "hcpcs.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines[1] = "J33" + lines[1][5:]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    update_manifest = __import__("runpy").run_path(str(REPO / "scripts" / "build_reference_data.py"))["update_manifest"]
+    update_manifest(reference_copy)
+    with pytest.raises(ReferenceDataError, match="is not a HCPCS/CPT code"):
+        load_reference(reference_copy)

@@ -21,7 +21,7 @@ from cgt_claimcheck.errors import ReferenceDataError
 from cgt_claimcheck.reference import rows as R
 
 # Bump when the cached objects change shape, so an old cache is never read as a new one.
-CACHE_FORMAT = b"rows-2"
+CACHE_FORMAT = b"rows-3"
 REQUIRED_TABLES = ("products", "hcpcs", "ndc", "icd10pcs", "indications", "codesets", "payers")
 
 

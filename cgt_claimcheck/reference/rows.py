@@ -1,8 +1,12 @@
-"""The reference rows as used at run time: plain frozen dataclasses.
+"""The reference schema, declared once: one dataclass per table (and per payers.toml section).
 
-The pydantic models in `tables.py` validate a table set once; the validated rows are kept as
-these dataclasses (and cached by checksum), so `lookup` and `--help` start without importing
-pydantic. Field names mirror tables.py one to one (a test checks it).
+Each table's columns are its dataclass's fields, in CSV column order. The same declaration
+serves three purposes:
+- `tables.py` derives the pydantic models that validate a table set on load (types, Literal
+  vocabularies, blank cells as None, and the format checks in each field's `metadata`);
+- the validated rows are kept as these dataclasses (cached by checksum), so `lookup` and
+  `--help` start without importing pydantic;
+- `scripts/build_reference_data.py` writes each table's header from `columns(cls)`.
 """
 
 from __future__ import annotations
@@ -10,10 +14,44 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
+
+from cgt_claimcheck.value_parsers import HCPCS_PATTERN, PCS_PATTERN
+
+Family = Literal["car-t", "tcr-t", "hemoglobinopathy", "hemophilia", "dmd", "sma", "retinal"]
+BillingUnit = Literal["per_treatment", "per_therapeutic_dose", "per_infusion", "per_ml", "per_1e9_vg"]
 
 # Codes billed "per treatment / per therapeutic dose / per infusion" are billed as one unit.
 ONE_UNIT_BILLING = frozenset({"per_treatment", "per_therapeutic_dose", "per_infusion"})
+
+
+def _hcpcs(value: str | None) -> str | None:
+    if value is not None and not HCPCS_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not a HCPCS/CPT code (A9999 or 9999X)")
+    return value
+
+
+def _pcs(value: str) -> str:
+    if not PCS_PATTERN.match(value):
+        raise ValueError(f"{value!r} is not a 7-character ICD-10-PCS code")
+    return value
+
+
+def _ndc11(value: str) -> str:
+    if not (value.isdigit() and value.isascii() and len(value) == 11):
+        raise ValueError(f"{value!r} is not an 11-digit NDC")
+    return value
+
+
+def checked(check: Any, default: Any = dataclasses.MISSING) -> Any:
+    """A field whose value must pass `check` (a function that raises ValueError) on load."""
+    return field(default=default, metadata={"check": check})
+
+
+def columns(cls: type) -> list[str]:
+    """A table's CSV header: its fields in declaration order."""
+    return [f.name for f in dataclasses.fields(cls)]
+
 
 # Only __init__ is generated: each generated method costs start-up time that `lookup` cannot spare.
 row = dataclass(kw_only=True, eq=False, repr=False)
@@ -46,9 +84,9 @@ class Product:
     product_id: str
     brand: str
     generic: str
-    family: str
+    family: Family
     category: str
-    billing_unit: str
+    billing_unit: BillingUnit
     manufacturer: str
     labeler_code: str | None = None
     fda_approval_date: date | None = None
@@ -59,15 +97,15 @@ class Product:
 
 @row
 class HcpcsCode(_WindowMixin):
+    code: str = checked(_hcpcs)
+    product_id: str | None = None
+    kind: Literal["product", "predecessor", "unclassified", "administration"]
+    descriptor: str
+    billing_unit: BillingUnit | None = None
     effective_from: date | None = None
     effective_to: date | None = None
-    code: str
-    product_id: str | None = None
-    kind: str
-    descriptor: str
-    billing_unit: str | None = None
     in_use_by: date | None = None
-    successor: str | None = None
+    successor: str | None = checked(_hcpcs, None)
     source: str
     confidence: str
     notes: str = ""
@@ -75,7 +113,7 @@ class HcpcsCode(_WindowMixin):
 
 @row
 class NdcPackage:
-    ndc11: str
+    ndc11: str = checked(_ndc11)
     product_id: str
     labeler: str
     package_description: str
@@ -87,12 +125,12 @@ class NdcPackage:
 
 @row
 class PcsCode(_WindowMixin):
+    code: str = checked(_pcs)
+    product_id: str | None = None
+    kind: Literal["product", "legacy", "generic"]
+    description: str
     effective_from: date | None = None
     effective_to: date | None = None
-    code: str
-    product_id: str | None = None
-    kind: str
-    description: str
     source: str
     confidence: str
     notes: str = ""
@@ -104,7 +142,7 @@ class Indication:
     indication: str
     icd10cm_include: str = ""
     icd10cm_exclude: str = ""
-    codes_confidence: str
+    codes_confidence: Literal["verified", "best_knowledge", "unknown"]
     min_age: int | None = None
     max_age: int | None = None
     effective_from: date | None = None
@@ -130,8 +168,8 @@ class CodesetEntry:
 class Certification(_WindowMixin):
     effective_from: date | None = None
     effective_to: date | None = None
-    certification: str
-    families: list[str] = field(default_factory=list)
+    certification: Literal["QTC", "REMS", "HTC"]
+    families: list[Family] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
     citation: str
     note: str = ""
@@ -155,7 +193,7 @@ class Program:
     document: str
     epsdt_under_age: int | None = None
     repeat_treatment_window_days: int | None = None
-    hospital_outpatient_only_families: list[str] = field(default_factory=list)
+    hospital_outpatient_only_families: list[Family] = field(default_factory=list)
     outpatient_bill_type_prefix: str | None = None
     outpatient_places_of_service: list[str] = field(default_factory=list)
     certification: list[Certification] = field(default_factory=list)
@@ -165,8 +203,8 @@ class Program:
 @row
 class PayerProfile:
     name: str
-    program: str
-    delivery: str
+    program: Literal["wnc", "medi-cal"]
+    delivery: Literal["managed-care", "ffs"]
 
 
 @row

@@ -1,27 +1,25 @@
-"""Row models of the reference tables: one pydantic model per table, validated on load."""
+"""Validation models of the reference tables, derived from the one schema in `rows.py`.
+
+Every dataclass of rows.py gets a pydantic model of the same name and fields: blank cells of
+optional fields read as None, text is stripped, unknown fields are refused, nested rows (the
+payers.toml sections) validate as their own models, and a field's `metadata["check"]` runs after
+its type is validated. Nothing here restates a column or a type.
+"""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Literal
+import dataclasses
+import types
+import typing
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
-from cgt_claimcheck.value_parsers import HCPCS_PATTERN, PCS_PATTERN
+from cgt_claimcheck.reference import rows as R
 
 
 def _blank_to_none(value: object) -> object:
     return None if isinstance(value, str) and not value.strip() else value
-
-
-OptionalDate = Annotated[date | None, BeforeValidator(_blank_to_none)]
-OptionalInt = Annotated[int | None, BeforeValidator(_blank_to_none)]
-OptionalStr = Annotated[str | None, BeforeValidator(_blank_to_none)]
-
-Family = Literal["car-t", "tcr-t", "hemoglobinopathy", "hemophilia", "dmd", "sma", "retinal"]
-BillingUnit = Literal["per_treatment", "per_therapeutic_dose", "per_infusion", "per_ml", "per_1e9_vg"]
-# Codes billed "per treatment / per therapeutic dose / per infusion" are billed as one unit.
-ONE_UNIT_BILLING = frozenset({"per_treatment", "per_therapeutic_dose", "per_infusion"})
 
 
 class Row(BaseModel):
@@ -30,165 +28,53 @@ class Row(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
-class Window(Row):
-    """A row valid on dates of service from effective_from to effective_to (both inclusive)."""
-
-    effective_from: OptionalDate = None
-    effective_to: OptionalDate = None
+_MODELS: dict[type, type[BaseModel]] = {}
 
 
-class Product(Row):
-    product_id: str
-    brand: str
-    generic: str
-    family: Family
-    category: str
-    billing_unit: BillingUnit
-    manufacturer: str
-    labeler_code: OptionalStr = None
-    fda_approval_date: OptionalDate = None
-    source: str
-    confidence: str
-    notes: str = ""
+def _translate(tp: Any) -> Any:
+    """A rows.py annotation with every nested row dataclass replaced by its model."""
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):
+        return model_for(tp)
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (list, dict):
+        return origin[tuple(_translate(a) for a in args)] if origin is dict else list[_translate(args[0])]
+    if origin in (Union, types.UnionType):
+        return Union[tuple(_translate(a) for a in args)]  # noqa: UP007 (built from a tuple)
+    return tp
 
 
-class HcpcsCode(Window):
-    code: str
-    product_id: OptionalStr = None
-    kind: Literal["product", "predecessor", "unclassified", "administration"]
-    descriptor: str
-    billing_unit: Annotated[BillingUnit | None, BeforeValidator(_blank_to_none)] = None
-    in_use_by: OptionalDate = None
-    successor: OptionalStr = None
-    source: str
-    confidence: str
-    notes: str = ""
-
-    @field_validator("code", "successor")
-    @classmethod
-    def _hcpcs_format(cls, value: str | None) -> str | None:
-        if value is not None and not HCPCS_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not a HCPCS/CPT code (A9999 or 9999X)")
-        return value
+def _optional(tp: Any) -> bool:
+    return typing.get_origin(tp) in (Union, types.UnionType) and type(None) in typing.get_args(tp)
 
 
-class NdcPackage(Row):
-    ndc11: str
-    product_id: str
-    labeler: str
-    package_description: str
-    level: str
-    ndc_as_listed: str
-    source: str
-    confidence: str
-
-    @field_validator("ndc11")
-    @classmethod
-    def _eleven_digits(cls, value: str) -> str:
-        if not (value.isdigit() and len(value) == 11):
-            raise ValueError(f"{value!r} is not an 11-digit NDC")
-        return value
-
-
-class PcsCode(Window):
-    code: str
-    product_id: OptionalStr = None
-    kind: Literal["product", "legacy", "generic"]
-    description: str
-    source: str
-    confidence: str
-    notes: str = ""
-
-    @field_validator("code")
-    @classmethod
-    def _pcs_format(cls, value: str) -> str:
-        if not PCS_PATTERN.match(value):
-            raise ValueError(f"{value!r} is not a 7-character ICD-10-PCS code")
-        return value
+def model_for(cls: type) -> type[BaseModel]:
+    """The pydantic model that validates rows of a rows.py dataclass."""
+    if cls in _MODELS:
+        return _MODELS[cls]
+    hints = typing.get_type_hints(cls)
+    fields: dict[str, Any] = {}
+    for f in dataclasses.fields(cls):
+        tp = _translate(hints[f.name])
+        if _optional(tp):
+            tp = Annotated[tp, BeforeValidator(_blank_to_none)]
+        if "check" in f.metadata:
+            tp = Annotated[tp, AfterValidator(f.metadata["check"])]
+        if f.default is not dataclasses.MISSING:
+            fields[f.name] = (tp, f.default)
+        elif f.default_factory is not dataclasses.MISSING:
+            fields[f.name] = (tp, Field(default_factory=f.default_factory))
+        else:
+            fields[f.name] = (tp, ...)
+    model = create_model(cls.__name__, __base__=Row, __module__=__name__, **fields)
+    _MODELS[cls] = model
+    return model
 
 
-class Indication(Row):
-    product_id: str
-    indication: str
-    icd10cm_include: str = ""
-    icd10cm_exclude: str = ""
-    codes_confidence: Literal["verified", "best_knowledge", "unknown"]
-    min_age: OptionalInt = None
-    max_age: OptionalInt = None
-    effective_from: OptionalDate = None
-    source: str
-    confidence: str
-    notes: str = ""
-
-
-class CodesetEntry(Row):
-    codeset: str
-    code: str
-    description: str
-    source: str
-    confidence: str
-    notes: str = ""
-
-
-# --- payer profiles (payers.toml) --------------------------------------------------------------
-class Certification(Window):
-    certification: Literal["QTC", "REMS", "HTC"]
-    families: list[Family] = []
-    products: list[str] = []
-    citation: str
-    note: str = ""
-
-
-class CarveOut(Row):
-    product: str
-    code: str
-    effective_from: date
-    diagnoses_include: list[str]
-    diagnoses_exclude: list[str] = []
-    citation: str
-    note: str = ""
-
-
-class Program(Row):
-    policy: str
-    policy_date: str
-    document: str
-    epsdt_under_age: int | None = None
-    repeat_treatment_window_days: int | None = None
-    hospital_outpatient_only_families: list[Family] = []
-    outpatient_bill_type_prefix: str | None = None
-    outpatient_places_of_service: list[str] = []
-    certification: list[Certification] = []
-    carve_out: list[CarveOut] = []
-
-
-class PayerProfile(Row):
-    name: str
-    program: Literal["wnc", "medi-cal"]
-    delivery: Literal["managed-care", "ffs"]
-
-
-class PayersFile(Row):
-    payer: dict[str, PayerProfile]
-    program: dict[str, Program]
-
-
-# --- manifest ------------------------------------------------------------------------------------
-class ManifestTable(Row):
-    file: str
-    sha256: str
-    columns: list[str] = []
-    rows: int | None = None
-
-
-class ManifestPolicy(Row):
-    id: str
-    title: str
-    date: str
-
-
-class Manifest(Row):
-    release: str
-    released: str
-    policies: list[ManifestPolicy]
-    tables: dict[str, ManifestTable]
+Product = model_for(R.Product)
+HcpcsCode = model_for(R.HcpcsCode)
+NdcPackage = model_for(R.NdcPackage)
+PcsCode = model_for(R.PcsCode)
+Indication = model_for(R.Indication)
+CodesetEntry = model_for(R.CodesetEntry)
+PayersFile = model_for(R.PayersFile)
+Manifest = model_for(R.Manifest)
