@@ -6,7 +6,9 @@
 
 1-8 lines per claim; about 0.5% of claims carry a cell or gene therapy, spread over every product
 and payer, with 837P and 837I claims; --defects sets the share of CGT claims given a billing
-defect (missing PA or NDC, wrong units, wrong site of care, indication mismatch...). Everything is
+defect (missing PA or NDC, wrong units, wrong site of care, indication mismatch...);
+--every-line-cgt --cgt-share 1 writes a treatment center's extract (every line a CGT drug line),
+--bad-date 03/01/25 a file whose every row is rejected for one reason. Everything is
 vectorised, so 10M lines take well under a minute.
 """
 
@@ -70,7 +72,9 @@ DIAGNOSES = ["E11.9", "I10", "J06.9", "M54.5", "Z00.00", "E78.5", "K21.9", "F41.
 PAYERS = np.array(["wnc", "medi-cal-ffs", "medi-cal-mcp"])
 
 
-def generate(lines: int, seed: int, cgt_share: float, defects: float) -> pd.DataFrame:
+def generate(
+    lines: int, seed: int, cgt_share: float, defects: float, every_line_cgt: bool = False, bad_date: str | None = None
+) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     sizes = rng.integers(1, 9, size=lines // 2 + 8)  # 1-8 lines per claim
     ends = np.cumsum(sizes)
@@ -94,7 +98,7 @@ def generate(lines: int, seed: int, cgt_share: float, defects: float) -> pd.Data
 
     codes = np.array(COMMON)[rng.integers(0, len(COMMON), lines)]
     first_line = line_no == 1
-    cgt_line = c_cgt[claim] & first_line
+    cgt_line = c_cgt[claim] & (first_line | every_line_cgt)
     product = c_product[claim]
     cgt_codes = np.array([c[0] for c in CGT])[product]
     cgt_ndcs = np.array([c[1] for c in CGT])[product]
@@ -143,6 +147,8 @@ def generate(lines: int, seed: int, cgt_share: float, defects: float) -> pd.Data
             "condition_codes": "",
         }
     )
+    if bad_date is not None:
+        frame["service_date"] = bad_date
     return frame[COLUMNS]
 
 
@@ -164,10 +170,14 @@ def main() -> None:
     parser.add_argument("--cgt-share", type=float, default=0.005, help="share of claims with a CGT (default 0.005)")
     parser.add_argument("--defects", type=float, default=0.2, help="share of CGT claims given a defect")
     parser.add_argument("--out", type=Path, required=True, help=".csv, .csv.gz or .parquet")
+    parser.add_argument("--every-line-cgt", action="store_true", help="every line of a CGT claim bills the drug")
+    parser.add_argument("--bad-date", help="write this text as every service_date (a file rejected row by row)")
     parser.add_argument("--chunk", type=int, default=2_000_000, help="lines generated at a time (memory)")
     args = parser.parse_args()
     if args.out.suffix == ".parquet" or args.lines <= args.chunk:
-        write(generate(args.lines, args.seed, args.cgt_share, args.defects), args.out)
+        write(
+            generate(args.lines, args.seed, args.cgt_share, args.defects, args.every_line_cgt, args.bad_date), args.out
+        )
         return
     # Large CSVs: append chunks with distinct claim ids so memory stays small.
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -176,7 +186,14 @@ def main() -> None:
     )
     with stream:
         for index, start in enumerate(range(0, args.lines, args.chunk)):
-            frame = generate(min(args.chunk, args.lines - start), args.seed + index, args.cgt_share, args.defects)
+            frame = generate(
+                min(args.chunk, args.lines - start),
+                args.seed + index,
+                args.cgt_share,
+                args.defects,
+                args.every_line_cgt,
+                args.bad_date,
+            )
             frame["claim_id"] = f"B{index:03d}" + frame["claim_id"]
             frame["member_id"] = f"B{index:03d}" + frame["member_id"]
             table = pa.Table.from_pandas(frame, preserve_index=False)

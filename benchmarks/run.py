@@ -1,13 +1,20 @@
-"""Time cgt-claimcheck against its baselines in one run, and write benchmarks/results.md.
+"""Time cgt-claimcheck against its yardsticks in one run, and write benchmarks/results.md.
 
-    python benchmarks/run.py              # 1M and 10M lines, 5 runs each (a few minutes)
-    python benchmarks/run.py --quick      # 1M only, 3 runs
+    python benchmarks/run.py              # every target, 5 runs each (10M-line runs: 2)
+    python benchmarks/run.py --quick      # no 10M-line file, 3 runs
 
 Each measurement is a whole process (start-up included), timed several times; medians are
-reported. Peak RSS comes from the kernel's rusage of the child (os.wait4). Targets (issue 5):
-  check 1M / baseline read          <= 1.5   baseline: python -c "import pandas; pd.read_csv(engine=pyarrow, dtype=str)"
-  peak RSS 10M / peak RSS 1M        <= 1.2
-  lookup J3392 / import typer, rich <= 1.6   (and --help likewise)
+reported. Peak RSS comes from the kernel's rusage of the child (os.wait4). The yardstick is a
+whole-process read of the same file: python -c "import pandas; pd.read_csv(f, engine='pyarrow',
+dtype=str)". Targets (issue 9; the bad-date memory ratio is issue 10's):
+  clean 1M check / read 1M                          <= 1.3
+  clean 10M check / read 10M                        <= 1.3
+  peak RSS clean 10M / clean 1M                     <= 1.2
+  100k lines, every line a CGT drug / read 100k     <= 4
+  peak RSS of that run / clean 100k check           <= 1.5
+  1M lines, every row rejected (bad date) / clean 1M check   <= 2   (peak RSS <= 1.3)
+  50-line check / python -c "import pandas"         <= 1.3
+  lookup J3392 and --help / python -c "import typer, rich"  <= 1.6
 """
 
 from __future__ import annotations
@@ -41,11 +48,22 @@ def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> tup
     return statistics.median(times), max(peaks)
 
 
-def ensure(lines: int) -> Path:
-    path = DATA / f"claims_{lines // 1_000_000}m.csv"
+FILES = {  # name: (lines, generator flags)
+    "claims_50": (50, []),
+    "claims_100k": (100_000, []),
+    "claims_1m": (1_000_000, []),
+    "claims_10m": (10_000_000, []),
+    "cgt_100k": (100_000, ["--every-line-cgt", "--cgt-share", "1"]),
+    "bad_dates_1m": (1_000_000, ["--bad-date", "03/01/25"]),
+}
+
+
+def ensure(name: str) -> Path:
+    lines, flags = FILES[name]
+    path = DATA / f"{name}.csv"
     if not path.exists():
         print(f"generating {path} ...", flush=True)
-        subprocess.run([PY, str(HERE / "generate.py"), "--lines", str(lines), "--out", str(path)], check=True)
+        subprocess.run([PY, str(HERE / "generate.py"), "--lines", str(lines), *flags, "--out", str(path)], check=True)
     return path
 
 
@@ -76,6 +94,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="1M lines only, 3 runs")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write results.md")
+    parser.add_argument("--output", type=Path, default=HERE / "results.md", help="where to write the table")
     args = parser.parse_args()
     runs = 3 if args.quick else args.runs
     # Measure what a user runs: `pip install .` byte-compiles the package, so start-up never
@@ -85,63 +104,58 @@ def main() -> None:
     subprocess.run([PY, "-m", "compileall", "-q", str(Path(cgt_claimcheck.__file__).parent)], check=True)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"CI": "true"}
     cli = [PY, "-m", "cgt_claimcheck"]
-    rows: list[tuple[str, str, str, str, str]] = []
+    rows: list[tuple[str, float, int | None, Path | None]] = []  # label, seconds, peak KB, file
     ratios: list[tuple[str, float, float]] = []
 
-    one = ensure(1_000_000)
-    size_mb = one.stat().st_size / 1e6
-    base_t, base_rss = measure(
-        [PY, "-c", f"import pandas as pd; pd.read_csv({str(one)!r}, engine='pyarrow', dtype=str)"], runs
-    )
-    check_t, check_rss = measure([*cli, "check", str(one), "--format", "json", "--output", os.devnull], runs, env)
-    rows.append(
-        (
-            "baseline: import pandas + read_csv(pyarrow), 1M",
-            f"{base_t:.2f}",
-            f"{1e6 / base_t:,.0f}",
-            f"{size_mb / base_t:.0f}",
-            f"{base_rss // 1024}",
-        )
-    )
-    rows.append(
-        (
-            "cgt-claimcheck check, 1M",
-            f"{check_t:.2f}",
-            f"{1e6 / check_t:,.0f}",
-            f"{size_mb / check_t:.0f}",
-            f"{check_rss // 1024}",
-        )
-    )
-    ratios.append(("check 1M / baseline read 1M", check_t / base_t, 1.5))
+    def read(name: str, n: int) -> tuple[float, int]:
+        path = ensure(name)
+        t, rss = measure([PY, "-c", f"import pandas as pd; pd.read_csv({str(path)!r}, engine='pyarrow', dtype=str)"], n)
+        rows.append((f"yardstick: read_csv(pyarrow, dtype=str), {name}", t, rss, path))
+        return t, rss
 
+    def check(name: str, n: int) -> tuple[float, int]:
+        path = ensure(name)
+        t, rss = measure([*cli, "check", str(path), "--format", "json", "--output", os.devnull], n, env)
+        rows.append((f"check --format json, {name}", t, rss, path))
+        return t, rss
+
+    read_1m, _ = read("claims_1m", runs)
+    clean_1m, clean_1m_rss = check("claims_1m", runs)
+    ratios.append(("clean 1M check / read 1M", clean_1m / read_1m, 1.3))
     if not args.quick:
-        ten = ensure(10_000_000)
-        ten_mb = ten.stat().st_size / 1e6
-        ten_t, ten_rss = measure(
-            [*cli, "check", str(ten), "--format", "json", "--output", os.devnull], max(1, runs // 2), env
-        )
-        rows.append(
-            (
-                "cgt-claimcheck check, 10M",
-                f"{ten_t:.2f}",
-                f"{1e7 / ten_t:,.0f}",
-                f"{ten_mb / ten_t:.0f}",
-                f"{ten_rss // 1024}",
-            )
-        )
-        ratios.append(("peak RSS 10M / peak RSS 1M", ten_rss / check_rss, 1.2))
+        read_10m, _ = read("claims_10m", max(1, runs // 2))
+        clean_10m, clean_10m_rss = check("claims_10m", max(1, runs // 2))
+        ratios.append(("clean 10M check / read 10M", clean_10m / read_10m, 1.3))
+        ratios.append(("peak RSS clean 10M / clean 1M", clean_10m_rss / clean_1m_rss, 1.2))
+    read_cgt, _ = read("cgt_100k", runs)
+    cgt, cgt_rss = check("cgt_100k", runs)
+    _, clean_100k_rss = check("claims_100k", runs)
+    ratios.append(("every line CGT 100k check / read 100k", cgt / read_cgt, 4))
+    ratios.append(("peak RSS every line CGT 100k / clean 100k check", cgt_rss / clean_100k_rss, 1.5))
+    bad, bad_rss = check("bad_dates_1m", runs)
+    ratios.append(("every row rejected 1M / clean 1M check", bad / clean_1m, 2))
+    ratios.append(("peak RSS every row rejected 1M / clean 1M check", bad_rss / clean_1m_rss, 1.3))
+    pandas_t, _ = measure([PY, "-c", "import pandas"], runs * 2, env)
+    rows.append(("yardstick: python -c 'import pandas'", pandas_t, None, None))
+    small, _ = check("claims_50", runs * 2)
+    ratios.append(("50-line check / import pandas", small / pandas_t, 1.3))
 
     import_t, _ = measure([PY, "-c", "import typer, rich"], runs * 2, env)
     lookup_t, lookup_rss = measure([*cli, "lookup", "J3392", "--format", "json"], runs * 2, env)
     help_t, _ = measure([*cli, "--help"], runs * 2, env)
-    rows.append(("baseline: python -c 'import typer, rich'", f"{import_t:.3f}", "", "", ""))
-    rows.append(("cgt-claimcheck lookup J3392", f"{lookup_t:.3f}", "", "", f"{lookup_rss // 1024}"))
-    rows.append(("cgt-claimcheck --help", f"{help_t:.3f}", "", "", ""))
+    rows.append(("yardstick: python -c 'import typer, rich'", import_t, None, None))
+    rows.append(("lookup J3392", lookup_t, lookup_rss, None))
+    rows.append(("--help", help_t, None, None))
     ratios.append(("lookup / import typer, rich", lookup_t / import_t, 1.6))
     ratios.append(("--help / import typer, rich", help_t / import_t, 1.6))
 
+    def line(label: str, seconds: float, rss: int | None, path: Path | None) -> str:
+        lines = FILES[path.stem][0] if path is not None else None
+        speed = f"{lines / seconds:,.0f} | {path.stat().st_size / 1e6 / seconds:.0f}" if path is not None else " | "
+        return f"| {label} | {seconds:.3f} | {speed} | {rss // 1024 if rss else ''} |"
+
     table = ["| measurement | seconds (median) | lines/s | MB/s | peak RSS MB |", "|---|---:|---:|---:|---:|"]
-    table += [f"| {a} | {b} | {c} | {d} | {e} |" for a, b, c, d, e in rows]
+    table += [line(*row) for row in rows]
     table += ["", "| ratio | reached | target | |", "|---|---:|---:|---|"]
     table += [
         f"| {name} | {value:.2f} | <= {target} | {'met' if value <= target else 'MISSED'} |"
@@ -150,12 +164,12 @@ def main() -> None:
     text = "\n".join(table)
     print(text)
     if not args.no_write:
-        (HERE / "results.md").write_text(
+        args.output.write_text(
             "# Benchmark results\n\n"
             f"Machine: {machine()}.\n\n"
             f"Command: `python benchmarks/run.py{' --quick' if args.quick else ''}` ({runs} runs per measurement, medians; "
-            f"1M-line file {size_mb:.0f} MB, 24 columns, ~0.5% CGT claims; package byte-compiled as an install "
-            "leaves it).\n\n" + text + "\n",
+            "files from benchmarks/generate.py, 24 columns, ~0.5% CGT claims unless named otherwise; package "
+            "byte-compiled as an install leaves it).\n\n" + text + "\n",
             encoding="utf-8",
         )
 

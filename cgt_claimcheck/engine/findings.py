@@ -88,13 +88,13 @@ def _nullable(values: np.ndarray) -> pa.Array:
     return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
-def _table(columns: dict[str, Any], n: int, file_index: np.ndarray, rule_code: str) -> pa.Table:
+def _table(columns: dict[str, Any], n: int, file_index: np.ndarray | pa.Array, rule_code: str) -> pa.Table:
     arrays = []
     for name, kind in zip(FINDINGS_SCHEMA.names, FINDINGS_SCHEMA.types, strict=True):
         if name == "_file_index":
-            arrays.append(pa.array(file_index, pa.int32()))
+            arrays.append(file_index if isinstance(file_index, pa.Array) else pa.array(file_index, pa.int32()))
         elif name == "_rule":
-            arrays.append(pa.array(np.full(n, rule_code, dtype=object), pa.string()))
+            arrays.append(pa.repeat(pa.scalar(rule_code, pa.string()), n))
         else:
             value = columns[name]
             if isinstance(value, np.ndarray) and kind == _TEXT:
@@ -192,36 +192,50 @@ def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, opt
 
 
 def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], options: CheckOptions) -> pa.Table | None:
-    """IN001: one finding per rejected value (or unsplittable row), all columnar."""
+    """IN001: one finding per rejected value (or unsplittable row), built in Arrow throughout.
+
+    A file can reject every one of its million rows for the same reason: the texts are formatted
+    once per distinct (field, reason), and no Python object is made per row.
+    """
     if not rejections:
         return None
-    rejected = pa.concat_tables(rejections)
-    n = rejected.num_rows
+    table = pa.concat_tables(rejections)
+    n = table.num_rows
     if not n:
         return None
-    field = rejected.column("field").to_numpy(zero_copy_only=False).astype(object)
-    value = rejected.column("value").to_numpy(zero_copy_only=False).astype(object)
-    reason = rejected.column("reason").to_numpy(zero_copy_only=False).astype(object)
-    if options.redact:
-        value = np.where(np.isin(field, list(MEMBER_FIELDS)), REDACTED, value)
-    values = {"field": field, "reason": reason, "value": value}
-    missing = [name for name in r.placeholders if name not in values]
+    rejected = {name: table.column(name).combine_chunks() for name in table.column_names}
+    missing = [name for name in r.placeholders if name not in ("field", "reason", "value")]
     if missing:
         raise RuleDeclarationError(f"rule {r.code}: rejected rows have no {', '.join(missing)}")
-    file_index = rejected.column("_file_index").to_numpy()
+    field, value = rejected["field"], rejected["value"]
+    if options.redact:
+        member = pc.is_in(field, pa.array(sorted(MEMBER_FIELDS)))
+        value = pc.if_else(member, pa.scalar(REDACTED), value)
+    key_parts = [field, rejected["reason"]] + ([value] if "value" in r.placeholders else [])
+    key = pc.dictionary_encode(pc.binary_join_element_wise(*key_parts, "\x1f"))
+    combos = [
+        dict(zip(("field", "reason", "value"), k.split("\x1f"), strict=False)) for k in key.dictionary.to_pylist()
+    ]
+
+    def formatted(template: str) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(
+            key.indices, pa.array([template.format(**c) for c in combos], pa.string())
+        )
+
+    file_index = rejected["_file_index"]
     columns = {
         "rule": _constant(r.code, n),
         "name": _constant(r.name, n),
         "severity": _constant(options.severity_overrides.get(r.code, r.severity).value, n),
         "payer": _constant(None, n),
-        "claim_id": _empty_to_null(rejected.column("claim_id")),
-        "line_number": _empty_to_null(rejected.column("line_number")),
-        "file": pa.DictionaryArray.from_arrays(pa.array(file_index, pa.int32()), pa.array(files, pa.string())),
-        "row": rejected.column("_row").combine_chunks(),
-        "field": field,
+        "claim_id": _empty_to_null(rejected["claim_id"]),
+        "line_number": _empty_to_null(rejected["line_number"]),
+        "file": pa.DictionaryArray.from_arrays(file_index, pa.array(files, pa.string())),
+        "row": rejected["_row"],
+        "field": pc.dictionary_encode(field),
         "value": value,
-        "message": _format(r.message, r.placeholders, values, n),
-        "hint": _format(r.hint, r.placeholders, values, n),
+        "message": formatted(r.message),
+        "hint": formatted(r.hint),
         "policy": _constant(r.policy, n),
         "carc": _constant(r.carc, n),
         "rarc": _constant(r.rarc, n),
@@ -229,8 +243,7 @@ def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], op
     return _table(columns, n, file_index, r.code)
 
 
-def _empty_to_null(array: pa.ChunkedArray) -> pa.Array:
-    array = array.combine_chunks()
+def _empty_to_null(array: pa.Array) -> pa.Array:
     return pc.if_else(pc.fill_null(pc.equal(array, ""), True), pa.scalar(None, pa.string()), array)
 
 

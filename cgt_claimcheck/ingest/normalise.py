@@ -18,6 +18,21 @@ from cgt_claimcheck.ingest.screen import CLAIM_TYPES
 from cgt_claimcheck.value_parsers import FALSE_WORDS, TRUE_WORDS
 
 
+def per_distinct(series: pd.Series, fn):  # type: ignore[no-untyped-def]
+    """fn applied to the distinct values of a column and spread back to its rows.
+
+    Codes, NDCs and diagnosis lists repeat across lines (a treatment center's file has a few
+    hundred distinct NDCs in 100k lines): string work runs once per distinct value.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=False)
+    result = fn(pd.Series(uniques, dtype="str"))
+
+    def spread(values: pd.Series) -> pd.Series:
+        return pd.Series(values.to_numpy()[codes], index=series.index, dtype=values.dtype)
+
+    return tuple(spread(r) for r in result) if isinstance(result, tuple) else spread(result)
+
+
 def text(series: pd.Series) -> pd.Series:
     return series.astype("str").str.strip()
 
@@ -81,20 +96,20 @@ def complete(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
     lines["claim_type"] = lines["claim_type"].str.upper().map(CLAIM_TYPES).astype("str")
     lines["line_number"] = lines["line_number"].str.lstrip("0").replace("", "0")
     lines["service_date_text"] = lines["service_date"]
-    lines["service_date"] = parse_dates(lines["service_date"])
+    lines["service_date"] = per_distinct(lines["service_date"], parse_dates)
     lines["units_text"] = lines["units"]
     lines["units"] = pd.to_numeric(lines["units"], errors="coerce")
     lines["member_dob_text"] = lines["member_dob"]
-    lines["member_dob"] = parse_dates(lines["member_dob"])
+    lines["member_dob"] = per_distinct(lines["member_dob"], parse_dates)
     lines["invoice_attached_text"] = lines["invoice_attached"]
     lines["invoice_attached"] = parse_flags(lines["invoice_attached"])
     lines["charge_text"] = lines["charge"]
     lines["charge"] = pd.to_numeric(lines["charge"], errors="coerce")
-    lines["ndc11"], lines["ndc_status"] = normalise_ndc(lines["ndc"])
+    lines["ndc11"], lines["ndc_status"] = per_distinct(lines["ndc"], normalise_ndc)
     for field in ("modifiers", "condition_codes"):
-        lines[field] = join_codes(lines[field])
+        lines[field] = per_distinct(lines[field], join_codes)
     for field in ("diagnosis_codes", "icd10_pcs_codes"):
-        lines[field] = join_codes(lines[field], icd=True)
+        lines[field] = per_distinct(lines[field], lambda s: join_codes(s, icd=True))
     for field, width in (("bill_type", 4), ("place_of_service", 2), ("revenue_code", 4)):
         digits = lines[field].str.fullmatch(rf"[0-9]{{{max(width - 1, 1)},{width}}}")
         lines[field] = lines[field].str.zfill(width).where(digits, lines[field])

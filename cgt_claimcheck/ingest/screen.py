@@ -219,9 +219,9 @@ def _problems_table(
             pa.table(
                 {
                     "_row": pa.array(rows[index], pa.int64()),
-                    "field": pa.array(np.full(len(index), field, dtype=object), pa.string()),
+                    "field": pa.repeat(pa.scalar(field, pa.string()), len(index)),
                     "value": _strip(pc.take(shown, taken)),
-                    "reason": pa.array(np.full(len(index), reason, dtype=object), pa.string()),
+                    "reason": pa.repeat(pa.scalar(reason, pa.string()), len(index)),
                     "claim_id": pc.take(claim_id, taken),
                     "line_number": _strip(pc.take(line_number, taken)),
                 },

@@ -60,9 +60,24 @@ def icd_display(joined: pd.Series) -> pd.Series:
 
 
 def tokens(joined: pd.Series) -> pd.Series:
-    """Explode a ';'-joined code list: one row per (line index, code)."""
-    exploded = joined.str.split(";").explode()
-    return exploded[exploded.notna() & exploded.ne("")]
+    """Explode a ';'-joined code list: one row per (line index, code), in line order.
+
+    Lists repeat across lines, so each distinct list is split once and joined back to its lines.
+    """
+    import pandas as pd
+
+    codes, uniques = pd.factorize(joined)
+    parts = pd.Series(uniques, dtype="str").str.split(";").explode()
+    parts = parts[parts.notna() & parts.ne("")]
+    per_list = pd.DataFrame({"list": parts.index.to_numpy(), "code": parts.to_numpy()})
+    lines = pd.DataFrame({"line": joined.index.to_numpy(), "list": codes})
+    pairs = lines.merge(per_list, on="list", how="inner", sort=False)
+    return pd.Series(
+        pairs["code"].to_numpy(),
+        index=pd.Index(pairs["line"].to_numpy(), name=joined.index.name),
+        name=joined.name,
+        dtype="str",
+    )
 
 
 def starts_with_any(codes: pd.Series, prefixes: Iterable[str]) -> pd.Series:
