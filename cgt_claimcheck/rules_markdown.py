@@ -36,7 +36,14 @@ def render_rules_markdown(ref: Reference) -> str:
         needs = list(r.requires_columns) + [f"--{x}" for x in r.requires]
         if needs:
             out += ["Needs: " + ", ".join(needs) + ".", ""]
-        out += [f"Points at: `{r.field}`. Message: {r.message}", "", f"Fix: {r.hint}", "", "```text", r.doc, "```"]
+        out += [f"Points at: `{r.field}`. Message: `{r.message}`", "", f"Fix: `{r.hint}`", ""]
+        from_line = [f"`{name}`" for name in r.placeholders if name not in r.details]
+        computed = [f"`{name}`" for name in r.placeholders if name in r.details]
+        if r.placeholders:
+            parts = [f"from the claim line {', '.join(from_line)}" if from_line else ""]
+            parts.append(f"computed by the check {', '.join(computed)}" if computed else "")
+            out += ["Placeholders, filled per finding: " + "; ".join(p for p in parts if p) + ".", ""]
+        out += ["```text", r.doc, "```"]
     return "\n".join(out) + "\n"
 
 
