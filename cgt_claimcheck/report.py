@@ -42,6 +42,8 @@ FINDING_COLUMNS = (
 )
 # Written as null when empty (the others are always strings, `row` an integer).
 NULLABLE_COLUMNS = frozenset({"payer", "claim_id", "line_number", "carc", "rarc"})
+# report_schema.py validates JSON reports against these dataclasses: unknown keys are an error.
+_STRICT: Any = {"extra": "forbid"}
 BATCH_ROWS = 8_192  # findings a writer holds as text at once (a few MB)
 
 
@@ -101,6 +103,8 @@ class Findings:
 
 @dataclass
 class InputSummary:
+    __pydantic_config__ = _STRICT
+
     path: str
     rows_read: int = 0
     rows_checked: int = 0
@@ -109,6 +113,8 @@ class InputSummary:
 
 @dataclass
 class FindingCounts:
+    __pydantic_config__ = _STRICT
+
     error: int = 0
     warning: int = 0
     info: int = 0
@@ -116,6 +122,8 @@ class FindingCounts:
 
 @dataclass
 class Summary:
+    __pydantic_config__ = _STRICT
+
     rows_read: int
     rows_checked: int
     rows_rejected: int
@@ -126,18 +134,24 @@ class Summary:
 
 @dataclass
 class NotChecked:
+    __pydantic_config__ = _STRICT
+
     rule: str
     reason: str
 
 
 @dataclass
 class ToolInfo:
+    __pydantic_config__ = _STRICT
+
     name: str
     version: str
 
 
 @dataclass
 class ReferenceInfo:
+    __pydantic_config__ = _STRICT
+
     version: str
     path: str
 
