@@ -305,6 +305,12 @@ def check(
     encoding: Annotated[
         str | None, typer.Option("--encoding", help="Text encoding of the extracts (default utf-8).")
     ] = None,
+    date_format: Annotated[
+        str | None,
+        typer.Option(
+            "--date-format", help="strptime pattern for dates in another layout (e.g. %d.%m.%Y); %Y required."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     batch_rows: Annotated[
         int, typer.Option("--batch-rows", min=1, hidden=True, help="Rows per batch (memory vs speed).")
@@ -334,6 +340,7 @@ def check(
         redact=redact,
         delimiter=delimiter,
         encoding=encoding,
+        date_format=date_format,
         batch_rows=batch_rows,
     )
     try:

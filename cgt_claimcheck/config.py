@@ -45,6 +45,12 @@ class FileSettings(BaseModel):
     redact: bool | None = None
     delimiter: str | None = None
     encoding: str | None = None
+    date_format: str | None = Field(default=None, alias="date-format")
+
+    @field_validator("date_format")
+    @classmethod
+    def _date_pattern(cls, value: str | None) -> str | None:
+        return None if value is None else check_date_format(value)
 
     @field_validator("columns")
     @classmethod
@@ -53,6 +59,23 @@ class FileSettings(BaseModel):
         if unknown:
             raise ValueError(f"unknown column {', '.join(unknown)} (known: {', '.join(COLUMNS)})")
         return value
+
+
+def check_date_format(pattern: str) -> str:
+    """A strptime pattern that names a four-digit year, a month and a day, and reads back what it writes."""
+    from datetime import datetime
+
+    if "%y" in pattern or "%Y" not in pattern:
+        raise ValueError(f"{pattern[:40]!r} needs a four-digit year (%Y); two-digit years (%y) are not accepted")
+    sample = datetime(2025, 3, 17)
+    try:
+        if datetime.strptime(sample.strftime(pattern), pattern).date() != sample.date():
+            raise ValueError
+    except ValueError:
+        raise ValueError(
+            f"{pattern[:40]!r} does not read back the date it writes (it needs %Y, a month and a day)"
+        ) from None
+    return pattern
 
 
 def find_config(start: Path) -> Path | None:
@@ -113,6 +136,7 @@ class CheckFlags:
     redact: bool | None = None
     delimiter: str | None = None
     encoding: str | None = None
+    date_format: str | None = None
     batch_rows: int = 250_000
 
 
@@ -157,7 +181,14 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
     bad_codes = [code for code in settings.severity if code.upper() not in CATALOGUE]
     if bad_codes:
         raise ConfigError(f"[severity] names unknown rules {', '.join(bad_codes)}", file=str(config_path))
+    date_format = flags.date_format or settings.date_format
+    if flags.date_format:
+        try:
+            check_date_format(flags.date_format)
+        except ValueError as exc:
+            raise UsageError(f"--date-format {exc}") from None
     options = CheckOptions(
+        date_format=date_format,
         payer=chosen_payer,
         payer_aliases=aliases,
         column_map=settings.columns,

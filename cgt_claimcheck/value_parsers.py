@@ -74,6 +74,14 @@ def format_ndc(ndc11: str) -> str:
 
 
 # --- dates -----------------------------------------------------------------------------------
+# SQL exports write dates of service as timestamps: an ISO date may carry a time of day (with
+# seconds, a fraction, Z or an offset). The date is taken as written; the time (and any offset)
+# is dropped, never used to shift the day.
+ISO_TIME_SUFFIX = r"[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:\.[0-9]{1,9})?)?(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
+_ISO_WITH_TIME = re.compile(r"^([0-9]{4}-[0-9]{2}-[0-9]{2})" + ISO_TIME_SUFFIX + "$")
+# 03/01/25: the century is a guess, and a wrong guess is a wrong date of service.
+TWO_DIGIT_YEAR = r"^[0-9]{1,2}[/-][0-9]{1,2}[/-][0-9]{2}$"
+DATE_LAYOUTS_TEXT = "YYYY-MM-DD (a time part is allowed), YYYYMMDD, MM/DD/YYYY or M/D/YYYY"
 _DATE_LAYOUTS = (
     (re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$"), (1, 2, 3)),
     (re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})$"), (1, 2, 3)),
@@ -85,8 +93,13 @@ YEARS = (1900, 2199)  # a date outside these years is a typo, not a date of serv
 
 
 def parse_date(text: str) -> date:
-    """A date in YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY between 1900 and 2199; ValueError otherwise."""
+    """A date in one of DATE_LAYOUTS_TEXT between 1900 and 2199; ValueError otherwise."""
     cleaned = text.strip()
+    timestamp = _ISO_WITH_TIME.match(cleaned)
+    if timestamp:
+        cleaned = timestamp.group(1)
+    if re.match(TWO_DIGIT_YEAR, cleaned):
+        raise ValueError(f"{text!r} has a two-digit year: write the year with four digits")
     for pattern, (y, m, d) in _DATE_LAYOUTS:
         match = pattern.match(cleaned)
         if match:
@@ -94,7 +107,7 @@ def parse_date(text: str) -> date:
             if not YEARS[0] <= day.year <= YEARS[1]:
                 raise ValueError(f"{text!r}: year {day.year} is outside {YEARS[0]}-{YEARS[1]}")
             return day
-    raise ValueError(f"{text!r} is not a date (use YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)")
+    raise ValueError(f"{text!r} is not a date (use {DATE_LAYOUTS_TEXT})")
 
 
 # --- codes -----------------------------------------------------------------------------------

@@ -426,3 +426,53 @@ def test_exit_codes_through_a_real_process(tmp_path):
     assert errors.returncode == 1
     unusable = run(str(tmp_path / "missing.csv"))
     assert unusable.returncode == 2 and "Traceback" not in unusable.stderr
+
+
+# --- dates as billing systems write them --------------------------------------------------------------
+DATE_HEADER = HEADER + ",member_dob"
+
+
+def _dated(tmp_path: Path, service_date: str, dob: str = "2010-06-01") -> str:
+    row = f"C1,1,837P,wnc,M1,{service_date},J3392,1,51167-0290-01,PA1,D57.1,{dob}"
+    return write(tmp_path, "dated.csv", row, header=DATE_HEADER)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["2025-03-01", "2025-03-01 00:00:00", "2025-03-01T00:00:00", "2025-03-01T08:15:30.250Z",
+     "2025-03-01 00:00:00+05:30", "20250301", "03/01/2025", "3/1/2025"],
+)  # fmt: skip
+def test_service_dates_in_every_layout_a_system_writes_are_read(tmp_path, written):
+    result = check(_dated(tmp_path, written, dob=written.replace("2025", "2010")), "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["summary"]["rows_rejected"] == 0, report["findings"]
+    assert not [f for f in report["findings"] if f["rule"] in ("IN001", "IN004")]
+    assert report["summary"]["rows_checked"] == 1
+
+
+def test_a_two_digit_year_is_rejected_with_its_reason(tmp_path):
+    report = json.loads(check(_dated(tmp_path, "03/01/25"), "--format", "json").stdout)
+    (finding,) = [f for f in report["findings"] if f["rule"] == "IN001"]
+    assert finding["value"] == "03/01/25" and "two-digit year" in finding["message"]
+
+
+def test_date_format_reads_another_layout_from_the_config_or_the_flag(tmp_path, monkeypatch):
+    path = _dated(tmp_path, "01.03.2025")
+    report = json.loads(check(path, "--format", "json").stdout)
+    assert report["summary"]["rows_rejected"] == 1
+    assert "set date_format in the config" in report["findings"][0]["message"]
+    flagged = json.loads(check(path, "--format", "json", "--date-format", "%d.%m.%Y").stdout)
+    assert flagged["summary"]["rows_rejected"] == 0
+    (tmp_path / "cgt-claimcheck.toml").write_text('date-format = "%d.%m.%Y"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    configured = json.loads(check(path, "--format", "json").stdout)
+    assert configured["summary"]["rows_rejected"] == 0
+
+
+@pytest.mark.parametrize("pattern", ["%d.%m.%y", "%d.%m", "no date here"])
+def test_a_date_format_without_a_four_digit_year_is_a_usage_error(tmp_path, pattern):
+    result = check(_dated(tmp_path, "2025-03-01"), "--date-format", pattern)
+    assert result.exit_code == 2 and "--date-format" in result.stderr and "Traceback" not in result.output
+    (tmp_path / "cgt-claimcheck.toml").write_text(f'date_format = "{pattern}"\n', encoding="utf-8")
+    result = check(_dated(tmp_path, "2025-03-01"), "--config", str(tmp_path / "cgt-claimcheck.toml"))
+    assert result.exit_code == 2 and "date_format" in result.stderr

@@ -48,12 +48,31 @@ date_text = st.one_of(
     st.from_regex(r"\d{4}-\d{2}-\d{2}", fullmatch=True),  # includes 2025-02-30, 2025-13-01
     st.from_regex(r"\d{8}", fullmatch=True),
     st.text(max_size=12),
+    # what SQL exports write: an ISO date with a time of day, fractions, Z or an offset
+    st.builds(
+        lambda d, sep, time: f"{d.isoformat()}{sep}{time}",
+        dates,
+        st.sampled_from([" ", "T", "t", "  "]),
+        st.from_regex(
+            r"[0-2][0-9]:[0-6][0-9](:[0-6][0-9](\.[0-9]{1,10})?)?(Z|[+-][0-9]{2}:?[0-9]{2})?", fullmatch=True
+        ),
+    ),
+    st.from_regex(r"[0-9]{1,2}[/-][0-9]{1,2}[/-][0-9]{2,3}", fullmatch=True),  # two-digit years
 )
 
 
 @settings(max_examples=300, deadline=None)  # pandas/pyarrow calls: no per-example deadline on a busy CI
 @given(st.lists(date_text, min_size=1, max_size=20))
 @example(["1੯00-01-01", "2025-02-30", "2/3/2025", "20250229", "20240229", "1899-12-31"])
+@example(
+    [
+        "2025-03-01 00:00:00",
+        "2025-03-01T23:59:59.123456Z",
+        "2025-03-01T24:00:00",
+        "03/01/25",
+        "2025-03-01 00:00:00+0530",
+    ]
+)
 def test_date_column_agrees_with_single_values(values):
     parsed = parse_dates(pd.Series(values, dtype="str"))
     for text, got in zip(values, parsed, strict=True):

@@ -95,7 +95,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
             _triage(carry, known_relevant, kept, claim_hashes, dropped_hashes)
         state.summary.rows_checked = state.summary.rows_read - state.summary.rows_rejected
 
-    lines = _complete(kept)
+    lines = _complete(kept, options.date_format)
     dropped = _sorted_unique(dropped_hashes)
     kept_claims = _sorted_unique(claim_hashes)
     # A claim both kept and dropped had lines on both sides (an unsorted file): count it once.
@@ -191,7 +191,7 @@ class _Pending:
         return _Pending(self.table.take(index), self.rows[mask], self.relevant[mask], self.file_index, self.path)
 
 
-def _complete(parts: list[_Pending], history: bool = False) -> pd.DataFrame | None:
+def _complete(parts: list[_Pending], date_format: str | None, history: bool = False) -> pd.DataFrame | None:
     """Normalise the kept rows in one go (few rows, so one pandas pass is cheapest)."""
     parts = [p for p in parts if p.table.num_rows]
     if not parts:
@@ -206,7 +206,7 @@ def _complete(parts: list[_Pending], history: bool = False) -> pd.DataFrame | No
         for name, array in missing.items():
             table = table.append_column(name, array)
         tables.append(table.select(names).cast(pa.schema([(n, pa.string()) for n in names])))
-    lines = complete(pa.concat_tables(tables), np.concatenate([p.rows for p in parts]))
+    lines = complete(pa.concat_tables(tables), np.concatenate([p.rows for p in parts]), date_format)
     lines["_file"] = np.concatenate([np.full(p.table.num_rows, p.path, dtype=object) for p in parts])
     lines["_file"] = lines["_file"].astype("str")
     lines["_history"] = history
@@ -235,6 +235,7 @@ def _screen(table: pa.Table, rows: np.ndarray, ref: Reference, options: CheckOpt
         procedure_codes=relevance.procedure_codes,
         diagnosis_codes=relevance.diagnosis_codes,
         pcs_codes=relevance.pcs_codes,
+        date_format=options.date_format,
     )
 
 
@@ -292,7 +293,7 @@ def _recover_split_claims(
             mask &= ~np.isin(_sequence(file_index, batch.rows), have)
             if mask.any():
                 recovered.append(pending.subset(mask))
-    extra = _complete(recovered)
+    extra = _complete(recovered, options.date_format)
     return lines if extra is None else pd.concat([lines, extra], ignore_index=True)
 
 
@@ -308,7 +309,7 @@ def _read_history(options: CheckOptions, ref: Reference, relevance: Relevance, f
                 parts.append(
                     _Pending(screened.table, batch.rows, screened.relevant, file_index, reader.display).subset(mask)
                 )
-    lines = _complete(parts, history=True)
+    lines = _complete(parts, options.date_format, history=True)
     if lines is not None:
         lines["claim_id"] = "history:" + lines["claim_id"]
     return lines

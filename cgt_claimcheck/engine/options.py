@@ -20,6 +20,7 @@ class CheckOptions:
     delimiter: str | None = None
     encoding: str = "utf-8"
     batch_rows: int = 250_000
+    date_format: str | None = None  # a strptime pattern for dates in another layout
     payer: str | None = None  # profile for rows without a payer value
     payer_aliases: dict[str, str] = field(default_factory=dict)
     history: list[str] = field(default_factory=list)

@@ -37,9 +37,9 @@ def text(series: pd.Series) -> pd.Series:
     return series.astype("str").str.strip()
 
 
-def parse_dates(series: pd.Series) -> pd.Series:
-    """YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY to datetime64; anything else NaT."""
-    parsed = parse_date_arrow(pa.array(text(series).tolist(), pa.string()))
+def parse_dates(series: pd.Series, date_format: str | None = None) -> pd.Series:
+    """Dates in the accepted layouts (ingest.dates) to datetime64; anything else NaT."""
+    parsed = parse_date_arrow(pa.array(text(series).tolist(), pa.string()), date_format)
     return pd.Series(parsed.to_pandas(), index=series.index).astype("datetime64[s]")
 
 
@@ -87,7 +87,7 @@ def parse_flags(series: pd.Series) -> pd.Series:
     return flag
 
 
-def complete(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
+def complete(table: pa.Table, rows: np.ndarray, date_format: str | None = None) -> pd.DataFrame:
     """Typed, normalised lines from screened, valid rows (required values already checked)."""
     lines = table.to_pandas()
     lines["_row"] = rows.astype("int64")
@@ -96,11 +96,11 @@ def complete(table: pa.Table, rows: np.ndarray) -> pd.DataFrame:
     lines["claim_type"] = lines["claim_type"].str.upper().map(CLAIM_TYPES).astype("str")
     lines["line_number"] = lines["line_number"].str.lstrip("0").replace("", "0")
     lines["service_date_text"] = lines["service_date"]
-    lines["service_date"] = per_distinct(lines["service_date"], parse_dates)
+    lines["service_date"] = per_distinct(lines["service_date"], lambda s: parse_dates(s, date_format))
     lines["units_text"] = lines["units"]
     lines["units"] = pd.to_numeric(lines["units"], errors="coerce")
     lines["member_dob_text"] = lines["member_dob"]
-    lines["member_dob"] = per_distinct(lines["member_dob"], parse_dates)
+    lines["member_dob"] = per_distinct(lines["member_dob"], lambda s: parse_dates(s, date_format))
     lines["invoice_attached_text"] = lines["invoice_attached"]
     lines["invoice_attached"] = parse_flags(lines["invoice_attached"])
     lines["charge_text"] = lines["charge"]

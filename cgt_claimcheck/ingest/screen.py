@@ -15,7 +15,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cgt_claimcheck.ingest.dates import parse_date_arrow
+from cgt_claimcheck.ingest.dates import parse_date_arrow, two_digit_year
+from cgt_claimcheck.value_parsers import DATE_LAYOUTS_TEXT
 
 CLAIM_TYPES = {
     "837P": "837P",
@@ -92,6 +93,7 @@ def screen(
     procedure_codes: list[str],
     diagnosis_codes: frozenset[str],
     pcs_codes: frozenset[str],
+    date_format: str | None = None,
 ) -> Screened:
     n = table.num_rows
 
@@ -153,11 +155,17 @@ def screen(
         column("payer"),
     )
 
-    blank_or_invalid(
-        _Distinct(column("service_date")),
+    dates = _Distinct(column("service_date"))
+    date_blank = dates.mask(lambda v: pc.equal(v, ""))
+    reject(date_blank, "service_date", "is missing", column("service_date"))
+    short_year = ~date_blank & dates.mask(two_digit_year)
+    reject(short_year, "service_date", "has a two-digit year: write the year with four digits", column("service_date"))
+    layouts = DATE_LAYOUTS_TEXT + (f" or {date_format} (date_format)" if date_format else "")
+    reject(
+        ~date_blank & ~short_year & ~dates.mask(lambda v: pc.is_valid(parse_date_arrow(v, date_format))),
         "service_date",
-        lambda v: pc.is_valid(parse_date_arrow(v)),
-        "is not a date (YYYY-MM-DD, YYYYMMDD or MM/DD/YYYY)",
+        f"is not a date ({layouts}; other layouts: set date_format in the config)",
+        column("service_date"),
     )
     blank_or_invalid(_Distinct(column("units")), "units", lambda v: _matches(v, NUMBER), "is not a number")
 
