@@ -476,3 +476,23 @@ def test_a_date_format_without_a_four_digit_year_is_a_usage_error(tmp_path, patt
     (tmp_path / "cgt-claimcheck.toml").write_text(f'date_format = "{pattern}"\n', encoding="utf-8")
     result = check(_dated(tmp_path, "2025-03-01"), "--config", str(tmp_path / "cgt-claimcheck.toml"))
     assert result.exit_code == 2 and "date_format" in result.stderr
+
+
+def test_revenue_code_lines_belong_to_their_claim_for_claim_level_rules(tmp_path):
+    """An inpatient CGT claim whose other lines carry only revenue codes: no IN001, every row
+    checked, and the claim-level PCS rule (ST003) still sees the claim."""
+    header = HEADER + ",bill_type,revenue_code,icd10_pcs_codes"
+    rows = [
+        "I1,1,837I,wnc,M1,2025-03-01,J3392,1,51167-0290-01,PA1,D57.1,0111,0891,",
+        "I1,2,837I,wnc,M1,2025-03-01,,3,,PA1,D57.1,0111,0120,",
+        "I1,3,837I,wnc,M1,2025-03-01,,1,,PA1,D57.1,0111,0250,",
+    ]
+    report = json.loads(check(write(tmp_path, "inpatient.csv", *rows, header=header), "--format", "json").stdout)
+    assert report["summary"]["rows_checked"] == 3 and report["summary"]["rows_rejected"] == 0
+    assert not [f for f in report["findings"] if f["rule"] == "IN001"]
+    assert [(f["rule"], f["line_number"]) for f in report["findings"] if f["rule"] == "ST003"] == [("ST003", "1")]
+    with_pcs = [r.replace(",0111,0891,", ",0111,0891,XW133J8") for r in rows]
+    report = json.loads(
+        check(write(tmp_path, "inpatient_pcs.csv", *with_pcs, header=header), "--format", "json").stdout
+    )
+    assert not [f for f in report["findings"] if f["rule"] in ("IN001", "ST003")]

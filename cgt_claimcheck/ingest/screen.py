@@ -117,12 +117,29 @@ def screen(
     reject(np.asarray(pc.equal(claim_id, ""), dtype=bool), "claim_id", "is missing", claim_id)
     reject(_blank(column("member_id")), "member_id", "is missing", column("member_id"))
 
+    # An 837I line may carry only a revenue code (room and board 0120, pharmacy 0250): SV202 is
+    # situational. A line needs a procedure code or a revenue code.
     procedure = _Distinct(column("procedure_code"))
-    blank_or_invalid(
-        procedure,
+    no_procedure = procedure.mask(lambda v: pc.equal(v, ""))
+    revenue = _Distinct(column("revenue_code"))
+    no_revenue = revenue.mask(lambda v: pc.equal(v, ""))
+    reject(
+        no_procedure & no_revenue,
         "procedure_code",
-        lambda v: _matches(pc.utf8_upper(v), r"^[A-Z0-9]{5}$"),
+        "is missing and the line has no revenue code either (a line needs one of them)",
+        column("procedure_code"),
+    )
+    reject(
+        ~no_procedure & ~procedure.mask(lambda v: _matches(pc.utf8_upper(v), r"^[A-Z0-9]{5}$")),
+        "procedure_code",
         "is not a 5-character HCPCS/CPT code",
+        column("procedure_code"),
+    )
+    reject(
+        no_procedure & ~no_revenue & ~revenue.mask(lambda v: _matches(v, r"^[0-9]{3,4}$")),
+        "revenue_code",
+        "is not a 4-digit revenue code (and the line has no procedure code)",
+        column("revenue_code"),
     )
     blank_or_invalid(
         _Distinct(column("line_number")), "line_number", lambda v: _matches(v, r"^[0-9]{1,6}$"), "is not a whole number"

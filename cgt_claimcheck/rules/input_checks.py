@@ -37,7 +37,8 @@ def invalid_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
 
     Required: claim_id, line_number, claim_type (837P/837I, P/I, professional/institutional),
     payer (or --payer), member_id, service_date (YYYY-MM-DD with or without a time, YYYYMMDD, M/D/YYYY, or date_format),
-    procedure_code (5 characters), units (a number). A row with the wrong number of fields is
+    procedure_code (5 characters; may be blank on a line with a revenue code, as 837I
+    room-and-board or pharmacy lines are), units (a number). A row with the wrong number of fields is
     rejected the same way. Rejections are made while the file is read, so every row is either
     checked or rejected with this finding; this check itself finds nothing on accepted rows.
 
