@@ -265,7 +265,10 @@ def check(
         typer.Option("--format", help="rich (default on a terminal), json (default otherwise), jsonl, csv, junit."),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write the report to this file instead of stdout.")
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write the report to this file (atomically; - is stdout), never onto an input."
+        ),
     ] = None,
     fail_on: Annotated[
         str | None,
@@ -330,7 +333,7 @@ def check(
     flags = CheckFlags(
         payer=payer,
         output_format=output_format,
-        to_terminal=output is None and sys.stdout.isatty(),
+        to_terminal=str(output or "-") == "-" and sys.stdout.isatty(),
         fail_on=fail_on,
         select=select,
         ignore=ignore,
@@ -348,44 +351,38 @@ def check(
     except UsageError as exc:
         fail(exc)
     from cgt_claimcheck.engine import run_check
+    from cgt_claimcheck.report_file import STDOUT, refuse_inputs, write_atomically
     from cgt_claimcheck.reporters import REPORTERS
 
-    progress_bar = None
-    if not _quiet_stderr(quiet):
-        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        progress_bar = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=_stderr(), transient=True
-        )
-    task_ids: dict[str, int] = {}
-
-    def on_progress(path: str, rows: int) -> None:
-        if progress_bar is None:
-            return
-        if path not in task_ids:
-            task_ids[path] = progress_bar.add_task(path)
-        progress_bar.update(task_ids[path], description=f"{path}: {rows:,} rows")  # type: ignore[arg-type]
-
+    destination = str(output) if output is not None else STDOUT
+    tables = [ref.directory / "manifest.json", *(ref.directory / t.file for t in ref.manifest.tables.values())]
     options = resolved.options
-    options.progress = on_progress
     try:
-        if progress_bar is not None:
-            with progress_bar:
-                report = run_check(files, ref, options)
-        else:
-            report = run_check(files, ref, options)
+        refuse_inputs(destination, [*files, *options.history, options.facilities, config_path, *tables])
     except UsageError as exc:
         fail(exc)
 
+    from contextlib import nullcontext
+
+    from cgt_claimcheck.terminal_views import ProgressSpinner
+
+    spinner = None if _quiet_stderr(quiet) else ProgressSpinner(_stderr())
+    options.progress = spinner.update if spinner is not None else None
     render = REPORTERS[resolved.format]
-    if output is not None:
-        try:
-            with open(output, "w", encoding="utf-8", newline="") as fh:
-                render(report, fh)
-        except OSError as exc:
-            fail(f"{output}: cannot write the report ({exc.strerror})")
-    else:
-        render(report, sys.stdout)
+    try:
+        with spinner if spinner is not None else nullcontext():
+            report = run_check(files, ref, options)
+        if destination == STDOUT:
+            render(report, sys.stdout)
+        else:
+            write_atomically(destination, lambda stream: render(report, stream))
+    except UsageError as exc:
+        fail(exc)
+    except OSError as exc:
+        fail(f"{destination}: cannot write the report ({exc.strerror})")
+    except KeyboardInterrupt:
+        _stderr().print("cgt-claimcheck: interrupted; no report was written (a previous one is unchanged)")
+        raise typer.Exit(ExitStatus.INTERRUPTED) from None
 
     from cgt_claimcheck.severity import Severity
 

@@ -177,3 +177,36 @@ def render_reference(console: Console, ref: Reference, sources: dict[str, list[s
 
 def icd_display(code: str) -> str:
     return format_icd10cm(code)
+
+
+def literal_text(value: str) -> str:
+    """A value for a markup-rendering rich column: control characters as \\xNN, brackets escaped."""
+    import re
+
+    from rich.markup import escape
+
+    return escape(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", value))
+
+
+class ProgressSpinner:
+    """A transient spinner per input file on stderr: `with spinner:` around the check."""
+
+    def __init__(self, console: Console) -> None:
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self.progress = Progress(
+            SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=True
+        )
+        self.tasks: dict[str, Any] = {}
+
+    def update(self, path: str, rows: int) -> None:
+        if path not in self.tasks:
+            self.tasks[path] = self.progress.add_task(literal_text(path))
+        self.progress.update(self.tasks[path], description=literal_text(f"{path}: {rows:,} rows"))
+
+    def __enter__(self) -> ProgressSpinner:
+        self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.__exit__(*exc)  # type: ignore[arg-type]

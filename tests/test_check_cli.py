@@ -496,3 +496,57 @@ def test_revenue_code_lines_belong_to_their_claim_for_claim_level_rules(tmp_path
         check(write(tmp_path, "inpatient_pcs.csv", *with_pcs, header=header), "--format", "json").stdout
     )
     assert not [f for f in report["findings"] if f["rule"] in ("IN001", "ST003")]
+
+
+# --- where the report goes --------------------------------------------------------------------------
+def test_output_dash_writes_to_stdout(tmp_path):
+    result = check(write(tmp_path, "x.csv", GOOD), "--format", "json", "-o", "-")
+    assert result.exit_code == 0 and json.loads(result.stdout)["summary"]["rows_read"] == 1
+    assert not (Path.cwd() / "-").exists()
+
+
+@pytest.mark.parametrize("spelling", ["same", "dot-slash", "symlink", "hard link"])
+def test_output_onto_an_input_is_refused_before_anything_is_read(tmp_path, monkeypatch, spelling):
+    monkeypatch.chdir(tmp_path)
+    extract = Path(write(tmp_path, "x.csv", GOOD, BAD))
+    before = extract.read_bytes()
+    target = {"same": "x.csv", "dot-slash": "./x.csv", "symlink": "link.csv", "hard link": "hard.csv"}[spelling]
+    if spelling == "symlink":
+        (tmp_path / "link.csv").symlink_to(extract)
+    if spelling == "hard link":
+        os.link(extract, tmp_path / "hard.csv")
+    result = check("x.csv", "--format", "csv", "-o", target)
+    assert result.exit_code == 2 and "is an input of this run" in result.stderr
+    assert extract.read_bytes() == before
+
+
+@pytest.mark.parametrize("option", ["--history", "--facilities"])
+def test_output_onto_history_or_registry_is_refused(tmp_path, option):
+    other = tmp_path / "other.csv"
+    other.write_text("npi,certification\n", encoding="utf-8")
+    before = other.read_bytes()
+    result = check(write(tmp_path, "x.csv", GOOD), option, str(other), "-o", str(other))
+    assert result.exit_code == 2 and other.read_bytes() == before
+
+
+def test_the_report_is_written_atomically_and_an_interrupt_keeps_the_previous_one(tmp_path, monkeypatch):
+    from cgt_claimcheck.reporters import json_report
+
+    extract = write(tmp_path, "x.csv", GOOD, BAD)
+    out = tmp_path / "report.json"
+    out.write_text("previous report\n", encoding="utf-8")
+
+    def interrupted(report, stream):
+        stream.write('{"half": ')
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(__import__("cgt_claimcheck.reporters", fromlist=["REPORTERS"]).REPORTERS, "json", interrupted)
+    result = check(extract, "--format", "json", "-o", str(out))
+    assert result.exit_code == 130 and "interrupted" in result.stderr
+    assert out.read_text(encoding="utf-8") == "previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json", "x.csv"]  # no temporary file left
+    monkeypatch.setitem(
+        __import__("cgt_claimcheck.reporters", fromlist=["REPORTERS"]).REPORTERS, "json", json_report.render
+    )
+    assert check(extract, "--format", "json", "-o", str(out)).exit_code == 1
+    assert json.loads(out.read_text(encoding="utf-8"))["summary"]["rows_read"] == 2
