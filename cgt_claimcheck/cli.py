@@ -314,6 +314,12 @@ def check(
             "--date-format", help="strptime pattern for dates in another layout (e.g. %d.%m.%Y); %Y required."
         ),
     ] = None,
+    unknown_payer: Annotated[
+        str | None,
+        typer.Option(
+            "--unknown-payer", help="A payer value no profile maps: out-of-scope (counted; default) or error."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     batch_rows: Annotated[
         int, typer.Option("--batch-rows", min=1, hidden=True, help="Rows per batch (memory vs speed).")
@@ -344,6 +350,7 @@ def check(
         delimiter=delimiter,
         encoding=encoding,
         date_format=date_format,
+        unknown_payer=unknown_payer,
         batch_rows=batch_rows,
     )
     try:

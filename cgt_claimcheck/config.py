@@ -46,6 +46,7 @@ class FileSettings(BaseModel):
     delimiter: str | None = None
     encoding: str | None = None
     date_format: str | None = Field(default=None, alias="date-format")
+    unknown_payer: Literal["out-of-scope", "error"] | None = Field(default=None, alias="unknown-payer")
 
     @field_validator("date_format")
     @classmethod
@@ -137,6 +138,7 @@ class CheckFlags:
     delimiter: str | None = None
     encoding: str | None = None
     date_format: str | None = None
+    unknown_payer: str | None = None
     batch_rows: int = 250_000
 
 
@@ -170,9 +172,15 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         chosen_payer = aliases.get(given_payer.lower(), given_payer.lower())
         if chosen_payer not in ref.payers:
             raise UsageError(f"--payer {given_payer!r} is not a payer profile ({', '.join(ref.payers)})")
-    bad_alias = [f"{k} = {v}" for k, v in settings.payers.items() if v not in ref.payers]
+    bad_alias = [f"{k} = {v}" for k, v in settings.payers.items() if v not in ref.payers and v != "skip"]
     if bad_alias:
-        raise ConfigError(f"[payers] maps to unknown profiles: {', '.join(bad_alias)}", file=str(config_path))
+        raise ConfigError(
+            f"[payers] maps to unknown profiles: {', '.join(bad_alias)} (profiles: {', '.join(ref.payers)}, or skip)",
+            file=str(config_path),
+        )
+    unknown_payer = flags.unknown_payer or settings.unknown_payer or "out-of-scope"
+    if unknown_payer not in ("out-of-scope", "error"):
+        raise UsageError(f"--unknown-payer must be out-of-scope or error, not {unknown_payer!r}")
     selectors = split_codes(flags.select) or [s.upper() for s in settings.select]
     ignores = split_codes(flags.ignore) or [s.upper() for s in settings.ignore]
     unknown = unknown_selectors(selectors + ignores)
@@ -189,6 +197,7 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
             raise UsageError(f"--date-format {exc}") from None
     options = CheckOptions(
         date_format=date_format,
+        unknown_payer=unknown_payer,
         payer=chosen_payer,
         payer_aliases=aliases,
         column_map=settings.columns,

@@ -20,7 +20,7 @@ from cgt_claimcheck.severity import Severity
 if TYPE_CHECKING:
     import pyarrow as pa
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: rows_out_of_scope and out_of_scope (per payer value)
 
 # The columns of a finding, in the order of the JSON record and the CSV report.
 FINDING_COLUMNS = (
@@ -109,6 +109,8 @@ class InputSummary:
     rows_read: int = 0
     rows_checked: int = 0
     rows_rejected: int = 0
+    rows_out_of_scope: int = 0  # read = checked + rejected + out of scope
+    out_of_scope: dict[str, int] = field(default_factory=dict)  # rows per payer value that is not ours
 
 
 @dataclass
@@ -130,6 +132,14 @@ class Summary:
     claims: int
     cgt_claims: int
     findings: FindingCounts
+    rows_out_of_scope: int = 0
+    out_of_scope: dict[str, int] = field(default_factory=dict)
+
+    def out_of_scope_text(self, most: int = 5) -> str:
+        """'812,344 rows: BCBS 401,200, MCR 300,111, ...' (largest first)."""
+        ranked = sorted(self.out_of_scope.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = ", ".join(f"{value} {count:,}" for value, count in ranked[:most])
+        return f"{self.rows_out_of_scope:,} rows: {shown}{', ...' if len(ranked) > most else ''}"
 
 
 @dataclass

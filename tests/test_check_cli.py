@@ -84,7 +84,7 @@ def test_error_example_fires_every_rule():
 
     report = json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert {f["rule"] for f in report["findings"]} == set(CATALOGUE)
-    assert report["schema_version"] == "1.0"
+    assert report["schema_version"] == "1.1"
     assert set(report) == {"schema_version", "tool", "reference", "inputs", "summary", "findings", "not_checked"}
     assert set(report["findings"][0]) == {
         "rule",
@@ -370,7 +370,8 @@ def test_every_row_is_accounted_for_once(tmp_path_factory, ref, rows):
     lines = [good if keep else bad for keep, good, bad in rows]
     path = tmp_path_factory.mktemp("acct") / "x.csv"
     path.write_text(HEADER + "\n" + "\n".join(lines) + "\n")
-    report = run_check([str(path)], ref, CheckOptions(batch_rows=7))
+    # Strict payers: an unmapped payer is a rejection here (out of scope is tested below).
+    report = run_check([str(path)], ref, CheckOptions(batch_rows=7, unknown_payer="error"))
     summary = report.summary
     assert summary.rows_read == len(lines)
     assert summary.rows_read == summary.rows_checked + summary.rows_rejected
@@ -550,3 +551,41 @@ def test_the_report_is_written_atomically_and_an_interrupt_keeps_the_previous_on
     )
     assert check(extract, "--format", "json", "-o", str(out)).exit_code == 1
     assert json.loads(out.read_text(encoding="utf-8"))["summary"]["rows_read"] == 2
+
+
+# --- out of scope is counted, not flagged ---------------------------------------------------------------
+MIXED = [
+    "P1,1,837P,BCBS,M1,2025-03-01,99213,1,,,E11.9",
+    "P2,1,837P,bcbs ,M2,2025-03-01,99213,1,,,E11.9",
+    "P3,1,837P,MCR,M3,not a date,99213,1,,,E11.9",
+    "P4,1,837P,wnc,M4,2025-03-01,J3392,1,51167-0290-01,PA1,D57.1",
+    "P5,1,837P,WellCare NC,M5,2025-03-01,J3392,1,51167-0290-01,PA1,D57.1",
+]
+
+
+def test_payers_that_map_to_no_profile_are_counted_out_of_scope(tmp_path):
+    path = write(tmp_path, "mixed.csv", *MIXED)
+    report = json.loads(check(path, "--format", "json").stdout)
+    summary = report["summary"]
+    assert (summary["rows_read"], summary["rows_checked"], summary["rows_rejected"]) == (5, 1, 0)
+    assert summary["rows_out_of_scope"] == 4 and report["inputs"][0]["rows_out_of_scope"] == 4
+    assert summary["out_of_scope"] == {"BCBS": 2, "MCR": 1, "WellCare NC": 1}
+    assert report["findings"] == []
+    rich = check(path, "--format", "rich")
+    assert "4 out of scope" in rich.stdout and "BCBS 2" in rich.stdout
+
+
+def test_unknown_payer_error_restores_strictness_and_skip_maps_explicitly(tmp_path, monkeypatch):
+    path = write(tmp_path, "mixed.csv", *MIXED)
+    strict = json.loads(check(path, "--format", "json", "--unknown-payer", "error").stdout)
+    assert strict["summary"]["rows_rejected"] == 4 and strict["summary"]["rows_out_of_scope"] == 0
+    (tmp_path / "cgt-claimcheck.toml").write_text(
+        'unknown-payer = "error"\n[payers]\n"WellCare NC" = "wnc"\nbcbs = "skip"\n', encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    report = json.loads(check(path, "--format", "json").stdout)
+    summary = report["summary"]
+    assert (summary["rows_checked"], summary["rows_out_of_scope"], summary["rows_rejected"]) == (2, 2, 1)
+    assert summary["out_of_scope"] == {"BCBS": 2}
+    assert [(f["claim_id"], f["field"]) for f in report["findings"]] == [("P3", "payer"), ("P3", "service_date")]
+    assert check(path, "--unknown-payer", "sometimes").exit_code == 2

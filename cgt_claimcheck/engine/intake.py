@@ -80,7 +80,11 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
             screened = _screen(batch.table, batch.rows, ref, options, relevance)
             if screened.rejected.num_rows:
                 rejections.append(_with_file(screened.rejected, file_index))
-            state.summary.rows_rejected += len(batch.invalid) + int((~screened.valid).sum())
+            out_of_scope = int(screened.out_of_scope.sum())
+            state.summary.rows_out_of_scope += out_of_scope
+            for value, count in screened.out_of_scope_payers.items():
+                state.summary.out_of_scope[value] = state.summary.out_of_scope.get(value, 0) + count
+            state.summary.rows_rejected += len(batch.invalid) + int((~screened.valid).sum()) - out_of_scope
             pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path).subset(
                 screened.valid
             )
@@ -93,7 +97,8 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
                 options.progress(state.path, state.summary.rows_read)
         if carry is not None:
             _triage(carry, known_relevant, kept, claim_hashes, dropped_hashes)
-        state.summary.rows_checked = state.summary.rows_read - state.summary.rows_rejected
+        summary = state.summary
+        summary.rows_checked = summary.rows_read - summary.rows_rejected - summary.rows_out_of_scope
 
     lines = _complete(kept, options.date_format)
     dropped = _sorted_unique(dropped_hashes)
@@ -236,6 +241,7 @@ def _screen(table: pa.Table, rows: np.ndarray, ref: Reference, options: CheckOpt
         diagnosis_codes=relevance.diagnosis_codes,
         pcs_codes=relevance.pcs_codes,
         date_format=options.date_format,
+        unknown_payer=options.unknown_payer,
     )
 
 

@@ -22,7 +22,8 @@ class CheckOptions:
     batch_rows: int = 250_000
     date_format: str | None = None  # a strptime pattern for dates in another layout
     payer: str | None = None  # profile for rows without a payer value
-    payer_aliases: dict[str, str] = field(default_factory=dict)
+    payer_aliases: dict[str, str] = field(default_factory=dict)  # value in the extract -> profile or "skip"
+    unknown_payer: str = "out-of-scope"  # or "error": a payer value that maps to no profile is rejected
     history: list[str] = field(default_factory=list)
     progress: Callable[[str, int], None] | None = None  # (file, rows read so far)
     # run: which rules, with what resources

@@ -6,6 +6,8 @@ The pipeline: intake (read, screen, keep relevant claims, count rows) -> lines (
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -72,6 +74,8 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
             rows_read=sum(f.summary.rows_read for f in files),
             rows_checked=sum(f.summary.rows_checked for f in files),
             rows_rejected=sum(f.summary.rows_rejected for f in files),
+            rows_out_of_scope=sum(f.summary.rows_out_of_scope for f in files),
+            out_of_scope=_merged(f.summary.out_of_scope for f in files),
             claims=intake.claims,
             cgt_claims=cgt_claims,
             findings=_counts(findings),
@@ -95,6 +99,14 @@ def partial_columns(r: Rule, files: list[FileState]) -> str | None:
     if not lacking:
         return None
     return "not checked on the rows of " + "; ".join(f"{p} (no {c} column)" for c, p in lacking)
+
+
+def _merged(tallies: Iterable[dict[str, int]]) -> dict[str, int]:
+    total: dict[str, int] = {}
+    for tally in tallies:
+        for value, count in tally.items():
+            total[value] = total.get(value, 0) + count
+    return dict(sorted(total.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 def _counts(findings: Findings) -> FindingCounts:

@@ -26,6 +26,7 @@ CLAIM_TYPES = {
     "I": "837I",
     "INSTITUTIONAL": "837I",
 }
+SKIP = "skip"  # a [payers] value: rows of this payer are out of scope
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
@@ -35,6 +36,8 @@ class Screened:
     valid: np.ndarray  # bool per row
     relevant: np.ndarray  # bool per row: a line some selected rule declares relevant
     rejected: pa.Table  # one row per problem: PROBLEM_SCHEMA
+    out_of_scope: np.ndarray  # bool per row: a payer that is not ours (not checked, not rejected)
+    out_of_scope_payers: dict[str, int]  # rows out of scope per payer value as written (trimmed)
 
 
 # --- pyarrow helpers ------------------------------------------------------------------------------
@@ -69,6 +72,19 @@ class _Distinct:
         flags = pc.fill_null(fn(self.values), False)
         return np.asarray(flags, dtype=bool)[np.asarray(self.indices)]
 
+    def counts(self, rows: np.ndarray) -> dict[str, int]:
+        """How many of the flagged rows hold each distinct value (values case-folded together)."""
+        if not rows.any():
+            return {}
+        tally = np.bincount(np.asarray(self.indices)[rows], minlength=len(self.values))
+        result: dict[str, int] = {}
+        spelling: dict[str, str] = {}
+        for value, count in zip(self.values.to_pylist(), tally.tolist(), strict=True):
+            if count:
+                key = spelling.setdefault(value.casefold(), value)
+                result[key] = result.get(key, 0) + count
+        return result
+
     def encoded(self, fn=None) -> pa.DictionaryArray:  # type: ignore[no-untyped-def]
         values = fn(self.values) if fn is not None else self.values
         return pa.DictionaryArray.from_arrays(self.indices, values)
@@ -94,6 +110,7 @@ def screen(
     diagnosis_codes: frozenset[str],
     pcs_codes: frozenset[str],
     date_format: str | None = None,
+    unknown_payer: str = "out-of-scope",
 ) -> Screened:
     n = table.num_rows
 
@@ -102,9 +119,32 @@ def screen(
             return table.column(name).combine_chunks()
         return pa.array([""] * n, pa.string())
 
+    # The payer decides whether a row is ours at all: a multi-payer extract is mostly commercial
+    # and Medicare rows. A value that maps to no profile (or that [payers] maps to "skip") is
+    # out of scope: counted per value, never checked, never a finding (unknown_payer = "error"
+    # makes an unmapped value a rejection again).
+    lowered_aliases = {k.strip().lower(): v for k, v in payer_aliases.items()}
+
+    def payer_profile(values: pa.Array) -> pa.Array:
+        payer = pc.utf8_lower(values)
+        if lowered_aliases:
+            hit = pc.index_in(payer, value_set=pa.array(list(lowered_aliases)))
+            payer = pc.if_else(pc.is_valid(hit), pc.take(pa.array(list(lowered_aliases.values())), hit), payer)
+        if default_payer:
+            payer = pc.if_else(pc.equal(payer, ""), default_payer, payer)
+        return payer
+
+    payer = _Distinct(column("payer"))
+    payer_blank = payer.mask(lambda v: pc.equal(payer_profile(v), ""))
+    skipped = payer.mask(lambda v: pc.equal(payer_profile(v), SKIP))
+    unmapped = (
+        ~payer_blank & ~skipped & ~payer.mask(lambda v: pc.is_in(payer_profile(v), pa.array(sorted(known_payers))))
+    )
+    out_of_scope = skipped | (unmapped if unknown_payer != "error" else np.zeros(n, dtype=bool))
     problems: list[tuple[np.ndarray, str, pa.Array, str]] = []
 
     def reject(flags: np.ndarray, field: str, reason: str, shown: pa.Array) -> None:
+        flags = flags & ~out_of_scope
         if flags.any():
             problems.append((flags, field, shown, reason))
 
@@ -151,24 +191,12 @@ def screen(
         "is not 837P or 837I (P, I, professional, institutional)",
     )
 
-    lowered_aliases = {k.lower(): v for k, v in payer_aliases.items()}
-
-    def payer_profile(values: pa.Array) -> pa.Array:
-        payer = pc.utf8_lower(values)
-        if lowered_aliases:
-            hit = pc.index_in(payer, value_set=pa.array(list(lowered_aliases)))
-            payer = pc.if_else(pc.is_valid(hit), pc.take(pa.array(list(lowered_aliases.values())), hit), payer)
-        if default_payer:
-            payer = pc.if_else(pc.equal(payer, ""), default_payer, payer)
-        return payer
-
-    payer = _Distinct(column("payer"))
-    payer_blank = payer.mask(lambda v: pc.equal(payer_profile(v), ""))
     reject(payer_blank, "payer", "is missing (give the column or --payer)", column("payer"))
     reject(
-        ~payer_blank & ~payer.mask(lambda v: pc.is_in(payer_profile(v), pa.array(sorted(known_payers)))),
+        unmapped,
         "payer",
-        f"is not a payer profile ({', '.join(sorted(known_payers))}; aliases go in [payers] of the config)",
+        f"is not a payer profile ({', '.join(sorted(known_payers))}; map other values in [payers] of the config, "
+        'or to "skip")',
         column("payer"),
     )
 
@@ -215,7 +243,7 @@ def screen(
     out["claim_id"] = claim_id
     out["procedure_code"] = procedure.encoded(pc.utf8_upper)
     out["payer"] = payer.encoded(payer_profile)
-    return Screened(pa.table(out), ~bad, relevant, rejected)
+    return Screened(pa.table(out), ~bad & ~out_of_scope, relevant, rejected, out_of_scope, payer.counts(out_of_scope))
 
 
 PROBLEM_SCHEMA = pa.schema(

@@ -34,6 +34,7 @@ def render(report: Report, stream: TextIO) -> None:
             ET.Element("property", name="reference", value=report.reference.version),
             ET.Element("property", name="rows_read", value=str(report.summary.rows_read)),
             ET.Element("property", name="rows_rejected", value=str(report.summary.rows_rejected)),
+            ET.Element("property", name="rows_out_of_scope", value=str(report.summary.rows_out_of_scope)),
         ]
     )
     if not cases:

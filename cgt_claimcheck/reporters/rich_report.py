@@ -33,12 +33,16 @@ def render(report: Report, stream: TextIO) -> None:
         "files",
         literal(
             ", ".join(
-                f"{i.path} ({i.rows_read} read, {i.rows_checked} checked, {i.rows_rejected} rejected)"
+                f"{i.path} ({i.rows_read} read, {i.rows_checked} checked, {i.rows_rejected} rejected"
+                + (f", {i.rows_out_of_scope} out of scope)" if i.rows_out_of_scope else ")")
                 for i in report.inputs
             )
         ),
     )
-    summary.add_row("rows", literal(f"{s.rows_read} read = {s.rows_checked} checked + {s.rows_rejected} rejected"))
+    rows = f"{s.rows_read} read = {s.rows_checked} checked + {s.rows_rejected} rejected"
+    summary.add_row("rows", literal(rows + (f" + {s.rows_out_of_scope} out of scope" if s.rows_out_of_scope else "")))
+    if s.rows_out_of_scope:
+        summary.add_row("out of scope", literal(s.out_of_scope_text()))
     summary.add_row("claims", literal(f"{s.claims} claims, {s.cgt_claims} with a cell or gene therapy"))
     summary.add_row(
         "findings",
