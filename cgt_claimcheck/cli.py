@@ -393,6 +393,10 @@ def check(
 
     from cgt_claimcheck.severity import Severity
 
+    for error in report.errors:  # the other files were checked and reported; the run still failed
+        _stderr().print(f"cgt-claimcheck: error: {error.message}", soft_wrap=True, markup=False, highlight=False)
+    if report.errors:
+        raise typer.Exit(ExitStatus.ERROR)
     worst = report.worst_severity()
     if resolved.fail_on != "never" and worst is not None and worst.rank >= Severity(resolved.fail_on).rank:
         raise typer.Exit(ExitStatus.FINDINGS)

@@ -38,3 +38,7 @@ class ReferenceDataError(UsageError):
 
 class ConfigError(UsageError):
     """The config file has an unknown key or a bad value."""
+
+
+class EmptyInput(UsageError):
+    """An input with no header and no rows: a warning finding (IN005) when other inputs can be read."""

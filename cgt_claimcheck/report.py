@@ -151,6 +151,16 @@ class NotChecked:
 
 
 @dataclass
+class InputError:
+    """A file that could not be read while others were (the run exits 2)."""
+
+    __pydantic_config__ = _STRICT
+
+    file: str
+    message: str
+
+
+@dataclass
 class ToolInfo:
     __pydantic_config__ = _STRICT
 
@@ -174,6 +184,7 @@ class Report:
     summary: Summary
     findings: Findings
     not_checked: list[NotChecked] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
 
     def findings_by_rule(self) -> dict[str, int]:
@@ -191,6 +202,7 @@ class Report:
             "reference": asdict(self.reference),
             "inputs": [asdict(i) for i in self.inputs],
             "summary": asdict(self.summary),
+            "errors": [asdict(e) for e in self.errors],
         }
 
     def not_checked_json(self) -> list[dict[str, str]]:

@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 from cgt_claimcheck.report import (
     SCHEMA_VERSION,
     FindingRecord,
+    InputError,
     InputSummary,
     NotChecked,
     ReferenceInfo,
@@ -40,5 +41,6 @@ class Report(BaseModel):
     reference: ReferenceInfo
     inputs: list[InputSummary]
     summary: Summary
+    errors: list[InputError] = []
     findings: list[Finding]  # type: ignore[valid-type]
     not_checked: list[NotChecked]

@@ -83,9 +83,12 @@ def test_error_example_fires_every_rule():
     from cgt_claimcheck.rules import CATALOGUE
 
     report = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    assert {f["rule"] for f in report["findings"]} == set(CATALOGUE)
+    # IN005 (empty extract) cannot fire on a file with rows: its case files cover it.
+    assert {f["rule"] for f in report["findings"]} == set(CATALOGUE) - {"IN005"}
     assert report["schema_version"] == "1.1"
-    assert set(report) == {"schema_version", "tool", "reference", "inputs", "summary", "findings", "not_checked"}
+    assert set(report) == {
+        "schema_version", "tool", "reference", "inputs", "summary", "errors", "findings", "not_checked"
+    }  # fmt: skip
     assert set(report["findings"][0]) == {
         "rule",
         "name",
@@ -263,9 +266,7 @@ def test_missing_required_column(tmp_path):
 
 @pytest.mark.parametrize(
     "content",
-    [
-        b"",
-        b"\n\n",
+    [  # an empty file is not unusable: it is an IN005 warning (test_an_empty_or_header_only_extract_is_a_warning)
         b"\x00\x01\x02\xff\xfe binary junk \x89PNG\r\n",
         "é,ü\n".encode("latin-1"),
         b"\x1f\x8b\x08\x00 not really gzip",
@@ -589,3 +590,30 @@ def test_unknown_payer_error_restores_strictness_and_skip_maps_explicitly(tmp_pa
     assert summary["out_of_scope"] == {"BCBS": 2}
     assert [(f["claim_id"], f["field"]) for f in report["findings"]] == [("P3", "payer"), ("P3", "service_date")]
     assert check(path, "--unknown-payer", "sometimes").exit_code == 2
+
+
+# --- nothing passes silently ----------------------------------------------------------------------------
+@pytest.mark.parametrize("content", ["", "\n\n", HEADER + "\n"])
+def test_an_empty_or_header_only_extract_is_a_warning(tmp_path, content):
+    path = tmp_path / "empty.csv"
+    path.write_text(content, encoding="utf-8")
+    result = check(str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    (finding,) = json.loads(result.stdout)["findings"]
+    assert (finding["rule"], finding["severity"], finding["row"], finding["field"]) == ("IN005", "warning", 0, "(file)")
+    assert check(str(path), "--format", "json", "--fail-on", "warning").exit_code == 1
+
+
+def test_one_unreadable_file_of_several_still_checks_the_others_and_exits_2(tmp_path):
+    good = write(tmp_path, "good.csv", GOOD, BAD)
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(b"claim_id,line_number\n\xff\xfe\x00junk\n")
+    result = check(good, str(broken), str(tmp_path / "missing.csv"), "--format", "json")
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert [e["file"] for e in report["errors"]] == [str(broken), str(tmp_path / "missing.csv")]
+    assert {f["rule"] for f in report["findings"]} >= {"ND001", "AU001"}
+    assert report["inputs"][0]["rows_checked"] == 2
+    assert "missing.csv: no such file" in result.stderr and "Traceback" not in result.output
+    alone = check(str(broken), "--format", "json")
+    assert alone.exit_code == 2 and alone.stdout == ""

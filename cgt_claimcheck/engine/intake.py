@@ -21,11 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.errors import EmptyInput, UsageError
+from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.ingest.normalise import complete
 from cgt_claimcheck.ingest.reader import ExtractReader, InvalidRow
 from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, screen
 from cgt_claimcheck.reference import Reference
-from cgt_claimcheck.report import InputSummary
+from cgt_claimcheck.report import InputError, InputSummary
 from cgt_claimcheck.rules.base import Rule, Triggers, cgt_drug_triggers
 
 FILE_SHIFT = np.int64(40)  # _seq = file index << 40 | data row
@@ -46,6 +48,8 @@ class Intake:
     lines: pd.DataFrame | None  # normalised kept lines (input and history), in input order
     rejections: list[pa.Table] = field(default_factory=list)  # PROBLEM_SCHEMA + _file_index
     claims: int = 0
+    empty_files: list[pa.Table] = field(default_factory=list)  # IN005: files that gave no rows
+    errors: list[InputError] = field(default_factory=list)  # files that could not be read (others were)
 
 
 class Relevance:
@@ -67,38 +71,33 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     claim_hashes: list[np.ndarray] = []
     dropped_hashes: list[np.ndarray] = []
 
+    empty: list[pa.Table] = []
+    errors: list[tuple[UsageError, InputError]] = []
     for file_index, path in enumerate(paths):
-        reader = _reader(path, options)
+        try:
+            reader = _reader(path, options)
+        except EmptyInput:
+            display = "<stdin>" if path == "-" else path
+            files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))
+            empty.append(_file_problem("is empty (no header, no rows)", file_index))
+            continue
+        except UsageError as exc:  # unreadable: the other files are still checked, the exit code is 2
+            display = "<stdin>" if path == "-" else path
+            files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))  # no "column absent" noise
+            errors.append((exc, InputError(file=display, message=str(exc))))
+            continue
         state = FileState(reader.display, InputSummary(path=reader.display), set(reader.columns))
         files.append(state)
-        known_relevant: set[str] = set()
-        carry: _Pending | None = None
-        for batch in reader.batches():
-            state.summary.rows_read += batch.table.num_rows + len(batch.invalid)
-            if batch.invalid:
-                rejections.append(_with_file(_invalid_rows(batch.invalid), file_index))
-            screened = _screen(batch.table, batch.rows, ref, options, relevance)
-            if screened.rejected.num_rows:
-                rejections.append(_with_file(screened.rejected, file_index))
-            out_of_scope = int(screened.out_of_scope.sum())
-            state.summary.rows_out_of_scope += out_of_scope
-            for value, count in screened.out_of_scope_payers.items():
-                state.summary.out_of_scope[value] = state.summary.out_of_scope.get(value, 0) + count
-            state.summary.rows_rejected += len(batch.invalid) + int((~screened.valid).sum()) - out_of_scope
-            pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path).subset(
-                screened.valid
+        try:
+            _read_file(
+                reader, file_index, state, ref, options, relevance, kept, rejections, claim_hashes, dropped_hashes
             )
-            if carry is not None:
-                pending = carry.then(pending)
-            # The last claim may continue in the next batch: hold it back.
-            pending, carry = pending.split_last_claim()
-            _triage(pending, known_relevant, kept, claim_hashes, dropped_hashes)
-            if options.progress:
-                options.progress(state.path, state.summary.rows_read)
-        if carry is not None:
-            _triage(carry, known_relevant, kept, claim_hashes, dropped_hashes)
-        summary = state.summary
-        summary.rows_checked = summary.rows_read - summary.rows_rejected - summary.rows_out_of_scope
+        except UsageError as exc:
+            errors.append((exc, InputError(file=state.path, message=f"{exc} (after {state.summary.rows_read:,} rows)")))
+        if state.summary.rows_read == 0 and not any(e.file == state.path for _, e in errors):
+            empty.append(_file_problem("has a header but no rows", file_index))
+    if errors and len(errors) == len(paths):
+        raise errors[0][0]  # nothing usable could be read
 
     lines = _complete(kept, options.date_format)
     dropped = _sorted_unique(dropped_hashes)
@@ -112,7 +111,58 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
         lines = history if lines is None else pd.concat([lines, history], ignore_index=True)
     if lines is not None:
         lines = lines.sort_values("_seq", kind="stable").reset_index(drop=True)
-    return Intake(files=files, lines=lines, rejections=rejections, claims=claims)
+    return Intake(
+        files=files,
+        lines=lines,
+        rejections=rejections,
+        claims=claims,
+        empty_files=empty,
+        errors=[error for _, error in errors],
+    )
+
+
+def _read_file(
+    reader: ExtractReader,
+    file_index: int,
+    state: FileState,
+    ref: Reference,
+    options: CheckOptions,
+    relevance: Relevance,
+    kept: list[_Pending],
+    rejections: list[pa.Table],
+    claim_hashes: list[np.ndarray],
+    dropped_hashes: list[np.ndarray],
+) -> None:
+    """Screen and triage one file's batches; count its rows (also when reading fails midway)."""
+    known_relevant: set[str] = set()
+    carry: _Pending | None = None
+    summary = state.summary
+    try:
+        for batch in reader.batches():
+            summary.rows_read += batch.table.num_rows + len(batch.invalid)
+            if batch.invalid:
+                rejections.append(_with_file(_invalid_rows(batch.invalid), file_index))
+            screened = _screen(batch.table, batch.rows, ref, options, relevance)
+            if screened.rejected.num_rows:
+                rejections.append(_with_file(screened.rejected, file_index))
+            out_of_scope = int(screened.out_of_scope.sum())
+            summary.rows_out_of_scope += out_of_scope
+            for value, count in screened.out_of_scope_payers.items():
+                summary.out_of_scope[value] = summary.out_of_scope.get(value, 0) + count
+            summary.rows_rejected += len(batch.invalid) + int((~screened.valid).sum()) - out_of_scope
+            pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path)
+            pending = pending.subset(screened.valid)
+            if carry is not None:
+                pending = carry.then(pending)
+            # The last claim may continue in the next batch: hold it back.
+            pending, carry = pending.split_last_claim()
+            _triage(pending, known_relevant, kept, claim_hashes, dropped_hashes)
+            if options.progress:
+                options.progress(state.path, summary.rows_read)
+        if carry is not None:
+            _triage(carry, known_relevant, kept, claim_hashes, dropped_hashes)
+    finally:
+        summary.rows_checked = summary.rows_read - summary.rows_rejected - summary.rows_out_of_scope
 
 
 def file_index_of(seq: pd.Series | np.ndarray) -> np.ndarray:
@@ -336,6 +386,22 @@ def _invalid_rows(invalid: list[InvalidRow]) -> pa.Table:
         },
         schema=PROBLEM_SCHEMA,
     )
+
+
+def _file_problem(reason: str, file_index: int) -> pa.Table:
+    """A problem of the whole file (row 0, the header), in the shape of a rejected row."""
+    problem = pa.table(
+        {
+            "_row": pa.array([0], pa.int64()),
+            "field": pa.array(["(file)"]),
+            "value": pa.array([""]),
+            "reason": pa.array([reason]),
+            "claim_id": pa.nulls(1, pa.string()),
+            "line_number": pa.nulls(1, pa.string()),
+        },
+        schema=PROBLEM_SCHEMA,
+    )
+    return _with_file(problem, file_index)
 
 
 def _with_file(problems: pa.Table, file_index: int) -> pa.Table:

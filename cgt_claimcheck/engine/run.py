@@ -24,6 +24,7 @@ from cgt_claimcheck.rules import select_rules
 from cgt_claimcheck.rules.base import Rule, RuleContext
 
 REJECTION_RULE = "IN001"  # rows the intake rejects are this rule's findings
+EMPTY_FILE_RULE = "IN005"  # files that gave no rows
 
 
 def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report:
@@ -38,6 +39,9 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
     rejection_rule = next((r for r in selected if r.code == REJECTION_RULE), None)
     if rejection_rule is not None:
         parts.append(rejection_findings(intake.rejections, rejection_rule, [f.path for f in files], options))
+    empty_rule = next((r for r in selected if r.code == EMPTY_FILE_RULE), None)
+    if empty_rule is not None:
+        parts.append(rejection_findings(intake.empty_files, empty_rule, [f.path for f in files], options))
 
     lines = intake.lines
     cgt_claims = 0
@@ -48,7 +52,7 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
         ctx = RuleContext(ref=ref, facilities=facilities, repeat_window_days=window)
         trial = lines["program"].eq("medi-cal") & lines["trial_markers"].ne("")
     for r in selected:
-        if r.code == REJECTION_RULE:
+        if r.code in (REJECTION_RULE, EMPTY_FILE_RULE):
             continue
         reason = cannot_run(r, files, facilities)
         if reason:
@@ -82,6 +86,7 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
         ),
         findings=findings,
         not_checked=not_checked,
+        errors=intake.errors,
     )
 
 

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.errors import EmptyInput, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, name_key
 
 SNIFF_BYTES = 64 * 1024
@@ -96,7 +96,7 @@ class ExtractReader:
         except (OSError, EOFError, gzip.BadGzipFile) as exc:
             raise UsageError(f"cannot be read ({exc})", file=self.display) from None
         if not head.strip():
-            raise UsageError("file is empty: expected a header row", file=self.display, line=1)
+            raise EmptyInput("file is empty: expected a header row", file=self.display, line=1)
         first_line = head.split(b"\n", 1)[0].rstrip(b"\r")
         try:
             text = first_line.decode(self.encoding).lstrip("\ufeff")

@@ -169,3 +169,32 @@ def invalid_optional_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
         fields = fields.mask(new, name)
         values = values.mask(new, raw)
     return pd.DataFrame({"hit": fields.ne(""), "field": fields, "value": values})
+
+
+@rule(
+    code="IN005",
+    name="empty-extract",
+    severity=Severity.WARNING,
+    payers=ALL_PAYERS,
+    policy=(
+        "Not a payer rule: an extract with no rows usually means the export upstream failed, and the claims "
+        "due for submission were never checked (nothing passes silently)."
+    ),
+    field="(file)",
+    message="the extract {reason}: no claim in it was checked",
+    details=("reason",),
+    hint="Check the export that wrote the file and run it again; --fail-on warning makes an empty nightly file fail the pipeline.",
+    triggers=no_triggers,
+    applies_to=None,
+    runs_on_clinical_trials=True,
+)
+def empty_extract(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+    """An input file has a header but no rows, or no header at all.
+
+    Reported once per file, on row 0 (the header). Whatever the other files hold, this one gave
+    nothing to check. A file with rows that are all rejected is not empty (IN001 says why).
+
+    Fails (warning): a file with only the header line.
+    Passes: a file with at least one row.
+    """
+    return V.false_like(lines)
