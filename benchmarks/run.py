@@ -135,6 +135,13 @@ def main() -> None:
     bad, bad_rss = check("bad_dates_1m", runs)
     ratios.append(("every row rejected 1M / clean 1M check", bad / clean_1m, 2))
     ratios.append(("peak RSS every row rejected 1M / clean 1M check", bad_rss / clean_1m_rss, 1.3))
+    rich_out = DATA / "bad_dates_1m.rich.txt"
+    rich_t, _ = measure(
+        [*cli, "check", str(ensure("bad_dates_1m")), "--format", "rich", "-o", str(rich_out)], runs, env
+    )
+    rows.append(("check --format rich, bad_dates_1m", rich_t, None, None))
+    ratios.append(("rich of every row rejected 1M minus json (seconds)", rich_t - bad, 3))
+    ratios.append(("lines of that rich report", len(rich_out.read_text(encoding="utf-8").splitlines()), 200))
     pandas_t, _ = measure([PY, "-c", "import pandas"], runs * 2, env)
     rows.append(("yardstick: python -c 'import pandas'", pandas_t, None, None))
     small, _ = check("claims_50", runs * 2)

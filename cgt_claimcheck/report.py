@@ -44,6 +44,7 @@ FINDING_COLUMNS = (
 NULLABLE_COLUMNS = frozenset({"payer", "claim_id", "line_number", "carc", "rarc"})
 # report_schema.py validates JSON reports against these dataclasses: unknown keys are an error.
 _STRICT: Any = {"extra": "forbid"}
+SYSTEMIC_MIN = 20  # this many findings with one cause (rule, file, field, message) are shown as one
 BATCH_ROWS = 8_192  # findings a writer holds as text at once (a few MB)
 
 
@@ -65,6 +66,21 @@ class FindingRecord(NamedTuple):
     policy: str
     carc: str | None
     rarc: str | None
+
+
+@dataclass
+class SystemicGroup:
+    """Many findings with one cause: same rule, file, field and message (a bad column, a wrong layout)."""
+
+    rule: str
+    name: str
+    severity: str
+    file: str
+    field: str
+    message: str
+    hint: str
+    count: int
+    examples: list[tuple[int, str]]  # (row, value) of the first few
 
 
 class Findings:
@@ -89,6 +105,34 @@ class Findings:
             columns[severity] = [Severity(s) for s in columns[severity]]
             for values in zip(*columns, strict=True):
                 yield FindingRecord(*values)
+
+    def split_systemic(self, min_count: int = SYSTEMIC_MIN, examples: int = 3) -> tuple[list[SystemicGroup], Findings]:
+        """(the causes behind min_count or more findings each, the findings that remain)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        keys = ["rule", "file", "field", "message"]
+        if len(self) < min_count:
+            return [], self
+        plain = self.table.select(keys).cast(pa.schema([(k, pa.string()) for k in keys]))
+        tally = plain.group_by(keys).aggregate([([], "count_all")])
+        big = tally.filter(pc.greater_equal(tally.column("count_all"), min_count))
+        if not big.num_rows:
+            return [], self
+        joined = pc.binary_join_element_wise(*(plain.column(k) for k in keys), "\x1f")
+        wanted = pc.binary_join_element_wise(*(big.column(k) for k in keys), "\x1f")
+        member = pc.is_in(joined, value_set=wanted)
+        groups = []
+        for i, key in enumerate(wanted.to_pylist()):
+            first = self.table.filter(pc.equal(joined, key)).slice(0, examples)
+            row = {
+                name: first.column(name)[0].as_py()
+                for name in ("rule", "name", "severity", "file", "field", "message", "hint")
+            }
+            shown = list(zip(first.column("row").to_pylist(), first.column("value").to_pylist(), strict=True))
+            groups.append(SystemicGroup(**row, count=int(big.column("count_all")[i].as_py()), examples=shown))
+        groups.sort(key=lambda g: -g.count)
+        return groups, Findings(self.table.filter(pc.invert(member)))
 
     def counts(self, column: str) -> dict[str, int]:
         """How many findings per value of a column (sorted by value)."""

@@ -617,3 +617,32 @@ def test_one_unreadable_file_of_several_still_checks_the_others_and_exits_2(tmp_
     assert "missing.csv: no such file" in result.stderr and "Traceback" not in result.output
     alone = check(str(broken), "--format", "json")
     assert alone.exit_code == 2 and alone.stdout == ""
+
+
+# --- a systemic problem is one finding in the human reports ---------------------------------------------
+def _all_bad_dates(tmp_path: Path, rows: int = 500) -> str:
+    return write(tmp_path, "bad.csv", *(f"C{i},1,837P,wnc,M{i},03/01/25,99213,1,,," for i in range(rows)))
+
+
+def test_rich_shows_a_systemic_cause_once_with_a_file_headline(tmp_path):
+    result = check(_all_bad_dates(tmp_path), "--format", "rich", env={"COLUMNS": "400"})
+    out = result.stdout
+    assert result.exit_code == 1
+    assert "service_date: 500 of 500 rows" in out and "'03/01/25' on line 2" in out
+    assert out.count("two-digit year") == 2  # the headline and the one group, not 500 panels
+    assert len(out.splitlines()) < 60
+
+
+def test_junit_has_one_case_per_cause_and_counts_every_failure(tmp_path):
+    result = check(_all_bad_dates(tmp_path), "--format", "junit")
+    root = ET.fromstring(result.stdout)
+    cases = list(root.iter("testcase"))
+    assert len(cases) == 1 and root.get("failures") == "500"
+    assert "500 findings with one cause" in cases[0].find("failure").text
+
+
+def test_machine_formats_keep_one_record_per_finding(tmp_path):
+    path = _all_bad_dates(tmp_path)
+    assert len(check(path, "--format", "jsonl").stdout.splitlines()) == 500
+    assert len(json.loads(check(path, "--format", "json").stdout)["findings"]) == 500
+    assert len(check(path, "--format", "csv").stdout.splitlines()) == 501

@@ -15,16 +15,19 @@ def _case_name(finding: Finding) -> str:
 
 
 def render(report: Report, stream: TextIO) -> None:
+    systemic, rest = report.findings.split_systemic()  # one test case per cause, not per row
     cases: dict[str, list[Finding]] = {}
-    for finding in report.findings:
+    for finding in rest:
         cases.setdefault(_case_name(finding), []).append(finding)
-    failures = sum(1 for f in report.findings if f.severity is Severity.ERROR)
-    suites = ET.Element("testsuites", name="cgt-claimcheck", tests=str(max(len(cases), 1)), failures=str(failures))
+    failures = sum(1 for f in rest if f.severity is Severity.ERROR)
+    failures += sum(g.count for g in systemic if g.severity == Severity.ERROR.value)
+    total = len(cases) + len(systemic)
+    suites = ET.Element("testsuites", name="cgt-claimcheck", tests=str(max(total, 1)), failures=str(failures))
     suite = ET.SubElement(
         suites,
         "testsuite",
         name="cgt-claimcheck",
-        tests=str(max(len(cases), 1)),
+        tests=str(max(total, 1)),
         failures=str(failures),
         errors="0",
         skipped="0",
@@ -37,7 +40,15 @@ def render(report: Report, stream: TextIO) -> None:
             ET.Element("property", name="rows_out_of_scope", value=str(report.summary.rows_out_of_scope)),
         ]
     )
-    if not cases:
+    for g in systemic:
+        case = ET.SubElement(suite, "testcase", classname=g.file, name=f"{g.field}: {g.count:,} rows, {g.rule}")
+        lines = ", ".join(f"{row + 1} ({value!r})" for row, value in g.examples)
+        text = f"[{g.rule} {g.name}] {g.count:,} findings with one cause; first on lines {lines}: {g.message}. Fix: {g.hint}"
+        if g.severity == Severity.ERROR.value:
+            ET.SubElement(case, "failure", type=g.rule, message=f"{g.rule} x{g.count:,} {g.message}").text = text
+        else:
+            ET.SubElement(case, "system-out").text = f"{g.severity}: {text}"
+    if not cases and not systemic:
         ET.SubElement(
             suite, "testcase", classname="cgt-claimcheck", name=f"{report.summary.rows_read} rows, no findings"
         )

@@ -65,8 +65,35 @@ def render(report: Report, stream: TextIO) -> None:
         summary.add_row("not checked", literal(f"{', '.join(codes)}: {reason}"))
     console.print(Panel(summary, title="cgt-claimcheck", expand=False))
 
+    systemic, rest = report.findings.split_systemic()
+    rows_read = {i.path: i.rows_read for i in report.inputs}
+    for g in systemic:  # a file where most rows fail for one reason opens with that
+        if rows_read.get(g.file) and g.count * 2 >= rows_read[g.file]:
+            row, value = g.examples[0]
+            console.print(
+                Text.assemble(
+                    (f"{g.file}: ", "bold"),
+                    (f"{g.field}: {g.count:,} of {rows_read[g.file]:,} rows: ", STYLE[g.severity]),
+                    literal(f"{g.message}, e.g. {value!r} on line {row + 1}: {g.hint}"),
+                )
+            )
+    for g in systemic:
+        lines = ", ".join(f"{row + 1} ({value!r})" for row, value in g.examples)
+        body = Group(
+            Text.assemble(
+                (f"{g.severity.upper():7} ", STYLE[g.severity]),
+                (f"{g.rule} {g.name}", "bold"),
+                literal(f"  {g.message}"),
+            ),
+            Text.assemble("    ", literal(f"{g.count:,} findings; first on lines {lines}")),
+            Text.assemble(("    fix: ", "green"), literal(g.hint)),
+        )
+        console.print(
+            Panel(body, title=literal(f"{g.field}: one cause, {g.count:,} rows  [{g.file}]"), title_align="left")
+        )
+
     claims: dict[tuple[str, str], list[Finding]] = {}
-    for finding in report.findings:
+    for finding in rest:
         key = (finding.file, finding.claim_id or f"(row {finding.row}, rejected)")
         claims.setdefault(key, []).append(finding)
     for (file, claim), findings in claims.items():
