@@ -152,7 +152,9 @@ def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, opt
         for name in IDENTIFYING_PLACEHOLDERS:
             if name in values:
                 values[name] = np.full(n, REDACTED, dtype=object)
-        member = np.array([any(part.strip() in MEMBER_FIELDS for part in f.split(",")) for f in fields], dtype=bool)
+        names = pd.unique(fields)  # a handful of field names, not one test per finding
+        identifying = {name for name in names if any(part.strip() in MEMBER_FIELDS for part in name.split(","))}
+        member = np.isin(fields, list(identifying))
         if member.any():
             for name in ("value", "expected"):
                 if name in values:

@@ -74,15 +74,14 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     empty: list[pa.Table] = []
     errors: list[tuple[UsageError, InputError]] = []
     for file_index, path in enumerate(paths):
+        display = "<stdin>" if path == "-" else path
         try:
             reader = _reader(path, options)
         except EmptyInput:
-            display = "<stdin>" if path == "-" else path
             files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))
             empty.append(_file_problem("is empty (no header, no rows)", file_index))
             continue
         except UsageError as exc:  # unreadable: the other files are still checked, the exit code is 2
-            display = "<stdin>" if path == "-" else path
             files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))  # no "column absent" noise
             errors.append((exc, InputError(file=display, message=str(exc))))
             continue

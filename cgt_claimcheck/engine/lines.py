@@ -7,11 +7,10 @@ the engine needs no rule module.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from cgt_claimcheck.reference import Reference
+from cgt_claimcheck.rules.vector import claim_any, has_token  # shared vector helpers, not a rule module
 
 TRIAL_MARKERS = (
     ("modifier Q0/Q1", "modifiers", "clinical_trial_modifier"),
@@ -20,21 +19,11 @@ TRIAL_MARKERS = (
 )
 
 
-def _has_token(joined: pd.Series, codes: frozenset[str]) -> pd.Series:
-    """Does a ';'-joined code list contain one of the codes?"""
-    escaped = sorted(re.escape(code) for code in codes if code)
-    if not escaped:
-        return pd.Series(False, index=joined.index)
-    pattern = r"(?:^|;)(?:" + "|".join(escaped) + r")(?:;|$)"
-    return joined.str.contains(pattern, regex=True).fillna(False).astype(bool)
-
-
 def trial_markers(lines: pd.DataFrame, ref: Reference) -> pd.Series:
     """Per line, the clinical-trial markers of its claim ('' when none): modifier Q0/Q1, Z00.6, condition code 30."""
     markers = pd.Series("", index=lines.index, dtype="str")
     for label, column, codeset in TRIAL_MARKERS:
-        present = _has_token(lines[column], ref.codes(codeset)).groupby(lines["claim_id"]).transform("any")
-        present = present.astype(bool)
+        present = claim_any(has_token(lines[column], ref.codes(codeset)), lines)
         markers = markers.mask(present & markers.eq(""), label).mask(
             present & markers.ne("") & ~markers.str.contains(label, regex=False), markers + ", " + label
         )
