@@ -285,13 +285,28 @@ def test_no_such_file(tmp_path):
     assert result.exit_code == 2 and "no such file" in result.stderr
 
 
-def test_latin1_rows_name_the_line_and_encoding_option_reads_them(tmp_path):
+def test_latin1_rows_are_rejected_alone_and_encoding_option_reads_them(tmp_path):
     path = tmp_path / "latin.csv"
     path.write_bytes(
-        (HEADER + "\n" + GOOD + "\n" + "C3,1,837P,wnc,Müller,2025-03-01,99213,1,,,E11.9\n").encode("latin-1")
+        (
+            HEADER
+            + "\n"
+            + GOOD
+            + "\n"
+            + "C3,1,837P,wnc,Müller,2025-03-01,99213,1,,,E11.9\n"
+            + "C5,1,837P,wnc,M5,2025-03-01,99213,1,,,E11.9"
+        ).encode("latin-1")
     )
-    result = check(str(path))
-    assert result.exit_code == 2 and "line 3" in result.stderr and "--encoding" in result.stderr
+    report = json.loads(check(str(path), "--format", "json").stdout)
+    assert report["summary"] | {"findings": None} == report["summary"] | {
+        "rows_read": 3,
+        "rows_checked": 2,
+        "rows_rejected": 1,
+        "findings": None,
+    }
+    (rejected,) = [f for f in report["findings"] if f["rule"] == "IN001"]
+    assert rejected["row"] == 2 and "not valid utf-8 text (byte 16 of the line)" in rejected["message"]
+    assert "--encoding cp1252" in rejected["message"]
     assert check(str(path), "--encoding", "latin-1", "--format", "json").exit_code == 0
 
 

@@ -1,31 +1,34 @@
 """Read claim-line extracts (CSV with , | or tab, .gz, Parquet, stdin) in batches of strings.
 
-Every data row comes out once: in a batch with its 1-based data row number (`_row`), or as an
-invalid row (wrong number of fields) with its row number and the reason. Anything that makes
-the file unusable raises UsageError naming the file, line and column.
+Every data row comes out once: in a batch with its 1-based data row number (`_row`, the physical
+line minus the header), or as an invalid row (wrong number of fields, an unclosed quote, bytes
+that are not text) with its row number and the reason. The bytes come from ingest.source (UTF-8,
+LF); ingest.records finds the lines a quote-aware parser would join. Anything that makes the
+file unusable raises UsageError naming the file, line and column.
 """
 
 from __future__ import annotations
 
-import gzip
 import io
-import sys
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from cgt_claimcheck.errors import EmptyInput, UsageError
+from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, name_key
+from cgt_claimcheck.ingest.records import BadLine, bad_lines, without_lines
+from cgt_claimcheck.ingest.source import ByteSource
 
-SNIFF_BYTES = 64 * 1024
 CHUNK_BYTES = 32 << 20  # bytes parsed at a time: memory stays flat however large the file
 PARSE_BLOCK = 1 << 20  # pyarrow parses a chunk in blocks of this size on all cores
+
+
+class _NotUtf8(Exception):
+    """The parser met bytes that are not UTF-8: find their lines and reject just those."""
 
 
 @dataclass
@@ -40,14 +43,6 @@ class RawBatch:
     table: pa.Table  # canonical column names, all strings
     rows: np.ndarray  # 1-based data row of each table row
     invalid: list[InvalidRow] = field(default_factory=list)
-
-
-def _open_bytes(path: str) -> Any:
-    if path == "-":
-        return io.BytesIO(sys.stdin.buffer.read())
-    if path.endswith(".gz"):
-        return gzip.open(path, "rb")
-    return open(path, "rb")
 
 
 class ExtractReader:
@@ -66,16 +61,12 @@ class ExtractReader:
         wanted: tuple[str, ...] | None = None,
     ) -> None:
         self.path = path
-        self.display = "<stdin>" if path == "-" else path
-        self.encoding = encoding
         self.batch_rows = batch_rows
         self.chunk_bytes = chunk_bytes
         self.is_parquet = path.lower().endswith((".parquet", ".parq", ".pq"))
-        self._stdin_bytes: bytes | None = None
-        if path != "-" and not Path(path).is_file():
-            raise UsageError("no such file" if not Path(path).exists() else "not a file", file=self.display)
-        if path == "-":
-            self._stdin_bytes = sys.stdin.buffer.read()
+        self.source = ByteSource(path, encoding, text=not self.is_parquet)
+        self.display = self.source.display
+        self.encoding = self.source.encoding
         header = self._parquet_header() if self.is_parquet else self._csv_header(delimiter)
         self.header = header
         self.columns = self._map_columns(header, column_map or {}, payer_given)
@@ -83,26 +74,13 @@ class ExtractReader:
         self.columns = {c: h for c, h in self.columns.items() if c in wanted_set or c in REQUIRED}
 
     # --- header --------------------------------------------------------------------------------
-    def _raw_stream(self) -> Any:
-        if self._stdin_bytes is not None:
-            data = self._stdin_bytes
-            return gzip.GzipFile(fileobj=io.BytesIO(data)) if data[:2] == b"\x1f\x8b" else io.BytesIO(data)
-        return _open_bytes(self.path)
-
     def _csv_header(self, delimiter: str | None) -> list[str]:
+        first_line = self.source.header_line()
         try:
-            with self._raw_stream() as fh:
-                head = fh.read(SNIFF_BYTES)
-        except (OSError, EOFError, gzip.BadGzipFile) as exc:
-            raise UsageError(f"cannot be read ({exc})", file=self.display) from None
-        if not head.strip():
-            raise EmptyInput("file is empty: expected a header row", file=self.display, line=1)
-        first_line = head.split(b"\n", 1)[0].rstrip(b"\r")
-        try:
-            text = first_line.decode(self.encoding).lstrip("\ufeff")
-        except (UnicodeDecodeError, LookupError) as exc:
+            text = first_line.decode("utf-8").lstrip("\ufeff")
+        except UnicodeDecodeError as exc:
             raise UsageError(
-                f"header is not {self.encoding} text ({exc.__class__.__name__}); pass --encoding if the file uses another one",
+                f"header is not {self.encoding} text ({exc.reason}); pass --encoding if the file uses another one",
                 file=self.display,
                 line=1,
             ) from None
@@ -114,14 +92,15 @@ class ExtractReader:
         self.delimiter = delimiter
         import csv
 
-        names = next(csv.reader([text], delimiter=delimiter))
+        names = next(csv.reader([text], delimiter=delimiter), [])
         return [n.strip() for n in names]
 
     def _parquet_header(self) -> list[str]:
         import pyarrow.parquet as pq
 
         try:
-            source = io.BytesIO(self._stdin_bytes) if self._stdin_bytes is not None else self.path
+            with self.source.raw() as fh:
+                source = io.BytesIO(fh.read()) if self.path == "-" else self.path
             self._parquet = pq.ParquetFile(source)
         except (OSError, pa.ArrowException) as exc:
             raise UsageError(f"not a readable Parquet file ({exc})", file=self.display) from None
@@ -173,50 +152,38 @@ class ExtractReader:
 
         Blocks are zero-copy views of what was read; only the partial last line is carried over.
         """
-        try:
-            with self._raw_stream() as fh:
-                leftover = b""
-                first = True
-                while True:
-                    block = fh.read(self.chunk_bytes)
-                    if not block:
-                        break
-                    data = leftover + block if leftover else block
-                    start = 0
-                    if first:
-                        newline = data.find(b"\n")
-                        if newline < 0:
-                            leftover = data
-                            continue
-                        start, first = newline + 1, False
-                    cut = data.rfind(b"\n", start)
-                    if cut < 0:
-                        leftover = data[start:]
-                        continue
-                    leftover = data[cut + 1 :]
-                    yield pa.py_buffer(data)[start : cut + 1]
-                if leftover.strip(b"\r\n\t ") and not first:
-                    yield pa.py_buffer(leftover + b"\n")
-        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            raise UsageError(f"cannot be read ({exc})", file=self.display) from None
+        leftover = b""
+        first = True
+        for block in self.source.blocks(self.chunk_bytes):
+            data = leftover + block if leftover else block
+            start = 0
+            if first:
+                newline = data.find(b"\n")
+                if newline < 0:
+                    leftover = data
+                    continue
+                start, first = newline + 1, False
+            cut = data.rfind(b"\n", start)
+            if cut < 0:
+                leftover = data[start:]
+                continue
+            leftover = data[cut + 1 :]
+            yield pa.py_buffer(data)[start : cut + 1]
+        if leftover.strip(b"\r\n\t ") and not first:
+            yield pa.py_buffer(leftover + b"\n")
 
     def _csv_batches(self) -> Iterator[RawBatch]:
         names = self.header
         slot_names = [f"c{i}" for i in range(len(names))]  # header names may repeat or be blank
         wanted = {f"c{names.index(actual)}": canonical for canonical, actual in self.columns.items()}
-        line_before = 1  # physical lines before the chunk (the header)
+        rows_before = 0  # data rows (= lines after the header) before the chunk
         for chunk in self._chunks():
-            table, invalid = self._parse(chunk, slot_names, wanted, line_before, threads=True)
-            if invalid and any(r.row < 0 for r in invalid):
-                # Threaded parsing does not know line numbers: parse this chunk again serially.
-                table, invalid = self._parse(chunk, slot_names, wanted, line_before, threads=False)
-            records = table.num_rows + len(invalid)  # every line is a record: blank lines are invalid rows
-            numbers = np.arange(line_before, line_before + records, dtype=np.int64)  # data row = line - 1
+            table, invalid, line_of = self._records(chunk, slot_names, wanted, rows_before)
+            numbers = rows_before + line_of  # data row = physical line - 1
             if invalid:
                 numbers = numbers[~np.isin(numbers, [r.row for r in invalid])]
-            line_before += records
+            rows_before += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A))
             table = table.rename_columns([wanted[c] for c in table.column_names])
-            numbers = numbers[: table.num_rows]
             table, numbers = _drop_blank_lines(table, numbers)
             for start in range(0, max(table.num_rows, 1), self.batch_rows):
                 if start and start >= table.num_rows:
@@ -227,25 +194,69 @@ class ExtractReader:
                     invalid if start == 0 else [],
                 )
 
+    def _records(
+        self, chunk: pa.Buffer, slot_names: list[str], wanted: dict[str, str], rows_before: int
+    ) -> tuple[pa.Table, list[InvalidRow], np.ndarray]:
+        """Parse a chunk as one record per physical line; `line_of` is each record's line in the chunk.
+
+        The fast path parses the chunk as it is. Only when the record count differs from the line
+        count (a quote spanning lines) or the text is not UTF-8 are the offending lines found,
+        rejected on their own, and the rest parsed again.
+        """
+        lines = int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A))
+        try:
+            table, invalid = self._parse(chunk, slot_names, wanted, rows_before, threads=True)
+            if invalid and any(r.row < 0 for r in invalid):
+                # Threaded parsing does not know line numbers: parse this chunk again serially.
+                table, invalid = self._parse(chunk, slot_names, wanted, rows_before, threads=False)
+            if table.num_rows + len(invalid) == lines:  # every line is a record, blank lines too
+                return table, invalid, np.arange(1, lines + 1, dtype=np.int64)
+        except _NotUtf8:
+            pass
+        raw = chunk.to_pybytes()
+        bad = bad_lines(raw, self.delimiter, self.encoding)
+        cleaned, line_of = without_lines(raw, bad)
+        try:
+            table, invalid = self._parse(
+                pa.py_buffer(cleaned), slot_names, wanted, rows_before, threads=False, line_of=line_of
+            )
+        except _NotUtf8:
+            table, invalid = None, []
+        if table is None or table.num_rows + len(invalid) != len(line_of):
+            first = rows_before + 1 + (bad[0].line if bad else 0)
+            raise UsageError("cannot be split into one row per line", file=self.display, line=first)
+        invalid.extend(self._rejected_line(b, rows_before) for b in bad)
+        invalid.sort(key=lambda r: r.row)
+        return table, invalid, line_of
+
+    def _rejected_line(self, bad: BadLine, rows_before: int) -> InvalidRow:
+        text = bad.text.rstrip(b"\r\n").decode("utf-8", errors="replace")
+        return InvalidRow(rows_before + bad.line, bad.reason, text[:200])
+
     def _parse(
         self,
         chunk: pa.Buffer,
         slot_names: list[str],
         wanted: dict[str, str],
-        line_before: int,
+        rows_before: int,
         *,
         threads: bool,
         block: int = PARSE_BLOCK,
+        line_of: np.ndarray | None = None,
     ) -> tuple[pa.Table, list[InvalidRow]]:
         invalid: list[InvalidRow] = []
 
         def on_invalid(row: Any) -> str:
-            number = line_before + row.number - 1 if row.number is not None else -1
-            reason = (
-                "is a blank line"
-                if not row.text.strip()
-                else f"has {row.actual_columns} fields, the header has {row.expected_columns}"
-            )
+            if row.number is None:
+                number = -1
+            else:
+                number = rows_before + (int(line_of[row.number - 1]) if line_of is not None else row.number)
+            if not row.text.strip():
+                reason = "is a blank line"
+            else:
+                reason = f"has {row.actual_columns} fields, the header has {row.expected_columns}"
+                if '"' in row.text:
+                    reason += " (a quoted value may not contain a line break)"
             invalid.append(InvalidRow(number, reason, row.text[:200]))
             return "skip"
 
@@ -253,7 +264,7 @@ class ExtractReader:
             table = pacsv.read_csv(
                 pa.BufferReader(chunk),
                 read_options=pacsv.ReadOptions(
-                    use_threads=threads, column_names=slot_names, encoding=self.encoding, block_size=block
+                    use_threads=threads, column_names=slot_names, encoding="utf8", block_size=block
                 ),
                 parse_options=pacsv.ParseOptions(
                     delimiter=self.delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
@@ -268,8 +279,15 @@ class ExtractReader:
         except pa.ArrowInvalid as exc:
             if "straddl" in str(exc) and block < chunk.size + 1:
                 # A row longer than a parse block (a 10 MB cell): one block for the whole chunk.
-                return self._parse(chunk, slot_names, wanted, line_before, threads=threads, block=chunk.size + 1)
-            raise self._arrow_error(exc, chunk, line_before) from None
+                return self._parse(
+                    chunk, slot_names, wanted, rows_before, threads=threads, block=chunk.size + 1, line_of=line_of
+                )
+            text = str(exc)
+            if "UTF8" in text or "UTF-8" in text or "decode" in text.lower():
+                raise _NotUtf8 from None
+            raise UsageError(
+                f"cannot be parsed as delimited text ({text.splitlines()[0]})", file=self.display
+            ) from None
         return table, invalid
 
     def _parquet_batches(self) -> Iterator[RawBatch]:
@@ -287,17 +305,6 @@ class ExtractReader:
                 yield RawBatch(table, rows)
         except pa.ArrowException as exc:
             raise UsageError(f"cannot be read as Parquet ({exc})", file=self.display) from None
-
-    def _arrow_error(self, exc: Exception, chunk: pa.Buffer, line_before: int) -> UsageError:
-        text = str(exc)
-        if "UTF8" in text or "UTF-8" in text or "decode" in text.lower():
-            line = _first_bad_line(chunk.to_pybytes(), self.encoding)
-            return UsageError(
-                f"not valid {self.encoding} text; if the file is Latin-1 or Windows-1252, pass --encoding cp1252",
-                file=self.display,
-                line=line_before + line if line is not None else None,
-            )
-        return UsageError(f"cannot be parsed as delimited text ({text.splitlines()[0]})", file=self.display)
 
 
 def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
@@ -327,12 +334,3 @@ def _drop_blank_lines(table: pa.Table, numbers: np.ndarray) -> tuple[pa.Table, n
         return table, numbers
     keep = np.flatnonzero(~blank)
     return table.take(pa.array(keep)), numbers[keep]
-
-
-def _first_bad_line(chunk: bytes, encoding: str) -> int | None:
-    for number, line in enumerate(chunk.split(b"\n"), start=1):
-        try:
-            line.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            return number
-    return None

@@ -1,0 +1,185 @@
+"""Where an extract's bytes come from: a file, a .gz, or standard input spooled once.
+
+The parser downstream sees one thing only: UTF-8 text with LF line ends. So this stage
+- spools stdin to a temporary file on first use, so every pass (header, rows, the recovery pass
+  for unsorted claims) reads the same bytes;
+- decompresses gzip (by name, or by magic bytes on stdin);
+- resolves the encoding: a UTF-16/UTF-32 byte-order mark is unambiguous and wins over the default;
+  any encoding other than UTF-8 is transcoded to UTF-8 a block at a time (bytes that do not decode
+  are kept as they are, so the parser rejects just their lines);
+- turns CR-only line ends (old Mac exports) into LF.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import os
+import shutil
+import sys
+import tempfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from cgt_claimcheck.errors import EmptyInput, UsageError
+
+STDIN = "-"
+HEADER_LIMIT = 64 << 20  # a "header" longer than this is not a header: refuse, saying so
+SNIFF_BYTES = 64 * 1024
+
+_BOMS = (  # longest first: the UTF-32 LE mark starts with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_UTF8 = frozenset({"utf-8", "utf-8-sig"})
+_stdin_spool: tuple[object, IO[bytes]] | None = None  # (the stdin stream it copies, the copy)
+
+
+def display_name(path: str) -> str:
+    return "<stdin>" if path == STDIN else path
+
+
+def _spooled_stdin() -> IO[bytes]:
+    """Standard input, read once into a temporary file (it can only be read once)."""
+    global _stdin_spool
+    stream = getattr(sys.stdin, "buffer", None)
+    if _stdin_spool is None or _stdin_spool[0] is not stream:  # a new stdin (a test runner swaps it)
+        if stream is None or stream.closed:
+            raise UsageError("standard input is closed: pipe an extract in, or name a file", file="<stdin>")
+        spool = tempfile.TemporaryFile(prefix="cgt-claimcheck-stdin-")
+        try:
+            shutil.copyfileobj(stream, spool, 1 << 20)
+            spool.flush()  # readers open the file descriptor, not this buffered object
+        except (OSError, ValueError) as exc:
+            spool.close()
+            raise UsageError(f"standard input cannot be read ({exc})", file="<stdin>") from None
+        if _stdin_spool is not None:
+            _stdin_spool[1].close()
+        _stdin_spool = (stream, spool)
+    return _stdin_spool[1]
+
+
+class ByteSource:
+    """One input's bytes, decoded to UTF-8 with LF line ends, readable as many times as needed."""
+
+    def __init__(self, path: str, encoding: str = "utf-8", *, text: bool = True) -> None:
+        self.path = path
+        self.display = display_name(path)
+        if path != STDIN and not Path(path).is_file():
+            raise UsageError("no such file" if not Path(path).exists() else "not a file", file=self.display)
+        self.encoding = self._resolve_encoding(encoding) if text else "utf-8"
+        self.transcode = codecs.lookup(self.encoding).name not in _UTF8
+        self.cr_only = False
+        self.cr_only = text and self._cr_only_line_ends()
+
+    # --- opening ---------------------------------------------------------------------------------
+    def raw(self) -> Any:
+        """The decompressed bytes as they are in the file."""
+        try:
+            if self.path == STDIN:
+                spool = _spooled_stdin()
+                handle = os.fdopen(os.dup(spool.fileno()), "rb")
+                handle.seek(0)
+                if handle.read(2) == b"\x1f\x8b":
+                    handle.seek(0)
+                    return gzip.GzipFile(fileobj=handle)
+                handle.seek(0)
+                return handle
+            if self.path.endswith(".gz"):
+                return gzip.open(self.path, "rb")
+            return open(self.path, "rb")
+        except OSError as exc:
+            raise UsageError(f"cannot be read ({exc.strerror or exc})", file=self.display) from None
+
+    def blocks(self, size: int) -> Iterator[bytes]:
+        """UTF-8 text with LF line ends, in blocks of about `size` bytes."""
+        decoder = codecs.getincrementaldecoder(self.encoding)(errors="surrogateescape") if self.transcode else None
+        try:
+            with self.raw() as fh:
+                while True:
+                    block = fh.read(size)
+                    if decoder is not None:
+                        text = decoder.decode(block, final=not block)
+                        block = text.encode("utf-8", errors="surrogateescape") if text else b""
+                        if not block and not text:
+                            return
+                    elif not block:
+                        return
+                    if self.cr_only:
+                        block = block.replace(b"\r", b"\n")
+                    yield block
+        except UnicodeDecodeError as exc:
+            raise UsageError(
+                f"is not {self.encoding} text ({exc.reason}); pass the file's encoding with --encoding",
+                file=self.display,
+            ) from None
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise UsageError(f"cannot be read ({exc})", file=self.display) from None
+
+    def header_line(self) -> bytes:
+        """The first line (without its line end), however long, up to HEADER_LIMIT."""
+        parts: list[bytes] = []
+        size = 0
+        for block in self.blocks(SNIFF_BYTES):
+            newline = block.find(b"\n")
+            if newline >= 0:
+                parts.append(block[:newline])
+                break
+            parts.append(block)
+            size += len(block)
+            if size > HEADER_LIMIT:
+                raise UsageError(
+                    f"the first line is over {HEADER_LIMIT >> 20} MB with no line break: not a delimited extract",
+                    file=self.display,
+                    line=1,
+                )
+        line = b"".join(parts).rstrip(b"\r")
+        if not line.strip() and not self._has_content():
+            raise EmptyInput("file is empty: expected a header row", file=self.display, line=1)
+        return line
+
+    # --- sniffing --------------------------------------------------------------------------------
+    def _head(self) -> bytes:
+        try:
+            with self.raw() as fh:
+                return fh.read(SNIFF_BYTES)
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise UsageError(f"cannot be read ({exc})", file=self.display) from None
+
+    def _has_content(self) -> bool:
+        return bool(self._head().strip(b"\r\n\t \x00"))
+
+    def _resolve_encoding(self, given: str) -> str:
+        try:
+            given_name = codecs.lookup(given).name
+        except LookupError:
+            raise UsageError(f"--encoding {given[:40]!r} is not a known text encoding", file=self.display) from None
+        head = self._head()
+        marked = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+        if marked and marked != "utf-8":
+            if given_name in _UTF8:
+                return marked  # the byte-order mark says what the file is; the codec skips it
+            if not given_name.startswith(marked):
+                raise UsageError(
+                    f"the file starts with a {marked.upper()} byte-order mark but --encoding is {given}; "
+                    f"drop --encoding or pass --encoding {marked}",
+                    file=self.display,
+                )
+        elif given_name in _UTF8 and b"\x00" in head.split(b"\n", 1)[0]:
+            raise UsageError(
+                "the header contains NUL bytes: the file looks like UTF-16 or UTF-32 without a byte-order "
+                "mark; pass --encoding utf-16-le (or utf-16-be, utf-32-le, utf-32-be)",
+                file=self.display,
+                line=1,
+            )
+        return given_name
+
+    def _cr_only_line_ends(self) -> bool:
+        """Old Mac exports end lines with CR alone: no LF anywhere in the first block, CRs present."""
+        head = next(self.blocks(SNIFF_BYTES), b"")
+        return b"\n" not in head and b"\r" in head.rstrip(b"\r")
