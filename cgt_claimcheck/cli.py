@@ -57,9 +57,9 @@ def _stderr() -> Console:
 
 def fail(error: UsageError | str) -> NoReturn:
     """One clear line on stderr and exit 2: unusable input or usage."""
-    from rich.text import Text
+    from cgt_claimcheck.printable import shown
 
-    _stderr().print(Text(f"cgt-claimcheck: error: {error}"), soft_wrap=True)
+    _stderr().print(shown(f"cgt-claimcheck: error: {error}"), soft_wrap=True)
     raise typer.Exit(ExitStatus.ERROR)
 
 
@@ -391,10 +391,11 @@ def check(
         _stderr().print("cgt-claimcheck: interrupted; no report was written (a previous one is unchanged)")
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
 
+    from cgt_claimcheck.printable import shown
     from cgt_claimcheck.severity import Severity
 
     for error in report.errors:  # the other files were checked and reported; the run still failed
-        _stderr().print(f"cgt-claimcheck: error: {error.message}", soft_wrap=True, markup=False, highlight=False)
+        _stderr().print(shown(f"cgt-claimcheck: error: {error.message}"), soft_wrap=True)
     if report.errors:
         raise typer.Exit(ExitStatus.ERROR)
     worst = report.worst_severity()
@@ -410,5 +411,10 @@ def main() -> None:
     except Exception as exc:  # never a traceback for a user; CGT_CLAIMCHECK_DEBUG=1 shows it
         if os.environ.get(ENV_DEBUG):
             raise
-        print(f"cgt-claimcheck: internal error, please report it: {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        from cgt_claimcheck.printable import excerpt
+
+        print(
+            f"cgt-claimcheck: internal error, please report it: {exc.__class__.__name__}: {excerpt(exc, 300)}",
+            file=sys.stderr,
+        )
         sys.exit(ExitStatus.ERROR)

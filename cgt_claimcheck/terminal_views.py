@@ -1,6 +1,7 @@
 """Rich renderings of `lookup`, `rules` and `reference` answers (the check report has reporters/).
 
-Values from tables and queries are shown as data: `Text` objects, never markup strings.
+Values from tables and queries are shown as data, through cgt_claimcheck.printable: never markup, no
+control characters.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from cgt_claimcheck.printable import markup_safe, shown
 from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.rules.base import Rule
 from cgt_claimcheck.value_parsers import format_icd10cm
@@ -25,14 +27,16 @@ def _table(*columns: str) -> Table:
 
 
 def _t(value: Any) -> Text:
-    return Text("" if value is None else str(value))
+    return shown(value)
 
 
 def render_lookup(console: Console, answer: dict[str, Any]) -> None:
-    head = Text.assemble(("lookup ", "bold"), (answer["query"], "bold cyan"), f"  ({answer['kind']})")
+    head = Text.assemble(
+        shown("lookup ", style="bold"), shown(answer["query"], style="bold cyan"), shown(f"  ({answer['kind']})")
+    )
     console.print(head)
     for note in answer["notes"]:
-        console.print(Text("note: " + note, style="yellow"))
+        console.print(shown("note: " + note, style="yellow"))
     direct = [m for m in answer["matched"] if "codeset" in m]
     if direct:
         table = _table("code set", "code", "description", "confidence")
@@ -44,12 +48,12 @@ def render_lookup(console: Console, answer: dict[str, Any]) -> None:
         console.print(
             Panel(
                 Group(
-                    Text(f"{m['code']}: {m.get('descriptor') or m.get('description')}"),
-                    Text(
+                    shown(f"{m['code']}: {m.get('descriptor') or m.get('description')}"),
+                    shown(
                         f"effective {m.get('effective_from') or 'unknown start'} to {m.get('effective_to') or 'open'}; confidence {m['confidence']}"
                     ),
-                    Text(f"source: {m['source']}", style="dim"),
-                    Text(m.get("notes") or "", style="dim"),
+                    shown(f"source: {m['source']}", style="dim"),
+                    shown(m.get("notes") or "", style="dim"),
                 ),
                 title=m["kind"],
             )
@@ -60,8 +64,8 @@ def render_lookup(console: Console, answer: dict[str, Any]) -> None:
 
 def _render_card(console: Console, card: dict[str, Any]) -> None:
     lines: list[Any] = [
-        Text.assemble((card["brand"], "bold"), f" ({card['generic']})"),
-        Text(
+        Text.assemble(shown(card["brand"], style="bold"), shown(f" ({card['generic']})")),
+        shown(
             f"family {card['family']}; billed {card['billing_unit'].replace('_', ' ')}; "
             f"FDA approval {card['fda_approval_date'] or 'unverified'}; {card['manufacturer']}"
         ),
@@ -72,7 +76,7 @@ def _render_card(console: Console, card: dict[str, Any]) -> None:
         text = f"on {on['date']}: bill {', '.join(codes) if codes else on['fallback']}"
         if on.get("note"):
             text += f" ({on['note']})"
-        lines.append(Text(text, style="bold green"))
+        lines.append(shown(text, style="bold green"))
     hcpcs = _table("HCPCS", "kind", "unit", "effective", "in use by", "successor", "confidence")
     for h in card["hcpcs"]:
         window = f"{h['effective_from'] or '?'} to {h['effective_to'] or 'open'}"
@@ -94,7 +98,7 @@ def _render_card(console: Console, card: dict[str, Any]) -> None:
             ndc.add_row(_t(n["ndc_5_4_2"]), _t(n["level"]), _t(n["package_description"]), _t(n["confidence"]))
         lines.append(ndc)
     else:
-        lines.append(Text("NDC: none verified (see the table notes)", style="yellow"))
+        lines.append(shown("NDC: none verified (see the table notes)", style="yellow"))
     if card["icd10pcs"]:
         pcs = _table("ICD-10-PCS", "kind", "effective", "description", "confidence")
         for p in card["icd10pcs"]:
@@ -107,7 +111,7 @@ def _render_card(console: Console, card: dict[str, Any]) -> None:
             )
         lines.append(pcs)
     else:
-        lines.append(Text("ICD-10-PCS: no product-specific code found in the sources", style="yellow"))
+        lines.append(shown("ICD-10-PCS: no product-specific code found in the sources", style="yellow"))
     ind = _table("indication", "ICD-10-CM", "ages", "from", "codes")
     for i in card["indications"]:
         ages = f"{i['min_age'] if i['min_age'] is not None else ''}-{i['max_age'] if i['max_age'] is not None else ''}"
@@ -124,16 +128,16 @@ def _render_card(console: Console, card: dict[str, Any]) -> None:
     for payer, codes in card["rules"].items():
         rules.add_row(_t(payer), _t(", ".join(codes) or "none"))
     lines.append(rules)
-    lines.append(Text(f"sources ({card['confidence']}): {card['source']}", style="dim"))
+    lines.append(shown(f"sources ({card['confidence']}): {card['source']}", style="dim"))
     if card["notes"]:
-        lines.append(Text(f"notes: {card['notes']}", style="dim"))
+        lines.append(shown(f"notes: {card['notes']}", style="dim"))
     console.print(Panel(Group(*lines), title=card["product_id"]))
 
 
 def render_not_found(console: Console, query: str, reason: str, nearest: list[str]) -> None:
-    console.print(Text(f"not found: {reason}", style="bold red"))
+    console.print(shown(f"not found: {reason}", style="bold red"))
     if nearest:
-        console.print(Text("nearest: " + ", ".join(nearest)))
+        console.print(shown("nearest: " + ", ".join(nearest)))
 
 
 def render_rule_list(console: Console, rules: list[Rule]) -> None:
@@ -146,46 +150,40 @@ def render_rule_list(console: Console, rules: list[Rule]) -> None:
 
 def render_rule(console: Console, r: Rule, ref: Reference | None) -> None:
     lines: list[Any] = [
-        Text.assemble((f"{r.code} {r.name}", "bold"), f"  severity {r.severity.value}; payers {', '.join(r.payers)}"),
-        Text(f"enforces: {r.policy}"),
+        Text.assemble(
+            shown(f"{r.code} {r.name}", style="bold"),
+            shown(f"  severity {r.severity.value}; payers {', '.join(r.payers)}"),
+        ),
+        shown(f"enforces: {r.policy}"),
     ]
     if r.carc or r.rarc:
         carc = f"CARC {r.carc}" + (f" ({ref.denial_text(r.carc, 'carc')})" if ref and r.carc else "") if r.carc else ""
         rarc = f"RARC {r.rarc}" + (f" ({ref.denial_text(r.rarc, 'rarc')})" if ref and r.rarc else "") if r.rarc else ""
-        lines.append(Text("denial a payer would answer with: " + "; ".join(x for x in (carc, rarc) if x)))
-    lines.append(Text(f"points at: {r.field}"))
+        lines.append(shown("denial a payer would answer with: " + "; ".join(x for x in (carc, rarc) if x)))
+    lines.append(shown(f"points at: {r.field}"))
     if r.requires_columns or r.requires:
-        lines.append(Text("needs: " + ", ".join(r.requires_columns + r.requires)))
-    lines.append(Text(""))
-    lines.append(Text(r.doc))
+        lines.append(shown("needs: " + ", ".join(r.requires_columns + r.requires)))
+    lines.append(shown(""))
+    lines.append(shown(r.doc, newlines=True))
     console.print(Panel(Group(*lines), title=r.code))
 
 
 def render_reference(console: Console, ref: Reference, sources: dict[str, list[str]]) -> None:
-    console.print(Text.assemble(("reference ", "bold"), ref.version, f"  ({ref.directory})"))
+    console.print(Text.assemble(shown("reference ", style="bold"), shown(ref.version), shown(f"  ({ref.directory})")))
     for policy in ref.manifest.policies:
-        console.print(Text(f"  follows: {policy.title} ({policy.date})"))
+        console.print(shown(f"  follows: {policy.title} ({policy.date})"))
     table = _table("table", "file", "rows", "sha256")
     for name, entry in ref.manifest.tables.items():
         table.add_row(_t(name), _t(entry.file), _t(entry.rows if entry.rows is not None else "-"), _t(entry.sha256))
     console.print(table)
     for name, items in sources.items():
-        console.print(Text(f"{name} sources:", style="bold"))
+        console.print(shown(f"{name} sources:", style="bold"))
         for item in items:
-            console.print(Text(f"  - {item}"))
+            console.print(shown(f"  - {item}"))
 
 
 def icd_display(code: str) -> str:
     return format_icd10cm(code)
-
-
-def literal_text(value: str) -> str:
-    """A value for a markup-rendering rich column: control characters as \\xNN, brackets escaped."""
-    import re
-
-    from rich.markup import escape
-
-    return escape(re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]", lambda m: f"\\x{ord(m.group()):02x}", value))
 
 
 class ProgressSpinner:
@@ -201,8 +199,8 @@ class ProgressSpinner:
 
     def update(self, path: str, rows: int) -> None:
         if path not in self.tasks:
-            self.tasks[path] = self.progress.add_task(literal_text(path))
-        self.progress.update(self.tasks[path], description=literal_text(f"{path}: {rows:,} rows"))
+            self.tasks[path] = self.progress.add_task(markup_safe(path))
+        self.progress.update(self.tasks[path], description=markup_safe(f"{path}: {rows:,} rows"))
 
     def __enter__(self) -> ProgressSpinner:
         self.progress.__enter__()

@@ -129,7 +129,12 @@ def test_layering(folder, forbidden):
 
 
 def test_reporters_import_only_the_report_model():
-    allowed = ("cgt_claimcheck.report", "cgt_claimcheck.reporters", "cgt_claimcheck.severity")
+    allowed = (
+        "cgt_claimcheck.report",
+        "cgt_claimcheck.reporters",
+        "cgt_claimcheck.severity",
+        "cgt_claimcheck.printable",
+    )
     offending = [
         f"{path.name} imports {name}"
         for path in _modules("reporters")
@@ -140,12 +145,45 @@ def test_reporters_import_only_the_report_model():
 
 
 def test_rich_only_in_cli_views_and_the_rich_reporter():
-    allowed = {"cli.py", "terminal_views.py", "rich_report.py"}
+    allowed = {"cli.py", "terminal_views.py", "rich_report.py", "printable.py"}
     offending = [
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
         if path.name not in allowed and any(n == "rich" or n.startswith("rich.") for n in _imports(path))
     ]
+    assert not offending, offending
+
+
+PRINTING_MODULES = ("cli.py", "terminal_views.py", "reporters/rich_report.py")
+SAFE_TEXT = {"shown", "literal", "markup_safe", "printable", "excerpt"}
+
+
+def _unsafe_text(node: ast.AST) -> bool:
+    """Printed text that does not come from a literal or through cgt_claimcheck.printable."""
+    if isinstance(node, ast.Constant):
+        return False
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in SAFE_TEXT:
+        return False
+    if isinstance(node, ast.Tuple) and node.elts:  # (text, style) pairs in Text.assemble
+        return _unsafe_text(node.elts[0])
+    return True
+
+
+def test_every_printed_value_goes_through_one_escaping_function():
+    offending = []
+    for name in PRINTING_MODULES:
+        tree = ast.parse((PACKAGE / name).read_text())
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            if isinstance(func, ast.Name) and func.id == "Text":
+                offending.append(f"{name}:{node.lineno} Text(...): use printable.shown")
+            elif isinstance(func, ast.Attribute) and func.attr == "assemble":
+                offending += [f"{name}:{node.lineno} Text.assemble argument" for a in node.args if _unsafe_text(a)]
+            elif isinstance(func, ast.Attribute) and func.attr in ("print", "add_task") and node.args:
+                if isinstance(node.args[0], (ast.JoinedStr, ast.BinOp)):
+                    offending.append(f"{name}:{node.lineno} .{func.attr}(f-string)")
     assert not offending, offending
 
 

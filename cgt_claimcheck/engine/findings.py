@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from cgt_claimcheck.engine.intake import file_index_of
 from cgt_claimcheck.engine.options import CheckOptions
-from cgt_claimcheck.ingest.columns import DISPLAY_COLUMN
+from cgt_claimcheck.ingest.columns import DISPLAY_COLUMN, WHOLE_ROW
 from cgt_claimcheck.report import FINDING_COLUMNS, NULLABLE_COLUMNS, Findings
 from cgt_claimcheck.rules.base import Rule, RuleDeclarationError
 from cgt_claimcheck.severity import Severity
@@ -211,7 +211,9 @@ def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], op
         raise RuleDeclarationError(f"rule {r.code}: rejected rows have no {', '.join(missing)}")
     field, value = rejected["field"], rejected["value"]
     if options.redact:
-        member = pc.is_in(field, pa.array(sorted(MEMBER_FIELDS)))
+        # A row that could not be split is shown as its raw text: any of its fields may identify
+        # the member (also columns the check does not read, such as a name), so all of it goes.
+        member = pc.is_in(field, pa.array(sorted(MEMBER_FIELDS | {WHOLE_ROW})))
         value = pc.if_else(member, pa.scalar(REDACTED), value)
     key_parts = [field, rejected["reason"]] + ([value] if "value" in r.placeholders else [])
     key = pc.dictionary_encode(pc.binary_join_element_wise(*key_parts, "\x1f"))

@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 
 from cgt_claimcheck.engine.options import CheckOptions
 from cgt_claimcheck.errors import EmptyInput, UsageError
-from cgt_claimcheck.ingest.columns import COLUMNS
+from cgt_claimcheck.ingest.columns import COLUMNS, WHOLE_ROW
 from cgt_claimcheck.ingest.normalise import complete
 from cgt_claimcheck.ingest.reader import ExtractReader, InvalidRow
 from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, screen
@@ -377,7 +377,7 @@ def _invalid_rows(invalid: list[InvalidRow]) -> pa.Table:
     return pa.table(
         {
             "_row": pa.array([r.row for r in invalid], pa.int64()),
-            "field": pa.array(["(row)"] * n, pa.string()),
+            "field": pa.array([WHOLE_ROW] * n, pa.string()),
             "value": pa.array([r.text for r in invalid], pa.string()),
             "reason": pa.array([r.reason for r in invalid], pa.string()),
             "claim_id": pa.nulls(n, pa.string()),

@@ -81,3 +81,5 @@ DISPLAY_COLUMN = {
     "invoice_attached": "invoice_attached_text",
     "charge": "charge_text",
 }
+
+WHOLE_ROW = "(row)"  # the field of a rejected row that could not be split into fields (value: its raw text)

@@ -285,9 +285,9 @@ class ExtractReader:
             text = str(exc)
             if "UTF8" in text or "UTF-8" in text or "decode" in text.lower():
                 raise _NotUtf8 from None
-            raise UsageError(
-                f"cannot be parsed as delimited text ({text.splitlines()[0]})", file=self.display
-            ) from None
+            # The parser's message can quote row text (a member's data): keep only its kind.
+            kind = text.splitlines()[0].split(":", 1)[0][:80]
+            raise UsageError(f"cannot be parsed as delimited text ({kind})", file=self.display) from None
         return table, invalid
 
     def _parquet_batches(self) -> Iterator[RawBatch]:

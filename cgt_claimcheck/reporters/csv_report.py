@@ -12,7 +12,9 @@ COLUMNS = list(FINDING_COLUMNS)
 
 
 def render(report: Report, stream: TextIO) -> None:
-    writer = csv.writer(stream, lineterminator="\n")
+    # CRLF records (RFC 4180): the writer then quotes a value holding a bare CR as well as LF, so a
+    # CR in a value can never end a record early.
+    writer = csv.writer(stream, lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for batch in report.findings.batches():
         writer.writerows(zip(*(csv_cells(batch.column(name)) for name in COLUMNS), strict=True))

@@ -16,6 +16,7 @@ from cgt_claimcheck.report import FINDING_COLUMNS
 _NEEDS_ESCAPE = r'["\\\x00-\x1f]'
 # A cell starting with one of these is a formula in Excel/Sheets (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_AFTER_BREAK = r"([\r\n])([=+\-@\t])"
 
 
 def _json_plain(array: pa.Array) -> pa.Array:
@@ -69,7 +70,9 @@ def csv_cells(array: pa.Array) -> list[str]:
         formula = pc.starts_with(text, FORMULA_START[0])
         for start in FORMULA_START[1:]:
             formula = pc.or_(formula, pc.starts_with(text, start))
-        return pc.if_else(formula, pc.binary_join_element_wise("'", text, ""), text)
+        text = pc.if_else(formula, pc.binary_join_element_wise("'", text, ""), text)
+        # A spreadsheet that splits a cell on its line breaks would start a formula there too.
+        return pc.replace_substring_regex(text, FORMULA_AFTER_BREAK, r"\1'\2")
 
     if pa.types.is_dictionary(array.type):
         return pc.fill_null(pc.take(safe(array.dictionary), array.indices), "").to_pylist()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TextIO
 
 from rich.console import Console, Group
@@ -10,17 +9,11 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from cgt_claimcheck.printable import shown as literal
 from cgt_claimcheck.report import FindingRecord as Finding
 from cgt_claimcheck.report import Report
 
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def literal(value: object) -> Text:
-    """Data as data: no markup, and control characters (ANSI escapes) shown as \\xNN."""
-    text = "" if value is None else str(value)
-    return Text(_CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text))
 
 
 def render(report: Report, stream: TextIO) -> None:
@@ -47,11 +40,11 @@ def render(report: Report, stream: TextIO) -> None:
     summary.add_row(
         "findings",
         Text.assemble(
-            (f"{s.findings.error} errors", STYLE["error"]),
+            literal(f"{s.findings.error} errors", style=STYLE["error"]),
             ", ",
-            (f"{s.findings.warning} warnings", STYLE["warning"]),
+            literal(f"{s.findings.warning} warnings", style=STYLE["warning"]),
             ", ",
-            (f"{s.findings.info} info", STYLE["info"]),
+            literal(f"{s.findings.info} info", style=STYLE["info"]),
         ),
     )
     by_rule = report.findings_by_rule()
@@ -72,8 +65,8 @@ def render(report: Report, stream: TextIO) -> None:
             row, value = g.examples[0]
             console.print(
                 Text.assemble(
-                    (f"{g.file}: ", "bold"),
-                    (f"{g.field}: {g.count:,} of {rows_read[g.file]:,} rows: ", STYLE[g.severity]),
+                    literal(f"{g.file}: ", style="bold"),
+                    literal(f"{g.field}: {g.count:,} of {rows_read[g.file]:,} rows: ", style=STYLE[g.severity]),
                     literal(f"{g.message}, e.g. {value!r} on line {row + 1}: {g.hint}"),
                 )
             )
@@ -81,8 +74,8 @@ def render(report: Report, stream: TextIO) -> None:
         lines = ", ".join(f"{row + 1} ({value!r})" for row, value in g.examples)
         body = Group(
             Text.assemble(
-                (f"{g.severity.upper():7} ", STYLE[g.severity]),
-                (f"{g.rule} {g.name}", "bold"),
+                literal(f"{g.severity.upper():7} ", style=STYLE[g.severity]),
+                literal(f"{g.rule} {g.name}", style="bold"),
                 literal(f"  {g.message}"),
             ),
             Text.assemble("    ", literal(f"{g.count:,} findings; first on lines {lines}")),
@@ -101,9 +94,9 @@ def render(report: Report, stream: TextIO) -> None:
         for f in findings:
             parts.append(
                 Text.assemble(
-                    (f"{f.severity.value.upper():7} ", STYLE[f.severity.value]),
-                    (f"{f.rule} {f.name}", "bold"),
-                    f"  line {f.line_number or '-'} (row {f.row})  ",
+                    literal(f"{f.severity.value.upper():7} ", style=STYLE[f.severity.value]),
+                    literal(f"{f.rule} {f.name}", style="bold"),
+                    literal(f"  line {f.line_number or '-'} (row {f.row})  "),
                     literal(f"{f.field} = {f.value!r}"),
                 )
             )
@@ -115,4 +108,4 @@ def render(report: Report, stream: TextIO) -> None:
                 parts.append(Text.assemble(("    payer would deny with: ", "dim"), literal(denial), style="dim"))
         console.print(Panel(Group(*parts), title=literal(f"claim {claim}  [{file}]"), title_align="left"))
     if not report.findings:
-        console.print(Text("No findings.", style="bold green"))
+        console.print(literal("No findings.", style="bold green"))

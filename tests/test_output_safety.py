@@ -1,0 +1,100 @@
+"""Hostile values in an extract cannot drive a terminal, a spreadsheet or an XML parser."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import pytest
+from typer.testing import CliRunner
+
+from cgt_claimcheck.cli import app
+from cgt_claimcheck.printable import excerpt, printable
+
+runner = CliRunner()
+HEADER = (
+    "claim_id,line_number,claim_type,payer,member_id,service_date,procedure_code,units,ndc,prior_auth,diagnosis_codes"
+)
+TITLE = "\x1b]0;pwned\x07"  # sets the terminal title
+CLEAR = "\x1b[2J"  # clears the screen
+BIDI = "\u202e"  # shows what follows reversed
+HOSTILE_ROWS = [
+    # A CGT line without NDC or PA: findings carry the claim id.
+    f"C{TITLE}{CLEAR}[bold]x[/bold]{BIDI}1,1,837P,wnc,M1,2025-03-01,J3392,1,,,D57.1",
+    # Rejected values: shown as the value.
+    "C2,1" + CLEAR + ",837P,wnc,M2,2025-03-01,99213,1,,,E11.9",
+    "C3,1,837P,wnc,M3,2025-03-01,99213,\"1\r=cmd|' /C calc'!A0\",,,E11.9",
+    'C4,1,837P,wnc,M4,2025-03-01,99213,"1\n+HYPERLINK(""http://x"")",,,E11.9',
+    "C5,1,837P,wnc,M5,2025-03-01,99213,=1+1,,,E11.9",
+    "C6,1,837P,wnc,M6,2025-03-01,99213,1\x01\x08\x7f,,,E11.9",
+]
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    path = tmp_path / f"night{CLEAR}ly.csv"
+    # Quoted line breaks are rejected per line; keep these values on one line each for the CSV.
+    rows = [r.replace("\n", "\r") if r.startswith("C4") else r for r in HOSTILE_ROWS]
+    path.write_bytes(("\n".join([HEADER, *rows]) + "\n").encode())
+    return path
+
+
+def output(path: Path, fmt: str) -> str:
+    result = runner.invoke(app, ["check", str(path), "--format", fmt])
+    assert result.exit_code == 1, result.output
+    return result.stdout
+
+
+def test_the_rich_report_prints_no_control_character(hostile):
+    text = output(hostile, "rich")
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", text.replace("\r\n", "\n"))
+    assert "\\x1b]0;pwned\\x07" in text and "[bold]x[/bold]" in text and "\\u202e" in text
+    assert "\\x1b[2J" in text  # the file name too
+
+
+def test_the_csv_report_quotes_cr_and_neutralises_formulas_after_line_breaks(hostile):
+    raw = output(hostile, "csv")
+    records = list(csv.reader(io.StringIO(raw, newline="")))
+    assert len(records) - 1 == len(json.loads(output(hostile, "json"))["findings"])
+    for record in records:
+        for cell in record:
+            assert not cell.startswith(("=", "+", "-", "@")), cell
+            for piece in re.split(r"[\r\n]", cell)[1:]:  # a spreadsheet splitting a cell on its breaks
+                assert not piece.startswith(("=", "+", "-", "@")), cell
+    # Split naively on any line end, as a careless importer does: no line starts a formula.
+    assert not [line for line in re.split(r"\r\n|\r|\n", raw) if line.startswith(("=", "+", "@"))]
+
+
+def test_the_junit_report_is_well_formed_xml(hostile):
+    xml = output(hostile, "junit")
+    root = ET.fromstring(xml)
+    assert root.tag == "testsuites"
+    assert "\\x1b]0;pwned\\x07" in xml
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_json_escapes_every_control_character(hostile, fmt):
+    raw = output(hostile, fmt)
+    assert not re.search(r"[\x00-\x1f]", raw.replace("\n", ""))
+    if fmt == "json":
+        assert json.loads(raw)["findings"]
+    else:
+        assert all(json.loads(line) for line in raw.splitlines())
+
+
+def test_lookup_and_errors_echo_no_control_character(tmp_path):
+    result = runner.invoke(app, ["lookup", f"J33{TITLE}92"])
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    result = runner.invoke(app, ["check", str(tmp_path / f"no{CLEAR}such.csv")])
+    assert result.exit_code == 2 and "\x1b" not in result.stderr and "\\x1b[2J" in result.stderr
+
+
+def test_printable_escapes_and_excerpt_shortens():
+    assert printable("a\x1b[31mb\nc\u202ed") == "a\\x1b[31mb\\x0ac\\u202ed"
+    assert printable("a\nb", newlines=True) == "a\nb"
+    long = excerpt("x" * 10_000_000)
+    assert len(long) < 100 and "10,000,000 characters" in long
