@@ -79,6 +79,23 @@ def check_date_format(pattern: str) -> str:
     return pattern
 
 
+DELIMITER_NAMES = {"\\t": "\t", "tab": "\t", "comma": ",", "pipe": "|", "semicolon": ";"}
+
+
+def delimiter_of(given: str | None) -> str | None:
+    """One delimiter character; `\\t` as typed in a shell, and the names tab/comma/pipe, are accepted."""
+    if given is None:
+        return None
+    delimiter = DELIMITER_NAMES.get(given.lower(), given)
+    if len(delimiter) != 1 or delimiter in '\r\n"':
+        from cgt_claimcheck.printable import excerpt
+
+        raise UsageError(
+            f"--delimiter {excerpt(given, 20)!r} is not a usable delimiter (one character, not a quote or line break): use , | ; or a tab (\\t or tab)"
+        )
+    return delimiter
+
+
 def find_config(start: Path) -> Path | None:
     """cgt-claimcheck.toml, or a pyproject.toml with [tool.cgt-claimcheck], from `start` upward."""
     for directory in (start, *start.parents):
@@ -201,7 +218,7 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         payer=chosen_payer,
         payer_aliases=aliases,
         column_map=settings.columns,
-        delimiter=flags.delimiter or settings.delimiter,
+        delimiter=delimiter_of(flags.delimiter or settings.delimiter),
         encoding=flags.encoding or settings.encoding or "utf-8",
         select=selectors,
         ignore=ignores,

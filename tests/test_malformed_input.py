@@ -166,3 +166,33 @@ def test_closed_stdin_is_a_clear_error_as_a_real_process():
         f"{sys.executable} -m cgt_claimcheck check - <&-", shell=True, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 2 and "standard input is closed" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("given", ["\\t", "tab", "TAB"])
+def test_a_tab_delimiter_as_typed_in_a_shell(tmp_path, given):
+    path = tmp_path / "x.tsv"
+    path.write_text(extract([row(1), row(2)]).replace(",", "\t"))
+    assert counts(report_of(path, "--delimiter", given)) == (2, 2, 0)
+
+
+@pytest.mark.parametrize("given", [",,", '"', "\n", "x" * 10_000])
+def test_an_unusable_delimiter_is_a_short_usage_error(tmp_path, given):
+    path = tmp_path / "x.csv"
+    path.write_text(extract([row(1)]))
+    result = runner.invoke(app, ["check", str(path), "--delimiter", given])
+    assert result.exit_code == 2 and "usable delimiter" in result.stderr and len(result.stderr) < 300
+
+
+def test_a_full_stdout_is_a_clear_error_as_a_real_process():
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full on this system")
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "cgt_claimcheck", "check", "examples/claims.csv", "--format", "json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+    assert done.returncode == 2 and "cannot write the report" in done.stderr and "Traceback" not in done.stderr

@@ -98,3 +98,35 @@ def test_printable_escapes_and_excerpt_shortens():
     assert printable("a\nb", newlines=True) == "a\nb"
     long = excerpt("x" * 10_000_000)
     assert len(long) < 100 and "10,000,000 characters" in long
+
+
+SECRET_ID, SECRET_DOB, SECRET_NAME = "MBRSECRET77", "1961-07-04", "ZELDAQUUX"
+NAMED_HEADER = HEADER + ",member_dob,patient_name"
+
+
+def planted_rows() -> list[str]:
+    good = f"C1,1,837P,wnc,{SECRET_ID},2025-03-01,J3392,1,,,D57.1,{SECRET_DOB},{SECRET_NAME}"
+    fields = good.split(",")
+    rows = [good, f"C2,1,837P,wnc,{SECRET_ID},03/01/25,99213,1,,,E11.9,{SECRET_DOB},{SECRET_NAME}"]  # bad date
+    for position in range(len(fields)):  # ragged rows with the identifiers in every position
+        ragged = ["x"] * (len(fields) + 1)
+        ragged[position] = f"{SECRET_ID} {SECRET_DOB} {SECRET_NAME}"
+        rows.append(",".join(ragged))
+    rows.append(f"C3,1,{SECRET_ID},{SECRET_NAME}")  # short
+    rows.append(f'C4,1,837P,wnc,"{SECRET_ID},2025-03-01,99213,1,,,E11.9,{SECRET_DOB},{SECRET_NAME}')  # open quote
+    return rows
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv", "junit", "rich"])
+def test_redact_leaves_no_planted_identifier_in_any_format(tmp_path, fmt):
+    path = tmp_path / "x.csv"
+    body = "\n".join([NAMED_HEADER, *planted_rows()]) + "\n"
+    bad_bytes = f"C5,1,837P,wnc,{SECRET_ID},2025-03-01,99213,1,,,E11.9,{SECRET_DOB},{SECRET_NAME}\xfc\n"
+    path.write_bytes(body.encode() + bad_bytes.encode("latin-1"))  # a badly encoded row too
+    result = runner.invoke(app, ["check", str(path), "--format", fmt, "--redact"])
+    assert result.exit_code == 1, result.output
+    everything = result.stdout + result.stderr
+    for secret in (SECRET_ID, SECRET_DOB, SECRET_NAME):
+        assert secret not in everything, (fmt, secret)
+    unredacted = runner.invoke(app, ["check", str(path), "--format", fmt])
+    assert SECRET_NAME in unredacted.stdout  # the planted rows do reach the report

@@ -283,7 +283,9 @@ class ExtractReader:
                     chunk, slot_names, wanted, rows_before, threads=threads, block=chunk.size + 1, line_of=line_of
                 )
             text = str(exc)
-            if "UTF8" in text or "UTF-8" in text or "decode" in text.lower():
+            if line_of is None or "UTF8" in text or "UTF-8" in text or "decode" in text.lower():
+                # Bytes that are not UTF-8, also inside a row the parser joined across lines (then
+                # its invalid-row callback cannot decode the row): find the lines, reject them.
                 raise _NotUtf8 from None
             # The parser's message can quote row text (a member's data): keep only its kind.
             kind = text.splitlines()[0].split(":", 1)[0][:80]
