@@ -26,6 +26,7 @@ from cgt_claimcheck.ingest.columns import COLUMNS, WHOLE_ROW
 from cgt_claimcheck.ingest.normalise import complete
 from cgt_claimcheck.ingest.reader import ExtractReader, InvalidRow
 from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, screen
+from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.report import InputError, InputSummary
 from cgt_claimcheck.rules.base import Rule, Triggers, cgt_drug_triggers
@@ -74,7 +75,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     empty: list[pa.Table] = []
     errors: list[tuple[UsageError, InputError]] = []
     for file_index, path in enumerate(paths):
-        display = "<stdin>" if path == "-" else path
+        display = display_name(path)
         try:
             reader = _reader(path, options)
         except EmptyInput:

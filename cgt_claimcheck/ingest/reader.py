@@ -178,11 +178,12 @@ class ExtractReader:
         wanted = {f"c{names.index(actual)}": canonical for canonical, actual in self.columns.items()}
         rows_before = 0  # data rows (= lines after the header) before the chunk
         for chunk in self._chunks():
-            table, invalid, line_of = self._records(chunk, slot_names, wanted, rows_before)
+            lines = int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A))
+            table, invalid, line_of = self._records(chunk, lines, slot_names, wanted, rows_before)
             numbers = rows_before + line_of  # data row = physical line - 1
             if invalid:
                 numbers = numbers[~np.isin(numbers, [r.row for r in invalid])]
-            rows_before += int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A))
+            rows_before += lines
             table = table.rename_columns([wanted[c] for c in table.column_names])
             table, numbers = _drop_blank_lines(table, numbers)
             for start in range(0, max(table.num_rows, 1), self.batch_rows):
@@ -195,7 +196,7 @@ class ExtractReader:
                 )
 
     def _records(
-        self, chunk: pa.Buffer, slot_names: list[str], wanted: dict[str, str], rows_before: int
+        self, chunk: pa.Buffer, lines: int, slot_names: list[str], wanted: dict[str, str], rows_before: int
     ) -> tuple[pa.Table, list[InvalidRow], np.ndarray]:
         """Parse a chunk as one record per physical line; `line_of` is each record's line in the chunk.
 
@@ -203,7 +204,6 @@ class ExtractReader:
         count (a quote spanning lines) or the text is not UTF-8 are the offending lines found,
         rejected on their own, and the rest parsed again.
         """
-        lines = int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A))
         try:
             table, invalid = self._parse(chunk, slot_names, wanted, rows_before, threads=True)
             if invalid and any(r.row < 0 for r in invalid):

@@ -35,63 +35,48 @@ class BadLine:
     text: bytes
 
 
-def line_starts(chunk: bytes) -> np.ndarray:
-    """Offset of the first byte of each line of a chunk that ends with a line break."""
-    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A)
-    return np.concatenate([[0], ends[:-1] + 1]).astype(np.int64) if len(ends) else np.zeros(0, np.int64)
+def line_bounds(chunk: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end offsets (end exclusive, with its line break) of each line of a chunk that
+    ends with a line break."""
+    ends = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A).astype(np.int64) + 1
+    return np.concatenate([[0], ends[:-1]]).astype(np.int64), ends
 
 
 def bad_lines(chunk: bytes, delimiter: str, encoding: str) -> list[BadLine]:
     """Lines of `chunk` that are not UTF-8, or that leave a quote open at their end."""
-    starts = line_starts(chunk)
-    ends = np.concatenate([starts[1:], [len(chunk)]]) if len(starts) else starts
+    starts, ends = line_bounds(chunk)
+    bytes_ = np.frombuffer(chunk, dtype=np.uint8)
     bad: dict[int, BadLine] = {}
-    for index, offset in _undecodable(chunk, starts):
+    # Only lines with a byte above 0x7F can fail to decode, and there are few: decode just those.
+    for index in _lines_holding(starts, np.flatnonzero(bytes_ >= 0x80)):
+        try:
+            chunk[starts[index] : ends[index]].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            reason = NOT_UTF8.format(encoding=encoding, byte=exc.start + 1)
+            bad[index] = BadLine(index + 1, reason, chunk[starts[index] : ends[index]])
+    for index in _lines_holding(starts, np.flatnonzero(bytes_ == 0x22)):
         text = chunk[starts[index] : ends[index]]
-        bad[index] = BadLine(index + 1, NOT_UTF8.format(encoding=encoding, byte=offset + 1), text)
-    quotes = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x22)
-    for index in np.unique(np.searchsorted(starts, quotes, side="right") - 1).tolist():
-        if index in bad:
-            continue
-        text = chunk[starts[index] : ends[index]]
-        if _leaves_quote_open(text.decode("utf-8", errors="replace").rstrip("\r\n"), delimiter):
+        if index not in bad and _leaves_quote_open(text.decode("utf-8", errors="replace").rstrip("\r\n"), delimiter):
             bad[index] = BadLine(index + 1, UNCLOSED_QUOTE, text)
     return [bad[i] for i in sorted(bad)]
 
 
 def without_lines(chunk: bytes, lines: list[BadLine]) -> tuple[bytes, np.ndarray]:
-    """The chunk minus the given lines, and the chunk line number (1-based) of each line kept."""
-    starts = line_starts(chunk)
+    """The chunk minus the given lines (in order), and the chunk line number (1-based) of each line kept."""
+    starts, ends = line_bounds(chunk)
+    pieces, position = [], 0
+    for b in lines:  # the stretches between bad lines are copied whole
+        pieces.append(chunk[position : starts[b.line - 1]])
+        position = int(ends[b.line - 1])
+    pieces.append(chunk[position:])
     keep = np.ones(len(starts), dtype=bool)
     keep[[b.line - 1 for b in lines]] = False
-    ends = np.concatenate([starts[1:], [len(chunk)]])
-    kept = np.flatnonzero(keep)
-    # Runs of consecutive kept lines are copied as one slice.
-    pieces = []
-    run_start = None
-    for position, index in enumerate(kept.tolist()):
-        if run_start is None:
-            run_start = index
-        if position + 1 == len(kept) or kept[position + 1] != index + 1:
-            pieces.append(chunk[starts[run_start] : ends[index]])
-            run_start = None
-    return b"".join(pieces), kept + 1
+    return b"".join(pieces), np.flatnonzero(keep) + 1
 
 
-def _undecodable(chunk: bytes, starts: np.ndarray) -> list[tuple[int, int]]:
-    """(line index, byte offset within the line) of each line with bytes that are not UTF-8.
-
-    Only lines with a byte above 0x7F can fail, and there are few of them: decode just those.
-    """
-    high = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) >= 0x80)
-    ends = np.concatenate([starts[1:], [len(chunk)]])
-    found = []
-    for index in np.unique(np.searchsorted(starts, high, side="right") - 1).tolist():
-        try:
-            chunk[starts[index] : ends[index]].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            found.append((index, exc.start))
-    return found
+def _lines_holding(starts: np.ndarray, offsets: np.ndarray) -> list[int]:
+    """Index of each line that holds one of the byte offsets, once."""
+    return np.unique(np.searchsorted(starts, offsets, side="right") - 1).tolist()
 
 
 def _leaves_quote_open(line: str, delimiter: str) -> bool:

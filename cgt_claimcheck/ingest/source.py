@@ -72,6 +72,7 @@ class ByteSource:
         self.display = display_name(path)
         if path != STDIN and not Path(path).is_file():
             raise UsageError("no such file" if not Path(path).exists() else "not a file", file=self.display)
+        self._head_bytes: bytes | None = None
         self.encoding = self._resolve_encoding(encoding) if text else "utf-8"
         self.transcode = codecs.lookup(self.encoding).name not in _UTF8
         self.cr_only = False
@@ -102,17 +103,16 @@ class ByteSource:
         try:
             with self.raw() as fh:
                 while True:
-                    block = fh.read(size)
-                    if decoder is not None:
-                        text = decoder.decode(block, final=not block)
-                        block = text.encode("utf-8", errors="surrogateescape") if text else b""
-                        if not block and not text:
-                            return
-                    elif not block:
-                        return
+                    read = fh.read(size)
+                    block = read
+                    if decoder is not None:  # at the end (read == b""), flush what the decoder holds
+                        block = decoder.decode(read, final=not read).encode("utf-8", errors="surrogateescape")
                     if self.cr_only:
                         block = block.replace(b"\r", b"\n")
-                    yield block
+                    if block:
+                        yield block
+                    if not read:
+                        return
         except UnicodeDecodeError as exc:
             raise UsageError(
                 f"is not {self.encoding} text ({exc.reason}); pass the file's encoding with --encoding",
@@ -145,11 +145,14 @@ class ByteSource:
 
     # --- sniffing --------------------------------------------------------------------------------
     def _head(self) -> bytes:
-        try:
-            with self.raw() as fh:
-                return fh.read(SNIFF_BYTES)
-        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
-            raise UsageError(f"cannot be read ({exc})", file=self.display) from None
+        """The first bytes as they are in the file, read once (encoding and emptiness checks)."""
+        if self._head_bytes is None:
+            try:
+                with self.raw() as fh:
+                    self._head_bytes = fh.read(SNIFF_BYTES)
+            except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+                raise UsageError(f"cannot be read ({exc})", file=self.display) from None
+        return self._head_bytes
 
     def _has_content(self) -> bool:
         return bool(self._head().strip(b"\r\n\t \x00"))
