@@ -14,8 +14,9 @@ REFERENCE_DIR = REPO / "reference_data"
 
 @pytest.fixture(autouse=True, scope="session")
 def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
-    # Tests must not read or write the user's validation cache.
+    # Tests must not read or write the user's validation cache or its signing key.
     os.environ["CGT_CLAIMCHECK_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
 
 
 @pytest.fixture(scope="session")

@@ -9,19 +9,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 from collections.abc import Iterable
 from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from cgt_claimcheck.env_vars import ENV_CACHE_DIR, ENV_REFERENCE_DIR  # noqa: E402
+from cgt_claimcheck.env_vars import ENV_REFERENCE_DIR
 from cgt_claimcheck.errors import ReferenceDataError
 from cgt_claimcheck.reference import rows as R
+from cgt_claimcheck.reference.cache import cache_key, read_cache, write_cache
 
-# Bump when the cached objects change shape, so an old cache is never read as a new one.
-CACHE_FORMAT = b"rows-3"
 REQUIRED_TABLES = ("products", "hcpcs", "ndc", "icd10pcs", "indications", "codesets", "payers")
 
 
@@ -237,45 +235,6 @@ class Reference:
         return result
 
 
-def _cache_path(directory: Path, manifest_bytes: bytes, digests: list[str]) -> Path | None:
-    """Where the validated rows of exactly these table bytes are cached (None: no cache)."""
-    from cgt_claimcheck import __version__
-
-    root = os.environ.get(ENV_CACHE_DIR) or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "cgt-claimcheck"
-    )
-    if root in ("", "off", "0"):
-        return None
-    key = hashlib.sha256(CACHE_FORMAT + __version__.encode() + manifest_bytes + "".join(digests).encode()).hexdigest()
-    return Path(root) / f"reference-{key[:32]}.pickle"
-
-
-def _read_cache(path: Path | None) -> tuple[object, ...] | None:
-    if path is None:
-        return None
-    try:
-        with open(path, "rb") as fh:
-            cached = pickle.load(fh)
-    except Exception:  # a missing, stale or corrupt cache only costs a re-validation
-        return None
-    if not (isinstance(cached, tuple) and len(cached) == 8 and isinstance(cached[0], R.Manifest)):
-        return None
-    return cached
-
-
-def _write_cache(path: Path | None, tables: tuple[object, ...]) -> None:
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
-            pickle.dump(tables, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # read-only home, full disk: the next run validates again
-
-
 def load_reference(directory: Path | None = None) -> Reference:
     """Load, check and validate the table set in `directory` (default: the shipped one)."""
     directory = Path(directory) if directory is not None else default_reference_dir()
@@ -306,8 +265,8 @@ def load_reference(directory: Path | None = None) -> Reference:
             digests.append(hashlib.sha256((directory / str(files[name])).read_bytes()).hexdigest())
         except OSError:
             digests.append("missing")
-    cache = _cache_path(directory, manifest_bytes, digests)
-    cached = _read_cache(cache)
+    key = cache_key(manifest_bytes, digests)
+    cached = read_cache(key)
     if cached is not None:
         manifest, *tables = cached
         return Reference(directory, manifest, *tables)  # type: ignore[arg-type]
@@ -324,7 +283,7 @@ def load_reference(directory: Path | None = None) -> Reference:
         raise ReferenceDataError(f"manifest lists no {', '.join(missing)} table", file=str(manifest_path))
     tables = _to_rows(_validate_tables(directory, manifest, _TableReader(directory, manifest)))
     rows_manifest = _to_rows(manifest)
-    _write_cache(cache, (rows_manifest, *tables))
+    write_cache(key, (rows_manifest, *tables))
     return Reference(directory, rows_manifest, *tables)
 
 
