@@ -17,6 +17,7 @@ from cgt_claimcheck import __version__
 from cgt_claimcheck.env_vars import ENV_DEBUG, ENV_REFERENCE_DIR
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.exitcodes import ExitStatus
+from cgt_claimcheck.printable import excerpt
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -59,7 +60,8 @@ def fail(error: UsageError | str) -> NoReturn:
     """One clear line on stderr and exit 2: unusable input or usage."""
     from cgt_claimcheck.printable import shown
 
-    _stderr().print(shown(f"cgt-claimcheck: error: {error}"), soft_wrap=True)
+    # Values in messages are cut where they are quoted; this bounds whatever else got through.
+    _stderr().print(shown(f"cgt-claimcheck: error: {excerpt(error, 2000)}"), soft_wrap=True)
     raise typer.Exit(ExitStatus.ERROR)
 
 
@@ -121,7 +123,7 @@ def lookup(
     from cgt_claimcheck.rules import CATALOGUE
 
     if output_format not in ("rich", "json"):
-        fail(f"--format must be rich or json, not {output_format!r}")
+        fail(f"--format must be rich or json, not {excerpt(output_format)!r}")
     day = _parse_day(on, "--on")
     ref = _load(reference_dir)
     try:
@@ -165,14 +167,14 @@ def rules(
     from cgt_claimcheck.rules import CATALOGUE
 
     if output_format not in ("rich", "json"):
-        fail(f"--format must be rich or json, not {output_format!r}")
+        fail(f"--format must be rich or json, not {excerpt(output_format)!r}")
     chosen = list(CATALOGUE.values())
     if code is not None:
         wanted = code.strip().upper()
         if wanted not in CATALOGUE:
             matches = [c for c in CATALOGUE if c.startswith(wanted)]
             if not matches:
-                fail(f"no rule {code!r}; known: {', '.join(CATALOGUE) or 'none'}")
+                fail(f"no rule {excerpt(code)!r}; known: {', '.join(CATALOGUE) or 'none'}")
             chosen = [CATALOGUE[c] for c in matches]
         else:
             chosen = [CATALOGUE[wanted]]
@@ -411,8 +413,6 @@ def main() -> None:
     except Exception as exc:  # never a traceback for a user; CGT_CLAIMCHECK_DEBUG=1 shows it
         if os.environ.get(ENV_DEBUG):
             raise
-        from cgt_claimcheck.printable import excerpt
-
         print(
             f"cgt-claimcheck: internal error, please report it: {exc.__class__.__name__}: {excerpt(exc, 300)}",
             file=sys.stderr,

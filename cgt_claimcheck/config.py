@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from cgt_claimcheck.errors import ConfigError, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS
+from cgt_claimcheck.printable import excerpt
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ class FileSettings(BaseModel):
     def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
         unknown = [k for k in value if k not in COLUMNS]
         if unknown:
-            raise ValueError(f"unknown column {', '.join(unknown)} (known: {', '.join(COLUMNS)})")
+            raise ValueError(
+                f"unknown column {', '.join(excerpt(k) for k in unknown[:5])} (known: {', '.join(COLUMNS)})"
+            )
         return value
 
 
@@ -67,14 +70,16 @@ def check_date_format(pattern: str) -> str:
     from datetime import datetime
 
     if "%y" in pattern or "%Y" not in pattern:
-        raise ValueError(f"{pattern[:40]!r} needs a four-digit year (%Y); two-digit years (%y) are not accepted")
+        raise ValueError(
+            f"{excerpt(pattern, 40)!r} needs a four-digit year (%Y); two-digit years (%y) are not accepted"
+        )
     sample = datetime(2025, 3, 17)
     try:
         if datetime.strptime(sample.strftime(pattern), pattern).date() != sample.date():
             raise ValueError
     except ValueError:
         raise ValueError(
-            f"{pattern[:40]!r} does not read back the date it writes (it needs %Y, a month and a day)"
+            f"{excerpt(pattern, 40)!r} does not read back the date it writes (it needs %Y, a month and a day)"
         ) from None
     return pattern
 
@@ -88,8 +93,6 @@ def delimiter_of(given: str | None) -> str | None:
         return None
     delimiter = DELIMITER_NAMES.get(given.lower(), given)
     if len(delimiter) != 1 or delimiter in '\r\n"':
-        from cgt_claimcheck.printable import excerpt
-
         raise UsageError(
             f"--delimiter {excerpt(given, 20)!r} is not a usable delimiter (one character, not a quote or line break): use , | ; or a tab (\\t or tab)"
         )
@@ -106,7 +109,7 @@ def find_config(start: Path) -> Path | None:
         if pyproject.is_file():
             try:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError, RecursionError):
                 continue
             if "cgt-claimcheck" in data.get("tool", {}):
                 return pyproject
@@ -123,7 +126,9 @@ def load_settings(path: Path | None) -> tuple[FileSettings, Path | None]:
     except UnicodeDecodeError:
         raise ConfigError("config is not UTF-8 text", file=str(path)) from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config is not valid TOML: {exc}", file=str(path)) from None
+        raise ConfigError(f"config is not valid TOML: {excerpt(exc, 200)}", file=str(path)) from None
+    except RecursionError:  # tomllib recurses once per nested array or table: 10,000 '[' exhaust the stack
+        raise ConfigError("config nests arrays or tables too deeply to be a settings file", file=str(path)) from None
     if path.name == "pyproject.toml":
         data = data.get("tool", {}).get("cgt-claimcheck", {})
     try:
@@ -131,10 +136,11 @@ def load_settings(path: Path | None) -> tuple[FileSettings, Path | None]:
     except ValidationError as exc:
         problems = []
         for error in exc.errors():
-            key = ".".join(str(p) for p in error["loc"])
+            key = excerpt(".".join(str(p) for p in error["loc"]))
             text = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
-            problems.append(f"{key}: {text}")
-        raise ConfigError("; ".join(problems), file=str(path)) from None
+            problems.append(f"{key}: {excerpt(text, 300)}")
+        more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
+        raise ConfigError("; ".join(problems[:5]) + more, file=str(path)) from None
 
 
 # --- precedence: built-in defaults < config file < command-line flags ------------------------------
@@ -178,18 +184,20 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
 
     chosen_format = flags.output_format or settings.format or ("rich" if flags.to_terminal else "json")
     if chosen_format not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {chosen_format!r}")
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {excerpt(chosen_format)!r}")
     threshold = flags.fail_on or settings.fail_on or "error"
     if threshold not in FAIL_ON:
-        raise UsageError(f"--fail-on must be error, warning, info or never, not {threshold!r}")
+        raise UsageError(f"--fail-on must be error, warning, info or never, not {excerpt(threshold)!r}")
     given_payer = flags.payer or settings.payer
     aliases = {k.lower(): v for k, v in settings.payers.items()}
     chosen_payer = None
     if given_payer is not None:
         chosen_payer = aliases.get(given_payer.lower(), given_payer.lower())
         if chosen_payer not in ref.payers:
-            raise UsageError(f"--payer {given_payer!r} is not a payer profile ({', '.join(ref.payers)})")
-    bad_alias = [f"{k} = {v}" for k, v in settings.payers.items() if v not in ref.payers and v != "skip"]
+            raise UsageError(f"--payer {excerpt(given_payer)!r} is not a payer profile ({', '.join(ref.payers)})")
+    bad_alias = [
+        f"{excerpt(k)} = {excerpt(v)}" for k, v in settings.payers.items() if v not in ref.payers and v != "skip"
+    ]
     if bad_alias:
         raise ConfigError(
             f"[payers] maps to unknown profiles: {', '.join(bad_alias)} (profiles: {', '.join(ref.payers)}, or skip)",
@@ -197,15 +205,17 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         )
     unknown_payer = flags.unknown_payer or settings.unknown_payer or "out-of-scope"
     if unknown_payer not in ("out-of-scope", "error"):
-        raise UsageError(f"--unknown-payer must be out-of-scope or error, not {unknown_payer!r}")
+        raise UsageError(f"--unknown-payer must be out-of-scope or error, not {excerpt(unknown_payer)!r}")
     selectors = split_codes(flags.select) or [s.upper() for s in settings.select]
     ignores = split_codes(flags.ignore) or [s.upper() for s in settings.ignore]
     unknown = unknown_selectors(selectors + ignores)
     if unknown:
-        raise UsageError(f"no rule matches {', '.join(unknown)} (see `cgt-claimcheck rules`)")
+        raise UsageError(f"no rule matches {', '.join(excerpt(u) for u in unknown[:5])} (see `cgt-claimcheck rules`)")
     bad_codes = [code for code in settings.severity if code.upper() not in CATALOGUE]
     if bad_codes:
-        raise ConfigError(f"[severity] names unknown rules {', '.join(bad_codes)}", file=str(config_path))
+        raise ConfigError(
+            f"[severity] names unknown rules {', '.join(excerpt(c) for c in bad_codes[:5])}", file=str(config_path)
+        )
     date_format = flags.date_format or settings.date_format
     if flags.date_format:
         try:

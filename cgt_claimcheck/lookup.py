@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from cgt_claimcheck.printable import excerpt
 from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.reference.icd import icd_matches
 from cgt_claimcheck.reference.rows import as_json
@@ -184,9 +185,9 @@ def _lookup_name(ref: Reference, text: str) -> Answer:
         close = difflib.get_close_matches(word, list(names), n=3, cutoff=0.75)
         hits = {names[c] for c in close}
         if hits:
-            notes.append(f"no exact match for {text!r}; closest: {', '.join(close)}")
+            notes.append(f"no exact match for {excerpt(text)!r}; closest: {', '.join(close)}")
     if not hits:
-        raise NotFound(text, f"{text!r} matches no CGT product, code or NDC", _nearest(ref, text))
+        raise NotFound(text, f"{excerpt(text)!r} matches no CGT product, code or NDC", _nearest(ref, text))
     return Answer(query=text, kind="name", products=sorted(hits), notes=notes)
 
 

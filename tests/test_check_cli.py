@@ -355,9 +355,13 @@ def test_several_files_are_accounted_separately(tmp_path):
 
 def test_facility_registry_errors(tmp_path):
     registry = tmp_path / "f.csv"
-    registry.write_text("npi,certification\n123,XYZ\n")
+    registry.write_text("npi,cert\n1111111111,QTC\n")  # no certification column: nothing usable
     result = check(write(tmp_path, "x.csv", GOOD), "--facilities", str(registry))
-    assert result.exit_code == 2 and "line 2" in result.stderr and "certification" in result.stderr
+    assert result.exit_code == 2 and "line 1" in result.stderr and "certification" in result.stderr
+    registry.write_text("npi,certification\n1111111111,XYZ\n")  # one unusable row: a finding, the run goes on
+    result = check(write(tmp_path, "x.csv", GOOD), "--facilities", str(registry), "--format", "json")
+    [finding] = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "IN006"]
+    assert (finding["severity"], finding["row"], finding["field"]) == ("warning", 1, "certification")
 
 
 # --- properties: every row accounted once; order and unrelated claims change nothing ---------------

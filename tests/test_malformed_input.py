@@ -196,3 +196,115 @@ def test_a_full_stdout_is_a_clear_error_as_a_real_process():
             cwd=Path(__file__).resolve().parent.parent,
         )
     assert done.returncode == 2 and "cannot write the report" in done.stderr and "Traceback" not in done.stderr
+
+
+# --- values with no meaning are findings (issue 11, item 7) -----------------------------------------
+CGT = "C{i},1,837P,wnc,M{i},2025-03-01,J3392,{units},51167-0290-01,PA{i},D57.1"
+
+
+@pytest.mark.parametrize(
+    "units, reason",
+    [
+        ("1e400", "is not a finite number"),
+        ("-inf", "is not a number"),
+        ("-1", "is negative"),
+        ("1e12", "or more: no service line bills that many units"),
+    ],
+)
+def test_units_with_no_meaning_reject_the_row(tmp_path, units, reason):
+    path = tmp_path / "x.csv"
+    path.write_text(extract([CGT.format(i=1, units=units), CGT.format(i=2, units="1")]))
+    report = report_of(path)
+    assert counts(report) == (2, 1, 1)
+    [(number, message)] = rejected(report)
+    assert number == 1 and reason in message
+
+
+@pytest.mark.parametrize("units", ["1", "0.5", "+2", "300", "1e2", "0"])
+def test_ordinary_units_are_accepted(tmp_path, units):
+    path = tmp_path / "x.csv"
+    path.write_text(extract([CGT.format(i=1, units=units)]))
+    assert counts(report_of(path)) == (1, 1, 0)
+
+
+@pytest.mark.parametrize(
+    "charge, reason",
+    [
+        ("1e400", "is not a finite amount"),
+        ("-2200000", "is negative"),
+        ("250000000", "or more: no service line is billed that much"),
+        ("2.2M", "is not a number"),
+    ],
+)
+def test_charges_with_no_meaning_are_a_warning_on_the_line(tmp_path, charge, reason):
+    path = tmp_path / "x.csv"
+    header = HEADER + ",charge"
+    path.write_text(extract([CGT.format(i=1, units="1") + f",{charge}"], header=header))
+    report = report_of(path)
+    [warning] = [f for f in report["findings"] if f["rule"] == "IN004"]
+    assert warning["field"] == "charge" and warning["value"] == charge and reason in warning["message"]
+
+
+@pytest.mark.parametrize("charge", ["2200000.00", "0", "3100000"])
+def test_ordinary_charges_pass(tmp_path, charge):
+    path = tmp_path / "x.csv"
+    path.write_text(extract([CGT.format(i=1, units="1") + f",{charge}"], header=HEADER + ",charge"))
+    assert not [f for f in report_of(path)["findings"] if f["rule"] == "IN004"]
+
+
+def test_a_history_row_with_a_bad_date_is_reported_not_dropped(tmp_path):
+    claims, history = tmp_path / "x.csv", tmp_path / "history.csv"
+    claims.write_text(extract(["C1,1,837P,wnc,M1,2025-03-01,J3398,300,71394-0415-01,PA1,H35.52"]))
+    history.write_text(extract(["OLD,1,837P,wnc,M1,2024-02-30,J3398,300,71394-0415-01,PA0,H35.52"]))
+    report = report_of(claims, "--history", str(history))
+    [finding] = [f for f in report["findings"] if f["rule"] == "IN006"]
+    assert (finding["file"], finding["row"], finding["field"]) == (str(history), 1, "service_date")
+    assert counts(report) == (1, 1, 0)  # the history file is context: the extract's accounting is unchanged
+
+
+def test_a_registry_row_that_cannot_be_used_is_reported_and_the_run_goes_on(tmp_path):
+    claims, registry = tmp_path / "x.csv", tmp_path / "f.csv"
+    claims.write_text(extract([CGT.format(i=1, units="1")]))
+    registry.write_text("npi,certification\n123,XYZ\n1111111111,QTC\n1111111112,ABC\n")
+    report = report_of(claims, "--facilities", str(registry))
+    found = [(f["row"], f["field"], f["value"]) for f in report["findings"] if f["rule"] == "IN006"]
+    assert found == [(1, "npi", "123"), (3, "certification", "ABC")]
+
+
+# --- configuration that is hostile rather than wrong (issue 11, item 8) ----------------------------
+def _check_with_config(tmp_path, text: str, *args: str):
+    config = tmp_path / "cgt-claimcheck.toml"
+    config.write_text(text, encoding="utf-8")
+    path = tmp_path / "x.csv"
+    path.write_text(extract([row(1)]))
+    return runner.invoke(app, ["check", str(path), "--config", str(config), "--format", "json", *args])
+
+
+def test_a_deeply_nested_config_is_a_clear_error(tmp_path):
+    result = _check_with_config(tmp_path, "a = " + "[" * 10_000 + "]" * 10_000 + "\n")
+    assert result.exit_code == 2 and "nests" in result.stderr and "internal error" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'payer = "' + "x" * 1_000_000 + '"\n',
+        "x" * 200_000 + " = 1\n",
+        'select = ["ZZ' + "q" * 200_000 + '"]\n',
+        'fail-on = "' + "w" * 200_000 + '"\n',
+        "[severity]\n" + "\n".join(f'Z{i:05d}{"q" * 1000} = "error"' for i in range(200)) + "\n",
+    ],
+    ids=["payer", "key", "select", "fail-on", "many-keys"],
+)
+def test_config_errors_quote_only_a_short_excerpt(tmp_path, text):
+    result = _check_with_config(tmp_path, text)
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert len(result.stderr) < 2_500, len(result.stderr)
+
+
+@pytest.mark.parametrize("option", ["--payer", "--select", "--format", "--fail-on", "--date-format", "--encoding"])
+def test_huge_flag_values_are_quoted_short(tmp_path, option):
+    path = tmp_path / "x.csv"
+    path.write_text(extract([row(1)]))
+    result = runner.invoke(app, ["check", str(path), option, "q" * 100_000])
+    assert result.exit_code == 2 and len(result.stderr) < 600, result.stderr[:300]

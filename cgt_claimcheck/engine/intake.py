@@ -21,11 +21,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.engine.rejections import file_problem, rejected
 from cgt_claimcheck.errors import EmptyInput, UsageError
-from cgt_claimcheck.ingest.columns import COLUMNS, WHOLE_ROW
+from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.ingest.normalise import complete
-from cgt_claimcheck.ingest.reader import ExtractReader, InvalidRow
-from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, screen
+from cgt_claimcheck.ingest.reader import ExtractReader
+from cgt_claimcheck.ingest.screen import Screened, screen
 from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.report import InputError, InputSummary
@@ -51,6 +52,10 @@ class Intake:
     claims: int = 0
     empty_files: list[pa.Table] = field(default_factory=list)  # IN005: files that gave no rows
     errors: list[InputError] = field(default_factory=list)  # files that could not be read (others were)
+    # Rows of --history files that could not be used (IN006), indexed into context_files (the
+    # inputs, then the history files): never dropped silently, a repeat treatment may hide there.
+    context_rejections: list[pa.Table] = field(default_factory=list)
+    context_files: list[str] = field(default_factory=list)
 
 
 class Relevance:
@@ -80,7 +85,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
             reader = _reader(path, options)
         except EmptyInput:
             files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))
-            empty.append(_file_problem("is empty (no header, no rows)", file_index))
+            empty.append(file_problem("is empty (no header, no rows)", file_index))
             continue
         except UsageError as exc:  # unreadable: the other files are still checked, the exit code is 2
             files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))  # no "column absent" noise
@@ -95,7 +100,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
         except UsageError as exc:
             errors.append((exc, InputError(file=state.path, message=f"{exc} (after {state.summary.rows_read:,} rows)")))
         if state.summary.rows_read == 0 and not any(e.file == state.path for _, e in errors):
-            empty.append(_file_problem("has a header but no rows", file_index))
+            empty.append(file_problem("has a header but no rows", file_index))
     if errors and len(errors) == len(paths):
         raise errors[0][0]  # nothing usable could be read
 
@@ -106,7 +111,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     claims = len(dropped) + int((~_contains(dropped, kept_claims)).sum())
     lines = _recover_split_claims(lines, paths, files, dropped, options, ref, relevance)
 
-    history = _read_history(options, ref, relevance, first_index=len(paths))
+    history, history_rejections, history_files = _read_history(options, ref, relevance, first_index=len(paths))
     if history is not None and len(history):
         lines = history if lines is None else pd.concat([lines, history], ignore_index=True)
     if lines is not None:
@@ -118,6 +123,8 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
         claims=claims,
         empty_files=empty,
         errors=[error for _, error in errors],
+        context_rejections=history_rejections,
+        context_files=[f.path for f in files] + history_files,
     )
 
 
@@ -140,11 +147,8 @@ def _read_file(
     try:
         for batch in reader.batches():
             summary.rows_read += batch.table.num_rows + len(batch.invalid)
-            if batch.invalid:
-                rejections.append(_with_file(_invalid_rows(batch.invalid), file_index))
             screened = _screen(batch.table, batch.rows, ref, options, relevance)
-            if screened.rejected.num_rows:
-                rejections.append(_with_file(screened.rejected, file_index))
+            rejections.extend(rejected(batch, screened, file_index))
             out_of_scope = int(screened.out_of_scope.sum())
             summary.rows_out_of_scope += out_of_scope
             for value, count in screened.out_of_scope_payers.items():
@@ -353,13 +357,21 @@ def _recover_split_claims(
     return lines if extra is None else pd.concat([lines, extra], ignore_index=True)
 
 
-def _read_history(options: CheckOptions, ref: Reference, relevance: Relevance, first_index: int) -> pd.DataFrame | None:
-    """Prior claims (same format): their relevant lines inform member-level rules, never get findings."""
-    parts = []
+def _read_history(
+    options: CheckOptions, ref: Reference, relevance: Relevance, first_index: int
+) -> tuple[pd.DataFrame | None, list[pa.Table], list[str]]:
+    """Prior claims (same format): their relevant lines inform member-level rules, never get findings.
+
+    Rows that cannot be read come back as problems (IN006) with their file index: a history row
+    with a bad date dropped silently would hide the repeat treatment it records.
+    """
+    parts, rejections, displays = [], [], []
     for file_index, path in enumerate(options.history, start=first_index):
         reader = _reader(path, options)
+        displays.append(reader.display)
         for batch in reader.batches():
             screened = _screen(batch.table, batch.rows, ref, options, relevance)
+            rejections.extend(rejected(batch, screened, file_index))
             mask = screened.valid & screened.relevant
             if mask.any():
                 parts.append(
@@ -368,41 +380,4 @@ def _read_history(options: CheckOptions, ref: Reference, relevance: Relevance, f
     lines = _complete(parts, options.date_format, history=True)
     if lines is not None:
         lines["claim_id"] = "history:" + lines["claim_id"]
-    return lines
-
-
-# --- rejected rows ------------------------------------------------------------------------------
-def _invalid_rows(invalid: list[InvalidRow]) -> pa.Table:
-    """Rows the reader could not split into the header's fields, as screen problems."""
-    n = len(invalid)
-    return pa.table(
-        {
-            "_row": pa.array([r.row for r in invalid], pa.int64()),
-            "field": pa.array([WHOLE_ROW] * n, pa.string()),
-            "value": pa.array([r.text for r in invalid], pa.string()),
-            "reason": pa.array([r.reason for r in invalid], pa.string()),
-            "claim_id": pa.nulls(n, pa.string()),
-            "line_number": pa.nulls(n, pa.string()),
-        },
-        schema=PROBLEM_SCHEMA,
-    )
-
-
-def _file_problem(reason: str, file_index: int) -> pa.Table:
-    """A problem of the whole file (row 0, the header), in the shape of a rejected row."""
-    problem = pa.table(
-        {
-            "_row": pa.array([0], pa.int64()),
-            "field": pa.array(["(file)"]),
-            "value": pa.array([""]),
-            "reason": pa.array([reason]),
-            "claim_id": pa.nulls(1, pa.string()),
-            "line_number": pa.nulls(1, pa.string()),
-        },
-        schema=PROBLEM_SCHEMA,
-    )
-    return _with_file(problem, file_index)
-
-
-def _with_file(problems: pa.Table, file_index: int) -> pa.Table:
-    return problems.append_column("_file_index", pa.array(np.full(problems.num_rows, file_index, dtype=np.int32)))
+    return lines, rejections, displays

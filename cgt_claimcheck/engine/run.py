@@ -17,7 +17,9 @@ from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_fi
 from cgt_claimcheck.engine.intake import FileState, Relevance, take_in
 from cgt_claimcheck.engine.lines import derive
 from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.engine.rejections import with_file
 from cgt_claimcheck.ingest.facilities import load_facilities
+from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.report import FindingCounts, Findings, NotChecked, ReferenceInfo, Report, Summary, ToolInfo
 from cgt_claimcheck.rules import select_rules
@@ -25,11 +27,14 @@ from cgt_claimcheck.rules.base import Rule, RuleContext
 
 REJECTION_RULE = "IN001"  # rows the intake rejects are this rule's findings
 EMPTY_FILE_RULE = "IN005"  # files that gave no rows
+CONTEXT_ROW_RULE = "IN006"  # history and registry rows that could not be used
+INTAKE_RULES = (REJECTION_RULE, EMPTY_FILE_RULE, CONTEXT_ROW_RULE)
 
 
 def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report:
     selected, deselected = select_rules(options.select, options.ignore)
-    facilities = load_facilities(options.facilities, ref) if options.facilities else None
+    registry = load_facilities(options.facilities, ref) if options.facilities else None
+    facilities = registry.frame if registry is not None else None
     window = options.repeat_window_days or ref.programs["wnc"].repeat_treatment_window_days or 30
     intake = take_in(paths, ref, options, Relevance(ref, selected))
     files = intake.files
@@ -42,6 +47,14 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
     empty_rule = next((r for r in selected if r.code == EMPTY_FILE_RULE), None)
     if empty_rule is not None:
         parts.append(rejection_findings(intake.empty_files, empty_rule, [f.path for f in files], options))
+    context_rule = next((r for r in selected if r.code == CONTEXT_ROW_RULE), None)
+    if context_rule is not None:
+        context_files = list(intake.context_files)
+        problems = list(intake.context_rejections)
+        if registry is not None and registry.problems:
+            problems.append(with_file(registry.problem_table(), len(context_files)))
+            context_files.append(display_name(options.facilities))
+        parts.append(rejection_findings(problems, context_rule, context_files, options))
 
     lines = intake.lines
     cgt_claims = 0
@@ -52,7 +65,7 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
         ctx = RuleContext(ref=ref, facilities=facilities, repeat_window_days=window)
         trial = lines["program"].eq("medi-cal") & lines["trial_markers"].ne("")
     for r in selected:
-        if r.code in (REJECTION_RULE, EMPTY_FILE_RULE):
+        if r.code in INTAKE_RULES:
             continue
         reason = cannot_run(r, files, facilities)
         if reason:

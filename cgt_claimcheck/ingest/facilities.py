@@ -1,25 +1,62 @@
 """The facility registry given with --facilities: which NPI holds which certification, when.
 
-Read with the standard library (a registry has hundreds of rows, not millions); a row that
-cannot be read stops the run with the file, line and column.
+Read with the standard library (a registry has hundreds of rows, not millions). A registry that
+cannot be used at all (no such file, not UTF-8, no npi or certification column) stops the run
+with the file, line and column. A row that cannot be used (a certification we do not know, a bad
+NPI or date) is left out and comes back as a problem with its line, so the report shows it
+(IN006): a dropped row could otherwise hide the certification a claim relies on.
 """
 
 from __future__ import annotations
 
 import csv
+import re
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.normalise import parse_dates
+from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA
 from cgt_claimcheck.reference import Reference
 
 FACILITY_CERTIFICATIONS = ("QTC", "REMS", "HTC")
+NPI = re.compile(r"[0-9]{10}")
 
 
-def load_facilities(path: str, ref: Reference) -> pd.DataFrame:
+@dataclass
+class RegistryProblem:
+    row: int  # the line in the file (the header is line 1), as an editor shows it
+    field: str
+    value: str
+    reason: str
+
+
+@dataclass
+class Registry:
+    frame: pd.DataFrame  # npi, certification, reg_product, reg_start, reg_end: the usable rows
+    problems: list[RegistryProblem] = field(default_factory=list)
+
+    def problem_table(self) -> pa.Table:
+        """The rows that could not be used, in the shape of rejected extract rows (ingest.screen)."""
+        n = len(self.problems)
+        return pa.table(
+            {
+                # A data row is its line minus the header line, as for extracts.
+                "_row": pa.array([p.row - 1 for p in self.problems], pa.int64()),
+                "field": pa.array([p.field for p in self.problems], pa.string()),
+                "value": pa.array([p.value for p in self.problems], pa.string()),
+                "reason": pa.array([p.reason for p in self.problems], pa.string()),
+                "claim_id": pa.nulls(n, pa.string()),
+                "line_number": pa.nulls(n, pa.string()),
+            },
+            schema=PROBLEM_SCHEMA,
+        )
+
+
+def load_facilities(path: str, ref: Reference) -> Registry:
     """The facility registry for ST002: npi, certification, optional product and dates."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -33,39 +70,46 @@ def load_facilities(path: str, ref: Reference) -> pd.DataFrame:
                         line=1,
                         column=column,
                     )
-            rows = list(reader)
+            rows = [(reader.line_num, row) for row in reader]
     except OSError as exc:
         raise UsageError(f"facility registry cannot be read ({exc.strerror})", file=path) from None
     except UnicodeDecodeError:
         raise UsageError("facility registry is not UTF-8 text", file=path) from None
+    except csv.Error as exc:
+        raise UsageError(f"facility registry is not CSV ({str(exc)[:80]})", file=path) from None
     names = {p.brand.lower(): pid for pid, p in ref.products.items()} | {pid: pid for pid in ref.products}
     records: dict[str, list[Any]] = {"npi": [], "certification": [], "reg_product": [], "reg_start": [], "reg_end": []}
-    for number, row in enumerate(rows, start=2):
+    problems: list[RegistryProblem] = []
+    for number, row in rows:
         get = lambda key, row=row: (row.get(header.get(key, ""), "") or "").strip()  # noqa: E731
-        certification = get("certification").upper()
-        if certification not in FACILITY_CERTIFICATIONS:
-            raise UsageError(
-                f"certification {get('certification')!r} is not one of QTC, REMS, HTC",
-                file=path,
-                line=number,
-                column="certification",
-            )
-        product = get("product").lower()
-        if product and product not in names:
-            raise UsageError(
-                f"product {get('product')!r} is not a CGT product", file=path, line=number, column="product"
-            )
+        problem = _row_problem(get, names, number)
+        if problem is not None:
+            problems.append(problem)
+            continue
         records["npi"].append(get("npi"))
-        records["certification"].append(certification)
-        records["reg_product"].append(names.get(product, ""))
+        records["certification"].append(get("certification").upper())
+        records["reg_product"].append(names.get(get("product").lower(), ""))
         records["reg_start"].append(get("effective_from"))
         records["reg_end"].append(get("effective_to"))
-    frame = pd.DataFrame(records)
-    for column, label in (("reg_start", "effective_from"), ("reg_end", "effective_to")):
-        parsed = parse_dates(frame[column].astype("str"))
-        bad = frame[column].ne("") & parsed.isna()
-        if bad.any():
-            line = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-            raise UsageError(f"{frame.loc[bad, column].iloc[0]!r} is not a date", file=path, line=line, column=label)
-        frame[column] = parsed
-    return frame
+    frame = pd.DataFrame(records, dtype="str")
+    for column in ("reg_start", "reg_end"):
+        frame[column] = parse_dates(frame[column].astype("str"))
+    return Registry(frame, problems)
+
+
+def _row_problem(get, names: dict[str, str], number: int) -> RegistryProblem | None:  # type: ignore[no-untyped-def]
+    if not NPI.fullmatch(get("npi")):
+        return RegistryProblem(number, "npi", get("npi"), "is not a 10-digit NPI")
+    if get("certification").upper() not in FACILITY_CERTIFICATIONS:
+        return RegistryProblem(number, "certification", get("certification"), "is not one of QTC, REMS, HTC")
+    if get("product") and get("product").lower() not in names:
+        return RegistryProblem(number, "product", get("product"), "is not a CGT product of the reference tables")
+    for column in ("effective_from", "effective_to"):
+        if get(column) and _date(get(column)) is None:
+            return RegistryProblem(number, column, get(column), "is not a date")
+    return None
+
+
+def _date(text: str) -> Any:
+    parsed = parse_dates(pd.Series([text], dtype="str")).iloc[0]
+    return None if pd.isna(parsed) else parsed

@@ -78,6 +78,28 @@ def normalise_ndc(series: pd.Series) -> tuple[pd.Series, pd.Series]:
     return ndc11, status
 
 
+# The dearest CGT lists at about $4.25M: a line charge of $100M or more is a misplaced value.
+MAX_CHARGE = 100_000_000
+
+
+def charge_problem(charge_text: pd.Series) -> pd.Series:
+    """Why a charge as written is unusable ('' when it is usable or blank)."""
+    amount = pd.to_numeric(charge_text, errors="coerce")
+    problem = pd.Series("", index=charge_text.index, dtype="str")
+    problem = problem.mask(charge_text.ne("") & amount.isna(), "is not a number")
+    problem = problem.mask(np.isinf(amount), "is not a finite amount")
+    problem = problem.mask(np.isfinite(amount) & amount.lt(0), "is negative")
+    problem = problem.mask(
+        np.isfinite(amount) & amount.ge(MAX_CHARGE), f"is ${MAX_CHARGE:,} or more: no service line is billed that much"
+    )
+    return problem
+
+
+def usable_charge(amount: pd.Series) -> pd.Series:
+    """Charges that mean something; infinite, negative and absurd amounts become missing."""
+    return amount.where(np.isfinite(amount) & amount.ge(0) & amount.lt(MAX_CHARGE))
+
+
 def parse_flags(series: pd.Series) -> pd.Series:
     """Yes/no variants to a nullable boolean (NA for blank or unreadable)."""
     s = text(series).str.lower()
@@ -104,7 +126,7 @@ def complete(table: pa.Table, rows: np.ndarray, date_format: str | None = None) 
     lines["invoice_attached_text"] = lines["invoice_attached"]
     lines["invoice_attached"] = parse_flags(lines["invoice_attached"])
     lines["charge_text"] = lines["charge"]
-    lines["charge"] = pd.to_numeric(lines["charge"], errors="coerce")
+    lines["charge"] = usable_charge(pd.to_numeric(lines["charge"], errors="coerce"))
     lines["ndc11"], lines["ndc_status"] = per_distinct(lines["ndc"], normalise_ndc)
     for field in ("modifiers", "condition_codes"):
         lines[field] = per_distinct(lines[field], join_codes)

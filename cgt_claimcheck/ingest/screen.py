@@ -28,6 +28,9 @@ CLAIM_TYPES = {
 }
 SKIP = "skip"  # a [payers] value: rows of this payer are out of scope
 NUMBER = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
+# No service line bills ten million units (a month of factor VIII is a few hundred thousand IU):
+# a larger figure is a charge, an NDC or a date that landed in the units column.
+MAX_UNITS = 10_000_000
 
 
 @dataclass
@@ -47,6 +50,12 @@ def _strip(array: pa.Array) -> pa.Array:
 
 def _matches(array: pa.Array, pattern: str) -> pa.Array:
     return pc.fill_null(pc.match_substring_regex(array, pattern), False)
+
+
+def _as_number(array: pa.Array) -> pa.Array:
+    """Text that matches NUMBER as float64 (null otherwise); '1e400' becomes inf."""
+    numbers = pc.if_else(_matches(array, NUMBER), array, pa.scalar(None, pa.string()))
+    return pc.cast(numbers, pa.float64())
 
 
 def _blank(array: pa.Array) -> np.ndarray:
@@ -212,7 +221,22 @@ def screen(
         f"is not a date ({layouts}; other layouts: set date_format in the config)",
         column("service_date"),
     )
-    blank_or_invalid(_Distinct(column("units")), "units", lambda v: _matches(v, NUMBER), "is not a number")
+    units = _Distinct(column("units"))
+    units_blank = units.mask(lambda v: pc.equal(v, ""))
+    reject(units_blank, "units", "is missing", column("units"))
+    units_number = units.mask(lambda v: _matches(v, NUMBER))
+    reject(~units_blank & ~units_number, "units", "is not a number", column("units"))
+    # '1e400' is a number to the pattern and infinity to the parser; '-3' units bill nothing.
+    for meaningless, reason in (
+        (lambda x: pc.is_inf(x), "is not a finite number"),
+        (lambda x: pc.and_(pc.is_finite(x), pc.less(x, 0)), "is negative: a service line bills a positive quantity"),
+        (
+            lambda x: pc.and_(pc.is_finite(x), pc.greater_equal(x, MAX_UNITS)),
+            f"is {MAX_UNITS:,} or more: no service line bills that many units "
+            "(a charge, NDC or date in the units column?)",
+        ),
+    ):
+        reject(units_number & units.mask(lambda v, f=meaningless: f(_as_number(v))), "units", reason, column("units"))
 
     bad = np.zeros(n, dtype=bool)
     for flags, *_ in problems:

@@ -3,7 +3,7 @@
 The parser downstream sees one thing only: UTF-8 text with LF line ends. So this stage
 - spools stdin to a temporary file on first use, so every pass (header, rows, the recovery pass
   for unsorted claims) reads the same bytes;
-- decompresses gzip (by name, or by magic bytes on stdin);
+- decompresses gzip (recognised by its magic bytes, on a file of any name and on stdin);
 - resolves the encoding: a UTF-16/UTF-32 byte-order mark is unambiguous and wins over the default;
   any encoding other than UTF-8 is transcoded to UTF-8 a block at a time (bytes that do not decode
   are kept as they are, so the parser rejects just their lines);
@@ -64,6 +64,20 @@ def _spooled_stdin() -> IO[bytes]:
     return _stdin_spool[1]
 
 
+class _OwnedGzip(gzip.GzipFile):
+    """A GzipFile that closes the file it reads (GzipFile leaves a file object it is given open)."""
+
+    def __init__(self, handle: IO[bytes]) -> None:
+        super().__init__(fileobj=handle)
+        self._handle = handle
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._handle.close()
+
+
 class ByteSource:
     """One input's bytes, decoded to UTF-8 with LF line ends, readable as many times as needed."""
 
@@ -83,17 +97,17 @@ class ByteSource:
         """The decompressed bytes as they are in the file."""
         try:
             if self.path == STDIN:
-                spool = _spooled_stdin()
-                handle = os.fdopen(os.dup(spool.fileno()), "rb")
+                handle = os.fdopen(os.dup(_spooled_stdin().fileno()), "rb")
                 handle.seek(0)
-                if handle.read(2) == b"\x1f\x8b":
-                    handle.seek(0)
-                    return gzip.GzipFile(fileobj=handle)
+            else:
+                handle = open(self.path, "rb")
+            # gzip by its magic bytes, whatever the name: a nightly.csv that is really compressed
+            # reads as it is meant to, and a .gz that is not compressed reads as plain text.
+            if handle.read(2) == b"\x1f\x8b":
                 handle.seek(0)
-                return handle
-            if self.path.endswith(".gz"):
-                return gzip.open(self.path, "rb")
-            return open(self.path, "rb")
+                return _OwnedGzip(handle)
+            handle.seek(0)
+            return handle
         except OSError as exc:
             raise UsageError(f"cannot be read ({exc.strerror or exc})", file=self.display) from None
 

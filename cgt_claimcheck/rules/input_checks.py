@@ -135,40 +135,52 @@ def inconsistent_claim(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     payers=ALL_PAYERS,
     policy=INPUT_POLICY,
     field="(column)",
-    message="{field} {value!r} cannot be read; rules that need it treat it as missing",
-    details=("field", "value"),
-    hint="Use YYYY-MM-DD for member_dob, Y/N for invoice_attached and a number for charge.",
+    message="{field} {value!r} {reason}; rules that need it treat it as missing",
+    details=("field", "value", "reason"),
+    hint="Use YYYY-MM-DD for member_dob, Y/N for invoice_attached and a non-negative amount for charge.",
     triggers=no_triggers,
     applies_to=None,
     runs_on_clinical_trials=True,
 )
 def invalid_optional_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """An optional value on a CGT-relevant claim is present but cannot be read.
+    """An optional value on a CGT-relevant claim is present but cannot be read, or means nothing.
 
-    member_dob must be a date, invoice_attached a yes/no value, charge a number. The row is
-    still checked; the age rule (CV007) or the invoice rule (AU002) treat the value as missing.
+    member_dob must be a date, invoice_attached a yes/no value, charge a finite amount from 0 up
+    to $100,000,000 (no line is billed more; an amount of that size is a misplaced value). The row
+    is still checked; the age rule (CV007) or the invoice rule (AU002) treat the value as missing.
 
-    Fails: member_dob `31/12/2010`.
-    Passes: member_dob `2010-12-31`.
+    Fails: member_dob `31/12/2010`; charge `-2200000` or `1e400`.
+    Passes: member_dob `2010-12-31`; charge `2200000.00` or `0`.
     """
     import pandas as pd
 
+    from cgt_claimcheck.ingest.normalise import charge_problem
+
+    charge_reason = charge_problem(lines["charge_text"])
     checks = (
-        ("member_dob", lines["member_dob_text"].ne("") & lines["member_dob"].isna(), lines["member_dob_text"]),
+        (
+            "member_dob",
+            lines["member_dob_text"].ne("") & lines["member_dob"].isna(),
+            lines["member_dob_text"],
+            "is not a date",
+        ),
         (
             "invoice_attached",
             lines["invoice_attached_text"].ne("") & lines["invoice_attached"].isna(),
             lines["invoice_attached_text"],
+            "is not a yes/no value",
         ),
-        ("charge", lines["charge_text"].ne("") & lines["charge"].isna(), lines["charge_text"]),
+        ("charge", charge_reason.ne(""), lines["charge_text"], charge_reason),
     )
     fields = pd.Series("", index=lines.index, dtype="str")
     values = pd.Series("", index=lines.index, dtype="str")
-    for name, bad, raw in checks:
+    reasons = pd.Series("", index=lines.index, dtype="str")
+    for name, bad, raw, reason in checks:
         new = bad & fields.eq("")
         fields = fields.mask(new, name)
         values = values.mask(new, raw)
-    return pd.DataFrame({"hit": fields.ne(""), "field": fields, "value": values})
+        reasons = reasons.mask(new, reason)
+    return pd.DataFrame({"hit": fields.ne(""), "field": fields, "value": values, "reason": reasons})
 
 
 @rule(
@@ -196,5 +208,41 @@ def empty_extract(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
 
     Fails (warning): a file with only the header line.
     Passes: a file with at least one row.
+    """
+    return V.false_like(lines)
+
+
+@rule(
+    code="IN006",
+    name="unusable-context-row",
+    severity=Severity.WARNING,
+    payers=ALL_PAYERS,
+    policy=(
+        "Not a payer rule: the repeat-treatment and fertility rules read prior claims (--history) and the "
+        "certification rule reads the facility registry (--facilities); a row of those files that cannot be "
+        "read is left out, and what it records is then unknown to the check."
+    ),
+    field="(column)",
+    message="{field} {reason}: this row was left out, so the rules that read this file did not see it",
+    details=("reason",),
+    hint=(
+        "Fix the row in the history or facility file and run the check again; until then a repeat treatment "
+        "or a certification recorded on it can be missed."
+    ),
+    triggers=no_triggers,
+    applies_to=None,
+    runs_on_clinical_trials=True,
+)
+def unusable_context_row(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+    """A row of a --history file or of the --facilities registry cannot be used.
+
+    History rows follow the extract's rules (IN001's required values, dates, units); registry rows
+    need a 10-digit NPI, a certification of QTC, REMS or HTC, a known product when one is given,
+    and dates that read as dates. The row is left out and reported on its own file and line; the
+    claims being checked are not rejected because of it. A file that cannot be read at all stops
+    the run (exit 2).
+
+    Fails (warning): a history row dated `2024-02-30`; a registry row with certification `XYZ`.
+    Passes: the same rows dated `2024-02-28` and certified `QTC`.
     """
     return V.false_like(lines)
