@@ -121,6 +121,19 @@ def _codeset_memberships(ref: Reference, code: str) -> list[dict[str, Any]]:
     ]
 
 
+def hcpcs_json(ref: Reference, row: Any) -> dict[str, Any]:
+    """A HCPCS row as JSON, with the end implied by its successor when the tables give none."""
+    implied = ref.implied_hcpcs_end.get(row.code) if row.effective_to is None else None
+    return as_json(row) | {
+        "implied_end": implied[0].isoformat() if implied else None,
+        "implied_end_reason": f"the day before its successor {implied[1]} starts" if implied else None,
+    }
+
+
+def _valid(ref: Reference, row: Any, on: date) -> bool:
+    return ref.hcpcs_on(row.code, on) is row
+
+
 def _lookup_procedure(ref: Reference, code: str) -> Answer:
     rows = ref.hcpcs_by_code.get(code, [])
     memberships = _codeset_memberships(ref, code)
@@ -138,7 +151,7 @@ def _lookup_procedure(ref: Reference, code: str) -> Answer:
         query=code,
         kind="hcpcs",
         products=products,
-        matched=[as_json(r) for r in rows] + memberships,
+        matched=[hcpcs_json(ref, r) for r in rows] + memberships,
         notes=notes,
     )
 
@@ -196,10 +209,12 @@ def product_card(ref: Reference, product_id: str, on: date | None, rules: list[A
     product = ref.products[product_id]
     hcpcs = ref.hcpcs_for_product(product_id)
     card: dict[str, Any] = as_json(product)
-    card["hcpcs"] = [as_json(h) | {"valid_on_date": h.valid_on(on) if on and h.effective_from else None} for h in hcpcs]
+    card["hcpcs"] = [
+        hcpcs_json(ref, h) | {"valid_on_date": _valid(ref, h, on) if on and h.effective_from else None} for h in hcpcs
+    ]
     if on is not None:
-        billable = [h.code for h in hcpcs if h.effective_from and h.valid_on(on)]
-        unknown = [h.code for h in hcpcs if not h.effective_from and h.valid_on(on)]
+        billable = [h.code for h in hcpcs if h.effective_from and _valid(ref, h, on)]
+        unknown = [h.code for h in hcpcs if not h.effective_from and _valid(ref, h, on)]
         card["billable_on"] = {
             "date": on.isoformat(),
             "codes": billable,

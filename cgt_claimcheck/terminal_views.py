@@ -26,6 +26,15 @@ def _table(*columns: str) -> Table:
     return table
 
 
+def _end(row: dict[str, Any]) -> str:
+    """A code's last date: its own, the one its successor implies (said so), or open."""
+    if row.get("effective_to"):
+        return str(row["effective_to"])
+    if row.get("implied_end"):
+        return f"{row['implied_end']} ({row['implied_end_reason']})"
+    return "open"
+
+
 def _t(value: Any) -> Text:
     return shown(value)
 
@@ -50,7 +59,7 @@ def render_lookup(console: Console, answer: dict[str, Any]) -> None:
                 Group(
                     shown(f"{m['code']}: {m.get('descriptor') or m.get('description')}"),
                     shown(
-                        f"effective {m.get('effective_from') or 'unknown start'} to {m.get('effective_to') or 'open'}; confidence {m['confidence']}"
+                        f"effective {m.get('effective_from') or 'unknown start'} to {_end(m)}; confidence {m['confidence']}"
                     ),
                     shown(f"source: {m['source']}", style="dim"),
                     shown(m.get("notes") or "", style="dim"),
@@ -79,7 +88,7 @@ def _render_card(console: Console, card: dict[str, Any]) -> None:
         lines.append(shown(text, style="bold green"))
     hcpcs = _table("HCPCS", "kind", "unit", "effective", "in use by", "successor", "confidence")
     for h in card["hcpcs"]:
-        window = f"{h['effective_from'] or '?'} to {h['effective_to'] or 'open'}"
+        window = f"{h['effective_from'] or '?'} to {_end(h)}"
         if h["valid_on_date"] is not None:
             window += " (valid)" if h["valid_on_date"] else " (NOT valid)"
         hcpcs.add_row(

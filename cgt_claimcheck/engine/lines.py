@@ -33,8 +33,17 @@ def trial_markers(lines: pd.DataFrame, ref: Reference) -> pd.Series:
 def derive(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     """Add the DERIVED columns of `ingest.columns` to normalised lines (in place, returned)."""
     lines["product_hcpcs"] = lines["procedure_code"].map(ref.product_of_hcpcs).astype("str")
-    lines["product_ndc"] = lines["ndc11"].map(ref.product_of_ndc).astype("str")
-    lines["is_j3590"] = lines["procedure_code"].eq("J3590")
+    by_package = lines["ndc11"].map(ref.product_of_ndc).astype("str")
+    by_product_code = lines["ndc11"].str.slice(0, 9).map(ref.product_of_ndc_product_code).astype("str")
+    lines["product_ndc"] = by_package.fillna(by_product_code)
+    labeler_known = lines["ndc11"].str.slice(0, 5).isin(list(ref.cgt_labelers))
+    lines["ndc_match"] = (
+        pd.Series("", index=lines.index, dtype="str")
+        .mask(labeler_known.fillna(False).astype(bool), "labeler")
+        .mask(by_product_code.notna(), "product")
+        .mask(by_package.notna(), "package")
+    )
+    lines["is_j3590"] = lines["procedure_code"].isin(ref.unclassified_codes)
     lines["product"] = lines["product_hcpcs"].fillna(lines["product_ndc"].where(lines["is_j3590"]))
     lines["is_cgt_drug"] = lines["product"].notna()
     lines["is_car_t_admin"] = lines["procedure_code"].isin(ref.codes("car_t_admin"))

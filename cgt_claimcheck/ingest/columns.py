@@ -60,8 +60,9 @@ BOOKKEEPING: dict[str, str] = {
 }
 DERIVED: dict[str, str] = {
     "product_hcpcs": "the CGT product of the procedure code",
-    "product_ndc": "the CGT product of the NDC",
-    "is_j3590": "the line bills J3590 (unclassified biologics)",
+    "product_ndc": "the CGT product of the NDC: its package, or else its labeler+product code (first 9 digits)",
+    "ndc_match": "how the NDC matched the tables: package, product (code only: an unlisted package), labeler (a CGT maker's code only) or ''",
+    "is_j3590": "the line bills a not-otherwise-classified drug code (J3590, unclassified biologics)",
     "product": "the CGT product of the line (its HCPCS, or its NDC on a J3590 line)",
     "is_cgt_drug": "the line bills a CGT product",
     "is_car_t_admin": "the line bills CAR-T administration (38228)",

@@ -11,7 +11,6 @@ import json
 import os
 from collections.abc import Iterable
 from datetime import date
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from cgt_claimcheck.env_vars import ENV_REFERENCE_DIR
 from cgt_claimcheck.errors import ReferenceDataError
 from cgt_claimcheck.reference import rows as R
 from cgt_claimcheck.reference.cache import cache_key, read_cache, write_cache
+from cgt_claimcheck.reference.table_set import Reference
 
 REQUIRED_TABLES = ("products", "hcpcs", "ndc", "icd10pcs", "indications", "codesets", "payers")
 
@@ -123,116 +123,6 @@ def _no_overlap(windows: dict[str, list[tuple[Any, int]]], path: str, what: str)
                     file=path,
                     line=line,
                 )
-
-
-class Reference:
-    """A validated table set, with the lookups rules and `lookup` need."""
-
-    def __init__(
-        self,
-        directory: Path,
-        manifest: R.Manifest,
-        products: list[R.Product],
-        hcpcs: list[R.HcpcsCode],
-        ndc: list[R.NdcPackage],
-        pcs: list[R.PcsCode],
-        indications: list[R.Indication],
-        codesets: list[R.CodesetEntry],
-        payers: R.PayersFile,
-    ) -> None:
-        self.directory = directory
-        self.manifest = manifest
-        self.version = manifest.release
-        self.products = {p.product_id: p for p in products}
-        self.hcpcs = hcpcs
-        self.ndc = {n.ndc11: n for n in ndc}
-        self.pcs = pcs
-        self.indications: dict[str, list[R.Indication]] = {}
-        for indication in indications:
-            self.indications.setdefault(indication.product_id, []).append(indication)
-        self.codeset_entries = codesets
-        self.codesets: dict[str, dict[str, R.CodesetEntry]] = {}
-        for entry in codesets:
-            self.codesets.setdefault(entry.codeset, {})[entry.code] = entry
-        self.payers = payers.payer
-        self.programs = payers.program
-
-    # --- code sets -------------------------------------------------------------------------
-    def codes(self, codeset: str) -> frozenset[str]:
-        """The codes of a code set; dots dropped so they compare with normalised ICD codes."""
-        return frozenset(code.replace(".", "") for code in self.codesets.get(codeset, {}))
-
-    def denial_text(self, code: str | None, kind: str) -> str:
-        if not code:
-            return ""
-        entry = self.codesets.get(kind, {}).get(code)
-        return entry.description if entry else ""
-
-    # --- HCPCS ------------------------------------------------------------------------------
-    @cached_property
-    def hcpcs_by_code(self) -> dict[str, list[R.HcpcsCode]]:
-        table: dict[str, list[R.HcpcsCode]] = {}
-        for row in self.hcpcs:
-            table.setdefault(row.code, []).append(row)
-        return table
-
-    @cached_property
-    def product_of_hcpcs(self) -> dict[str, str]:
-        """Product-specific HCPCS (current and predecessor) -> product id, whatever the date."""
-        return {row.code: row.product_id for row in self.hcpcs if row.product_id}
-
-    def hcpcs_for_product(self, product_id: str) -> list[R.HcpcsCode]:
-        return [row for row in self.hcpcs if row.product_id == product_id]
-
-    def hcpcs_on(self, code: str, day: date) -> R.HcpcsCode | None:
-        for row in self.hcpcs_by_code.get(code, []):
-            if row.valid_on(day):
-                return row
-        return None
-
-    # --- NDC / PCS / indications ----------------------------------------------------------------
-    @cached_property
-    def product_of_ndc(self) -> dict[str, str]:
-        return {ndc: row.product_id for ndc, row in self.ndc.items()}
-
-    def ndcs_for_product(self, product_id: str) -> list[R.NdcPackage]:
-        return [row for row in self.ndc.values() if row.product_id == product_id]
-
-    @cached_property
-    def pcs_by_code(self) -> dict[str, list[R.PcsCode]]:
-        table: dict[str, list[R.PcsCode]] = {}
-        for row in self.pcs:
-            table.setdefault(row.code, []).append(row)
-        return table
-
-    def pcs_for_product(self, product_id: str) -> list[R.PcsCode]:
-        return [row for row in self.pcs if row.product_id == product_id]
-
-    @cached_property
-    def product_pcs_codes(self) -> frozenset[str]:
-        """PCS codes that name a CGT product (product-specific or legacy, not generic)."""
-        return frozenset(row.code for row in self.pcs if row.product_id)
-
-    def payer_program(self, payer: str) -> str:
-        return self.payers[payer].program
-
-    def sources(self) -> dict[str, list[str]]:
-        """Distinct sources per table, with how many rows cite each (most cited first)."""
-        import csv
-
-        result: dict[str, list[str]] = {}
-        for name, entry in self.manifest.tables.items():
-            if not entry.file.endswith(".csv"):
-                continue
-            with open(self.directory / entry.file, encoding="utf-8") as fh:
-                seen: dict[str, int] = {}
-                for row in csv.DictReader(fh):
-                    for part in (row.get("source") or "").split(" ; "):
-                        part = part.strip()
-                        if part:
-                            seen[part] = seen.get(part, 0) + 1
-            result[name] = [f"{src} ({n} rows)" for src, n in sorted(seen.items(), key=lambda kv: -kv[1])]
-        return result
 
 
 def load_reference(directory: Path | None = None) -> Reference:

@@ -194,8 +194,13 @@ class Program:
     epsdt_under_age: int | None = None
     repeat_treatment_window_days: int | None = None
     hospital_outpatient_only_families: list[Family] = field(default_factory=list)
-    outpatient_bill_type_prefix: str | None = None
+    # Types of bill (first three digits) that are hospital outpatient: 013x, and 085x for a
+    # critical access hospital's outpatient department.
+    outpatient_bill_type_prefixes: list[str] = field(default_factory=list)
     outpatient_places_of_service: list[str] = field(default_factory=list)
+    # prior_auth values that stand for "no number" (compared trimmed, case-insensitively); values
+    # of only zeros or only X are placeholders too.
+    placeholder_prior_auth: list[str] = field(default_factory=list)
     certification: list[Certification] = field(default_factory=list)
     carve_out: list[CarveOut] = field(default_factory=list)
 

@@ -1,4 +1,4 @@
-"""AU: prior authorisation numbers and the manufacturer invoice."""
+"""AU: prior authorization numbers and the manufacturer invoice."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ def _auth_triggers(ref: Reference) -> Triggers:
         "and reimbursement under Medi-Cal.'"
     ),
     field="prior_auth",
-    message="{what} has no prior authorisation number ({auth_kind})",
-    details=("auth_kind", "what"),
+    message="{what} {problem} ({auth_kind})",
+    details=("auth_kind", "what", "problem"),
     hint="Enter the approved {auth_kind} number (REF*G1) on the claim.",
     carc="197",
     rarc="M62",
@@ -40,15 +40,24 @@ def _auth_triggers(ref: Reference) -> Triggers:
 def prior_auth_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """A CGT drug line, a CAR-T administration (38228) line or an inpatient CGT claim without a PA.
 
-    An inpatient claim (type of bill 011x) with a CGT ICD-10-PCS code but no CGT drug line is
-    flagged once, on its first line. EPSDT does not lift the prior-approval requirement.
+    A placeholder is not a number: `N/A`, `NA`, `NONE`, `NULL`, `PENDING`, `TBD`, `UNKNOWN`, `-`
+    (the payer profile's placeholder_prior_auth list, which a payer can extend), and values of only
+    zeros or only X, compared trimmed and case-insensitively, count as absent; the message says the
+    value looks like a placeholder. An inpatient claim (type of bill 011x) with a CGT ICD-10-PCS
+    code but no CGT drug line is flagged once, on its first line. EPSDT does not lift the
+    prior-approval requirement.
 
-    Fails: J3392 with an empty prior_auth.
-    Passes: J3392 with prior_auth PA12345.
+    Fails: J3392 with an empty prior_auth, or with `N/A`, `pending` or `000000`.
+    Passes: J3392 with prior_auth PA12345 (or `NA12345`, `X1`: a number that merely starts like a placeholder).
     """
     import pandas as pd
 
-    no_auth = lines["prior_auth"].eq("")
+    value = lines["prior_auth"].str.strip().str.upper()
+    placeholder = value.str.fullmatch(r"0+|X+")
+    for program_id, program in ctx.ref.programs.items():
+        words = {w.strip().upper() for w in program.placeholder_prior_auth}
+        placeholder |= lines["program"].eq(program_id) & value.isin(words)
+    no_auth = value.eq("") | placeholder
     pcs_claim = V.claim_any(V.has_token(lines["icd10_pcs_codes"], ctx.ref.product_pcs_codes), lines)
     inpatient_only_pcs = lines["inpatient"] & pcs_claim & ~V.claim_any(lines["is_cgt_drug"], lines)
     anchor = V.first_of_claim(lines, inpatient_only_pcs)
@@ -57,7 +66,13 @@ def prior_auth_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     what = what.mask(lines["is_car_t_admin"], "CAR-T administration " + lines["procedure_code"])
     what = what.mask(lines["is_cgt_drug"], lines["procedure_code"] + " (" + lines["brand"].fillna("") + ")")
     auth_kind = lines["program"].map({"wnc": "PA", "medi-cal": "TAR or SAR"}).fillna("PA")
-    return pd.DataFrame({"hit": hit, "what": what, "auth_kind": auth_kind})
+    problem = pd.Series("has no prior authorization number", index=lines.index, dtype="str").mask(
+        placeholder,
+        "has prior_auth "
+        + lines["prior_auth"].map(repr)
+        + ", which looks like a placeholder, not an authorization number",
+    )
+    return pd.DataFrame({"hit": hit, "what": what, "auth_kind": auth_kind, "problem": problem})
 
 
 @rule(

@@ -71,8 +71,8 @@ ProductFilter = Callable[["Reference", str, str], bool]
 
 
 def cgt_drug_triggers(ref: Reference) -> Triggers:
-    """Product-specific CGT HCPCS (current and predecessor) and J3590."""
-    return Triggers(procedure_codes=frozenset(ref.product_of_hcpcs) | {"J3590"})
+    """Product-specific CGT HCPCS (current and predecessor) and the unclassified codes (J3590)."""
+    return Triggers(procedure_codes=frozenset(ref.product_of_hcpcs) | ref.unclassified_codes | {"J3590"})
 
 
 def no_triggers(ref: Reference) -> Triggers:

@@ -30,8 +30,15 @@ def _code_windows(ref: Reference) -> pd.DataFrame:
             "code": [h.code for h in rows],
             "group": [h.product_id or "administration" for h in rows],
             "start": [V.timestamp(h.effective_from) for h in rows],
-            "end": [V.timestamp(h.effective_to) for h in rows],
+            "end": [V.timestamp(ref.hcpcs_end(h)) for h in rows],
             "in_use_by": [V.timestamp(h.in_use_by) for h in rows],
+            # Why the window ends where it does when the tables give no end date.
+            "end_note": [
+                f" (it ends the day before its successor {ref.implied_hcpcs_end[h.code][1]} starts)"
+                if h.effective_to is None and h.code in ref.implied_hcpcs_end
+                else ""
+                for h in rows
+            ],
         }
     )
 
@@ -57,12 +64,16 @@ def code_not_effective(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """A CGT HCPCS (or CAR-T administration code) billed outside its effective window.
 
     Only known bounds are enforced: a code whose start date the sources do not give is never
-    flagged for being too early. The hint names the code that was valid on that date (the
+    flagged for being too early. A predecessor code the tables give no end date (Category III
+    0540T, the temporary CAR-T C-codes, an earlier Q-code) ends the day before its successor
+    starts: the successor's effective date, or where the sources give none, the date by which
+    it was demonstrably billed (so the end is never earlier than the truth). The hint names the code that was valid on that date (the
     successor, e.g. Q2040 -> Q2042, or the predecessor), or J3590 with the NDC when no
     product-specific code existed yet, or says the product was not yet FDA-approved.
 
-    Fails: Q2040 (Kymriah, valid 2018-01-01 to 2018-12-31) on 2019-03-01 -> bill Q2042.
-    Passes: Q2042 on 2019-03-01.
+    Fails: Q2040 (Kymriah, valid 2018-01-01 to 2018-12-31) on 2019-03-01 -> bill Q2042; 0540T on
+    2025-03-01 (38228 replaced it on 2025-01-01).
+    Passes: Q2042 on 2019-03-01; 0540T on 2024-06-01.
     """
     import pandas as pd
 
@@ -78,6 +89,7 @@ def code_not_effective(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
         window=flagged["start"].dt.strftime("%Y-%m-%d").fillna("from an unknown date")
         + " to "
         + flagged["end"].dt.strftime("%Y-%m-%d").fillna("open")
+        + flagged["end_note"]
     )
 
     # What was valid that day in the same group: a code with a known start window first.
@@ -164,14 +176,15 @@ def unclassified_with_specific_code(lines: pd.DataFrame, ctx: RuleContext) -> pd
     applies_to=None,
 )
 def unclassified_not_cgt(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
-    """J3590 whose NDC is missing or not a known CGT package: CGT rules were not applied.
+    """J3590 whose NDC is not a CGT package, product code or CGT labeler: CGT rules were not applied.
 
-    An NDC that cannot be read at all is ND002's finding instead.
+    A missing NDC is ND001's error, an NDC that cannot be read ND002's, and an NDC from a CGT
+    maker with an unknown product code ND004's warning.
 
     Fails (info): J3590 with NDC 00002-1433-80.
     Passes: J3590 with NDC 51167-0290-01 (Casgevy).
     """
-    return lines["is_j3590"] & lines["product_ndc"].isna() & lines["ndc_status"].isin(["missing", "valid"])
+    return lines["is_j3590"] & lines["product_ndc"].isna() & lines["ndc_status"].eq("valid") & lines["ndc_match"].eq("")
 
 
 @rule(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, rule
+from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, cgt_drug_triggers, rule
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
@@ -23,20 +23,32 @@ NDC_POLICY = (
     payers=ALL_PAYERS,
     policy=NDC_POLICY,
     field="ndc",
-    message="{procedure_code} ({brand}) has no NDC",
+    message="{what} has no NDC{consequence}",
+    details=("what", "consequence"),
     hint="Add the 11-digit NDC of the package administered (LIN03), with quantity and unit (CTP04/CTP05).",
     carc="16",
     rarc="M119",
+    triggers=cgt_drug_triggers,
 )
-def ndc_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
-    """A CGT drug line billed with its product-specific HCPCS but without an NDC.
+def ndc_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """A CGT drug line, or a not-otherwise-classified drug line (J3590), without an NDC.
 
-    (J3590 without an NDC cannot be recognised as a CGT; CD003 reports it.)
+    J3590 is the WNC policy's own code for a CGT that has no product-specific code yet: without
+    the NDC nobody can tell which product was given, so the line cannot be priced or paid.
 
-    Fails: J3392 with an empty ndc.
-    Passes: J3392 with ndc 51167-0290-01.
+    Fails: J3392 with an empty ndc; J3590 with an empty ndc.
+    Passes: J3392 with ndc 51167-0290-01; J3590 with ndc 51167-0290-01.
     """
-    return lines["product_hcpcs"].notna() & lines["ndc_status"].eq("missing")
+    import pandas as pd
+
+    hit = (lines["product_hcpcs"].notna() | lines["is_j3590"]) & lines["ndc_status"].eq("missing")
+    what = (lines["procedure_code"] + " (" + lines["brand"].fillna("") + ")").where(
+        lines["product_hcpcs"].notna(), lines["procedure_code"] + " (not otherwise classified)"
+    )
+    consequence = pd.Series("", index=lines.index, dtype="str").mask(
+        lines["is_j3590"], ": the product cannot be identified, so the line cannot be priced or paid"
+    )
+    return pd.DataFrame({"hit": hit, "what": what, "consequence": consequence})
 
 
 @rule(
@@ -106,33 +118,61 @@ def ndc_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     payers=ALL_PAYERS,
     policy=NDC_POLICY,
     field="ndc",
-    message="NDC {ndc11_text} is not listed for {brand}{labeler_note}",
-    details=("labeler_note", "ndc11_text"),
+    message="NDC {ndc11_text} {ndc_note}",
+    details=("ndc_note", "ndc11_text"),
     hint="Check the NDC against the package; if it is a real package of this product, add it to the NDC table.",
     carc="16",
     rarc="M119",
 )
 def ndc_not_listed(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """A well-formed NDC on a CGT line that the tables do not list for any CGT product.
+    """A well-formed NDC on a CGT or J3590 line that the tables do not list as a package.
 
-    The package may be new (Zolgensma and Elevidys come in weight-banded kits, only one of which
-    the sources verified; no Roctavian NDC could be verified) or the NDC mistyped. The message
-    says when the labeler is the product's own manufacturer.
+    - The package is new but its labeler+product code (the first 9 digits) is a tabled product's:
+      the line is that product, every product rule applies, and this warning names the package.
+    - On a product-specific code, the NDC's product code is unknown: the message says when the
+      labeler is the product's own manufacturer (likely a package missing from the tables).
+    - On J3590, the NDC's labeler makes cell and gene therapies but its product code is unknown:
+      the warning names the labeler, because the CGT rules could not be applied to the line.
 
-    Fails (warning): J3399 with NDC 71894-0121-03.
+    Fails (warning): J3399 with NDC 71894-0121-03; J3392 with NDC 51167-0290-05 (a new carton of
+    Casgevy's product code 51167-0290, checked as Casgevy).
     Passes: J3399 with NDC 71894-0120-02.
     """
     import pandas as pd
 
-    hit = lines["product_hcpcs"].notna() & lines["ndc_status"].eq("valid") & lines["product_ndc"].isna()
+    valid = lines["ndc_status"].eq("valid")
+    match = lines["ndc_match"]
+    specific = lines["product_hcpcs"].notna()
+    same_product = lines["product_ndc"].isna() | lines["product_ndc"].eq(lines["product_hcpcs"])
+    on_code = specific & valid & match.ne("package") & same_product
+    on_j3590 = lines["is_j3590"] & valid & match.isin(["product", "labeler"])
+    product_code = lines["ndc11"].str.slice(0, 5) + "-" + lines["ndc11"].str.slice(5, 9)
     labeler_of = {pid: p.labeler_code for pid, p in ctx.ref.products.items() if p.labeler_code}
-    same_labeler = lines["ndc11"].str.slice(0, 5).eq(lines["product_hcpcs"].map(labeler_of))
-    note = pd.Series("", index=lines.index, dtype="str")
+    same_labeler = lines["ndc11"].str.slice(0, 5).eq(lines["product_hcpcs"].map(labeler_of)).fillna(False)
+    note = pd.Series("is not listed for " + lines["brand"].fillna(""), index=lines.index, dtype="str")
     note = note.mask(
-        same_labeler.fillna(False).astype(bool),
-        " (its labeler is the product's manufacturer: likely a package missing from the tables)",
+        same_labeler.astype(bool),
+        note + " (its labeler is the product's manufacturer: likely a package missing from the tables)",
     )
-    ndc11_text = (
-        lines["ndc11"].str.slice(0, 5) + "-" + lines["ndc11"].str.slice(5, 9) + "-" + lines["ndc11"].str.slice(9)
+    note = note.mask(
+        match.eq("product"),
+        "is not a listed package, but its product code "
+        + product_code
+        + " is "
+        + lines["brand"].fillna("")
+        + ": the line is checked as "
+        + lines["brand"].fillna("")
+        + " (a new package?)",
     )
-    return pd.DataFrame({"hit": hit, "labeler_note": note, "ndc11_text": ndc11_text})
+    labeler_name = lines["ndc11"].str.slice(0, 5).map(ctx.ref.cgt_labelers)
+    note = note.mask(
+        on_j3590 & match.eq("labeler"),
+        "is from labeler "
+        + lines["ndc11"].str.slice(0, 5)
+        + " ("
+        + labeler_name.fillna("")
+        + "), a maker of cell and gene therapies, but its product code is not in the tables: "
+        + "the CGT rules were not applied to this line",
+    )
+    ndc11_text = product_code + "-" + lines["ndc11"].str.slice(9)
+    return pd.DataFrame({"hit": on_code | on_j3590, "ndc_note": note, "ndc11_text": ndc11_text})

@@ -32,7 +32,7 @@ def _outpatient_only(ref: Reference, product_id: str, payer: str) -> bool:
     field="bill_type",
     message="{procedure_code} ({brand}) is restricted to hospital outpatient services, but {site}",
     details=("site", "field", "value"),
-    hint="Bill it on an outpatient claim: type of bill 013x on 837I, place of service 19 or 22 on 837P.",
+    hint="Bill it on an outpatient claim: type of bill 013x (085x at a critical access hospital) on 837I, place of service 19 or 22 on 837P.",
     carc="5",
     rarc="M77",
     applies_to=_outpatient_only,
@@ -40,20 +40,21 @@ def _outpatient_only(ref: Reference, product_id: str, payer: str) -> bool:
 def hospital_outpatient_only(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """A CGT drug the Medi-Cal manual restricts to hospital outpatient services, billed otherwise.
 
-    On 837I the type of bill must be 013x; on 837P the place of service 19 or 22 (hospital
-    outpatient). Covers the CAR-T, Tecelra, sickle cell, beta thalassemia, hemophilia, DMD and SMA
+    On 837I the type of bill must be 013x, or 085x (a critical access hospital's outpatient
+    department is a hospital outpatient service; the accepted prefixes are the payer profile's
+    outpatient_bill_type_prefixes); on 837P the place of service 19 or 22 (hospital outpatient). Covers the CAR-T, Tecelra, sickle cell, beta thalassemia, hemophilia, DMD and SMA
     codes; Luxturna (J3398) has no such restriction in the manual and is not flagged.
 
     Fails: Q2041 on an 837I with type of bill 0111 (inpatient).
-    Passes: Q2041 on an 837I with type of bill 0131.
+    Passes: Q2041 on an 837I with type of bill 0131 or 0851.
     """
     import pandas as pd
 
     program = ctx.ref.programs["medi-cal"]
     restricted = lines["family"].isin(program.hospital_outpatient_only_families) & lines["is_cgt_drug"]
     institutional = lines["claim_type"].eq("837I")
-    prefix = program.outpatient_bill_type_prefix or "013"
-    wrong_tob = institutional & ~lines["bill_type"].str.startswith(prefix)
+    prefixes = tuple(program.outpatient_bill_type_prefixes or ["013"])
+    wrong_tob = institutional & ~lines["bill_type"].str.startswith(prefixes)
     wrong_pos = ~institutional & ~lines["place_of_service"].isin(program.outpatient_places_of_service)
     hit = restricted & (wrong_tob | wrong_pos)
     field = pd.Series("bill_type", index=lines.index, dtype="str").mask(~institutional, "place_of_service")
