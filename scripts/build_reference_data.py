@@ -80,6 +80,13 @@ BILLING_UNIT = {
 LABELER_11 = {"kymriah": "00078", "hemgenix": "00053", "roctavian": ""}
 
 
+# Products the label gives more than once (CV001, the once-per-lifetime rule, skips them). None
+# of the products in these tables is: Luxturna's two eyes are one treatment within the repeat
+# window. The 2026-11 audit's repeat-dose products (Vyjuvek, Adstiladrin, Imlygic, Ryoncil,
+# Tudriqev, Encelto per eye) get "repeat" when they are added.
+REPEAT_DOSING: set[str] = set()
+
+
 def build_products(src: Path) -> list[dict[str, str]]:
     rows = []
     for r in csv.DictReader(open(src / "products.csv", encoding="utf-8")):
@@ -102,6 +109,7 @@ def build_products(src: Path) -> list[dict[str, str]]:
                 "manufacturer": r["manufacturer"],
                 "labeler_code": labeler,
                 "fda_approval_date": approval,
+                "dosing": "repeat" if pid in REPEAT_DOSING else "once",
                 "source": f"{r['source']} ; billing unit: {MEDI_CAL} procedure code tables",
                 "confidence": r["confidence"],
                 "notes": notes,

@@ -58,5 +58,16 @@ def derive(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     lines["age"] = (
         (served.dt.year - born.dt.year - before_birthday.astype("int64")).astype("float64").where(born.notna())
     )
+    # Voids (8) and replacements (7) are not new treatments. CLM05-3, or the type of bill's last digit.
+    from_bill_type = (
+        lines["bill_type"]
+        .str.slice(3, 4)
+        .where(lines["claim_type"].eq("837I") & lines["bill_type"].str.fullmatch(r"[0-9]{4}"), "")
+    )
+    lines["frequency"] = lines["claim_frequency"].mask(lines["claim_frequency"].eq(""), from_bill_type).fillna("")
+    # WNC EPSDT special provision: for members under 21, limits on frequency and location may be
+    # exceeded with documented medical necessity (prior approval is still required).
+    epsdt_limit = {pid: p.epsdt_under_age for pid, p in ref.programs.items() if p.epsdt_under_age}
+    lines["epsdt"] = lines["age"].lt(lines["program"].map(epsdt_limit).astype("float64")).fillna(False).astype(bool)
     lines["trial_markers"] = trial_markers(lines, ref)
     return lines

@@ -30,6 +30,8 @@ COLUMNS: dict[str, str] = {
     "diagnosis_codes": "HI ABK/ABF",
     "icd10_pcs_codes": "HI BBR/BBQ",
     "condition_codes": "HI BG",
+    "claim_frequency": "CLM05-3 (1 original, 7 replacement, 8 void)",
+    "mcp_enrolled": "eligibility (271): Y when the member is enrolled in a Medi-Cal managed care plan",
 }
 REQUIRED = ("claim_id", "line_number", "claim_type", "payer", "member_id", "service_date", "procedure_code", "units")
 
@@ -71,6 +73,8 @@ DERIVED: dict[str, str] = {
     "program": "the payer profile's program (wnc or medi-cal)",
     "inpatient": "837I with type of bill 011x",
     "age": "whole years on the date of service (NaN without a date of birth)",
+    "frequency": "the claim frequency code: claim_frequency, else the 4th digit of an 837I type of bill ('' when unknown)",
+    "epsdt": "the member is under the program's EPSDT age (wnc: 21) on the date of service",
     "trial_markers": "the clinical-trial markers of the line's claim ('' when none)",
 }
 LINE_COLUMNS: frozenset[str] = frozenset(COLUMNS) | frozenset(AS_WRITTEN) | frozenset(BOOKKEEPING) | frozenset(DERIVED)

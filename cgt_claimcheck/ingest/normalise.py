@@ -125,6 +125,7 @@ def complete(table: pa.Table, rows: np.ndarray, date_format: str | None = None) 
     lines["member_dob"] = per_distinct(lines["member_dob"], lambda s: parse_dates(s, date_format))
     lines["invoice_attached_text"] = lines["invoice_attached"]
     lines["invoice_attached"] = parse_flags(lines["invoice_attached"])
+    lines["mcp_enrolled"] = parse_flags(lines["mcp_enrolled"])
     lines["charge_text"] = lines["charge"]
     lines["charge"] = usable_charge(pd.to_numeric(lines["charge"], errors="coerce"))
     lines["ndc11"], lines["ndc_status"] = per_distinct(lines["ndc"], normalise_ndc)

@@ -3,7 +3,7 @@
 The parser downstream sees one thing only: UTF-8 text with LF line ends. So this stage
 - spools stdin to a temporary file on first use, so every pass (header, rows, the recovery pass
   for unsorted claims) reads the same bytes;
-- decompresses gzip (recognised by its magic bytes, on a file of any name and on stdin);
+- decompresses gzip (recognized by its magic bytes, on a file of any name and on stdin);
 - resolves the encoding: a UTF-16/UTF-32 byte-order mark is unambiguous and wins over the default;
   any encoding other than UTF-8 is transcoded to UTF-8 a block at a time (bytes that do not decode
   are kept as they are, so the parser rejects just their lines);

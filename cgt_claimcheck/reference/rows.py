@@ -90,6 +90,9 @@ class Product:
     manufacturer: str
     labeler_code: str | None = None
     fda_approval_date: date | None = None
+    # once: a one-time, lifetime treatment (the repeat-treatment rule applies); repeat: the label
+    # gives it more than once (topical, intralesional or per-eye products), so it does not.
+    dosing: Literal["once", "repeat"] = "once"
     source: str
     confidence: str
     notes: str = ""
@@ -173,6 +176,10 @@ class Certification(_WindowMixin):
     products: list[str] = field(default_factory=list)
     citation: str
     note: str = ""
+    # From this date of service the requirement is no longer enforced (a missing certification is
+    # information that names the change), while the policy text still names it.
+    superseded_on: date | None = None
+    superseded_note: str = ""
 
 
 @row

@@ -34,6 +34,12 @@ if TYPE_CHECKING:
 ALL_PAYERS = ("wnc", "medi-cal-ffs", "medi-cal-mcp")
 MEDI_CAL = ("medi-cal-ffs", "medi-cal-mcp")
 WNC = ("wnc",)
+# WNC.CP.299, EPSDT Special Provision: for members under 21 (lines["epsdt"]), limits on frequency
+# and location may be exceeded with documented medical necessity; prior approval still applies.
+EPSDT_NOTE = (
+    "EPSDT (member under 21): policy limits may be exceeded when documentation shows medical necessity; "
+    "prior approval is still required"
+)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import (
+    EPSDT_NOTE,
     MEDI_CAL,
     WNC,
     RuleContext,
@@ -35,10 +36,11 @@ FERTILITY_DX = "Z3184"
     ),
     field="procedure_code",
     message="{detail}",
-    details=("detail", "fix", "carc", "rarc"),
+    details=("detail", "fix", "carc", "rarc", "severity"),
     hint="{fix}",
     carc="119",
     rarc="N362",
+    applies_to=lambda ref, product_id, payer: ref.products[product_id].dosing == "once",
 )
 def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """The member already received the same or another CGT on an earlier date.
@@ -50,25 +52,38 @@ def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     on two different claims is a duplicate (CARC 18), flagged on every claim but the one with
     the lowest claim_id.
 
+    Decisions (issue 12):
+    - Products the label gives more than once (products.csv dosing = repeat) are exempt.
+    - A voided claim (claim frequency 8, from claim_frequency or an 837I type of bill ending in 8)
+      is never a treatment; a replacement (7) replaces the earlier claim for the same product, it
+      does not repeat it (another product before it is still a repeat).
+    - WNC EPSDT: for a member under 21 the frequency limit may be exceeded with documented medical
+      necessity, so the finding is a warning with an EPSDT hint (prior approval still applies).
+
     Fails: Zolgensma on 2025-03-01 for a member with Luxturna on 2024-05-01 (input or history).
     Passes: Aucatzyl on 2025-08-01 and 2025-08-10 for the same member.
     """
     import pandas as pd
 
+    once = lines["product"].map({pid: p.dosing == "once" for pid, p in ctx.ref.products.items()})
+    counted = lines["is_cgt_drug"] & once.fillna(False).astype(bool) & lines["frequency"].ne("8")
     drug = lines.loc[
-        lines["is_cgt_drug"], ["member_id", "product", "brand", "service_date", "claim_id", "_seq", "_history"]
+        counted,
+        ["member_id", "product", "brand", "service_date", "claim_id", "_seq", "_history", "frequency", "epsdt"],
     ]
     # Order by date, then product and claim id: the result does not depend on row order.
     drug = drug.sort_values(["member_id", "service_date", "product", "claim_id"])
     first = drug.groupby("member_id")[["product", "brand", "service_date", "claim_id", "_history"]].first()
     joined = drug.join(first.add_suffix("_first"), on="member_id")
     days = (joined["service_date"] - joined["service_date_first"]).dt.days
-    same_treatment = joined["product"].eq(joined["product_first"]) & days.le(ctx.repeat_window_days)
+    same_product = joined["product"].eq(joined["product_first"])
+    replacement = joined["frequency"].eq("7")
+    same_treatment = same_product & (days.le(ctx.repeat_window_days) | replacement)
     repeat = joined["service_date"].gt(joined["service_date_first"]) & ~same_treatment
 
     key = ["member_id", "product", "service_date"]
     first_claim = joined.groupby(key)["claim_id"].transform("first")
-    duplicate = ~repeat & joined["claim_id"].ne(first_claim)
+    duplicate = ~repeat & joined["claim_id"].ne(first_claim) & ~replacement
 
     where = pd.Series(" in the history file", index=joined.index, dtype="str").where(
         joined["_history_first"].astype(bool), ""
@@ -103,9 +118,14 @@ def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
         dtype="str",
     )
     fix = fix.mask(duplicate, "Remove the duplicate claim, or correct the date of service.")
+    epsdt = joined["epsdt"].astype(bool) & repeat
+    fix = fix.mask(epsdt, fix + " " + EPSDT_NOTE + ".")
+    severity = pd.Series(pd.NA, index=joined.index, dtype="str").mask(epsdt, "warning")
     carc = pd.Series(pd.NA, index=joined.index, dtype="str").mask(duplicate, "18")
     rarc = pd.Series(pd.NA, index=joined.index, dtype="str").mask(repeat, "N362")
-    out = pd.DataFrame({"hit": repeat | duplicate, "detail": detail, "fix": fix, "carc": carc, "rarc": rarc})
+    out = pd.DataFrame(
+        {"hit": repeat | duplicate, "detail": detail, "fix": fix, "carc": carc, "rarc": rarc, "severity": severity}
+    )
     return out.reindex(lines.index).assign(hit=lambda f: f["hit"].fillna(False).astype(bool))
 
 
@@ -191,12 +211,15 @@ def _carved_out_products(ref: Reference, product_id: str, payer: str) -> bool:
     policy=(
         "Medi-Cal CGT manual, Sickle Cell Disease: 'Under the CMS CGT Access Model, J3392 (Casgevy) and J3394 "
         "(Lyfgenia) are carved out of the managed care delivery system when used for the treatment of sickle "
-        "cell disease only ... For all other non-sickle cell disease drug indications, including treatment of "
-        "beta thalassemia, J3392 and J3394 remain the responsibility of Medi-Cal MCPs.'"
+        "cell disease only. The effective date for Casgevy will be September 1, 2025, subject to final federal "
+        "CMS approval, and the effective date for Lyfgenia will be July 1, 2025, as approved by CMS ... For all "
+        "other non-sickle cell disease drug indications, including treatment of beta thalassemia, J3392 and "
+        "J3394 remain the responsibility of Medi-Cal MCPs.' Casgevy's carve-out is applied from 2025-10-01, "
+        "the date the DHCS provider FAQ gives after CMS approval."
     ),
     field="payer",
-    message="{brand} for {indication} on {service_date} {responsibility}, but the line is billed to {payer}",
-    details=("expected_payer", "indication", "member_note", "responsibility"),
+    message="{brand} for {indication} on {service_date} {responsibility}, but the line is billed to {payer}{enrollment}",
+    details=("expected_payer", "indication", "member_note", "responsibility", "enrollment", "severity"),
     hint="Bill {expected_payer} instead{member_note}.",
     carc="109",
     applies_to=_carved_out_products,
@@ -209,6 +232,11 @@ def wrong_delivery_system(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame
     drug is billed fee-for-service (`medi-cal-ffs`); before those dates, or for other indications
     such as beta thalassemia, it is the managed care plan's (`medi-cal-mcp`). Dates and diagnosis
     lists live in the payer profile.
+
+    Decision (issue 12): an extract cannot show whether the member is enrolled in a managed care
+    plan. A use the plan pays, billed fee-for-service, is an error when the optional mcp_enrolled
+    column says Y, nothing when it says N, and a warning when the column is absent or blank. A
+    carved-out use billed to the plan is an error either way.
 
     Fails: J3394 with D57.1 on 2025-08-01 billed to medi-cal-mcp -> bill fee-for-service.
     Passes: J3392 with D56.1 (beta thalassemia) billed to medi-cal-mcp.
@@ -231,6 +259,19 @@ def wrong_delivery_system(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame
     medi_cal = lines["program"].eq("medi-cal")
     expected = pd.Series("medi-cal-mcp", index=lines.index, dtype="str").mask(carved, "medi-cal-ffs")
     hit = covered_product & lines["is_cgt_drug"] & medi_cal & lines["payer"].ne(expected)
+    # Fee-for-service billed for a plan's use: right when the member is not in a plan (N).
+    ffs_for_plan = hit & expected.eq("medi-cal-mcp")
+    enrolled = lines["mcp_enrolled"]
+    hit &= ~(ffs_for_plan & enrolled.eq(False).fillna(False).astype(bool))
+    unknown = ffs_for_plan & enrolled.isna()
+    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(unknown, "warning")
+    enrollment = (
+        pd.Series("", index=lines.index, dtype="str")
+        .mask(unknown, " (the extract does not say whether the member is enrolled in a plan: mcp_enrolled)")
+        .mask(
+            ffs_for_plan & enrolled.eq(True).fillna(False).astype(bool), " (mcp_enrolled says the member is in a plan)"
+        )
+    )
     scd_any = V.false_like(lines)
     for carve_out in carve_outs:
         scd_any |= _any_included_not_excluded(
@@ -258,6 +299,8 @@ def wrong_delivery_system(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame
             "responsibility": responsibility,
             "expected_payer": expected_payer,
             "member_note": member_note,
+            "enrollment": enrollment,
+            "severity": severity,
         }
     )
 

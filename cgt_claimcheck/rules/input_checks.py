@@ -105,6 +105,7 @@ def inconsistent_claim(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """claim_type, payer, member_id, member_dob or bill_type differ between lines of one claim.
 
     Each line is compared with the claim's lowest-numbered line (so row order does not matter).
+    Dates of birth compare as dates: `2010-12-31` and `12/31/2010` on two lines agree.
 
     Fails: claim C1 with line 1 for member M1 and line 2 for member M2.
     Passes: both lines for member M1.
@@ -116,10 +117,15 @@ def inconsistent_claim(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     expected = pd.Series("", index=lines.index, dtype="str")
     line_no = pd.to_numeric(lines["line_number"], errors="coerce")
     ordered = lines.assign(_line_no=line_no).sort_values(["claim_id", "_line_no", "_seq"]).index
+    claims = lines.loc[ordered, "claim_id"]
     for column in CLAIM_LEVEL:
         current = lines[column].fillna("").astype(str)
-        first = current.loc[ordered].groupby(lines.loc[ordered, "claim_id"]).transform("first").reindex(lines.index)
-        differs = current.ne(first)
+        first = current.loc[ordered].groupby(claims).transform("first").reindex(lines.index)
+        compared = current
+        if column == "member_dob_text":
+            # The same date written two ways (2010-12-31 and 12/31/2010) is the same date of birth.
+            compared = lines["member_dob"].dt.strftime("%Y-%m-%d").fillna(current)
+        differs = compared.ne(compared.loc[ordered].groupby(claims).transform("first").reindex(lines.index))
         name = column.removesuffix("_text")
         new = differs & fields.eq("")
         fields = fields.mask(new, name).mask(differs & ~new, fields + ", " + name)

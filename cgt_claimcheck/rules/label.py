@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import (
     ALL_PAYERS,
+    EPSDT_NOTE,
     RuleContext,
     rule,
 )
@@ -16,11 +17,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
-
-EPSDT_NOTE = (
-    "EPSDT (member under 21): policy limits may be exceeded when documentation shows medical necessity; "
-    "prior approval is still required"
-)
 
 
 def indication_fit(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
@@ -95,12 +91,6 @@ def _fit(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     return ctx.options[key]
 
 
-def _epsdt(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
-    """wnc members under 21 on the date of service (EPSDT special provision)."""
-    limit = ctx.ref.programs["wnc"].epsdt_under_age or 21
-    return lines["program"].eq("wnc") & lines["age"].lt(limit)
-
-
 @rule(
     code="CV006",
     name="indication-mismatch",
@@ -140,7 +130,7 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     confidence_note = pd.Series("", index=lines.index, dtype="str").mask(
         fit["best_knowledge"].fillna(False).astype(bool), " (the tables' code list for it is partly best knowledge)"
     )
-    epsdt = _epsdt(lines, ctx)
+    epsdt = lines["epsdt"]
     severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(epsdt, "info")
     epsdt_text = pd.Series("", index=lines.index, dtype="str").mask(epsdt, " " + EPSDT_NOTE + ".")
     return pd.DataFrame(
@@ -161,7 +151,7 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     payers=ALL_PAYERS,
     policy="WNC.CP.299 I.B.1 / III.B.1: administered per the FDA-approved 'Indications and usage', which set the ages treated.",
     field="member_dob",
-    message="the member is {age_text} on {service_date}; {brand} is labelled for {range_text}",
+    message="the member is {age_text} on {service_date}; {brand} is labeled for {range_text}",
     details=("age_text", "epsdt", "range_text", "severity", "value"),
     hint="Check the date of birth and the product; document medical necessity for an off-label age.{epsdt}",
     carc="6",
@@ -169,7 +159,7 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     requires_columns=("member_dob",),
 )
 def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """The member's age on the date of service is outside the product's labelled age range.
+    """The member's age on the date of service is outside the product's labeled age range.
 
     The range comes from the indications the diagnosis matches, else from every indication in
     force. Zolgensma "less than 2 years" is max age 1. Needs member_dob. For wnc members under 21
@@ -190,7 +180,7 @@ def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     range_text = ("ages " + low + " to " + high).where(
         low.ne("") & high.ne(""), ("ages " + low + " and over").where(low.ne(""), "ages up to " + high)
     )
-    epsdt = _epsdt(lines, ctx)
+    epsdt = lines["epsdt"]
     severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(epsdt, "info")
     epsdt_text = pd.Series("", index=lines.index, dtype="str").mask(epsdt, " " + EPSDT_NOTE + ".")
     age_text = _whole(age)

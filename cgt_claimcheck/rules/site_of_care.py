@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cgt_claimcheck.rules import vector as V
-from cgt_claimcheck.rules.base import ALL_PAYERS, MEDI_CAL, WNC, RuleContext, rule
+from cgt_claimcheck.rules.base import ALL_PAYERS, EPSDT_NOTE, MEDI_CAL, WNC, RuleContext, rule
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
@@ -67,7 +67,9 @@ def hospital_outpatient_only(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFr
 
 def _requirements(ctx: RuleContext) -> pd.DataFrame:
     """(program, product_id, certification, start, end, citation) for every certified product."""
-    rows: dict[str, list[object]] = {k: [] for k in ("program", "product_id", "certification", "req_start", "req_end")}
+    rows: dict[str, list[object]] = {
+        k: [] for k in ("program", "product_id", "certification", "req_start", "req_end", "req_superseded", "req_note")
+    }
     for program_id, program in ctx.ref.programs.items():
         for cert in program.certification:
             for product_id, product in ctx.ref.products.items():
@@ -77,6 +79,8 @@ def _requirements(ctx: RuleContext) -> pd.DataFrame:
                     rows["certification"].append(cert.certification)
                     rows["req_start"].append(V.timestamp(cert.effective_from))
                     rows["req_end"].append(V.timestamp(cert.effective_to))
+                    rows["req_superseded"].append(V.timestamp(cert.superseded_on))
+                    rows["req_note"].append(cert.superseded_note)
     return V.frame(rows)
 
 
@@ -93,9 +97,9 @@ def _requirements(ctx: RuleContext) -> pd.DataFrame:
         "hemophilia codes to 'hemophilia treatment centers'."
     ),
     field="facility_npi",
-    message="facility {npi} is not certified {certification} for {brand} on {service_date} in the facility registry",
-    details=("certification", "npi", "value"),
-    hint="Administer at a facility with that certification, or update the registry given with --facilities.",
+    message="facility {npi} is not certified {certification} for {brand} on {service_date} in the facility registry{note}",
+    details=("certification", "npi", "value", "note", "severity", "fix"),
+    hint="{fix}",
     carc="B7",
     requires=("facilities",),
 )
@@ -105,15 +109,20 @@ def facility_not_certified(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     Needs `--facilities FILE` (columns npi, certification QTC/REMS/HTC, optional product,
     effective_from, effective_to); without it the rule is listed under not_checked. The facility
     is facility_npi, or billing_npi when facility_npi is blank. Requirements and their dates live
-    in the payer profile: wnc requires a QTC for every CGT; Medi-Cal requires REMS enrolment for
+    in the payer profile: wnc requires a QTC for every CGT; Medi-Cal requires REMS enrollment for
     CAR-T, a QTC for J3392/J3393/J3394 and a hemophilia treatment center for J1411/J1412.
 
-    Note: the FDA eliminated the CAR-T REMS on 2025-06-26, but the July 2025 Medi-Cal manual
-    still names it, so the requirement stays in force until the profile's effective_to is set.
+    Decisions (issue 12):
+    - The FDA eliminated the CAR-T REMS on 2025-06-26, while the July 2025 Medi-Cal manual still
+      names it. For dates of service from 2025-06-26 a missing REMS certification is information
+      that names the change (the profile's superseded_on), not an error; QTC and HTC are unchanged.
+    - WNC EPSDT: for a member under 21 the location limit may be exceeded with documented medical
+      necessity, so a wnc finding for such a member is a warning with an EPSDT hint.
 
     Fails: J3392 billed by NPI 1234567893 that the registry lists only as HTC.
     Passes: the same NPI listed as QTC (for all products or for casgevy) on that date.
     """
+    import pandas as pd
 
     npi = lines["facility_npi"].mask(lines["facility_npi"].eq(""), lines["billing_npi"])
     drug = lines.loc[lines["is_cgt_drug"], ["program", "product", "service_date"]].assign(npi=npi)
@@ -133,8 +142,40 @@ def facility_not_certified(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     )
     satisfied = covers.groupby([offered["line"], offered["certification"]]).any()
     missing = satisfied[~satisfied.to_numpy()].reset_index()
-    missing = missing.groupby("line")["certification"].agg(lambda s: "/".join(sorted(set(s))))
-    return V.hits_at(lines, missing.index, certification=missing, npi=npi.replace("", "(none given)"), value=npi)
+    # A requirement the profile marks superseded on the date of service is reported as information.
+    superseded = offered["req_superseded"].notna() & offered["service_date"].ge(offered["req_superseded"])
+    status = satisfied.to_frame("satisfied").join(
+        superseded.groupby([offered["line"], offered["certification"]]).all().rename("superseded")
+    )
+    status = status.join(offered.groupby(["line", "certification"])["req_note"].first())
+    missing = status[~status["satisfied"].to_numpy()].reset_index()
+    grouped = missing.groupby("line")
+    certification = grouped["certification"].agg(lambda s: "/".join(sorted(set(s))))
+    only_superseded = grouped["superseded"].all()
+    note = ("; " + grouped["req_note"].first()).where(only_superseded, "")
+    epsdt = lines["epsdt"].reindex(certification.index).fillna(False).astype(bool)
+    severity = (
+        pd.Series(pd.NA, index=certification.index, dtype="str").mask(epsdt, "warning").mask(only_superseded, "info")
+    )
+    fix = pd.Series(
+        "Administer at a facility with that certification, or update the registry given with --facilities.",
+        index=certification.index,
+        dtype="str",
+    )
+    fix = fix.mask(epsdt, fix + " " + EPSDT_NOTE + ".")
+    fix = fix.mask(
+        only_superseded, "Nothing to fix for this date of service; this notes a requirement that has lapsed."
+    )
+    return V.hits_at(
+        lines,
+        certification.index,
+        certification=certification,
+        npi=npi.replace("", "(none given)"),
+        value=npi,
+        note=note,
+        severity=severity,
+        fix=fix,
+    )
 
 
 def _pcs_windows(ref: Reference) -> pd.DataFrame:
