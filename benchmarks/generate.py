@@ -109,7 +109,7 @@ def generate(
     dx = np.where(c_cgt[claim], cgt_dx, c_dx[claim])
     institutional = c_type[claim] == "837I"
     prior_auth = np.where(c_cgt[claim], "PA" + claim.astype(str), "")
-    units = np.where(procedure == "J3398", "300", "1")
+    units = np.where(procedure == "J3398", "150", "1")
     defect = c_defect[claim] & cgt_line
     kind = c_kind[claim]
     prior_auth = np.where(defect & (kind == 0), "", prior_auth)

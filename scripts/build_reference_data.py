@@ -87,6 +87,31 @@ LABELER_11 = {"kymriah": "00078", "hemgenix": "00053", "roctavian": ""}
 REPEAT_DOSING: set[str] = set()
 
 
+# Label dose ceilings per date of service, where the label fixes the dose per administration and
+# the code is billed per unit of vector genomes or volume: code -> (units, basis, source).
+DOSE_CEILINGS = {
+    "J3398": (
+        "150",
+        "1.5 x 10^11 vector genomes per eye = 150 units of 1 billion vg; each eye on a separate day, "
+        "no fewer than 6 days apart",
+        "LUXTURNA Prescribing Information, Dosage and Administration, as quoted by the manufacturer's HCP "
+        "page https://luxturnahcp.com/about-luxturna/administration (1.5 x 10^11 vg in 0.3 mL per eye; "
+        "separate days no fewer than 6 days apart)",
+    ),
+}
+
+
+def build_hcpcs() -> list[dict[str, str]]:
+    base = HCPCS_COLUMNS[: -3]  # the tuples below end at notes; the dose ceiling columns follow
+    rows = []
+    for values in HCPCS_ROWS:
+        row = dict(zip(base, values, strict=True))
+        units, basis, source = DOSE_CEILINGS.get(row["code"], ("", "", ""))
+        row.update(max_units_per_day=units, max_units_basis=basis, max_units_source=source)
+        rows.append(row)
+    return rows
+
+
 def build_products(src: Path) -> list[dict[str, str]]:
     rows = []
     for r in csv.DictReader(open(src / "products.csv", encoding="utf-8")):
@@ -403,7 +428,7 @@ HCPCS_ROWS = [
         "",
         CMS_2020 + " (ADD DT 20190101)",
         "high",
-        "Label dose 1.5e11 vg per eye = 150 units per eye is best knowledge (not enforced).",
+        "Label dose 1.5e11 vg per eye = 150 units per date of service (CD005).",
     ),
     (
         "J3590",
@@ -734,7 +759,7 @@ def write_csv(out: Path, name: str, columns: list[str], rows: list[dict[str, str
 
 def main(src: Path, out: Path = OUT) -> None:
     write_csv(out, "products.csv", PRODUCT_COLUMNS, build_products(src))
-    write_csv(out, "hcpcs.csv", HCPCS_COLUMNS, [dict(zip(HCPCS_COLUMNS, r, strict=True)) for r in HCPCS_ROWS])
+    write_csv(out, "hcpcs.csv", HCPCS_COLUMNS, build_hcpcs())
     write_csv(out, "ndc.csv", NDC_COLUMNS, build_ndc(src))
     write_csv(out, "icd10pcs.csv", PCS_COLUMNS, build_pcs(src))
     write_csv(out, "indications.csv", IND_COLUMNS, build_indications(src))

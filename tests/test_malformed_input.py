@@ -254,8 +254,8 @@ def test_ordinary_charges_pass(tmp_path, charge):
 
 def test_a_history_row_with_a_bad_date_is_reported_not_dropped(tmp_path):
     claims, history = tmp_path / "x.csv", tmp_path / "history.csv"
-    claims.write_text(extract(["C1,1,837P,wnc,M1,2025-03-01,J3398,300,71394-0415-01,PA1,H35.52"]))
-    history.write_text(extract(["OLD,1,837P,wnc,M1,2024-02-30,J3398,300,71394-0415-01,PA0,H35.52"]))
+    claims.write_text(extract(["C1,1,837P,wnc,M1,2025-03-01,J3398,150,71394-0415-01,PA1,H35.52"]))
+    history.write_text(extract(["OLD,1,837P,wnc,M1,2024-02-30,J3398,150,71394-0415-01,PA0,H35.52"]))
     report = report_of(claims, "--history", str(history))
     [finding] = [f for f in report["findings"] if f["rule"] == "IN006"]
     assert (finding["file"], finding["row"], finding["field"]) == (str(history), 1, "service_date")

@@ -109,7 +109,7 @@ def test_broken_table_is_refused_with_file_row_and_problem(reference_copy, name,
 
 def test_overlapping_windows_for_one_code(reference_copy):
     with open(reference_copy / "hcpcs.csv", "a", encoding="utf-8") as fh:
-        fh.write("Q2040,kymriah,predecessor,test,per_infusion,2018-06-01,2019-03-31,,,test,high,\n")
+        fh.write("Q2040,kymriah,predecessor,test,per_infusion,2018-06-01,2019-03-31,,,test,high,,,,\n")
     refresh_manifest(reference_copy)
     with pytest.raises(ReferenceDataError, match=r"hcpcs.csv, line 25: overlapping effective windows for code Q2040"):
         load_reference(reference_copy)

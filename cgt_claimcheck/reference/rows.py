@@ -112,6 +112,11 @@ class HcpcsCode(_WindowMixin):
     source: str
     confidence: str
     notes: str = ""
+    # The label's fixed maximum per administration, in billing units per date of service (CD005);
+    # blank where the label doses by weight or the code is per treatment (CD004 checks those).
+    max_units_per_day: int | None = None
+    max_units_basis: str = ""
+    max_units_source: str = ""
 
 
 @row

@@ -18,6 +18,7 @@ CATALOGUE: dict[str, Rule] = {
         coding.unclassified_with_specific_code,
         coding.unclassified_not_cgt,
         coding.units_per_treatment,
+        coding.dose_over_label_maximum,
         ndc.ndc_missing,
         ndc.ndc_invalid,
         ndc.ndc_product_mismatch,

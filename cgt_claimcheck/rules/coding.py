@@ -221,3 +221,53 @@ def units_per_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     billing = lines["procedure_code"].map(units_of)
     hit = billing.notna() & lines["units"].ne(1)
     return pd.DataFrame({"hit": hit, "unit_text": billing.str.replace("_", " ", regex=False)})
+
+
+def _ceiling_codes(ref: Reference) -> Triggers:
+    return Triggers(procedure_codes=frozenset(h.code for h in ref.hcpcs if h.max_units_per_day))
+
+
+@rule(
+    code="CD005",
+    name="dose-over-label-maximum",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy=(
+        "WNC.CP.299 III.B.2: not covered when 'The Cell or Gene Therapy is being administered outside U.S. FDA "
+        "guidelines regarding ... Dosage and administration'; Billing Units: 'Provider(s) shall report the "
+        "appropriate code(s) used which determines the billing unit(s).'"
+    ),
+    field="units",
+    message=(
+        "{procedure_code} ({brand}) billed {day_units} units for the member on {service_date}; "
+        "the label allows at most {max_units} a day ({basis})"
+    ),
+    details=("day_units", "max_units", "basis"),
+    hint="Bill the units of the dose given that day: a second eye or a second administration is its own date of service.",
+    carc="188",
+    rarc="N362",
+    triggers=_ceiling_codes,
+)
+def dose_over_label_maximum(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """More units of a code on one date of service, for one member, than the label's maximum dose.
+
+    Applies to codes billed per unit of vector genomes or volume whose label fixes the dose per
+    administration (hcpcs.csv max_units_per_day, with its basis and label source): Luxturna J3398
+    is 1.5 x 10^11 vg per eye, 150 units, one eye a day, the eyes no fewer than 6 days apart.
+    Units are added over every line and claim of the member on that date (a split line is not a
+    way around the ceiling). Weight-based doses (Roctavian per mL) have no fixed ceiling.
+
+    Fails: J3398 with 300 units on one date (both eyes billed on one day).
+    Passes: J3398 with 150 units on 2025-03-01 and 150 on 2025-03-08.
+    """
+    import pandas as pd
+
+    ceilings = {h.code: h for h in ctx.ref.hcpcs if h.max_units_per_day}
+    billed = lines["procedure_code"].isin(list(ceilings)) & lines["units"].notna()
+    key = [lines["member_id"], lines["procedure_code"], lines["service_date"]]
+    day_units = lines["units"].where(billed, 0.0).groupby(key).transform("sum")
+    max_units = lines["procedure_code"].map({c: h.max_units_per_day for c, h in ceilings.items()})
+    hit = billed & day_units.gt(max_units.astype("float64"))
+    basis = lines["procedure_code"].map({c: h.max_units_basis for c, h in ceilings.items()})
+    shown = day_units.map(lambda v: f"{v:g}")
+    return pd.DataFrame({"hit": hit, "day_units": shown, "max_units": max_units, "basis": basis})
