@@ -700,8 +700,66 @@ RENAME_SET = {
 }
 
 
+# Infusion-day antiemetics, added to the supportive drugs the CAR-T premedication sentence names
+# (acetaminophen, diphenhydramine come from the research CSV). Each with its reason. Never in the
+# set: transfusions, growth factors, tocilizumab for CRS and other separately payable care.
+HCPCS_DESCRIPTOR_SOURCE = (
+    "CMS HCPCS Level II long descriptor (code active in the CMS HCPCS file), as reproduced in public "
+    "claim and fee-schedule datasets (GitHub code search, 2026-12)"
+)
+CAR_T_SUPPORTIVE_ANTIEMETICS = [
+    ("J2405", "Injection, ondansetron hydrochloride, per 1 mg"),
+    ("J1626", "Injection, granisetron hydrochloride, 100 mcg"),
+    ("J2469", "Injection, palonosetron hcl, 25 mcg"),
+]
+ANTIEMETIC_REASON = (
+    "an antiemetic given on the infusion day is a supportive medication given concurrently, which the "
+    "Medi-Cal CGT manual calls part of the bundled 38228 service"
+)
+# E/M visits: the physician's monitoring and evaluation before, during and after the CAR-T
+# infusion is part of 38228, so a same-day E/M without modifier 25 is bundled (CT002).
+EM_VISITS = [
+    (range(99202, 99206), "Office or other outpatient visit, new patient"),
+    (range(99211, 99216), "Office or other outpatient visit, established patient"),
+    (range(99221, 99224), "Initial hospital inpatient or observation care"),
+    (range(99231, 99234), "Subsequent hospital inpatient or observation care"),
+    (range(99234, 99237), "Hospital inpatient or observation care, admitted and discharged the same day"),
+    (range(99238, 99240), "Hospital inpatient or observation discharge day management"),
+    (range(99281, 99286), "Emergency department visit"),
+]
+EM_SOURCE = "CPT code set (AMA), evaluation and management codes as revised for 2021 (office) and 2023 (hospital); code numbers as published in the CMS Physician Fee Schedule"
+
+
+def _added_codesets() -> list[dict[str, str]]:
+    rows = [
+        {
+            "codeset": "car_t_bundled",
+            "code": code,
+            "description": description,
+            "source": HCPCS_DESCRIPTOR_SOURCE,
+            "confidence": "high (descriptor) / medium (membership in the set)",
+            "notes": ANTIEMETIC_REASON,
+        }
+        for code, description in CAR_T_SUPPORTIVE_ANTIEMETICS
+    ]
+    for codes, description in EM_VISITS:
+        rows.extend(
+            {
+                "codeset": "em_visit",
+                "code": str(code),
+                "description": f"{description} (CPT descriptor paraphrased)",
+                "source": EM_SOURCE,
+                "confidence": "high",
+                "notes": "38228 includes the physician's monitoring before, during and after the infusion: "
+                "a same-day E/M needs modifier 25 (a significant, separately identifiable service)",
+            }
+            for code in codes
+        )
+    return rows
+
+
 def build_codesets(src: Path) -> list[dict[str, str]]:
-    rows = []
+    rows = _added_codesets()
     car_t_drugs = [
         ("Q2041", "Yescarta"),
         ("Q2042", "Kymriah"),

@@ -199,3 +199,12 @@ def test_field_checks_of_the_schema_run_on_load(reference_copy):
     update_manifest(reference_copy)
     with pytest.raises(ReferenceDataError, match="is not a HCPCS/CPT code"):
         load_reference(reference_copy)
+
+
+def test_the_car_t_bundled_set_never_holds_separately_payable_care(ref):
+    """Transfusions, blood products, growth factors and CRS treatment are paid on their own (issue 12)."""
+    bundled = ref.codes("car_t_bundled")
+    separately_payable = {"36430", "36440", "J1442", "J1447", "J2505", "J2506", "J2820", "J3262", "Q5101", "Q5108"}
+    assert not bundled & separately_payable
+    assert not [code for code in bundled if code.startswith("P9")]  # blood and blood products
+    assert all(ref.codesets["car_t_bundled"][code].notes for code in bundled)  # each says why it is bundled

@@ -49,37 +49,68 @@ def car_t_admin_without_drug(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series
     severity=Severity.WARNING,
     payers=MEDI_CAL,
     policy=(
-        "Medi-Cal CGT manual: 'Components such as fluids used to administer the cells, incidental hydration and "
-        "supportive medications given concurrently are generally considered part of the bundled service and "
-        "should not be billed separately.'"
+        "Medi-Cal CGT manual: 'In accordance with American Medical Association (AMA) CPT guidelines, the "
+        "administration of CAR-T cell therapies includes monitoring and evaluation by a physician or other "
+        "qualified healthcare professional immediately before, during and after the infusion. Components such "
+        "as fluids used to administer the cells, incidental hydration and supportive medications given "
+        "concurrently are generally considered part of the bundled service and should not be billed separately.'"
     ),
     field="procedure_code",
-    message="{procedure_code} ({bundled_description}) is billed separately on the day of CAR-T administration 38228",
-    details=("bundled_description",),
-    hint="Remove the line: fluids, incidental hydration and concurrent supportive drugs are part of 38228.",
+    message="{procedure_code} ({bundled_description}) is billed separately on the day of CAR-T administration 38228{why}",
+    details=("bundled_description", "why", "fix", "severity"),
+    hint="{fix}",
     carc="97",
     rarc="M15",
-    triggers=lambda ref: Triggers(procedure_codes=ref.codes("car_t_admin") | ref.codes("car_t_bundled")),
+    # 38228 alone makes a claim relevant; the claim is kept whole, its same-day lines with it (an
+    # E/M code as a trigger would keep most claims of a nightly file).
+    triggers=lambda ref: Triggers(procedure_codes=ref.codes("car_t_admin")),
     applies_to=_car_t,
 )
 def car_t_bundled_service(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """Administration fluids, incidental hydration or supportive drugs billed with 38228 that day.
+    """Fluids, hydration, supportive drugs or an E/M visit billed with 38228 that day.
 
-    The code set (`car_t_bundled` in codesets.csv) is a reading of the manual's categories: IV
-    fluids (J7030-J7120), hydration (96360, 96361) and premedication the CAR-T labels recommend
-    (acetaminophen J0131, diphenhydramine J1200). The manual says "generally", hence a warning.
+    - The supply set (`car_t_bundled` in codesets.csv, each code with its reason) is a reading of
+      the manual's categories: IV fluids (J7030-J7120), hydration (96360, 96361), the premedication
+      the CAR-T labels recommend (acetaminophen J0131, diphenhydramine J1200) and infusion-day
+      antiemetics (ondansetron J2405, granisetron J1626, palonosetron J2469). The manual says
+      "generally", hence a warning. Transfusions, growth factors, tocilizumab for cytokine
+      release syndrome and other separately payable care are never in the set.
+    - An E/M visit (`em_visit`: office, hospital inpatient or observation, emergency department)
+      the same day without modifier 25 is the physician monitoring that 38228 includes: an error.
+      With modifier 25 (a significant, separately identifiable service) it passes.
 
-    Fails: claim [38228, Q2041, J7050] all on 2025-08-01.
-    Passes: J7050 on 2025-08-03, two days after the infusion.
+    Fails: claim [38228, Q2041, J7050] all on 2025-08-01; [38228, Q2041, 99214] the same day.
+    Passes: J7050 on 2025-08-03, two days after the infusion; 99214 with modifier 25 that day.
     """
     import pandas as pd
 
     bundled = ctx.ref.codesets.get("car_t_bundled", {})
-    is_bundled = lines["procedure_code"].isin(list(bundled))
+    is_supply = lines["procedure_code"].isin(list(bundled))
+    is_em = lines["procedure_code"].isin(ctx.ref.codes("em_visit")) & ~V.has_token(lines["modifiers"], {"25"})
     admin_that_day = (
         lines["is_car_t_admin"].groupby([lines["claim_id"], lines["service_date"]]).transform("any").astype(bool)
     )
     descriptions = {code: entry.description for code, entry in bundled.items()}
+    description = lines["procedure_code"].map(descriptions).fillna("").mask(is_em, "E/M visit")
+    why = pd.Series("", index=lines.index, dtype="str").mask(
+        is_em, " without modifier 25: the physician's monitoring before, during and after the infusion is part of 38228"
+    )
+    fix = pd.Series(
+        "Remove the line: fluids, incidental hydration and concurrent supportive drugs are part of 38228.",
+        index=lines.index,
+        dtype="str",
+    ).mask(
+        is_em,
+        "Remove the visit, or add modifier 25 if it was a significant, separately identifiable service "
+        "(documented apart from the infusion monitoring).",
+    )
+    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(is_em, "error")
     return pd.DataFrame(
-        {"hit": is_bundled & admin_that_day, "bundled_description": lines["procedure_code"].map(descriptions)}
+        {
+            "hit": (is_supply | is_em) & admin_that_day,
+            "bundled_description": description,
+            "why": why,
+            "fix": fix,
+            "severity": severity,
+        }
     )
