@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from cgt_claimcheck.reference import Reference, load_reference
 from cgt_claimcheck.rules import CATALOGUE
+from cgt_claimcheck.rules.base import PROGRAM_LABEL
 
 
 def render_rules_markdown(ref: Reference) -> str:
@@ -25,7 +26,12 @@ def render_rules_markdown(ref: Reference) -> str:
         )
     for r in CATALOGUE.values():
         out += ["", f"## {r.code}", "", f"**{r.name}**: {r.severity.value}; payers {', '.join(r.payers)}.", ""]
-        out += [f"Enforces: {r.policy}", ""]
+        if isinstance(r.policy, str):
+            out += [f"Enforces: {r.policy}", ""]
+        else:
+            out += ["Enforces:", ""] + [f"- {PROGRAM_LABEL[p]}: {quote}" for p, quote in r.policy.items()] + [""]
+        if r.cites:
+            out += ["Policy sections (docs/policy-map.md): " + ", ".join(r.cites) + ".", ""]
         denial = []
         if r.carc:
             denial.append(f"CARC {r.carc} ({ref.denial_text(r.carc, 'carc')})")

@@ -153,7 +153,9 @@ def render_rule_list(console: Console, rules: list[Rule]) -> None:
     table = _table("code", "name", "severity", "payers", "denial", "enforces")
     for r in rules:
         denial = "/".join(x for x in (r.carc, r.rarc) if x)
-        table.add_row(_t(r.code), _t(r.name), _t(r.severity.value), _t(", ".join(r.payers)), _t(denial), _t(r.policy))
+        table.add_row(
+            _t(r.code), _t(r.name), _t(r.severity.value), _t(", ".join(r.payers)), _t(denial), _t(r.policy_text)
+        )
     console.print(table)
 
 
@@ -163,8 +165,10 @@ def render_rule(console: Console, r: Rule, ref: Reference | None) -> None:
             shown(f"{r.code} {r.name}", style="bold"),
             shown(f"  severity {r.severity.value}; payers {', '.join(r.payers)}"),
         ),
-        shown(f"enforces: {r.policy}"),
+        shown(f"enforces: {r.policy_text}"),
     ]
+    if r.cites:
+        lines.append(shown(f"policy sections (docs/policy-map.md): {', '.join(r.cites)}"))
     if r.carc or r.rarc:
         carc = f"CARC {r.carc}" + (f" ({ref.denial_text(r.carc, 'carc')})" if ref and r.carc else "") if r.carc else ""
         rarc = f"RARC {r.rarc}" + (f" ({ref.denial_text(r.rarc, 'rarc')})" if ref and r.rarc else "") if r.rarc else ""

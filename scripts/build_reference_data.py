@@ -102,7 +102,7 @@ DOSE_CEILINGS = {
 
 
 def build_hcpcs() -> list[dict[str, str]]:
-    base = HCPCS_COLUMNS[: -3]  # the tuples below end at notes; the dose ceiling columns follow
+    base = HCPCS_COLUMNS[:-3]  # the tuples below end at notes; the dose ceiling columns follow
     rows = []
     for values in HCPCS_ROWS:
         row = dict(zip(base, values, strict=True))

@@ -22,7 +22,9 @@ def test_every_rule_is_declared_completely(ref):
         assert re.fullmatch(r"[A-Z]{2}\d{3}", code)
         assert re.fullmatch(r"[a-z0-9-]+", r.name)
         assert r.payers and set(r.payers) <= set(ref.payers)
-        assert "'" in r.policy or code.startswith("IN"), f"{code}: quote the policy sentence"
+        assert "'" in r.policy_text or code.startswith("IN"), f"{code}: quote the policy sentence"
+        if isinstance(r.policy, dict):  # one quote per program, each a quote
+            assert all("'" in quote for program, quote in r.policy.items() if not code.startswith("IN")), code
         assert r.hint and r.message
         assert "Fails" in r.doc and "Passes" in r.doc, f"{code}: docstring needs a failing and a passing example"
         for denial, kind in ((r.carc, "carc"), (r.rarc, "rarc")):

@@ -116,6 +116,13 @@ def _null_empty_dictionary(array: pa.DictionaryArray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 
+def _policies(r: Rule, at: pd.DataFrame) -> np.ndarray:
+    """Each finding's quote: the policy of the line's own payer (a handful of distinct values)."""
+    programs = at["program"].fillna("").astype(str).to_numpy(dtype=object)
+    quotes = {program: r.policy_for(program) for program in pd.unique(programs)}
+    return np.array([quotes[p] for p in programs], dtype=object)
+
+
 def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, options: CheckOptions) -> pa.Table | None:
     """The findings of one rule: its hits on the lines in scope, with their texts."""
     hits = hits.to_frame("hit") if isinstance(hits, pd.Series) else hits
@@ -187,7 +194,7 @@ def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, opt
         "value": values["value"],
         "message": _format(r.message, r.placeholders, values, n),
         "hint": _format(r.hint, r.placeholders, values, n),
-        "policy": _constant(r.policy, n),
+        "policy": _constant(r.policy, n) if isinstance(r.policy, str) else _encoded(_policies(r, at)),
         **codes,
     }
     return _table(columns, n, file_index_of(at["_seq"]), r.code)
@@ -240,7 +247,7 @@ def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], op
         "value": value,
         "message": formatted(r.message),
         "hint": formatted(r.hint),
-        "policy": _constant(r.policy, n),
+        "policy": _constant(r.policy_text, n),
         "carc": _constant(r.carc, n),
         "rarc": _constant(r.rarc, n),
     }

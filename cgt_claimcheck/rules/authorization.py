@@ -23,11 +23,22 @@ def _auth_triggers(ref: Reference) -> Triggers:
     name="prior-auth-missing",
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
-    policy=(
-        "WNC.CP.299 Background II.A: 'WellCare of North Carolina shall require prior approval for Cell & Gene "
-        "Therapies.' Medi-Cal CGT manual, Overview: 'All CGTs require an approved Treatment Authorization "
-        "Request (TAR) or Service Authorization Request (SAR) establishing medical necessity for coverage "
-        "and reimbursement under Medi-Cal.'"
+    policy={
+        "wnc": "WNC.CP.299 Background II.A: 'WellCare of North Carolina shall require prior approval for Cell & "
+        "Gene Therapies.' II.C: 'All therapies that meet the description of Cell and Gene Therapies are subject "
+        "to prior authorization.' Coding Implications NOTE: 'Provider(s) shall include the prior authorization "
+        "(PA) number and NDC on the claim.' EPSDT and Prior Approval: being under 21 'does NOT eliminate the "
+        "requirement for prior approval.'",
+        "medi-cal": "Medi-Cal CGT manual, Overview: 'All CGTs require an approved Treatment Authorization Request "
+        "(TAR) or Service Authorization Request (SAR) establishing medical necessity for coverage and "
+        "reimbursement under Medi-Cal.'",
+    },
+    cites=(
+        "WNC Background II.A",
+        "WNC Background II.C",
+        "WNC Coding Implications NOTE",
+        "WNC EPSDT and Prior Approval",
+        "Medi-Cal Overview",
     ),
     field="prior_auth",
     message="{what} {problem} ({auth_kind})",
@@ -81,6 +92,7 @@ def prior_auth_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     severity=Severity.ERROR,
     payers=WNC,
     policy="WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall attach invoice from manufacturer of Cell & Gene Therapy.'",
+    cites=("WNC Coding Implications NOTE",),
     field="invoice_attached",
     message="claim {claim_id} bills {brand} but no line says the manufacturer invoice is attached",
     hint="Attach the manufacturer's invoice (PWK) and set invoice_attached to Y.",

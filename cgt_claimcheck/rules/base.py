@@ -34,6 +34,9 @@ if TYPE_CHECKING:
 ALL_PAYERS = ("wnc", "medi-cal-ffs", "medi-cal-mcp")
 MEDI_CAL = ("medi-cal-ffs", "medi-cal-mcp")
 WNC = ("wnc",)
+# The policy each payer profile follows (payers.toml `program`): a finding cites its own payer's policy.
+PROGRAM_OF_PAYER = {"wnc": "wnc", "medi-cal-ffs": "medi-cal", "medi-cal-mcp": "medi-cal"}
+PROGRAM_LABEL = {"wnc": "WNC.CP.299", "medi-cal": "Medi-Cal CGT manual"}
 # WNC.CP.299, EPSDT Special Provision: for members under 21 (lines["epsdt"]), limits on frequency
 # and location may be exceeded with documented medical necessity; prior approval still applies.
 EPSDT_NOTE = (
@@ -95,7 +98,9 @@ class Rule:
     name: str
     severity: Severity
     payers: tuple[str, ...]
-    policy: str
+    # The sentence(s) enforced: one text, or one per program ("wnc", "medi-cal") so that a finding
+    # quotes the policy of its own payer.
+    policy: str | dict[str, str]
     field: str
     message: str
     hint: str
@@ -112,8 +117,17 @@ class Rule:
     # "The Medi-Cal CGT policy does not apply to clinical trials": rules run on Medi-Cal
     # clinical-trial claims only when this is set (input checks, and CV005 which says so).
     runs_on_clinical_trials: bool = False
+    # The policy sections the rule enforces, as docs/policy-map.md names them ("WNC III.D",
+    # "Medi-Cal Overview"); a test keeps the two in step.
+    cites: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.policy, dict):
+            programs = {PROGRAM_OF_PAYER[p] for p in self.payers}
+            if set(self.policy) != programs:
+                raise RuleDeclarationError(
+                    f"rule {self.code}: policy quotes for {sorted(self.policy)}, but its payers follow {sorted(programs)}"
+                )
         known = LINE_COLUMNS | set(self.details) | {"field", "value"}
         for label, template in (("message", self.message), ("hint", self.hint)):
             for name in template_fields(template):
@@ -128,6 +142,21 @@ class Rule:
         """The names the message and hint templates use, in order of first use."""
         return tuple(dict.fromkeys(template_fields(self.message) + template_fields(self.hint)))
 
+    def policy_for(self, program: str | None) -> str:
+        """The quote a finding of this program cites; all of them, labeled, when the program is unknown."""
+        if isinstance(self.policy, str):
+            return self.policy
+        if program in self.policy:
+            return self.policy[program]
+        return self.policy_text
+
+    @property
+    def policy_text(self) -> str:
+        """Every quote, each labeled with its policy (docs, `rules`, findings without a payer)."""
+        if isinstance(self.policy, str):
+            return self.policy
+        return " | ".join(f"{PROGRAM_LABEL[program]}: {quote}" for program, quote in self.policy.items())
+
     @property
     def doc(self) -> str:
         return inspect.cleandoc(self.check.__doc__ or "")
@@ -139,7 +168,9 @@ class Rule:
             "name": self.name,
             "severity": self.severity.value,
             "payers": list(self.payers),
-            "policy": self.policy,
+            "policy": self.policy_text,
+            "policy_by_program": self.policy if isinstance(self.policy, dict) else None,
+            "cites": list(self.cites),
             "carc": self.carc,
             "rarc": self.rarc,
             "field": self.field,

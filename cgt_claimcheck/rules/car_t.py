@@ -23,7 +23,8 @@ def _car_t(ref: Reference, product_id: str, payer: str) -> bool:
     name="car-t-admin-without-drug",
     severity=Severity.ERROR,
     payers=MEDI_CAL,
-    policy="Medi-Cal CGT manual, T-Cell Therapy administration: 'CPT code 38228 must be billed with one of the CAR-T drug procedure codes.'",
+    policy="Medi-Cal CGT manual, Table of Administration Codes for T-Cell Therapy: 'CPT code 38228 must be billed with one of the CAR-T drug procedure codes.'",
+    cites=("Medi-Cal CAR-T administration",),
     field="procedure_code",
     message="CAR-T administration {procedure_code} is billed without a CAR-T drug code on claim {claim_id}",
     hint="Bill the CAR-T drug (Q2041, Q2042, Q2053, Q2054, Q2055, Q2056 or Q2058) on the same claim.",
@@ -55,6 +56,7 @@ def car_t_admin_without_drug(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series
         "as fluids used to administer the cells, incidental hydration and supportive medications given "
         "concurrently are generally considered part of the bundled service and should not be billed separately.'"
     ),
+    cites=("Medi-Cal CAR-T administration",),
     field="procedure_code",
     message="{procedure_code} ({bundled_description}) is billed separately on the day of CAR-T administration 38228{why}",
     details=("bundled_description", "why", "fix", "severity"),

@@ -22,6 +22,13 @@ WNC_NOTE = (
 )
 
 
+MEDI_CAL_TABLES = (
+    "Medi-Cal CGT manual, tables of procedure codes: each therapy section says its CGTs 'can be billed with "
+    "the codes in the following table' (for example 'CGTs used to treat Medi-Cal members who have been "
+    "diagnosed with sickle cell disease can be billed with the codes in the following table')."
+)
+
+
 def _code_windows(ref: Reference) -> pd.DataFrame:
     """One row per HCPCS window: code, group (product or 'administration'), bounds."""
     rows = [h for h in ref.hcpcs if h.product_id or h.kind == "administration"]
@@ -52,7 +59,21 @@ def _dated_codes(ref: Reference) -> Triggers:
     name="code-not-effective",
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
-    policy=WNC_NOTE + " Both policies bill with the code in effect on the date of service.",
+    policy={
+        "wnc": "WNC.CP.299 III.A: not covered when 'The Cell or Gene Therapy has not received approval from the "
+        "U.S. FDA'. "
+        + WNC_NOTE
+        + " Claims-Related Information, Code(s): 'Provider(s) shall use the Current Procedural Terminology (CPT), "
+        "Health Care Procedure Coding System (HCPCS) ... and any subsequent editions in effect at the time of service.'",
+        "medi-cal": MEDI_CAL_TABLES + " A code is billable on the dates CMS has it in effect.",
+    },
+    cites=(
+        "WNC I.A",
+        "WNC III.A",
+        "WNC Coding Implications NOTE",
+        "WNC Claims-Related Information",
+        "Medi-Cal procedure code tables",
+    ),
     field="procedure_code",
     message="{procedure_code} is not valid on {service_date}: it is valid {window}",
     details=("suggestion", "window"),
@@ -129,7 +150,8 @@ def code_not_effective(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     name="unclassified-with-specific-code",
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
-    policy=WNC_NOTE,
+    policy={"wnc": WNC_NOTE, "medi-cal": MEDI_CAL_TABLES},
+    cites=("WNC Coding Implications NOTE", "Medi-Cal procedure code tables"),
     field="procedure_code",
     message="J3590 billed for {brand} (NDC {ndc}) on {service_date}, when its product-specific code {specific_code} is in effect (since {since})",
     details=("since", "specific_code"),
@@ -168,7 +190,8 @@ def unclassified_with_specific_code(lines: pd.DataFrame, ctx: RuleContext) -> pd
     name="unclassified-not-cgt",
     severity=Severity.INFO,
     payers=ALL_PAYERS,
-    policy=WNC_NOTE,
+    policy={"wnc": WNC_NOTE, "medi-cal": MEDI_CAL_TABLES},
+    cites=("WNC Coding Implications NOTE", "Medi-Cal procedure code tables"),
     field="ndc",
     message="J3590 with NDC {ndc!r} is not a CGT product in the reference tables: the CGT rules were not applied to this line",
     hint="If this is a cell or gene therapy, check the NDC (or add the package to the tables with --reference-dir).",
@@ -192,11 +215,13 @@ def unclassified_not_cgt(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     name="units-per-treatment",
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
-    policy=(
-        "WNC.CP.299 Billing Units: 'Provider(s) shall report the appropriate code(s) used which determines "
-        "the billing unit(s).' The Medi-Cal CGT manual's code descriptors bill these codes 'per treatment', "
-        "'per therapeutic dose' or 'per infusion'."
-    ),
+    policy={
+        "wnc": "WNC.CP.299 Billing Units: 'Provider(s) shall report the appropriate code(s) used which determines "
+        "the billing unit(s).'",
+        "medi-cal": "Medi-Cal CGT manual, tables of procedure codes: the code descriptors bill these codes 'per "
+        "treatment', 'per therapeutic dose' or 'per infusion'.",
+    },
+    cites=("WNC Billing Units", "Medi-Cal procedure code tables"),
     field="units",
     message="{procedure_code} is billed {unit_text}, so one line carries 1 unit, not {units_text}",
     details=("unit_text",),
@@ -232,11 +257,14 @@ def _ceiling_codes(ref: Reference) -> Triggers:
     name="dose-over-label-maximum",
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
-    policy=(
-        "WNC.CP.299 III.B.2: not covered when 'The Cell or Gene Therapy is being administered outside U.S. FDA "
-        "guidelines regarding ... Dosage and administration'; Billing Units: 'Provider(s) shall report the "
-        "appropriate code(s) used which determines the billing unit(s).'"
-    ),
+    policy={
+        "wnc": "WNC.CP.299 III.B.2: not covered when 'The Cell or Gene Therapy is being administered outside U.S. "
+        "FDA guidelines regarding ... Dosage and administration'; Billing Units: 'Provider(s) shall report the "
+        "appropriate code(s) used which determines the billing unit(s).'",
+        "medi-cal": "Medi-Cal CGT manual, Retinal Dystrophy: J3398 'Injection, voretigene neparvovec-rzyl, 1 billion "
+        "vector genomes': a unit is 1 billion vector genomes, and the FDA label fixes the dose per eye.",
+    },
+    cites=("WNC I.B.2", "WNC III.B.2", "WNC Billing Units", "Medi-Cal Retinal Dystrophy"),
     field="units",
     message=(
         "{procedure_code} ({brand}) billed {day_units} units for the member on {service_date}; "

@@ -34,6 +34,7 @@ FERTILITY_DX = "Z3184"
         "Cell or Gene Therapy previously'; Background II.E: 'Continued therapy is not authorized, as Cell & Gene "
         "Therapy is designed to be administered as a one-time, lifetime treatment.'"
     ),
+    cites=("WNC III.D", "WNC Background II.E", "WNC EPSDT Special Provision"),
     field="procedure_code",
     message="{detail}",
     details=("detail", "fix", "carc", "rarc", "severity"),
@@ -145,6 +146,7 @@ def _fertility_triggers(ref: Reference) -> Triggers:
         "administration.' NOTE: CMS 'will require participating manufacturers to provide payment for fertility "
         "preservation services for members who receive therapies administered under the CGT Access Model.'"
     ),
+    cites=("WNC IV.A",),
     field="procedure_code",
     message="fertility preservation ({procedure_code}) for a member who receives {member_cgt}: not covered by the plan",
     details=("member_cgt",),
@@ -181,6 +183,7 @@ def fertility_preservation_not_covered(lines: pd.DataFrame, ctx: RuleContext) ->
     severity=Severity.ERROR,
     payers=WNC,
     policy="WNC.CP.299 IV.B: shall not cover 'Non-Emergency Medical Transportation (NEMT) for fertility preservation service appointments.'",
+    cites=("WNC IV.B",),
     field="procedure_code",
     message="NEMT {procedure_code} on a claim for a fertility preservation encounter (Z31.84)",
     hint="Transportation to fertility preservation appointments is not covered; for CGT Access Model members the manufacturer pays.",
@@ -217,6 +220,7 @@ def _carved_out_products(ref: Reference, product_id: str, payer: str) -> bool:
         "J3394 remain the responsibility of Medi-Cal MCPs.' Casgevy's carve-out is applied from 2025-10-01, "
         "the date the DHCS provider FAQ gives after CMS approval."
     ),
+    cites=("Medi-Cal Sickle Cell Disease", "Medi-Cal Beta Thalassemia"),
     field="payer",
     message="{brand} for {indication} on {service_date} {responsibility}, but the line is billed to {payer}{enrollment}",
     details=("expected_payer", "indication", "member_note", "responsibility", "enrollment", "severity"),
@@ -318,6 +322,7 @@ def _any_included_not_excluded(joined: pd.Series, include: list[str], exclude: l
     severity=Severity.INFO,
     payers=MEDI_CAL,
     policy="Medi-Cal CGT manual, Overview: 'Note: The Medi-Cal CGT policy does not apply to clinical trials. Refer to the Clinical Trials Policy section of the Provider Manual.'",
+    cites=("Medi-Cal Overview",),
     field="(claim)",
     message="claim {claim_id} is marked as a clinical trial ({trial_markers}): the Medi-Cal CGT policy does not apply and the other CGT rules were not applied to it",
     hint="Bill under the Medi-Cal Clinical Trials policy; if the claim is not a trial, remove the marker.",

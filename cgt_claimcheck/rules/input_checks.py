@@ -11,10 +11,14 @@ from cgt_claimcheck.severity import Severity
 if TYPE_CHECKING:
     import pandas as pd
 
-INPUT_POLICY = (
-    "Both policies require claims that follow national billing guidelines "
-    "(WNC.CP.299 Claims-Related Information: 'All claims must comply with National Coding Guidelines')."
-)
+INPUT_POLICY = {
+    "wnc": "WNC.CP.299 Claims-Related Information: 'All claims must comply with National Coding Guidelines.'",
+    "medi-cal": (
+        "Not a sentence of the Medi-Cal CGT manual: a claim line must carry its required values, readable, "
+        "for any Medi-Cal rule to be checked on it (837 national formats)."
+    ),
+}
+INPUT_CITES = ("WNC Claims-Related Information",)
 
 
 @rule(
@@ -23,6 +27,7 @@ INPUT_POLICY = (
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
     policy=INPUT_POLICY,
+    cites=("WNC Claims-Related Information",),
     field="(column)",
     message="{field} {reason}: the row was rejected and not checked further",
     details=("reason",),
@@ -54,6 +59,7 @@ def invalid_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
     policy=INPUT_POLICY,
+    cites=("WNC Claims-Related Information",),
     field="line_number",
     message="line {line_number} of claim {claim_id} appears more than once (first at row {first_row})",
     details=("first_row",),
@@ -92,6 +98,7 @@ CLAIM_LEVEL = ("claim_type", "payer", "member_id", "member_dob_text", "bill_type
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
     policy=INPUT_POLICY,
+    cites=("WNC Claims-Related Information",),
     field="(claim-level column)",
     message="{field} is {value!r} on this line but {expected!r} on the claim's first line",
     details=("field", "value", "expected"),
@@ -140,6 +147,7 @@ def inconsistent_claim(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     severity=Severity.WARNING,
     payers=ALL_PAYERS,
     policy=INPUT_POLICY,
+    cites=("WNC Claims-Related Information",),
     field="(column)",
     message="{field} {value!r} {reason}; rules that need it treat it as missing",
     details=("field", "value", "reason"),

@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from cgt_claimcheck.reference import Reference
 
 
+MEDI_CAL_CONDITIONS = (
+    "Medi-Cal CGT manual: each therapy is listed under the condition it treats: 'CGTs used to treat Medi-Cal "
+    "members who have been diagnosed with sickle cell disease can be billed with the codes in the following "
+    "table' (likewise hemophilia A or B, Duchenne muscular dystrophy, spinal muscular atrophy, retinal "
+    "dystrophy, beta thalassemia, synovial sarcoma; CAR-T 'to treat several types of cancer')."
+)
+
+
 def indication_fit(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
     """For each CGT drug line: is a label indication in force, does a diagnosis match it, ages.
 
@@ -96,11 +104,12 @@ def _fit(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     name="indication-mismatch",
     severity=Severity.WARNING,
     payers=ALL_PAYERS,
-    policy=(
-        "WNC.CP.299 I.B.1 / III.B.1: covered when administered per FDA-approved 'Indications and usage'; not "
-        "covered when 'administered outside U.S. FDA guidelines regarding ... Indications and usage'. Medi-Cal "
-        "lists each CGT under the condition it treats."
-    ),
+    policy={
+        "wnc": "WNC.CP.299 I.B.1 / III.B.1: covered when administered per FDA-approved 'Indications and usage'; "
+        "not covered when 'administered outside U.S. FDA guidelines regarding ... Indications and usage'.",
+        "medi-cal": MEDI_CAL_CONDITIONS,
+    },
+    cites=("WNC I.B.1", "WNC III.B.1", "WNC EPSDT Special Provision", "Medi-Cal procedure code tables"),
     field="diagnosis_codes",
     message="no diagnosis on the claim ({diagnoses}) matches an FDA-approved indication of {brand} on {service_date}{confidence_note}",
     details=("confidence_note", "diagnoses", "epsdt", "severity"),
@@ -149,7 +158,12 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     name="age-outside-label",
     severity=Severity.WARNING,
     payers=ALL_PAYERS,
-    policy="WNC.CP.299 I.B.1 / III.B.1: administered per the FDA-approved 'Indications and usage', which set the ages treated.",
+    policy={
+        "wnc": "WNC.CP.299 I.B.1 / III.B.1: administered per the FDA-approved 'Indications and usage', which set "
+        "the ages treated.",
+        "medi-cal": MEDI_CAL_CONDITIONS + " The FDA label of each therapy sets the ages it treats.",
+    },
+    cites=("WNC I.B.1", "WNC III.B.1", "WNC EPSDT Special Provision", "Medi-Cal procedure code tables"),
     field="member_dob",
     message="the member is {age_text} on {service_date}; {brand} is labeled for {range_text}",
     details=("age_text", "epsdt", "range_text", "severity", "value"),

@@ -10,10 +10,17 @@ from cgt_claimcheck.severity import Severity
 if TYPE_CHECKING:
     import pandas as pd
 
-NDC_POLICY = (
-    "WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall include the prior authorization (PA) number "
-    "and NDC on the claim.' Medicaid requires the NDC on physician-administered drugs."
-)
+NDC_POLICY = {
+    "wnc": (
+        "WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall include the prior authorization (PA) number "
+        "and NDC on the claim.'"
+    ),
+    "medi-cal": (
+        "Social Security Act section 1927(a)(7) (Deficit Reduction Act of 2005; 42 CFR 447.520): CMS letter "
+        "SMDL 06-016 (2006-07-11) tells states that utilization data for physician-administered drugs must "
+        "'be submitted using National Drug Code numbers'. The Medi-Cal CGT manual does not restate it."
+    ),
+}
 
 
 @rule(
@@ -22,6 +29,7 @@ NDC_POLICY = (
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
     policy=NDC_POLICY,
+    cites=("WNC Coding Implications NOTE", "Federal NDC requirement"),
     field="ndc",
     message="{what} has no NDC{consequence}",
     details=("what", "consequence"),
@@ -57,6 +65,7 @@ def ndc_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
     policy=NDC_POLICY,
+    cites=("WNC Coding Implications NOTE", "Federal NDC requirement"),
     field="ndc",
     message="NDC {ndc!r} cannot be read as an 11-digit 5-4-2 code{ambiguity}",
     details=("ambiguity",),
@@ -89,6 +98,7 @@ def ndc_invalid(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
     policy=NDC_POLICY,
+    cites=("WNC Coding Implications NOTE", "WNC I.B.3", "Federal NDC requirement"),
     field="ndc",
     message="NDC {ndc} is {ndc_brand}, but {procedure_code} is {brand}",
     details=("ndc_brand",),
@@ -117,6 +127,7 @@ def ndc_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     severity=Severity.WARNING,
     payers=ALL_PAYERS,
     policy=NDC_POLICY,
+    cites=("WNC Coding Implications NOTE", "Federal NDC requirement"),
     field="ndc",
     message="NDC {ndc11_text} {ndc_note}",
     details=("ndc_note", "ndc11_text"),

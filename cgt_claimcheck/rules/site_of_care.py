@@ -27,7 +27,17 @@ def _outpatient_only(ref: Reference, product_id: str, payer: str) -> bool:
     policy=(
         "Medi-Cal CGT manual: 'Billing for CAR-T drugs using their associated procedure codes is restricted to "
         "hospital outpatient services.' The sickle cell, hemophilia, DMD, SMA, beta thalassemia and synovial "
-        "sarcoma sections say the same of their codes; the retinal dystrophy (Luxturna) section does not."
+        "sarcoma sections say the same of their codes ('Billing for the following codes is restricted to "
+        "hospital outpatient services'); the retinal dystrophy (Luxturna) section does not."
+    ),
+    cites=(
+        "Medi-Cal CAR-T Billing Requirements",
+        "Medi-Cal Sickle Cell Disease",
+        "Medi-Cal Hemophilia A and B",
+        "Medi-Cal Duchenne Muscular Dystrophy",
+        "Medi-Cal Spinal Muscular Atrophy",
+        "Medi-Cal Beta Thalassemia",
+        "Medi-Cal Synovial Sarcoma",
     ),
     field="bill_type",
     message="{procedure_code} ({brand}) is restricted to hospital outpatient services, but {site}",
@@ -89,12 +99,26 @@ def _requirements(ctx: RuleContext) -> pd.DataFrame:
     name="facility-not-certified",
     severity=Severity.ERROR,
     payers=ALL_PAYERS,
-    policy=(
-        "WNC.CP.299 I.C / III.C: the administration must occur at a Qualified Treatment Center (QTC) approved "
-        "for the therapy. Medi-Cal CGT manual: CAR-T drugs 'must be administered in a healthcare facility that "
-        "is enrolled in and certified through the ... drug's Risk Evaluation and Mitigation Strategies (REMS) "
-        "program'; sickle cell and beta thalassemia codes are restricted to 'qualified treatment centers', "
-        "hemophilia codes to 'hemophilia treatment centers'."
+    policy={
+        "wnc": "WNC.CP.299 I.C: covered when 'The administration of the Cell or Gene Therapy occurs at a Qualified "
+        "Treatment Center (QTC) that has received approval for administering the Cell or Gene Therapy'; III.C: "
+        "not covered when administered 'at a facility that has not been approved as a QTC for that therapy'; "
+        "Background IV.A: 'Cell & Gene Therapies are exclusively offered at Qualified Treatment Centers (QTC).'",
+        "medi-cal": "Medi-Cal CGT manual: CAR-T drugs 'must be administered in a healthcare facility that is "
+        "enrolled in and certified through the specific prescribed and administered drug's Risk Evaluation and "
+        "Mitigation Strategies (REMS) program'; sickle cell and beta thalassemia codes are 'restricted to "
+        "hospital outpatient services and qualified treatment centers', hemophilia codes to 'hospital "
+        "outpatient services and hemophilia treatment centers'.",
+    },
+    cites=(
+        "WNC I.C",
+        "WNC III.C",
+        "WNC Background IV.A",
+        "WNC EPSDT Special Provision",
+        "Medi-Cal CAR-T Billing Requirements",
+        "Medi-Cal Sickle Cell Disease",
+        "Medi-Cal Hemophilia A and B",
+        "Medi-Cal Beta Thalassemia",
     ),
     field="facility_npi",
     message="facility {npi} is not certified {certification} for {brand} on {service_date} in the facility registry{note}",
@@ -200,6 +224,7 @@ def _pcs_windows(ref: Reference) -> pd.DataFrame:
         "prior authorization (PA) ... The CPT/HCPCS codes included on the PA will be cross walked to ICD-10 PCS "
         "codes on inpatient claims.'"
     ),
+    cites=("WNC Background II.D",),
     field="icd10_pcs_codes",
     message="inpatient claim for {brand} has no ICD-10-PCS code of that product (expected one of {expected})",
     details=("expected",),
@@ -238,6 +263,7 @@ def inpatient_pcs_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame
     severity=Severity.ERROR,
     payers=WNC,
     policy="WNC.CP.299 Background II.D: the HCPCS codes on the PA 'will be cross walked to ICD-10 PCS codes on inpatient claims'.",
+    cites=("WNC Background II.D",),
     field="icd10_pcs_codes",
     message="ICD-10-PCS {value} is the code of {pcs_brands}, but the claim bills {brand}",
     details=("pcs_brands", "value"),
