@@ -36,7 +36,7 @@ MEDI_CAL = ("medi-cal-ffs", "medi-cal-mcp")
 WNC = ("wnc",)
 # The policy each payer profile follows (payers.toml `program`): a finding cites its own payer's policy.
 PROGRAM_OF_PAYER = {"wnc": "wnc", "medi-cal-ffs": "medi-cal", "medi-cal-mcp": "medi-cal"}
-PROGRAM_LABEL = {"wnc": "WNC.CP.299", "medi-cal": "Medi-Cal CGT manual"}
+PROGRAM_LABEL = {"wnc": "for wnc", "medi-cal": "for medi-cal-ffs and medi-cal-mcp"}
 # WNC.CP.299, EPSDT Special Provision: for members under 21 (lines["epsdt"]), limits on frequency
 # and location may be exceeded with documented medical necessity; prior approval still applies.
 EPSDT_NOTE = (
@@ -152,10 +152,10 @@ class Rule:
 
     @property
     def policy_text(self) -> str:
-        """Every quote, each labeled with its policy (docs, `rules`, findings without a payer)."""
+        """Every quote (docs, `rules`, findings without a payer); each names its own policy."""
         if isinstance(self.policy, str):
             return self.policy
-        return " | ".join(f"{PROGRAM_LABEL[program]}: {quote}" for program, quote in self.policy.items())
+        return " | ".join(self.policy.values())  # each quote names its own policy
 
     @property
     def doc(self) -> str:
