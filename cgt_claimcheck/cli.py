@@ -242,6 +242,10 @@ def reference_validate(
 ) -> None:
     """Validate an edited table set: checksums, formats, duplicates, overlapping windows."""
     ref = _load(directory)
+    try:  # the ICD-10 validity tables are read on first use: read them now
+        ref.icd10cm_validity, ref.icd10pcs_validity  # noqa: B018
+    except UsageError as exc:
+        fail(exc)
     rows = sum(e.rows or 0 for e in ref.manifest.tables.values())
     typer.echo(f"{directory}: valid reference {ref.version} ({len(ref.manifest.tables)} tables, {rows} rows)")
 

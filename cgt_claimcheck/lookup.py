@@ -54,16 +54,19 @@ def lookup(ref: Reference, query: str, on: date | None = None) -> Answer:
     digits = re.sub(r"\D", "", text)
     if _NDC_LIKE.match(text) and len(digits) in (10, 11) and ("-" in text or len(digits) != 5):
         return _lookup_ndc(ref, text)
+    icd = normalize_icd(upper)
     if HCPCS_PATTERN.match(upper):
-        return _lookup_procedure(ref, upper)
+        # Five characters can be a HCPCS code or an undotted ICD-10-CM code (D5700 = D57.00).
+        known = upper in ref.hcpcs_by_code or _codeset_memberships(ref, upper)
+        if known or not _is_diagnosis(ref, icd):
+            return _lookup_procedure(ref, upper)
     has_digit = any(ch.isdigit() for ch in upper)
     if PCS_PATTERN.match(upper) and has_digit and not ICD10CM_PATTERN.match(normalize_icd(upper)):
         return _lookup_pcs(ref, upper)
-    icd = normalize_icd(upper)
     if ICD10CM_PATTERN.match(icd) and any(ch.isdigit() for ch in icd[1:3]):
         if len(icd) == 7 and icd in ref.pcs_by_code:
             return _lookup_pcs(ref, icd)
-        return _lookup_diagnosis(ref, icd)
+        return _lookup_diagnosis(ref, icd, on)
     return _lookup_name(ref, text)
 
 
@@ -170,7 +173,7 @@ def _lookup_pcs(ref: Reference, code: str) -> Answer:
     )
 
 
-def _lookup_diagnosis(ref: Reference, code: str) -> Answer:
+def _lookup_diagnosis(ref: Reference, code: str, on: date | None = None) -> Answer:
     matched = []
     products = set()
     for product_id, indications in ref.indications.items():
@@ -179,9 +182,46 @@ def _lookup_diagnosis(ref: Reference, code: str) -> Answer:
                 products.add(product_id)
                 matched.append(as_json(indication))
     memberships = _codeset_memberships(ref, code)
+    validity = _validity_note(ref, code, on)
     if not matched and not memberships:
-        raise NotFound(code, f"no CGT product is indicated for {format_icd10cm(code)} in the tables", [])
-    return Answer(query=format_icd10cm(code), kind="icd10cm", products=sorted(products), matched=matched + memberships)
+        found = f"{validity}; " if validity else ""
+        raise NotFound(code, f"{found}no CGT product is indicated for {format_icd10cm(code)} in the tables", [])
+    notes = [validity] if validity else []
+    return Answer(
+        query=format_icd10cm(code),
+        kind="icd10cm",
+        products=sorted(products),
+        matched=matched + memberships,
+        notes=notes,
+    )
+
+
+def _is_diagnosis(ref: Reference, icd: str) -> bool:
+    """An ICD-10-CM code the validity table has ever known (billable, or a category above one)."""
+    validity = ref.icd10cm_validity
+    if validity is None or not ICD10CM_PATTERN.match(icd):
+        return False
+    return icd in validity.windows or bool(validity.children_on(icd, validity.covers_through, limit=1))
+
+
+def _validity_note(ref: Reference, code: str, on: date | None) -> str | None:
+    """Is the code billable on the date (or on the last date the validity table covers)?"""
+    from cgt_claimcheck.reference.icd_validity import Status, window_text
+
+    validity = ref.icd10cm_validity
+    if validity is None:
+        return None
+    day = on if on is not None and validity.covers(on) else validity.covers_through
+    verdict = validity.verdict(code, day)
+    shown = format_icd10cm(code)
+    if verdict.status is Status.BILLABLE:
+        return f"{shown} is a billable ICD-10-CM code on {day.isoformat()} (valid {window_text(verdict.windows, validity)})"
+    if verdict.status is Status.HEADER:
+        below = ", ".join(format_icd10cm(c) for c in verdict.children)
+        return f"{shown} is a category header, not billable on {day.isoformat()}: bill a code below it ({below}...)"
+    if verdict.windows:
+        return f"{shown} is not valid on {day.isoformat()} (valid {window_text(verdict.windows, validity)})"
+    return None  # never a valid code in the table: the caller says not found
 
 
 def _lookup_name(ref: Reference, text: str) -> Answer:

@@ -82,3 +82,17 @@ def test_on_date_names_the_code_valid_then(ref):
     assert card["billable_on"]["codes"] == ["Q2042"]
     card = product_card(ref, "casgevy", date(2024, 6, 1), list(CATALOGUE.values()))
     assert card["billable_on"]["fallback"] == "J3590 with the NDC"
+
+
+def test_lookup_says_a_category_is_not_billable_and_reads_undotted_codes():
+    from typer.testing import CliRunner
+
+    from cgt_claimcheck.cli import app
+
+    runner = CliRunner()
+    header = runner.invoke(app, ["lookup", "D57", "--format", "json"])
+    assert header.exit_code == 0 and "category header, not billable" in header.stdout
+    undotted = runner.invoke(app, ["lookup", "D5700", "--format", "json"])
+    assert undotted.exit_code == 0 and '"kind": "icd10cm"' in undotted.stdout and "billable" in undotted.stdout
+    split = runner.invoke(app, ["lookup", "C83.39", "--on", "2024-05-01", "--format", "json"])
+    assert "is a billable ICD-10-CM code on 2024-05-01" in split.stdout

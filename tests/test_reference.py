@@ -208,3 +208,34 @@ def test_the_car_t_bundled_set_never_holds_separately_payable_care(ref):
     assert not bundled & separately_payable
     assert not [code for code in bundled if code.startswith("P9")]  # blood and blood products
     assert all(ref.codesets["car_t_bundled"][code].notes for code in bundled)  # each says why it is bundled
+
+
+def test_icd10cm_validity_by_fiscal_year(ref):
+    """A category header, a code that became a header, and codes added in a later year (issue 13, item 6)."""
+    from datetime import date
+
+    from cgt_claimcheck.reference.icd_validity import Status
+
+    validity = ref.icd10cm_validity
+    day = date(2025, 3, 1)
+    assert validity.verdict("D57", day).status is Status.HEADER  # never billable
+    assert validity.verdict("D571", day).status is Status.BILLABLE
+    assert validity.verdict("C8339", date(2024, 9, 30)).status is Status.BILLABLE  # FY2024
+    assert validity.verdict("C8339", date(2024, 10, 1)).status is Status.HEADER  # split in FY2025
+    assert validity.verdict("C83398", date(2024, 10, 1)).status is Status.BILLABLE
+    assert validity.verdict("C83398", date(2024, 9, 30)).status is Status.NOT_VALID  # not yet
+    assert validity.verdict("C884", day).status is Status.HEADER and "C8840" in validity.verdict("C884", day).children
+    assert validity.verdict("D571", date(2018, 9, 30)).status is Status.NOT_JUDGED  # before the table
+    assert validity.verdict("D571", date(2026, 10, 1)).status is Status.NOT_JUDGED  # FY2027: no source yet
+    assert ref.icd10pcs_validity.valid_on("XW133J8", day) and not ref.icd10pcs_validity.valid_on(
+        "XW133J8", date(2019, 1, 1)
+    )
+
+
+def test_a_tampered_validity_table_is_refused(reference_copy):
+    with open(reference_copy / "icd10cm_validity.csv", "a", encoding="utf-8") as fh:
+        fh.write("D57,,\n")
+    from cgt_claimcheck.errors import ReferenceDataError
+
+    with pytest.raises(ReferenceDataError, match="checksum"):
+        load_reference(reference_copy).icd10cm_validity  # noqa: B018

@@ -67,7 +67,7 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
     for r in selected:
         if r.code in INTAKE_RULES:
             continue
-        reason = cannot_run(r, files, facilities)
+        reason = cannot_run(r, files, facilities, ref)
         if reason:
             not_checked.append(NotChecked(rule=r.code, reason=reason))
             continue
@@ -103,9 +103,11 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
     )
 
 
-def cannot_run(r: Rule, files: list[FileState], facilities: pd.DataFrame | None) -> str | None:
+def cannot_run(r: Rule, files: list[FileState], facilities: pd.DataFrame | None, ref: Reference) -> str | None:
     if "facilities" in r.requires and facilities is None:
         return "no facility registry given (--facilities FILE)"
+    if "icd10cm_validity" in r.requires and "icd10cm_validity" not in ref.manifest.tables:
+        return "the reference tables have no ICD-10-CM validity table (icd10cm_validity)"
     absent = [c for c in r.requires_columns if files and all(c not in f.present for f in files)]
     if absent:
         return f"column {', '.join(absent)} absent from the input"

@@ -236,6 +236,11 @@ class ManifestTable:
     sha256: str
     columns: list[str] = field(default_factory=list)
     rows: int | None = None
+    # For a table of dated validity (the ICD-10 tables): the dates of service it can judge, and
+    # where it comes from. Outside [covers_from, covers_through] a code is not judged.
+    covers_from: date | None = None
+    covers_through: date | None = None
+    source: str = ""
 
 
 @row

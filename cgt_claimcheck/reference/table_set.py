@@ -11,6 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from cgt_claimcheck.reference import rows as R
+from cgt_claimcheck.reference.icd_validity import CodeValidity, load_validity
 
 
 class Reference:
@@ -154,6 +155,18 @@ class Reference:
         """PCS codes that name a CGT product (product-specific or legacy, not generic)."""
         return frozenset(row.code for row in self.pcs if row.product_id)
 
+    # --- ICD-10 validity by date (large tables: read on first use) -----------------------------------
+    @cached_property
+    def icd10cm_validity(self) -> CodeValidity | None:
+        """Valid, billable ICD-10-CM codes per date; None for a table set without the table."""
+        entry = self.manifest.tables.get("icd10cm_validity")
+        return load_validity(self.directory, entry) if entry is not None else None
+
+    @cached_property
+    def icd10pcs_validity(self) -> CodeValidity | None:
+        entry = self.manifest.tables.get("icd10pcs_validity")
+        return load_validity(self.directory, entry) if entry is not None else None
+
     def payer_program(self, payer: str) -> str:
         return self.payers[payer].program
 
@@ -163,8 +176,8 @@ class Reference:
 
         result: dict[str, list[str]] = {}
         for name, entry in self.manifest.tables.items():
-            if not entry.file.endswith(".csv"):
-                continue
+            if not entry.file.endswith(".csv") or (entry.columns and "source" not in entry.columns):
+                continue  # the validity tables name their source once, in the manifest
             with open(self.directory / entry.file, encoding="utf-8") as fh:
                 seen: dict[str, int] = {}
                 for row in csv.DictReader(fh):

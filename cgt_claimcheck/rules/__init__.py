@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from cgt_claimcheck.rules import authorization, car_t, coding, coverage, input_checks, label, ndc, site_of_care
+from cgt_claimcheck.rules import (
+    authorization,
+    car_t,
+    coding,
+    coverage,
+    diagnoses,
+    input_checks,
+    label,
+    ndc,
+    site_of_care,
+)
 from cgt_claimcheck.rules.base import Rule
 
 CATALOGUE: dict[str, Rule] = {
@@ -19,6 +29,7 @@ CATALOGUE: dict[str, Rule] = {
         coding.unclassified_not_cgt,
         coding.units_per_treatment,
         coding.dose_over_label_maximum,
+        diagnoses.diagnosis_not_billable,
         ndc.ndc_missing,
         ndc.ndc_invalid,
         ndc.ndc_product_mismatch,

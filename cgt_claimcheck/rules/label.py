@@ -27,7 +27,7 @@ MEDI_CAL_CONDITIONS = (
 )
 
 
-def indication_fit(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+def indication_fit(lines: pd.DataFrame, ref: Reference, memo: dict | None = None) -> pd.DataFrame:
     """For each CGT drug line: is a label indication in force, does a diagnosis match it, ages.
 
     Columns: checkable (no indication in force has unknown codes), matched, best_knowledge (the
@@ -39,6 +39,14 @@ def indication_fit(lines: pd.DataFrame, ref: Reference) -> pd.DataFrame:
 
     drug = lines.loc[lines["is_cgt_drug"], ["product", "service_date", "diagnosis_codes"]]
     codes = V.tokens(drug["diagnosis_codes"])
+    # Only billable codes (or codes on dates the validity table does not judge) can match a label:
+    # a category header such as D57 is CD006's finding, not an indication.
+    status = V.diagnosis_status(lines, ref, memo if memo is not None else {})
+    unusable = status[status["status"].isin(["header", "not valid"])]
+    if len(unusable):
+        pairs = pd.MultiIndex.from_arrays([codes.index, codes.to_numpy()])
+        drop = pairs.isin(pd.MultiIndex.from_arrays([unusable.index, unusable["code"].to_numpy()]))
+        codes = codes[~drop]
     parts = []
     for product_id, indications in ref.indications.items():
         sub = drug[drug["product"].eq(product_id)]
@@ -95,7 +103,7 @@ def _fit(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """indication_fit once per run: CV006 and CV007 read the same result."""
     key = ("indication_fit", id(lines), len(lines))
     if key not in ctx.options:
-        ctx.options[key] = indication_fit(lines, ctx.ref).reindex(lines.index)
+        ctx.options[key] = indication_fit(lines, ctx.ref, ctx.options).reindex(lines.index)
     return ctx.options[key]
 
 

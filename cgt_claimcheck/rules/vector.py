@@ -9,10 +9,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from cgt_claimcheck.reference import Reference
 
 
 def false_like(lines: pd.DataFrame) -> pd.Series:
@@ -140,3 +142,62 @@ def timestamp(day: date | None) -> object:
     import pandas as pd
 
     return pd.Timestamp(day) if day is not None else pd.NaT
+
+
+def diagnosis_status(lines: pd.DataFrame, ref: Reference, memo: dict[Any, Any]) -> pd.DataFrame:
+    """Each (line, diagnosis) with its ICD-10-CM status on the line's date of service.
+
+    Columns: code (dot-less), status (reference.icd_validity.Status value: billable, header, not
+    valid, not judged), note (for a code that is not billable: what it is, and what to bill).
+    Worked out once per distinct (code, date) and memoised per run: CD006 and the label rules
+    read the same result. Without the validity table every code is "not judged".
+    """
+    import pandas as pd
+
+    key = ("diagnosis_status", id(lines), len(lines))
+    if key in memo:
+        return memo[key]
+    codes = tokens(lines["diagnosis_codes"])
+    pairs = pd.DataFrame(
+        {
+            "line": codes.index.to_numpy(),
+            "code": codes.to_numpy(),
+            "day": lines["service_date"].reindex(codes.index).to_numpy(),
+        }
+    )
+    validity = ref.icd10cm_validity
+    distinct = pairs[["code", "day"]].drop_duplicates()
+    statuses, notes = [], []
+    for code, day in zip(distinct["code"], distinct["day"], strict=True):
+        if validity is None or pd.isna(day):
+            statuses.append("not judged")
+            notes.append("")
+            continue
+        status, note = _diagnosis_verdict(validity, code, pd.Timestamp(day).date())
+        statuses.append(status)
+        notes.append(note)
+    judged = distinct.assign(status=statuses, note=notes)
+    result = pairs.merge(judged, on=["code", "day"], how="left").set_index("line")
+    memo[key] = result
+    return result
+
+
+def _diagnosis_verdict(validity: Any, code: str, day: date) -> tuple[str, str]:
+    from cgt_claimcheck.reference.icd_validity import Status, window_text
+    from cgt_claimcheck.value_parsers import format_icd10cm
+
+    verdict = validity.verdict(code, day)
+    shown = format_icd10cm(code)
+    was = f"; it was billable {window_text(verdict.windows, validity)}" if verdict.windows else ""
+    if verdict.status is Status.HEADER:
+        below = ", ".join(format_icd10cm(c) for c in verdict.children)
+        more = ", ..." if len(verdict.children) >= 5 else ""
+        return verdict.status.value, f"{shown} is a category, not a billable code (below it: {below}{more}){was}"
+    if verdict.status is Status.NOT_VALID:
+        if verdict.windows:
+            return (
+                verdict.status.value,
+                f"{shown} is not valid on that date (valid {window_text(verdict.windows, validity)})",
+            )
+        return verdict.status.value, f"{shown} is not an ICD-10-CM code"
+    return verdict.status.value, ""

@@ -1,0 +1,83 @@
+"""CD006: the diagnoses of a CGT claim, coded to the highest specificity in effect on the date of service."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cgt_claimcheck.rules import vector as V
+from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, Triggers, cgt_drug_triggers, rule
+from cgt_claimcheck.severity import Severity
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from cgt_claimcheck.reference import Reference
+
+OFFICIAL_GUIDELINES = (
+    "ICD-10-CM Official Guidelines for Coding and Reporting, Section I.B.2, Level of Detail in Coding (the "
+    "HIPAA code set standard): 'A code is invalid if it has not been coded to the full number of characters "
+    "required for that code, including the 7th character, if applicable.'"
+)
+
+
+def _cgt_claims(ref: Reference) -> Triggers:
+    return cgt_drug_triggers(ref) | Triggers(procedure_codes=ref.codes("car_t_admin"))
+
+
+@rule(
+    code="CD006",
+    name="diagnosis-not-billable",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy={
+        "wnc": "WNC.CP.299 Claims-Related Information: 'Provider(s) shall report the ICD-10-CM and Procedural "
+        "Coding System (PCS) to the highest level of specificity that supports medical necessity. Provider(s) "
+        "shall use the current ICD-10 edition and any subsequent editions in effect at the time of service.'",
+        "medi-cal": OFFICIAL_GUIDELINES,
+    },
+    cites=("WNC Claims-Related Information", "ICD-10-CM Official Guidelines I.B.2"),
+    field="diagnosis_codes",
+    message="diagnosis on a CGT claim, {service_date}: {problems}",
+    details=("problems", "value"),
+    hint="Report each diagnosis to the highest specificity, with the ICD-10-CM code in effect on the date of service.",
+    carc="16",
+    rarc="M76",
+    triggers=_cgt_claims,
+    requires=("icd10cm_validity",),
+)
+def diagnosis_not_billable(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """A diagnosis on a CGT claim is not a valid, billable ICD-10-CM code on the date of service.
+
+    Every diagnosis of a claim with a CGT drug line or a CAR-T administration is looked up in the
+    fiscal-year validity table (icd10cm_validity.csv, from the CMS MS-DRG definitions FY2019 to
+    FY2026 with their April updates): a category header (`D57`; `C83.39` from 2024-10-01, when it
+    was split into C83.390 and C83.398) or a code not valid in that fiscal year is a finding,
+    reported once per claim on its first CGT line with every such code. Dates of service outside
+    the table (before 2018-10-01, after 2026-09-30) are not judged. Indication matching (CV006,
+    CV007) counts only billable codes.
+
+    Fails: J3392 with diagnosis D57 (a category) on 2025-03-01; Q2041 with C83.39 on 2025-03-01.
+    Passes: J3392 with D57.1; Q2041 with C83.39 on 2024-09-30, or C83.398 on 2025-03-01.
+    """
+    import pandas as pd
+
+    status = V.diagnosis_status(lines, ctx.ref, ctx.options)
+    bad = status[status["status"].isin(["header", "not valid"])]
+    cgt_line = lines["is_cgt_drug"] | lines["is_car_t_admin"]
+    # Per claim, every distinct bad code (lists repeat on each line), on the claim's first CGT line.
+    claim_of = lines["claim_id"].reindex(bad.index)
+    per_claim = bad.assign(claim_id=claim_of.to_numpy()).drop_duplicates(["claim_id", "code"])
+    problems = per_claim.groupby("claim_id")["note"].agg("; ".join)
+    codes = per_claim.groupby("claim_id")["code"].agg(";".join)
+    # The lowest-numbered CGT line carries the finding, whatever the row order.
+    line_no = pd.to_numeric(lines["line_number"], errors="coerce").where(cgt_line)
+    lowest = line_no.groupby(lines["claim_id"]).transform("min")
+    first = cgt_line & line_no.eq(lowest) & ~lines.assign(_n=line_no).duplicated(["claim_id", "_n"])
+    anchor = first & lines["claim_id"].isin(problems.index)
+    return pd.DataFrame(
+        {
+            "hit": anchor,
+            "problems": lines["claim_id"].map(problems).where(anchor, ""),
+            "value": V.icd_display(lines["claim_id"].map(codes).fillna("")).where(anchor, ""),
+        }
+    )
