@@ -71,11 +71,14 @@ def _dumps(data: Any, **options: Any) -> str:
     return json.dumps(data, **options)
 
 
-def _load(reference_dir: Path | None) -> Reference:
+def _load(reference_dir: Path | None, *, whole: bool = False) -> Reference:
     from cgt_claimcheck.reference import load_reference
 
     try:
-        return load_reference(reference_dir)
+        ref = load_reference(reference_dir)
+        if whole:  # the ICD-10 validity tables are read on first use: read them now
+            ref.icd10cm_validity, ref.icd10pcs_validity  # noqa: B018
+        return ref
     except UsageError as exc:
         fail(exc)
 
@@ -192,13 +195,13 @@ def rules(
     if code is None:
         render_rule_list(console, chosen)
     else:
+        from contextlib import suppress
+
         from cgt_claimcheck.reference import load_reference
 
         ref = None
-        try:
+        with suppress(UsageError):  # the documentation does not need the tables; denial texts are a bonus
             ref = load_reference(reference_dir)
-        except UsageError:
-            pass  # the documentation does not need the tables; denial texts are a bonus
         for r in chosen:
             render_rule(console, r, ref)
 
@@ -218,18 +221,10 @@ def reference_show(
     ref = _load(reference_dir)
     sources = ref.sources()
     if output_format == "json":
-        typer.echo(
-            _dumps(
-                {
-                    "version": ref.version,
-                    "path": str(ref.directory),
-                    "policies": as_json(ref.manifest.policies),
-                    "tables": as_json(ref.manifest.tables),
-                    "sources": sources,
-                },
-                indent=2,
-            )
-        )
+        tables = as_json(ref.manifest.tables)
+        info = {"version": ref.version, "path": str(ref.directory), "policies": as_json(ref.manifest.policies)}
+        info["verified_through"] = as_json(ref.manifest.verified_through)
+        typer.echo(_dumps(info | {"tables": tables, "sources": sources}, indent=2))
         return
     from cgt_claimcheck.terminal_views import render_reference
 
@@ -241,11 +236,7 @@ def reference_validate(
     directory: Annotated[Path, typer.Argument(help="A reference table set (a folder with manifest.json).")],
 ) -> None:
     """Validate an edited table set: checksums, formats, duplicates, overlapping windows."""
-    ref = _load(directory)
-    try:  # the ICD-10 validity tables are read on first use: read them now
-        ref.icd10cm_validity, ref.icd10pcs_validity  # noqa: B018
-    except UsageError as exc:
-        fail(exc)
+    ref = _load(directory, whole=True)
     rows = sum(e.rows or 0 for e in ref.manifest.tables.values())
     typer.echo(f"{directory}: valid reference {ref.version} ({len(ref.manifest.tables)} tables, {rows} rows)")
 

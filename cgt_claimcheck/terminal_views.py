@@ -185,9 +185,15 @@ def render_reference(console: Console, ref: Reference, sources: dict[str, list[s
     console.print(Text.assemble(shown("reference ", style="bold"), shown(ref.version), shown(f"  ({ref.directory})")))
     for policy in ref.manifest.policies:
         console.print(shown(f"  follows: {policy.title} ({policy.date})"))
-    table = _table("table", "file", "rows", "sha256")
+    horizon = ref.manifest.verified_through
+    console.print(
+        shown(f"  verified through: {horizon.isoformat() if horizon else 'not stated'} (later dates of service: IN007)")
+    )
+    table = _table("table", "file", "rows", "covers", "sha256")
     for name, entry in ref.manifest.tables.items():
-        table.add_row(_t(name), _t(entry.file), _t(entry.rows if entry.rows is not None else "-"), _t(entry.sha256))
+        covers = f"{entry.covers_from} to {entry.covers_through}" if entry.covers_from else ""
+        rows = entry.rows if entry.rows is not None else "-"
+        table.add_row(_t(name), _t(entry.file), _t(rows), _t(covers), _t(entry.sha256[:16]))
     console.print(table)
     for name, items in sources.items():
         console.print(shown(f"{name} sources:", style="bold"))

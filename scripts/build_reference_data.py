@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout, installed or not
 from cgt_claimcheck.reference import rows  # noqa: E402
+from cgt_claimcheck.reference.icd import icd_matches  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "reference_data"
 RELEASE = "2025.07"
@@ -668,6 +669,7 @@ def build_indications(src: Path) -> list[dict[str, str]]:
                 "min_age": r["min_age"],
                 "max_age": r["max_age"],
                 "effective_from": start,
+                "effective_to": "",
                 "source": r["source"],
                 "confidence": r["confidence"],
                 "notes": " ".join(
@@ -815,12 +817,182 @@ def write_csv(out: Path, name: str, columns: list[str], rows: list[dict[str, str
         writer.writerows(rows)
 
 
+# --------------------------------------------------------------------------------------------
+# The 2026-11 audit (shared/reference-sources/2026-11/REPORT.md sections 3.1 and 6): wrong values
+# corrected and label changes dated, each with the audit's source. Applied after the base build,
+# so the base rows stay reproducible from the original research and every correction is listed
+# here once.
+# --------------------------------------------------------------------------------------------
+AUDIT = "Reference-data audit 2026-11 (shared/reference-sources/2026-11/REPORT.md)"
+LABEL_HISTORY_NOTE = (
+    "Dated label change (issue 13): an expansion whose exact date is unknown starts at the latest possible date."
+)
+HCPCS_IN_USE_2026_11 = {  # earlier evidence of use (section 3.2), audit_hcpcs.csv
+    "Q2053": ("2022-06-01", "TCHP alert 2022-06-01 https://texaschildrenshealthplan.org/es/node/6001"),
+    "Q2055": ("2023-06-01", "QualChoice https://documents.qualchoice.com/area/shared/PrintPolicy.aspx?sop=BI712:00"),
+    "Q2056": ("2025-06-01", "TMHP http://www.tmhp.com/news/2025-05-30-submitting-claims-some-hccad-procedure-codes"),
+    "Q2057": ("2025-04-01", "TCHP https://www.texaschildrenshealthplan.org/es/node/8991"),
+}
+PCS_2026_11 = {  # code -> (effective_from, official title or "", reason)
+    "XW033A7": (
+        "2021-10-01",
+        "",
+        "New Technology Group 7 = FY2022 (MS-DRG v39); 2022-02-28 was the FDA approval date (audit #2)",
+    ),
+    "XW043A7": ("2021-10-01", "", "New Technology Group 7 = FY2022 (MS-DRG v39) (audit #3)"),
+    "XW133H9": ("2023-10-01", "", "Group 9 = FY2024, confirmed in MS-DRG v41 (audit 3.2)"),
+    "XW143H9": ("2023-10-01", "", "Group 9 = FY2024, confirmed in MS-DRG v41 (audit 3.2)"),
+    "XW033C3": ("2017-10-01", "", "Group 3 = FY2018 (audit #10-15)"),
+    "XW043C3": ("2017-10-01", "", "Group 3 = FY2018 (audit #10-15)"),
+    "XW033C7": (
+        "",
+        "Introduction of Autologous Engineered Chimeric Antigen Receptor T-cell Immunotherapy into Peripheral Vein, Percutaneous Approach, New Technology Group 7",
+        "official title (audit #4-7)",
+    ),
+    "XW043C7": (
+        "",
+        "Introduction of Autologous Engineered Chimeric Antigen Receptor T-cell Immunotherapy into Central Vein, Percutaneous Approach, New Technology Group 7",
+        "official title (audit #4-7)",
+    ),
+    "XW033G7": (
+        "",
+        "Introduction of Allogeneic Engineered Chimeric Antigen Receptor T-cell Immunotherapy into Peripheral Vein, Percutaneous Approach, New Technology Group 7",
+        "official title (audit #4-7)",
+    ),
+    "XW043G7": (
+        "",
+        "Introduction of Allogeneic Engineered Chimeric Antigen Receptor T-cell Immunotherapy into Central Vein, Percutaneous Approach, New Technology Group 7",
+        "official title (audit #4-7)",
+    ),
+    "30233C0": (
+        "",
+        "Transfusion of Autologous Hematopoietic Stem/Progenitor Cells, Genetically Modified into Peripheral Vein, Percutaneous Approach",
+        "official title (audit #8-9)",
+    ),
+    "30243C0": (
+        "",
+        "Transfusion of Autologous Hematopoietic Stem/Progenitor Cells, Genetically Modified into Central Vein, Percutaneous Approach",
+        "official title (audit #8-9)",
+    ),
+}
+PCS_SOURCE_2026_11 = "drgpy 0.2.1 MS-DRG v36-v43.1 procedure lists; drg 1.0.0 icd_10_pcs.csv (CMS FY2024 titles)"
+ICD_SOURCE_2026_11 = (
+    "drgpy 0.2.1 MS-DRG v41/v42 dxmap; simple-icd-10-cm 1.4.0/1.5.0 tabular (FY2025 split of C83.39 and C88.4)"
+)
+CASGEVY_LABEL_2026_07 = (
+    "openFDA drug label snapshot https://api.fda.gov/drug/label.json?search=openfda.generic_name:%22EXAGAMGLOGENE+AUTOTEMCEL%22 "
+    "(Indications and Usage revised 07/2026) ; https://www.archyde.com/fda-expands-casgevy-approval-for-patients-aged-2-with-scd-and-tdt/"
+)
+ELEVIDYS_2025_11 = (
+    "https://www.fda.gov/news-events/press-announcements/fda-approves-new-safety-warning-and-revised-indication-limits-use-elevidys-following-reports-fatal ; "
+    "https://www.aabb.org/news-resources/news/article/2025/11/17/fda-adds-boxed-warning-for-sarepta-s-dmd-gene-therapy"
+)
+TECELRA_CODES = "C38.0-C38.4;C38.8;C48.1;C48.2;C48.8;C49.0;C49.10-C49.12;C49.20-C49.22;C49.3-C49.6;C49.8;C49.9"
+
+
+def audit_products(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    for row in rows_:
+        if row["product_id"] == "tecartus":  # audit #1 and #23
+            row["notes"] = (
+                "C9073 existed as a Tecartus predecessor (QualChoice policy effective 2021-01-01 lists C9073 and "
+                "Q2053) but is not in the CMS October 2020 HCPCS file, so it was not effective 2020-10-01; the "
+                "dates of C9073 and Q2053 are unverifiable and C9073 is left out of hcpcs.csv."
+            )
+            row["source"] += f" ; {AUDIT} 3.1 #1, #23"
+    return rows_
+
+
+def audit_hcpcs(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    for row in rows_:
+        if row["code"] == "Q2053":
+            row["notes"] = (
+                "CMS effective date unverified. C9073 preceded it (undated; not in the CMS Oct-2020 file) and is left out."
+            )
+    for row in rows_:
+        if row["code"] in HCPCS_IN_USE_2026_11:
+            day, source = HCPCS_IN_USE_2026_11[row["code"]]
+            row["in_use_by"] = day
+            row["source"] += f" ; in use by {day}: {source} ({AUDIT} 3.2)"
+    return rows_
+
+
+def audit_pcs(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    for row in rows_:
+        if row["code"] in PCS_2026_11:
+            start, title, reason = PCS_2026_11[row["code"]]
+            if start:
+                row["effective_from"] = start
+            if title:
+                row["description"] = title
+            row["source"] += f" ; {PCS_SOURCE_2026_11} ({AUDIT})"
+            row["notes"] = (row["notes"] + f" 2026-11 audit: {reason}.").strip()
+    return rows_
+
+
+def audit_indications(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    out = []
+    for row in rows_:
+        pid, include = row["product_id"], row["icd10cm_include"]
+        if PRODUCT_FAMILY.get(pid) == "car-t" and icd_matches("C83390", include, row["icd10cm_exclude"]):
+            # C83.39 split on 2024-10-01: C83.39 (billable to 2024-09-30) and C83.398 stay in the range;
+            # primary CNS lymphoma C83.390 is outside every CAR-T label (audit #16-18).
+            row["icd10cm_exclude"] = ";".join(x for x in (row["icd10cm_exclude"], "C83.390") if x)
+            row["source"] += f" ; {ICD_SOURCE_2026_11} ({AUDIT} 3.1 #16-18)"
+        if pid == "breyanzi" and include.startswith("C88.4;"):
+            row["icd10cm_include"] = include.replace("C88.4;", "C88.40;")  # C88.4 is a header from FY2025 (#19)
+            row["source"] += f" ; {ICD_SOURCE_2026_11} ({AUDIT} 3.1 #19)"
+        if pid == "yescarta" and "follicular" in row["indication"]:
+            # From the label's indication (follicular lymphoma = category C82), not a state PA list.
+            row["icd10cm_include"] = "C82.-"
+            row["source"] = (
+                "YESCARTA label, Indications and Usage: relapsed or refractory follicular lymphoma after two or more "
+                "lines of systemic therapy (ICD-10-CM category C82, follicular lymphoma) ; " + row["source"]
+            )
+            row["notes"] = (
+                row["notes"] + " 2026-11: codes from the label's disease (C82.-), not the Texas PA list."
+            ).strip()
+        if pid == "tecelra":
+            row["icd10cm_include"] = TECELRA_CODES
+            row["codes_confidence"] = "best_knowledge"
+            row["source"] += f" ; codes: TCHP https://www.texaschildrenshealthplan.org/es/node/8991 ({AUDIT} 3.4)"
+            row["notes"] = (
+                row["notes"]
+                + " No synovial-sarcoma code exists: the codes are the soft-tissue sites a payer list uses."
+            ).strip()
+        if pid == "casgevy":
+            # 12 and over until the 07/2026 label; from then 2 and over (low confidence: the label text
+            # itself was not read). The exact July date is unknown: the change starts 2026-07-31.
+            out.append(row | {"effective_to": "2026-07-30"})
+            row = row | {
+                "min_age": "2",
+                "effective_from": "2026-07-31",
+                "effective_to": "",
+                "source": CASGEVY_LABEL_2026_07,
+                "confidence": "low (age 2 reported, label text not read)",
+                "notes": f"2026-11 audit #20-21: label revised 07/2026 to ages 2 and over. {LABEL_HISTORY_NOTE}",
+            }
+        if pid == "elevidys" and row["max_age"] == "" and "non-ambulatory" in row["indication"]:
+            out.append(row | {"effective_to": "2025-11-13"})
+            row = row | {
+                "indication": "Ambulatory patients aged 4 years and older with Duchenne muscular dystrophy and a "
+                "confirmed mutation in the DMD gene (non-ambulatory indication removed 2025-11-14)",
+                "effective_from": "2025-11-14",
+                "effective_to": "",
+                "source": ELEVIDYS_2025_11,
+                "confidence": "high",
+                "notes": "2026-11 audit #22. Whether the member walks is not on a claim: the age and code rules "
+                "are the same as before, the indication text says what changed.",
+            }
+        out.append(row)
+    return out
+
+
 def main(src: Path, out: Path = OUT) -> None:
-    write_csv(out, "products.csv", PRODUCT_COLUMNS, build_products(src))
-    write_csv(out, "hcpcs.csv", HCPCS_COLUMNS, build_hcpcs())
+    write_csv(out, "products.csv", PRODUCT_COLUMNS, audit_products(build_products(src)))
+    write_csv(out, "hcpcs.csv", HCPCS_COLUMNS, audit_hcpcs(build_hcpcs()))
     write_csv(out, "ndc.csv", NDC_COLUMNS, build_ndc(src))
-    write_csv(out, "icd10pcs.csv", PCS_COLUMNS, build_pcs(src))
-    write_csv(out, "indications.csv", IND_COLUMNS, build_indications(src))
+    write_csv(out, "icd10pcs.csv", PCS_COLUMNS, audit_pcs(build_pcs(src)))
+    write_csv(out, "indications.csv", IND_COLUMNS, audit_indications(build_indications(src)))
     write_csv(out, "codesets.csv", CODESET_COLUMNS, build_codesets(src))
     update_manifest(out)
 

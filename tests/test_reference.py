@@ -239,3 +239,38 @@ def test_a_tampered_validity_table_is_refused(reference_copy):
 
     with pytest.raises(ReferenceDataError, match="checksum"):
         load_reference(reference_copy).icd10cm_validity  # noqa: B018
+
+
+def test_the_2026_11_audit_corrections_are_pinned(ref):
+    from datetime import date
+
+    from cgt_claimcheck.reference.icd import icd_matches
+
+    def rows(product, word):
+        return [i for i in ref.indications[product] if word in i.indication]
+
+    for product, word in (("yescarta", "(2L)"), ("breyanzi", "after 2+ lines")):
+        [lbcl] = rows(product, word)
+        assert icd_matches("C83398", lbcl.icd10cm_include, lbcl.icd10cm_exclude)
+        assert icd_matches("C8339", lbcl.icd10cm_include, lbcl.icd10cm_exclude)  # billable to 2024-09-30
+        assert not icd_matches("C83390", lbcl.icd10cm_include, lbcl.icd10cm_exclude)  # primary CNS lymphoma
+    [mzl] = rows("breyanzi", "Marginal zone")
+    assert "C88.40" in mzl.icd10cm_include.split(";")
+    [follicular] = rows("yescarta", "follicular")
+    assert icd_matches("C8200", follicular.icd10cm_include)  # grade I: in the label, not in the Texas list
+    scd = rows("casgevy", "Sickle cell")
+    assert sorted((i.min_age, i.active_on(date(2026, 6, 1)), i.active_on(date(2026, 8, 1))) for i in scd) == [
+        (2, False, True),
+        (12, True, False),
+    ]
+    broad = [i for i in ref.indications["elevidys"] if i.max_age is None]
+    assert {(i.effective_from, i.effective_to) for i in broad} == {
+        (None, date(2025, 11, 13)),
+        (date(2025, 11, 14), None),
+    }
+    windows = {(p.code, p.product_id): p.effective_from for p in ref.pcs}
+    assert windows[("XW033A7", "carvykti")] == date(2021, 10, 1)
+    assert windows[("XW133H9", "lyfgenia")] == date(2023, 10, 1)
+    assert ref.hcpcs_by_code["Q2055"][0].in_use_by == date(2023, 6, 1)
+    assert ref.implied_hcpcs_end["C9081"] == (date(2023, 5, 31), "Q2055")
+    assert "C9073" not in ref.hcpcs_by_code and "not effective 2020-10-01" in ref.products["tecartus"].notes

@@ -157,9 +157,13 @@ class Indication:
     source: str
     confidence: str
     notes: str = ""
+    # A label change ends the row the day before the new one starts (blank: in force).
+    effective_to: date | None = None
 
     def active_on(self, day: date) -> bool:
-        return self.effective_from is None or self.effective_from <= day
+        return (self.effective_from is None or self.effective_from <= day) and (
+            self.effective_to is None or day <= self.effective_to
+        )
 
 
 @row
@@ -256,6 +260,8 @@ class Manifest:
     released: str
     policies: list[ManifestPolicy]
     tables: dict[str, ManifestTable]
+    # The last date of service the tables were checked against sources for (IN007 warns past it).
+    verified_through: date | None = None
 
 
 def as_json(row: Any) -> Any:

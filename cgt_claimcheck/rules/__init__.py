@@ -24,6 +24,7 @@ CATALOGUE: dict[str, Rule] = {
         input_checks.invalid_optional_value,
         input_checks.empty_extract,
         input_checks.unusable_context_row,
+        input_checks.past_reference_horizon,
         coding.code_not_effective,
         coding.unclassified_with_specific_code,
         coding.unclassified_not_cgt,

@@ -260,3 +260,47 @@ def unusable_context_row(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     Passes: the same rows dated `2024-02-28` and certified `QTC`.
     """
     return V.false_like(lines)
+
+
+@rule(
+    code="IN007",
+    name="past-reference-horizon",
+    severity=Severity.WARNING,
+    payers=ALL_PAYERS,
+    policy=(
+        "Not a payer rule: the reference tables were checked against their sources through a date "
+        "(manifest.json verified_through); codes, labels and payer rules that changed after it are unknown "
+        "to the check."
+    ),
+    field="service_date",
+    message=(
+        "{past_count} CGT claim line(s) have dates of service after {horizon}, the date the reference tables "
+        "were verified through: later code, label and payer changes are not known to this check"
+    ),
+    details=("past_count", "horizon"),
+    hint="Update the tables (a newer release, or `--reference-dir` with tables verified for these dates) and check again.",
+    triggers=no_triggers,
+    applies_to=None,
+    runs_on_clinical_trials=True,
+)
+def past_reference_horizon(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+    """Dates of service past the date the reference tables were verified through: one warning per run.
+
+    Reported once, on the line with the earliest such date of service, with how many CGT lines
+    are past the horizon. Lines of history files do not count.
+
+    Fails (warning): a J3392 line dated 2026-11-01 with tables verified through 2026-09-30.
+    Passes: the same line dated 2026-09-30.
+    """
+    import pandas as pd
+
+    horizon = ctx.ref.manifest.verified_through
+    if horizon is None:
+        return pd.DataFrame({"hit": V.false_like(lines)})
+    past = lines["service_date"].gt(pd.Timestamp(horizon)) & ~lines["_history"].astype(bool)
+    # The earliest such date of service (then claim and line) carries it, whatever the row order.
+    earliest = lines.loc[past].sort_values(["service_date", "claim_id", "line_number"]).index[:1]
+    first = pd.Series(lines.index.isin(earliest), index=lines.index)
+    return pd.DataFrame(
+        {"hit": first, "past_count": f"{int(past.sum()):,}", "horizon": horizon.isoformat()}, index=lines.index
+    )

@@ -60,7 +60,11 @@ def indication_fit(lines: pd.DataFrame, ref: Reference, memo: dict | None = None
                 pd.DataFrame(
                     {
                         "line": sub.index,
-                        "in_force": V.on_or_after(sub["service_date"], indication.effective_from).to_numpy(),
+                        "in_force": V.in_windows(
+                            sub["service_date"],
+                            pd.Series(V.timestamp(indication.effective_from), index=sub.index),
+                            pd.Series(V.timestamp(indication.effective_to), index=sub.index),
+                        ).to_numpy(),
                         "matched": matched.to_numpy(dtype=bool),
                         "unknown": indication.codes_confidence == "unknown",
                         "best_knowledge": indication.codes_confidence == "best_knowledge",
