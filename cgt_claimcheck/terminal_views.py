@@ -75,7 +75,7 @@ def _render_card(console: Console, card: dict[str, Any]) -> None:
     lines: list[Any] = [
         Text.assemble(shown(card["brand"], style="bold"), shown(f" ({card['generic']})")),
         shown(
-            f"family {card['family']}; billed {card['billing_unit'].replace('_', ' ')}; "
+            f"family {card['family']}; billed {(card['billing_unit'] or 'by a unit not verified').replace('_', ' ')}; "
             f"FDA approval {card['fda_approval_date'] or 'unverified'}; {card['manufacturer']}"
         ),
     ]

@@ -82,9 +82,8 @@ LABELER_11 = {"kymriah": "00078", "hemgenix": "00053", "roctavian": ""}
 
 
 # Products the label gives more than once (CV001, the once-per-lifetime rule, skips them). None
-# of the products in these tables is: Luxturna's two eyes are one treatment within the repeat
-# window. The 2026-11 audit's repeat-dose products (Vyjuvek, Adstiladrin, Imlygic, Ryoncil,
-# Tudriqev, Encelto per eye) get "repeat" when they are added.
+# of the products of the two policies is: Luxturna's two eyes are one treatment within the
+# repeat window. The 2026-11 additions that are (Vyjuvek, Adstiladrin, ...) join below.
 REPEAT_DOSING: set[str] = set()
 
 
@@ -987,12 +986,188 @@ def audit_indications(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
     return out
 
 
+# --------------------------------------------------------------------------------------------
+# Every FDA-approved CGT the bundle lacked (2026-11 audit section 4: new_products.csv, new_ndc.csv,
+# new_icd10pcs.csv, new_indications.csv, zolgensma_kits.csv). Family "other": neither policy
+# names them, so the site-of-care and carve-out rules do not apply; PA, invoice, NDC, coding and
+# label rules do. Values the audit marks unverifiable stay blank.
+# --------------------------------------------------------------------------------------------
+NEW_PRODUCTS = (
+    "lenmeldy kebilidi beqvez skysona zevaskyn encelto vyjuvek adstiladrin ryoncil amtagvi omisirge lantidra "
+    "kresladi waskyra papzimeos itvisma imlygic provenge tudriqev"
+).split()  # Rethymic, StrataGraft (tissue constructs), Symvess (not a CGT) and unapproved products: left out
+# Given more than once by their labels (REPORT.md 6.8); Provenge is three infusions about two weeks apart.
+REPEAT_DOSING |= {"vyjuvek", "adstiladrin", "ryoncil", "imlygic", "tudriqev", "encelto", "provenge"}
+NEW_BILLING_UNIT = {"adstiladrin": "per_therapeutic_dose", "imlygic": "per_1e6_pfu", "provenge": "per_infusion"}
+# Product-specific codes: code -> (effective_from, in_use_by); dates from new_products.csv.
+NEW_HCPCS = {
+    "lenmeldy": "J3391",
+    "zevaskyn": "J3389",
+    "encelto": "J3403",
+    "vyjuvek": "J3401",
+    "ryoncil": "J3402",
+    "adstiladrin": "J9029",
+    "imlygic": "J9325",
+    "provenge": "Q2043",
+}
+VYJUVEK_IN_USE = "2024-02-01"  # "J3590 (NC, DOS >= 2023-07-15) -> J3401 (TX PA 2024-02-01)", REPORT.md section 4
+NEW_DIR = "2026-11"
+
+
+def _clean_date(text: str) -> str:
+    """A full ISO date as written, else blank (the audit marks partial or unverified dates in words)."""
+    text = text.strip()
+    return text if len(text) == 10 and text[:2] == "20" and text[4] == "-" else ""
+
+
+def _month_end(text: str) -> str:
+    """'2026-03' -> '2026-03-31': a start known only to the month never widens earlier dates."""
+    import calendar
+
+    year, month = (int(x) for x in text.split("-"))
+    return f"{text}-{calendar.monthrange(year, month)[1]:02d}"
+
+
+def _without_duplicates(ndc_rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The first row of each NDC (a kit the base tables already hold keeps its row)."""
+    seen: set[str] = set()
+    return [r for r in ndc_rows if not (r["ndc11"] in seen or seen.add(r["ndc11"]))]
+
+
+def build_new_products(src: Path) -> dict[str, list[dict[str, str]]]:
+    new = src / NEW_DIR
+    products, hcpcs, ndc, pcs, indications = [], [], [], [], []
+    for r in csv.DictReader(open(new / "new_products.csv", encoding="utf-8")):
+        pid = r["product_id"]
+        if pid not in NEW_PRODUCTS:
+            continue
+        labeler = r["labeler_code"].strip()
+        products.append(
+            {
+                "product_id": pid,
+                "brand": r["brand"],
+                "generic": r["generic"],
+                "family": "other",
+                "category": r["category"],
+                "billing_unit": NEW_BILLING_UNIT.get(pid, ""),
+                "manufacturer": r["manufacturer"],
+                "labeler_code": labeler if labeler.isdigit() and len(labeler) == 5 else "",
+                "fda_approval_date": _clean_date(r["fda_approval_date"]),
+                "dosing": "repeat" if pid in REPEAT_DOSING else "once",
+                "source": f"{r['source']} ({AUDIT} section 4)",
+                "confidence": r["confidence"],
+                "notes": " ".join(x for x in (r["status"], r["notes"], f"Approval: {r['fda_approval_date']}.") if x),
+            }
+        )
+        if pid in NEW_HCPCS:
+            descriptor = r["hcpcs_descriptor"]
+            in_use = r["hcpcs_in_use_by"] or (VYJUVEK_IN_USE if pid == "vyjuvek" else "")
+            hcpcs.append(
+                {
+                    "code": NEW_HCPCS[pid],
+                    "product_id": pid,
+                    "kind": "product",
+                    "descriptor": descriptor
+                    if descriptor and not descriptor.startswith("unverifiable")
+                    else f"{r['brand']} (descriptor not verified)",
+                    "billing_unit": NEW_BILLING_UNIT.get(pid, ""),
+                    "effective_from": _clean_date(r["hcpcs_effective_from"]),
+                    "effective_to": "",
+                    "in_use_by": _clean_date(in_use),
+                    "successor": "",
+                    "source": f"{r['source']} ({AUDIT} section 4)",
+                    "confidence": r["confidence"],
+                    "notes": "CMS effective date unverified; in_use_by is the first Medicaid use found."
+                    if not _clean_date(r["hcpcs_effective_from"])
+                    else "",
+                    "max_units_per_day": "",
+                    "max_units_basis": "",
+                    "max_units_source": "",
+                }
+            )
+    brands = {p["brand"].lower(): p["product_id"] for p in products}
+    for r in csv.DictReader(open(new / "new_ndc.csv", encoding="utf-8")):
+        ndc.append(
+            {
+                "ndc11": r["ndc11"],
+                "product_id": brands[r["brand"].lower()],
+                "labeler": r["labeler"],
+                "package_description": r["package_description"],
+                "level": r["level"],
+                "ndc_as_listed": r["ndc_as_listed"],
+                "source": r["source"],
+                "confidence": r["confidence"],
+            }
+        )
+    for r in csv.DictReader(open(new / "zolgensma_kits.csv", encoding="utf-8")):
+        ndc.append(
+            {
+                "ndc11": r["ndc11"],
+                "product_id": "zolgensma",
+                "labeler": "Novartis Gene Therapies, Inc.",
+                "package_description": f"kit of {r['vials_per_kit']} vials for {r['weight_kg_from']}-{r['weight_kg_to']} kg "
+                f"({r['dose_volume_ml']} mL dose)",
+                "level": "package (weight-band kit)",
+                "ndc_as_listed": r["ndc_as_listed"],
+                "source": r["source"],
+                "confidence": r["confidence"],
+            }
+        )
+    for r in csv.DictReader(open(new / "new_icd10pcs.csv", encoding="utf-8")):
+        if r["product"] in NEW_PRODUCTS:
+            pcs.append(
+                {
+                    "code": r["code"],
+                    "product_id": r["product"],
+                    "kind": "product",
+                    "description": r["description"],
+                    "effective_from": _clean_date(r["effective_from"]),
+                    "effective_to": "",
+                    "source": r["source"],
+                    "confidence": r["confidence"],
+                    "notes": r["notes"],
+                }
+            )
+    for r in csv.DictReader(open(new / "new_indications.csv", encoding="utf-8")):
+        codes = r["icd10cm_codes"].split(" (")[0].strip()
+        unknown = codes.startswith("unverifiable") or not codes
+        guessed = "title-matched" in r["icd10cm_codes"] or r["confidence"].startswith("low")
+        start = r["effective_from"].strip()
+        indications.append(
+            {
+                "product_id": r["product"],
+                "indication": r["indication"],
+                "icd10cm_include": "" if unknown else codes,
+                "icd10cm_exclude": "",
+                "codes_confidence": "unknown" if unknown else "best_knowledge" if guessed else "verified",
+                "min_age": r["min_age"].split(" ")[0] if r["min_age"][:1].isdigit() else "",
+                "max_age": r["max_age"] if r["max_age"].isdigit() else "",
+                "effective_from": _month_end(start) if len(start) == 7 else _clean_date(start),
+                "effective_to": "",
+                "source": r["source"],
+                "confidence": r["confidence"],
+                "notes": " ".join(
+                    x
+                    for x in (
+                        f"Source codes as researched: {r['icd10cm_codes']}.",
+                        f"Sex on the label: {r['sex']}." if r["sex"] else "",
+                        r["notes"],
+                    )
+                    if x
+                ),
+            }
+        )
+    return {"products": products, "hcpcs": hcpcs, "ndc": ndc, "icd10pcs": pcs, "indications": indications}
+
+
 def main(src: Path, out: Path = OUT) -> None:
-    write_csv(out, "products.csv", PRODUCT_COLUMNS, audit_products(build_products(src)))
-    write_csv(out, "hcpcs.csv", HCPCS_COLUMNS, audit_hcpcs(build_hcpcs()))
-    write_csv(out, "ndc.csv", NDC_COLUMNS, build_ndc(src))
-    write_csv(out, "icd10pcs.csv", PCS_COLUMNS, audit_pcs(build_pcs(src)))
-    write_csv(out, "indications.csv", IND_COLUMNS, audit_indications(build_indications(src)))
+    added = build_new_products(src)
+    write_csv(out, "products.csv", PRODUCT_COLUMNS, audit_products(build_products(src)) + added["products"])
+    write_csv(out, "hcpcs.csv", HCPCS_COLUMNS, audit_hcpcs(build_hcpcs()) + added["hcpcs"])
+    write_csv(out, "ndc.csv", NDC_COLUMNS, _without_duplicates(build_ndc(src) + added["ndc"]))
+    write_csv(out, "icd10pcs.csv", PCS_COLUMNS, audit_pcs(build_pcs(src)) + added["icd10pcs"])
+    indications = audit_indications(build_indications(src)) + added["indications"]
+    write_csv(out, "indications.csv", IND_COLUMNS, indications)
     write_csv(out, "codesets.csv", CODESET_COLUMNS, build_codesets(src))
     update_manifest(out)
 

@@ -114,8 +114,8 @@ def test_error_example_fires_every_rule():
         ("error", [GOOD], 0),
         ("error", [BAD], 1),
         ("never", [BAD], 0),
-        ("warning", ["C3,1,837P,wnc,M3,2025-03-01,J3399,1,71894-0121-03,PA3,G12.0"], 1),
-        ("error", ["C3,1,837P,wnc,M3,2025-03-01,J3399,1,71894-0121-03,PA3,G12.0"], 0),
+        ("warning", ["C3,1,837P,wnc,M3,2025-03-01,J3399,1,00002-1433-80,PA3,G12.0"], 1),
+        ("error", ["C3,1,837P,wnc,M3,2025-03-01,J3399,1,00002-1433-80,PA3,G12.0"], 0),
     ],
 )
 def test_fail_on(tmp_path, fail_on, rows, code):

@@ -65,7 +65,7 @@ def test_reference_show_and_validate(reference_copy):
     assert shown.exit_code == 0
     data = json.loads(shown.stdout)
     assert data["version"] == "2025.07"
-    assert data["tables"]["ndc"]["rows"] == 32
+    assert data["tables"]["ndc"]["rows"] == 70  # 32 + 16 new products' + 22 Zolgensma weight-band kits
     assert len(data["tables"]["ndc"]["sha256"]) == 64
     assert data["sources"]["ndc"]
     rich = runner.invoke(app, ["reference"])

@@ -96,3 +96,29 @@ def test_lookup_says_a_category_is_not_billable_and_reads_undotted_codes():
     assert undotted.exit_code == 0 and '"kind": "icd10cm"' in undotted.stdout and "billable" in undotted.stdout
     split = runner.invoke(app, ["lookup", "C83.39", "--on", "2024-05-01", "--format", "json"])
     assert "is a billable ICD-10-CM code on 2024-05-01" in split.stdout
+
+
+NEW_PRODUCTS = (
+    "lenmeldy kebilidi beqvez skysona zevaskyn encelto vyjuvek adstiladrin ryoncil amtagvi omisirge lantidra "
+    "kresladi waskyra papzimeos itvisma imlygic provenge tudriqev"
+).split()
+
+
+@pytest.mark.parametrize("product_id", NEW_PRODUCTS)
+def test_every_added_product_answers_by_brand_generic_code_and_ndc(ref, product_id):
+    """Issue 13: every FDA-approved CGT of the 2026-11 audit, by every key a clerk might type."""
+    product = ref.products[product_id]
+    assert product_id in lookup(ref, product.brand).products
+    assert product_id in lookup(ref, product.generic.split(" (")[0]).products
+    for code in ref.hcpcs_for_product(product_id):
+        assert lookup(ref, code.code).products == [product_id]
+    for package in ref.ndcs_for_product(product_id):
+        for layout in (format_ndc(package.ndc11), package.ndc11, package.ndc_as_listed):
+            assert lookup(ref, layout).products == [product_id], layout
+    card = product_card(ref, product_id, None, [])
+    assert card["source"] and card["confidence"]
+
+
+def test_itvisma_is_not_zolgensma(ref):
+    assert lookup(ref, "J3399").products == ["zolgensma"]
+    assert lookup(ref, "itvisma").products == ["itvisma"] and not ref.hcpcs_for_product("itvisma")

@@ -121,9 +121,9 @@ def test_the_cache_follows_the_tables(private_cache, reference_copy):
 
     load_reference(reference_copy)
     with open(reference_copy / "ndc.csv", "a", encoding="utf-8") as fh:
-        fh.write("71894012103,zolgensma,test kit,Novartis,package,71894-121-03,test,high\n")
+        fh.write("71894015099,zolgensma,test kit,Novartis,package,71894-150-99,test,high\n")
     refresh_manifest(reference_copy)
-    assert load_reference(reference_copy).ndc["71894012103"].product_id == "zolgensma"
+    assert load_reference(reference_copy).ndc["71894015099"].product_id == "zolgensma"
     assert len(list(private_cache.glob("reference-*.json"))) == 2
 
 

@@ -18,8 +18,11 @@ from typing import Any, Literal
 
 from cgt_claimcheck.value_parsers import HCPCS_PATTERN, PCS_PATTERN
 
-Family = Literal["car-t", "tcr-t", "hemoglobinopathy", "hemophilia", "dmd", "sma", "retinal"]
-BillingUnit = Literal["per_treatment", "per_therapeutic_dose", "per_infusion", "per_ml", "per_1e9_vg"]
+# "other": an FDA-approved CGT in a family neither policy names (issue 13): the PA, invoice, NDC,
+# coding and label rules apply to it; the site-of-care and carve-out rules, written for the
+# products each policy names, do not.
+Family = Literal["car-t", "tcr-t", "hemoglobinopathy", "hemophilia", "dmd", "sma", "retinal", "other"]
+BillingUnit = Literal["per_treatment", "per_therapeutic_dose", "per_infusion", "per_ml", "per_1e9_vg", "per_1e6_pfu"]
 
 # Codes billed "per treatment / per therapeutic dose / per infusion" are billed as one unit.
 ONE_UNIT_BILLING = frozenset({"per_treatment", "per_therapeutic_dose", "per_infusion"})
@@ -86,7 +89,7 @@ class Product:
     generic: str
     family: Family
     category: str
-    billing_unit: BillingUnit
+    billing_unit: BillingUnit | None = None
     manufacturer: str
     labeler_code: str | None = None
     fda_approval_date: date | None = None

@@ -145,9 +145,9 @@ def ndc_not_listed(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     - On J3590, the NDC's labeler makes cell and gene therapies but its product code is unknown:
       the warning names the labeler, because the CGT rules could not be applied to the line.
 
-    Fails (warning): J3399 with NDC 71894-0121-03; J3392 with NDC 51167-0290-05 (a new carton of
-    Casgevy's product code 51167-0290, checked as Casgevy).
-    Passes: J3399 with NDC 71894-0120-02.
+    Fails (warning): J3399 with NDC 00002-1433-80 (not a Zolgensma package); J3392 with NDC
+    51167-0290-05 (a new carton of Casgevy's product code 51167-0290, checked as Casgevy).
+    Passes: J3399 with NDC 71894-0120-02, or any weight-band kit such as 71894-0121-03.
     """
     import pandas as pd
 
