@@ -413,3 +413,6 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(ExitStatus.ERROR)
+
+
+from cgt_claimcheck import cli_reference  # noqa: E402,F401  (registers `reference import-hcpcs`)
