@@ -66,8 +66,8 @@ def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """
     import pandas as pd
 
-    once = lines["product"].map({pid: p.dosing == "once" for pid, p in ctx.ref.products.items()})
-    counted = lines["is_cgt_drug"] & once.fillna(False).astype(bool) & lines["frequency"].ne("8")
+    once = lines["product"].isin([pid for pid, p in ctx.ref.products.items() if p.dosing == "once"])
+    counted = lines["is_cgt_drug"] & once & lines["frequency"].ne("8")
     drug = lines.loc[
         counted,
         ["member_id", "product", "brand", "service_date", "claim_id", "_seq", "_history", "frequency", "epsdt"],

@@ -77,7 +77,7 @@ def diagnosis_not_billable(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     return pd.DataFrame(
         {
             "hit": anchor,
-            "problems": lines["claim_id"].map(problems).where(anchor, ""),
-            "value": V.icd_display(lines["claim_id"].map(codes).fillna("")).where(anchor, ""),
+            "problems": lines["claim_id"].map(problems).astype("str").where(anchor, ""),
+            "value": V.icd_display(lines["claim_id"].map(codes).astype("str").where(anchor, "")),
         }
     )
