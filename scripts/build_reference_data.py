@@ -671,14 +671,10 @@ def build_indications(src: Path) -> list[dict[str, str]]:
                 "effective_to": "",
                 "source": r["source"],
                 "confidence": r["confidence"],
-                "notes": " ".join(
-                    x
-                    for x in (
-                        f"Source codes as researched: {r['icd10cm_codes']}.",
-                        "" if start else "Effective date unverified (treated as in force).",
-                        r["notes"],
-                    )
-                    if x
+                "notes": sentences(
+                    f"Source codes as researched: {r['icd10cm_codes']}.",
+                    "" if start else "Effective date unverified (treated as in force).",
+                    r["notes"],
                 ),
             }
         )
@@ -807,6 +803,11 @@ def build_codesets(src: Path) -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def sentences(*parts: str) -> str:
+    """The non-empty parts of a note, joined."""
+    return " ".join(part for part in parts if part)
 
 
 def write_csv(out: Path, name: str, columns: list[str], rows: list[dict[str, str]]) -> None:
@@ -1056,7 +1057,7 @@ def build_new_products(src: Path) -> dict[str, list[dict[str, str]]]:
                 "dosing": "repeat" if pid in REPEAT_DOSING else "once",
                 "source": f"{r['source']} ({AUDIT} section 4)",
                 "confidence": r["confidence"],
-                "notes": " ".join(x for x in (r["status"], r["notes"], f"Approval: {r['fda_approval_date']}.") if x),
+                "notes": sentences(r["status"], r["notes"], f"Approval: {r['fda_approval_date']}."),
             }
         )
         if pid in NEW_HCPCS:
@@ -1146,14 +1147,10 @@ def build_new_products(src: Path) -> dict[str, list[dict[str, str]]]:
                 "effective_to": "",
                 "source": r["source"],
                 "confidence": r["confidence"],
-                "notes": " ".join(
-                    x
-                    for x in (
-                        f"Source codes as researched: {r['icd10cm_codes']}.",
-                        f"Sex on the label: {r['sex']}." if r["sex"] else "",
-                        r["notes"],
-                    )
-                    if x
+                "notes": sentences(
+                    f"Source codes as researched: {r['icd10cm_codes']}.",
+                    f"Sex on the label: {r['sex']}." if r["sex"] else "",
+                    r["notes"],
                 ),
             }
         )
