@@ -18,6 +18,7 @@ import csv
 import hashlib
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -929,6 +930,14 @@ def audit_pcs(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
     return rows_
 
 
+def _remission_codes(include: str, exclude: str) -> list[str]:
+    """The 'in remission' lymphoma codes (5th character A, FY2025) an include pattern reaches, dotted."""
+    validity = OUT / "icd10cm_validity.csv"
+    codes = [line.split(",", 1)[0] for line in validity.read_text(encoding="utf-8").splitlines()[1:]]
+    hits = [c for c in codes if re.fullmatch(r"C8[2-5][0-9A-Z]A", c) and icd_matches(c, include, exclude)]
+    return [f"{c[:3]}.{c[3:]}" for c in hits]
+
+
 def audit_indications(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
     out = []
     for row in rows_:
@@ -983,6 +992,18 @@ def audit_indications(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
                 "notes": "2026-11 audit #22. Whether the member walks is not on a claim: the age and code rules "
                 "are the same as before, the indication text says what changed.",
             }
+        remission = (
+            _remission_codes(row["icd10cm_include"], row["icd10cm_exclude"])
+            if PRODUCT_FAMILY.get(pid) == "car-t"
+            else []
+        )
+        if remission:
+            # Decision (REPORT.md 3.1 #16 asks for one): the FY2025 "in remission" lymphoma codes
+            # (C82.0A ... C85.9A) are not the relapsed or refractory disease the CAR-T labels treat.
+            row["icd10cm_exclude"] = ";".join(x for x in (row["icd10cm_exclude"], *remission) if x)
+            row["notes"] = sentences(
+                row["notes"], "In-remission codes (FY2025 'A' codes) are excluded: not r/r disease."
+            )
         out.append(row)
     return out
 
