@@ -376,6 +376,7 @@ def check(
     try:
         with spinner if spinner is not None else nullcontext():
             report = run_check(files, ref, options)
+        report.fail_on = resolved.fail_on
         if destination == STDOUT:
             render(report, sys.stdout)
         else:
@@ -389,14 +390,12 @@ def check(
         raise typer.Exit(ExitStatus.INTERRUPTED) from None
 
     from cgt_claimcheck.printable import shown
-    from cgt_claimcheck.severity import Severity
 
     for error in report.errors:  # the other files were checked and reported; the run still failed
         _stderr().print(shown(f"cgt-claimcheck: error: {error.message}"), soft_wrap=True)
     if report.errors:
         raise typer.Exit(ExitStatus.ERROR)
-    worst = report.worst_severity()
-    if resolved.fail_on != "never" and worst is not None and worst.rank >= Severity(resolved.fail_on).rank:
+    if report.fails(report.worst_severity()):
         raise typer.Exit(ExitStatus.FINDINGS)
 
 

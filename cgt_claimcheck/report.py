@@ -230,6 +230,15 @@ class Report:
     not_checked: list[NotChecked] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     schema_version: str = SCHEMA_VERSION
+    # The --fail-on threshold (error, warning, info, never): the exit code and the JUnit failures
+    # both come from `fails`, so they always agree. A setting of the run, not part of the JSON.
+    fail_on: str = "error"
+
+    def fails(self, severity: Severity | str | None) -> bool:
+        """Does a finding of this severity fail the run?"""
+        if severity is None or self.fail_on == "never":
+            return False
+        return Severity(severity).rank >= Severity(self.fail_on).rank
 
     def findings_by_rule(self) -> dict[str, int]:
         return self.findings.counts("rule")

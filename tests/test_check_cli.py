@@ -131,8 +131,10 @@ def test_formats(tmp_path):
     assert {row["rule"] for row in table} == {"ND001", "AU001"}
     xml = ET.fromstring(check(path, "--format", "junit").stdout)
     suite = xml.find("testsuite")
-    assert suite.get("failures") == "2"
+    assert suite.get("failures") == "1"  # one failing claim, its two errors in one failure
     assert [case.get("name") for case in suite.iter("testcase")] == ["claim C2"]
+    [failure] = suite.iter("failure")
+    assert "ND001" in failure.text and "AU001" in failure.text
     rich = check(path, "--format", "rich").stdout
     assert "ND001 ndc-missing" in rich and "1 read" not in rich and "2 read = 2 checked + 0 rejected" in rich
 
@@ -656,7 +658,7 @@ def test_junit_has_one_case_per_cause_and_counts_every_failure(tmp_path):
     result = check(_all_bad_dates(tmp_path), "--format", "junit")
     root = ET.fromstring(result.stdout)
     cases = list(root.iter("testcase"))
-    assert len(cases) == 1 and root.get("failures") == "500"
+    assert len(cases) == 1 and root.get("failures") == "1"  # one test case per cause, failing once
     assert "500 findings with one cause" in cases[0].find("failure").text
 
 
@@ -665,3 +667,20 @@ def test_machine_formats_keep_one_record_per_finding(tmp_path):
     assert len(check(path, "--format", "jsonl").stdout.splitlines()) == 500
     assert len(json.loads(check(path, "--format", "json").stdout)["findings"]) == 500
     assert len(check(path, "--format", "csv").stdout.splitlines()) == 501
+
+
+@pytest.mark.parametrize(
+    "fail_on, exit_code, failures",
+    [("error", 1, 1), ("warning", 1, 2), ("info", 1, 2), ("never", 0, 0)],
+)
+def test_junit_failures_follow_fail_on_like_the_exit_code(tmp_path, fail_on, exit_code, failures):
+    """Issue 14: `--fail-on warning` exits 1, so JUnit must show the warning-only claim failing too."""
+    warning_only = "C3,1,837P,wnc,M3,2025-03-01,J3399,1,00002-1433-80,PA3,G12.0"  # ND004 warning
+    path = write(tmp_path, "x.csv", GOOD, BAD, warning_only)
+    result = check(path, "--format", "junit", "--fail-on", fail_on)
+    root = ET.fromstring(result.stdout)
+    failing = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
+    assert result.exit_code == exit_code and root.get("failures") == str(failures) == str(len(failing))
+    if fail_on == "error":
+        c3 = next(c for c in root.iter("testcase") if c.get("name") == "claim C3")
+        assert c3.find("failure") is None and "ND004" in c3.find("system-out").text

@@ -1,4 +1,9 @@
-"""JUnit XML: one test case per claim, one failure per error finding (what CI servers show)."""
+"""JUnit XML: one test case per claim; a claim fails once, listing every finding at or above --fail-on.
+
+The failures are exactly the findings that set the exit code (`Report.fails`), so a CI server's
+test view and the pipeline's status always agree. Findings below the threshold are the test
+case's system-out.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,6 @@ from xml.etree import ElementTree as ET
 
 from cgt_claimcheck.report import FindingRecord as Finding
 from cgt_claimcheck.report import Report
-from cgt_claimcheck.severity import Severity
 
 # Characters XML 1.0 does not allow at all (escaping cannot help): a CI server drops a report
 # holding one, so they are written as visible \xNN escapes.
@@ -23,13 +27,20 @@ def _case_name(finding: Finding) -> str:
     return f"claim {finding.claim_id}" if finding.claim_id else f"{finding.file} row {finding.row}"
 
 
+def _line(f: Finding) -> str:
+    return (
+        f"[{f.rule} {f.name}] {f.severity.value} line {f.line_number or '-'} (row {f.row}) "
+        f"{f.field}={f.value!r}: {f.message}. Fix: {f.hint}"
+    )
+
+
 def render(report: Report, stream: TextIO) -> None:
     systemic, rest = report.findings.split_systemic()  # one test case per cause, not per row
     cases: dict[str, list[Finding]] = {}
     for finding in rest:
         cases.setdefault(_case_name(finding), []).append(finding)
-    failures = sum(1 for f in rest if f.severity is Severity.ERROR)
-    failures += sum(g.count for g in systemic if g.severity == Severity.ERROR.value)
+    failing_cases = sum(1 for findings in cases.values() if any(report.fails(f.severity) for f in findings))
+    failures = failing_cases + sum(1 for g in systemic if report.fails(g.severity))
     total = len(cases) + len(systemic)
     suites = ET.Element("testsuites", name="cgt-claimcheck", tests=str(max(total, 1)), failures=str(failures))
     suite = ET.SubElement(
@@ -53,7 +64,7 @@ def render(report: Report, stream: TextIO) -> None:
         case = ET.SubElement(suite, "testcase", classname=g.file, name=f"{g.field}: {g.count:,} rows, {g.rule}")
         lines = ", ".join(f"{row + 1} ({value!r})" for row, value in g.examples)
         text = f"[{g.rule} {g.name}] {g.count:,} findings with one cause; first on lines {lines}: {g.message}. Fix: {g.hint}"
-        if g.severity == Severity.ERROR.value:
+        if report.fails(g.severity):
             ET.SubElement(case, "failure", type=g.rule, message=f"{g.rule} x{g.count:,} {g.message}").text = text
         else:
             ET.SubElement(case, "system-out").text = f"{g.severity}: {text}"
@@ -63,14 +74,16 @@ def render(report: Report, stream: TextIO) -> None:
         )
     for name, findings in cases.items():
         case = ET.SubElement(suite, "testcase", classname=findings[0].file, name=name)
-        notes = []
-        for f in findings:
-            line = f"[{f.rule} {f.name}] line {f.line_number or '-'} (row {f.row}) {f.field}={f.value!r}: {f.message}. Fix: {f.hint}"
-            if f.severity is Severity.ERROR:
-                failure = ET.SubElement(case, "failure", type=f.rule, message=f"{f.rule} {f.message}")
-                failure.text = f"{line}\nPolicy: {f.policy}\nDenial: CARC {f.carc or '-'} RARC {f.rarc or '-'}"
-            else:
-                notes.append(f"{f.severity.value}: {line}")
+        failing = [f for f in findings if report.fails(f.severity)]
+        if failing:
+            rules = ", ".join(dict.fromkeys(f.rule for f in failing))
+            failure = ET.SubElement(
+                case, "failure", type=rules, message=f"{len(failing)} finding(s) at or above {report.fail_on}: {rules}"
+            )
+            failure.text = "\n\n".join(
+                f"{_line(f)}\nPolicy: {f.policy}\nDenial: CARC {f.carc or '-'} RARC {f.rarc or '-'}" for f in failing
+            )
+        notes = [f"{f.severity.value}: {_line(f)}" for f in findings if not report.fails(f.severity)]
         if notes:
             ET.SubElement(case, "system-out").text = "\n".join(notes)
     ET.indent(suites)
