@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 import typer
 
 from cgt_claimcheck import __version__
+from cgt_claimcheck import cli_options as O
 from cgt_claimcheck.env_vars import ENV_DEBUG, ENV_REFERENCE_DIR
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.exitcodes import ExitStatus
@@ -253,74 +254,25 @@ def check(
     files: Annotated[
         list[str], typer.Argument(help="Claim-line extracts: CSV (, | tab), .csv.gz, Parquet; - for stdin.")
     ],
-    payer: Annotated[
-        str | None,
-        typer.Option("--payer", help="Payer profile for rows without a payer value: wnc, medi-cal-ffs, medi-cal-mcp."),
-    ] = None,
-    output_format: Annotated[
-        str | None,
-        typer.Option("--format", help="rich (default on a terminal), json (default otherwise), jsonl, csv, junit."),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write the report to this file (atomically; - is stdout), never onto an input."
-        ),
-    ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option("--fail-on", help="Exit 1 for findings at or above: error (default), warning, info, never."),
-    ] = None,
-    select: Annotated[
-        list[str] | None,
-        typer.Option("--select", help="Rule codes or prefixes to run (CT, ND003); repeat or comma-separate."),
-    ] = None,
-    ignore: Annotated[
-        list[str] | None, typer.Option("--ignore", help="Rule codes or prefixes to skip; the longest match wins.")
-    ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option("--config", help="Config file (default: cgt-claimcheck.toml or pyproject.toml found upward)."),
-    ] = None,
-    facilities: Annotated[
-        str | None,
-        typer.Option(
-            "--facilities",
-            help="Facility registry CSV (npi, certification, product, effective_from, effective_to) for ST002.",
-        ),
-    ] = None,
-    history: Annotated[
-        list[str] | None,
-        typer.Option("--history", help="Prior claims (same format) for repeat-treatment and fertility rules."),
-    ] = None,
-    repeat_window_days: Annotated[
-        int | None, typer.Option("--repeat-window-days", min=1, help="Days one CGT treatment spans (default 30).")
-    ] = None,
-    redact: Annotated[
-        bool | None, typer.Option("--redact/--no-redact", help="Mask member IDs and dates of birth in the report.")
-    ] = None,
-    delimiter: Annotated[
-        str | None, typer.Option("--delimiter", help="CSV delimiter (default: sniffed from the header).")
-    ] = None,
-    encoding: Annotated[
-        str | None, typer.Option("--encoding", help="Text encoding of the extracts (default utf-8).")
-    ] = None,
-    date_format: Annotated[
-        str | None,
-        typer.Option(
-            "--date-format", help="strptime pattern for dates in another layout (e.g. %d.%m.%Y); %Y required."
-        ),
-    ] = None,
-    unknown_payer: Annotated[
-        str | None,
-        typer.Option(
-            "--unknown-payer", help="A payer value no profile maps: out-of-scope (counted; default) or error."
-        ),
-    ] = None,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
-    batch_rows: Annotated[
-        int, typer.Option("--batch-rows", min=1, hidden=True, help="Rows per batch (memory vs speed).")
-    ] = 250_000,
+    payer: O.Payer = None,
+    output_format: O.OutputFormat = None,
+    output: O.Output = None,
+    fail_on: O.FailOn = None,
+    select: O.Select = None,
+    ignore: O.Ignore = None,
+    extend_select: O.ExtendSelect = None,
+    extend_ignore: O.ExtendIgnore = None,
+    config: O.Config = None,
+    facilities: O.Facilities = None,
+    history: O.History = None,
+    repeat_window_days: O.RepeatWindowDays = None,
+    redact: O.Redact = None,
+    delimiter: O.Delimiter = None,
+    encoding: O.Encoding = None,
+    date_format: O.DateFormat = None,
+    unknown_payer: O.UnknownPayer = None,
+    quiet: O.Quiet = False,
+    batch_rows: O.BatchRows = 250_000,
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """Check claim-line extracts against the CGT rules and report what to fix before submission."""
@@ -340,6 +292,8 @@ def check(
         fail_on=fail_on,
         select=select,
         ignore=ignore,
+        extend_select=extend_select,
+        extend_ignore=extend_ignore,
         facilities=facilities,
         history=history,
         repeat_window_days=repeat_window_days,

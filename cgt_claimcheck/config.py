@@ -37,6 +37,8 @@ class FileSettings(BaseModel):
     payers: dict[str, str] = Field(default_factory=dict, description="payer value in the extract -> profile")
     select: list[str] = Field(default_factory=list)
     ignore: list[str] = Field(default_factory=list)
+    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
+    extend_ignore: list[str] = Field(default_factory=list, alias="extend-ignore")
     severity: dict[str, Severity] = Field(default_factory=dict)
     fail_on: FailOn | None = Field(default=None, alias="fail-on")
     format: Format | None = None
@@ -154,6 +156,8 @@ class CheckFlags:
     fail_on: str | None = None
     select: list[str] | None = None
     ignore: list[str] | None = None
+    extend_select: list[str] | None = None
+    extend_ignore: list[str] | None = None
     facilities: str | None = None
     history: list[str] | None = None
     repeat_window_days: int | None = None
@@ -175,6 +179,13 @@ class ResolvedCheck:
 def split_codes(values: list[str] | None) -> list[str]:
     """--select CT,ND003 --select AU001 -> [CT, ND003, AU001]."""
     return [part.strip().upper() for value in values or [] for part in value.split(",") if part.strip()]
+
+
+def _from_config(path: str | None, config_path: Path | None) -> str | None:
+    """A path written in the config file is relative to the config file's folder (as in ruff)."""
+    if path is None or config_path is None or Path(path).is_absolute():
+        return path
+    return str(config_path.parent / path)
 
 
 def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path | None, ref: Reference) -> ResolvedCheck:
@@ -206,8 +217,13 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
     unknown_payer = flags.unknown_payer or settings.unknown_payer or "out-of-scope"
     if unknown_payer not in ("out-of-scope", "error"):
         raise UsageError(f"--unknown-payer must be out-of-scope or error, not {excerpt(unknown_payer)!r}")
+    # Like ruff: --select / --ignore replace the configured lists, the extend forms add to them. An
+    # extension of "every rule" (no select at all) changes nothing.
     selectors = split_codes(flags.select) or [s.upper() for s in settings.select]
+    if selectors:
+        selectors += split_codes(settings.extend_select) + split_codes(flags.extend_select)
     ignores = split_codes(flags.ignore) or [s.upper() for s in settings.ignore]
+    ignores += split_codes(settings.extend_ignore) + split_codes(flags.extend_ignore)
     unknown = unknown_selectors(selectors + ignores)
     if unknown:
         raise UsageError(f"no rule matches {', '.join(excerpt(u) for u in unknown[:5])} (see `cgt-claimcheck rules`)")
@@ -234,8 +250,8 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         ignore=ignores,
         severity_overrides={code.upper(): sev for code, sev in settings.severity.items()},
         repeat_window_days=flags.repeat_window_days or settings.repeat_window_days,
-        facilities=flags.facilities or settings.facilities,
-        history=list(flags.history or settings.history),
+        facilities=flags.facilities or _from_config(settings.facilities, config_path),
+        history=list(flags.history or [_from_config(h, config_path) for h in settings.history]),
         redact=flags.redact if flags.redact is not None else bool(settings.redact),
         batch_rows=flags.batch_rows,
     )

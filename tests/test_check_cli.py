@@ -684,3 +684,35 @@ def test_junit_failures_follow_fail_on_like_the_exit_code(tmp_path, fail_on, exi
     if fail_on == "error":
         c3 = next(c for c in root.iter("testcase") if c.get("name") == "claim C3")
         assert c3.find("failure") is None and "ND004" in c3.find("system-out").text
+
+
+def test_extend_select_and_extend_ignore_add_to_the_configured_lists(tmp_path):
+    """Issue 14: --select replaces, --extend-select adds (flags and config keys alike), as in ruff."""
+    config = tmp_path / "c.toml"
+    config.write_text('select = ["ND"]\nextend-ignore = ["ND004"]\n', encoding="utf-8")
+    path = write(tmp_path, "x.csv", GOOD, BAD, "C3,1,837P,wnc,M3,2025-03-01,J3399,1,00002-1433-80,PA3,G12.0")
+
+    def rules(*args: str) -> set[str]:
+        result = check(path, "--config", str(config), "--format", "json", *args)
+        return {f["rule"] for f in json.loads(result.stdout)["findings"]}
+
+    assert rules() == {"ND001"}  # ND selected, ND004 ignored by extend-ignore
+    assert rules("--extend-select", "AU") == {"ND001", "AU001"}
+    assert rules("--select", "AU") == {"AU001"}  # replaces the configured select
+    assert rules("--extend-ignore", "ND001", "--extend-select", "ND004") == set()  # a tie keeps ND004 ignored
+    assert rules("--ignore", "CD") == {"ND001"}  # replaces `ignore`; the configured extend-ignore still adds
+
+
+def test_paths_in_a_config_file_resolve_from_its_folder(tmp_path, monkeypatch):
+    """Issue 14: `facilities = "registry.csv"` means the file beside the config, wherever the run starts."""
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    (folder / "registry.csv").write_text("npi,certification\n1111111111,XYZ\n", encoding="utf-8")
+    config = folder / "cgt-claimcheck.toml"
+    config.write_text('facilities = "registry.csv"\n', encoding="utf-8")
+    path = write(tmp_path, "x.csv", GOOD)
+    monkeypatch.chdir(tmp_path)  # not the config's folder
+    result = check(path, "--config", str(config), "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    [finding] = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "IN006"]
+    assert finding["file"].endswith("settings/registry.csv")
