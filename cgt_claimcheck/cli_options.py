@@ -17,7 +17,9 @@ Payer = Annotated[
 
 OutputFormat = Annotated[
     str | None,
-    typer.Option("--format", help="rich (default on a terminal), json (default otherwise), jsonl, csv, junit."),
+    typer.Option(
+        "--format", help="rich (default on a terminal), json (default otherwise), jsonl, csv, junit, concise, github."
+    ),
 ]
 
 Output = Annotated[

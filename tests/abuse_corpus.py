@@ -30,7 +30,7 @@ HEADER = (
 )
 SECRET_ID, SECRET_DOB, SECRET_NAME = "MBRPLANT42", "1958-11-23", "QUILLONPLANT"
 SECRETS = (SECRET_ID, SECRET_DOB, SECRET_NAME)
-FORMATS = ("json", "jsonl", "csv", "junit", "rich")
+FORMATS = ("json", "jsonl", "csv", "junit", "rich", "concise", "github")
 
 
 def good_row(i: int, *, code: str = "J3392", date: str = "2025-03-01", units: str = "1", charge: str = "") -> str:
@@ -198,7 +198,12 @@ def _well_formed(fmt: str, text: str, problem: str) -> None:
         assert records and all(len(r) == len(records[0]) for r in records), problem
     elif fmt == "junit":
         ET.fromstring(text)
-    elif fmt == "rich":
+    elif fmt == "github":  # every line a workflow command or the closing count; no raw line break in one
+        for line in text.splitlines():
+            assert re.fullmatch(
+                r"::(error|warning|notice) file=[^,\r\n]*,line=\d+,title=[^:]*::.*", line
+            ) or line.startswith("cgt-claimcheck: "), (problem, line[:200])
+    elif fmt in ("rich", "concise"):
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", text.replace("\r\n", "\n")), problem
 
 

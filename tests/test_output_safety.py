@@ -130,3 +130,26 @@ def test_redact_leaves_no_planted_identifier_in_any_format(tmp_path, fmt):
         assert secret not in everything, (fmt, secret)
     unredacted = runner.invoke(app, ["check", str(path), "--format", fmt])
     assert SECRET_NAME in unredacted.stdout  # the planted rows do reach the report
+
+
+def test_github_annotations_are_one_command_per_finding_with_reserved_characters_escaped(tmp_path):
+    path = tmp_path / "a,b:c.csv"
+    path.write_text(
+        HEADER + "\nC1%0A,1,837P,wnc,M1,2025-03-01,J3392,1,,,D57.1\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["check", str(path), "--format", "github"])
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1 and lines[-1].startswith("cgt-claimcheck: 2 errors")
+    commands = lines[:-1]
+    assert len(commands) == 2 and all(line.startswith("::error file=") for line in commands)
+    assert "a%2Cb%3Ac.csv,line=2,title=" in commands[0]  # the file name cannot end the property early
+    assert "C1%250A" in result.stdout  # a literal %0A in a value is not a line break for GitHub
+
+
+def test_concise_is_one_line_per_finding_with_the_editor_line():
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "claims_with_errors.csv")
+    lines = runner.invoke(app, ["check", example, "--format", "concise"]).stdout.splitlines()
+    counts = json.loads(runner.invoke(app, ["check", example, "--format", "json"]).stdout)["summary"]["findings"]
+    assert len(lines) == sum(counts.values())
+    assert lines[0].startswith(f"{example}:2: IN001 [error] ")

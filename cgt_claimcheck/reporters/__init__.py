@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from cgt_claimcheck.report import Report
-from cgt_claimcheck.reporters import csv_report, json_report, junit_report, rich_report
+from cgt_claimcheck.reporters import csv_report, json_report, junit_report, line_reports, rich_report
 
 Renderer = Callable[[Report, TextIO], None]
 
@@ -16,4 +16,6 @@ REPORTERS: dict[str, Renderer] = {
     "jsonl": json_report.render_lines,
     "csv": csv_report.render,
     "junit": junit_report.render,
+    "concise": line_reports.render_concise,
+    "github": line_reports.render_github,
 }

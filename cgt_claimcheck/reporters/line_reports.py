@@ -1,0 +1,51 @@
+"""One line per finding, for terminals and CI logs: `concise` (file:line: RULE message) and `github`
+(workflow commands, so GitHub Actions annotates the file and line of each finding).
+
+The line is the file's line as an editor shows it: the data row plus the header line (a problem
+of the whole file is line 1). Both stream the findings; values go through `printable`, and the
+GitHub form escapes what its command syntax reserves (%, CR, LF; in properties also : and ,).
+"""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from cgt_claimcheck.printable import printable
+from cgt_claimcheck.report import Report
+
+GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _line(row: int) -> int:
+    return max(row, 0) + 1
+
+
+def render_concise(report: Report, stream: TextIO) -> None:
+    for f in report.findings:
+        stream.write(
+            printable(f"{f.file}:{_line(f.row)}: {f.rule} [{f.severity.value}] {f.message}")
+            + (printable(f" (claim {f.claim_id} line {f.line_number})") if f.claim_id else "")
+            + "\n"
+        )
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_github(report: Report, stream: TextIO) -> None:
+    for f in report.findings:
+        level = GITHUB_LEVEL[f.severity.value]
+        title = _property(f"{f.rule} {f.name}")
+        where = f"file={_property(f.file)},line={_line(f.row)},title={title}"
+        claim = f" (claim {f.claim_id} line {f.line_number})" if f.claim_id else ""
+        stream.write(f"::{level} {where}::{_data(printable(f.message + claim + '. Fix: ' + f.hint))}\n")
+    counts = report.summary.findings
+    stream.write(
+        _data(f"cgt-claimcheck: {counts.error} errors, {counts.warning} warnings, {counts.info} info")
+        + f" in {report.summary.rows_read:,} rows\n"
+    )
