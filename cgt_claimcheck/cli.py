@@ -272,6 +272,7 @@ def check(
     date_format: O.DateFormat = None,
     unknown_payer: O.UnknownPayer = None,
     quiet: O.Quiet = False,
+    statistics: O.Statistics = False,
     batch_rows: O.BatchRows = 250_000,
     reference_dir: ReferenceDirOption = None,
 ) -> None:
@@ -326,7 +327,7 @@ def check(
 
     spinner = None if _quiet_stderr(quiet) else ProgressSpinner(_stderr())
     options.progress = spinner.update if spinner is not None else None
-    render = REPORTERS[resolved.format]
+    render = REPORTERS["statistics" if statistics else resolved.format]
     try:
         with spinner if spinner is not None else nullcontext():
             report = run_check(files, ref, options)

@@ -101,3 +101,8 @@ ExtendIgnore = Annotated[
         "--extend-ignore", help="Codes or prefixes to add to the configured ignores (--ignore replaces them)."
     ),
 ]
+
+
+Statistics = Annotated[
+    bool, typer.Option("--statistics", help="Print only how many findings each rule has (instead of the report).")
+]

@@ -153,3 +153,12 @@ def test_concise_is_one_line_per_finding_with_the_editor_line():
     counts = json.loads(runner.invoke(app, ["check", example, "--format", "json"]).stdout)["summary"]["findings"]
     assert len(lines) == sum(counts.values())
     assert lines[0].startswith(f"{example}:2: IN001 [error] ")
+
+
+def test_statistics_prints_only_the_per_rule_counts():
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "claims_with_errors.csv")
+    result = runner.invoke(app, ["check", example, "--statistics"])
+    counts = json.loads(runner.invoke(app, ["check", example, "--format", "json"]).stdout)["summary"]["findings"]
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1 and lines[-1].split()[0] == str(sum(counts.values()))
+    assert re.fullmatch(r" +2  CV006  indication-mismatch", lines[0])

@@ -18,4 +18,5 @@ REPORTERS: dict[str, Renderer] = {
     "junit": junit_report.render,
     "concise": line_reports.render_concise,
     "github": line_reports.render_github,
+    "statistics": line_reports.render_statistics,  # --statistics
 }

@@ -1,5 +1,6 @@
 """One line per finding, for terminals and CI logs: `concise` (file:line: RULE message) and `github`
-(workflow commands, so GitHub Actions annotates the file and line of each finding).
+(workflow commands, so GitHub Actions annotates the file and line of each finding); and
+`--statistics`, one line per rule with its count, like ruff's.
 
 The line is the file's line as an editor shows it: the data row plus the header line (a problem
 of the whole file is line 1). Both stream the findings; values go through `printable`, and the
@@ -49,3 +50,18 @@ def render_github(report: Report, stream: TextIO) -> None:
         _data(f"cgt-claimcheck: {counts.error} errors, {counts.warning} warnings, {counts.info} info")
         + f" in {report.summary.rows_read:,} rows\n"
     )
+
+
+def render_statistics(report: Report, stream: TextIO) -> None:
+    """Per rule: count, code and name, most frequent first."""
+    import pyarrow as pa
+
+    table = report.findings.table
+    rows: list[tuple[int, str, str]] = []
+    if table.num_rows:
+        pairs = table.select(["rule", "name"]).cast(pa.schema([("rule", pa.string()), ("name", pa.string())]))
+        grouped = pairs.group_by(["rule", "name"]).aggregate([("rule", "count")]).to_pylist()
+        rows = [(g["rule_count"], g["rule"], g["name"]) for g in grouped]
+    for count, code, name in sorted(rows, key=lambda r: (-r[0], r[1])):
+        stream.write(f"{count:>8,}  {code}  {name}\n")
+    stream.write(f"{sum(r[0] for r in rows):>8,}  findings in {report.summary.rows_read:,} rows\n")
