@@ -273,6 +273,8 @@ def check(
     unknown_payer: O.UnknownPayer = None,
     quiet: O.Quiet = False,
     statistics: O.Statistics = False,
+    baseline: O.Baseline = None,
+    write_baseline: O.WriteBaseline = None,
     batch_rows: O.BatchRows = 250_000,
     reference_dir: ReferenceDirOption = None,
 ) -> None:
@@ -316,8 +318,16 @@ def check(
     destination = str(output) if output is not None else STDOUT
     tables = [ref.directory / "manifest.json", *(ref.directory / t.file for t in ref.manifest.tables.values())]
     options = resolved.options
+    inputs = [*files, *options.history, options.facilities, config_path, baseline, *tables]
     try:
-        refuse_inputs(destination, [*files, *options.history, options.facilities, config_path, *tables])
+        refuse_inputs(destination, inputs)
+        if write_baseline is not None:
+            refuse_inputs(str(write_baseline), [*inputs, None if destination == STDOUT else destination])
+        known = None
+        if baseline is not None:
+            from cgt_claimcheck.baseline import load_baseline
+
+            known = load_baseline(baseline)
     except UsageError as exc:
         fail(exc)
 
@@ -332,6 +342,13 @@ def check(
         with spinner if spinner is not None else nullcontext():
             report = run_check(files, ref, options)
         report.fail_on = resolved.fail_on
+        if write_baseline is not None or known is not None:
+            from cgt_claimcheck import baseline as baselines
+
+            if write_baseline is not None:  # every finding of this run, before any is suppressed
+                write_atomically(str(write_baseline), lambda stream: baselines.write_baseline(report, stream))
+            if known is not None:
+                baselines.apply_baseline(report, known)
         if destination == STDOUT:
             render(report, sys.stdout)
         else:

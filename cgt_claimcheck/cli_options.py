@@ -106,3 +106,16 @@ ExtendIgnore = Annotated[
 Statistics = Annotated[
     bool, typer.Option("--statistics", help="Print only how many findings each rule has (instead of the report).")
 ]
+
+
+Baseline = Annotated[
+    Path | None,
+    typer.Option(
+        "--baseline", help="Suppress the findings this baseline file records; report how many, and stale entries."
+    ),
+]
+
+WriteBaseline = Annotated[
+    Path | None,
+    typer.Option("--write-baseline", help="Record this run's findings in a baseline file (JSON, a reason per entry)."),
+]

@@ -20,7 +20,7 @@ from cgt_claimcheck.severity import Severity
 if TYPE_CHECKING:
     import pyarrow as pa
 
-SCHEMA_VERSION = "1.1"  # 1.1: rows_out_of_scope and out_of_scope (per payer value)
+SCHEMA_VERSION = "1.2"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline
 
 # The columns of a finding, in the order of the JSON record and the CSV report.
 FINDING_COLUMNS = (
@@ -221,6 +221,17 @@ class ReferenceInfo:
 
 
 @dataclass
+class BaselineInfo:
+    """What a --baseline file suppressed, and which of its entries no longer occur."""
+
+    __pydantic_config__ = _STRICT
+
+    path: str
+    suppressed: int
+    stale: list[str] = field(default_factory=list)  # fingerprints of entries this run did not find
+
+
+@dataclass
 class Report:
     tool: ToolInfo
     reference: ReferenceInfo
@@ -233,6 +244,7 @@ class Report:
     # The --fail-on threshold (error, warning, info, never): the exit code and the JUnit failures
     # both come from `fails`, so they always agree. A setting of the run, not part of the JSON.
     fail_on: str = "error"
+    baseline: BaselineInfo | None = None
 
     def fails(self, severity: Severity | str | None) -> bool:
         """Does a finding of this severity fail the run?"""
@@ -256,7 +268,7 @@ class Report:
             "inputs": [asdict(i) for i in self.inputs],
             "summary": asdict(self.summary),
             "errors": [asdict(e) for e in self.errors],
-        }
+        } | ({"baseline": asdict(self.baseline)} if self.baseline is not None else {})
 
     def not_checked_json(self) -> list[dict[str, str]]:
         return [asdict(n) for n in self.not_checked]

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from cgt_claimcheck.report import (
     SCHEMA_VERSION,
+    BaselineInfo,
     FindingRecord,
     InputError,
     InputSummary,
@@ -42,5 +43,6 @@ class Report(BaseModel):
     inputs: list[InputSummary]
     summary: Summary
     errors: list[InputError] = []
+    baseline: BaselineInfo | None = None  # with --baseline only
     findings: list[Finding]  # type: ignore[valid-type]
     not_checked: list[NotChecked]

@@ -85,7 +85,7 @@ def test_error_example_fires_every_rule():
     report = json.loads(GOLDEN.read_text(encoding="utf-8"))
     # IN005 (empty extract) cannot fire on a file with rows: its case files cover it.
     assert {f["rule"] for f in report["findings"]} == set(CATALOGUE) - {"IN005"}
-    assert report["schema_version"] == "1.1"
+    assert report["schema_version"] == "1.2"
     assert set(report) == {
         "schema_version", "tool", "reference", "inputs", "summary", "errors", "findings", "not_checked"
     }  # fmt: skip
@@ -716,3 +716,46 @@ def test_paths_in_a_config_file_resolve_from_its_folder(tmp_path, monkeypatch):
     assert result.exit_code in (0, 1), result.output
     [finding] = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "IN006"]
     assert finding["file"].endswith("settings/registry.csv")
+
+
+# --- baselines (issue 14) ---------------------------------------------------------------------------
+def test_a_baseline_suppresses_known_findings_whatever_the_row_order_or_file_name(tmp_path):
+    new_claim = "C7,1,837P,wnc,M7,2025-03-01,J3392,1,51167-0290-01,,D57.1"  # AU001
+    first = write(tmp_path, "monday.csv", GOOD, BAD, "C5,1,837P,wnc,M5,2025-03-01,J3392,1,,PA5,D57.1")
+    baseline = tmp_path / "baseline.json"
+    assert check(first, "--write-baseline", str(baseline), "--format", "json").exit_code == 1
+    document = json.loads(baseline.read_text(encoding="utf-8"))
+    assert {e["rule"] for e in document["findings"]} == {"ND001", "AU001"} and all(
+        e["reason"] == "" for e in document["findings"]
+    )
+    document["findings"][0]["reason"] = "accepted by the PA team, ticket 123"  # an auditor's note is kept
+    baseline.write_text(json.dumps(document), encoding="utf-8")
+
+    # Another day's file: rows reordered, C5 fixed, a new problem on C7.
+    second = write(tmp_path, "tuesday.csv", new_claim, BAD, GOOD)
+    result = check(second, "--baseline", str(baseline), "--format", "json")
+    report = json.loads(result.stdout)
+    assert [(f["rule"], f["claim_id"]) for f in report["findings"]] == [("AU001", "C7")]
+    assert report["baseline"]["suppressed"] == 2 and len(report["baseline"]["stale"]) == 1  # C5's ND001 is gone
+    assert report["summary"]["findings"]["error"] == 1 and result.exit_code == 1
+    quiet = check(write(tmp_path, "wednesday.csv", BAD, GOOD), "--baseline", str(baseline), "--format", "json")
+    assert quiet.exit_code == 0 and json.loads(quiet.stdout)["findings"] == []
+    rich = check(second, "--baseline", str(baseline), "--format", "rich")
+    assert "2 known findings suppressed" in rich.stdout
+
+
+@pytest.mark.parametrize(
+    "content", ["{", '{"findings": []}', '{"format": "cgt-claimcheck-baseline/1", "findings": [{}]}']
+)
+def test_an_unusable_baseline_is_a_usage_error(tmp_path, content):
+    baseline = tmp_path / "b.json"
+    baseline.write_text(content, encoding="utf-8")
+    result = check(write(tmp_path, "x.csv", GOOD), "--baseline", str(baseline))
+    assert result.exit_code == 2 and "b.json" in result.stderr
+
+
+def test_write_baseline_never_overwrites_an_input(tmp_path):
+    path = write(tmp_path, "x.csv", GOOD, BAD)
+    before = Path(path).read_bytes()
+    result = check(path, "--write-baseline", path)
+    assert result.exit_code == 2 and Path(path).read_bytes() == before

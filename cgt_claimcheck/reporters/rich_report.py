@@ -47,6 +47,10 @@ def render(report: Report, stream: TextIO) -> None:
             literal(f"{s.findings.info} info", style=STYLE["info"]),
         ),
     )
+    if report.baseline is not None:
+        b = report.baseline
+        stale = f"; {len(b.stale)} of its entries no longer occur" if b.stale else ""
+        summary.add_row("baseline", literal(f"{b.suppressed} known findings suppressed ({b.path}){stale}"))
     by_rule = report.findings_by_rule()
     if by_rule:
         summary.add_row("by rule", literal(", ".join(f"{code} x{n}" for code, n in by_rule.items())))

@@ -1,0 +1,109 @@
+"""Baselines: accept the findings a pipeline already knows, and see only new ones.
+
+`--write-baseline FILE` records this run's findings; `--baseline FILE` suppresses the findings
+it records and says how many were suppressed and which of its entries no longer occur. A
+finding's fingerprint is its rule, claim, claim line, field and value: not the file name or the
+row number, so it survives reordered rows, another day's file name and unrelated edits. The file
+is plain JSON, one entry per finding with its message and an optional `reason` an auditor fills
+in to say why the finding is accepted. Findings under `--redact` are fingerprinted as redacted:
+use the same setting for writing and reading a baseline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, TextIO
+
+from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.printable import excerpt
+from cgt_claimcheck.report import BaselineInfo, Findings, Report
+
+FINGERPRINT_FIELDS = ("rule", "claim_id", "line_number", "field", "value")
+FORMAT = "cgt-claimcheck-baseline/1"
+
+
+def fingerprint(values: tuple[Any, ...]) -> str:
+    joined = "\x1f".join("" if v is None else str(v) for v in values)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:20]
+
+
+def fingerprints(findings: Findings) -> list[str]:
+    """One fingerprint per finding, in table order."""
+    result: list[str] = []
+    for batch in findings.batches():
+        columns = [batch.column(name).to_pylist() for name in FINGERPRINT_FIELDS]
+        result.extend(fingerprint(values) for values in zip(*columns, strict=True))
+    return result
+
+
+def write_baseline(report: Report, stream: TextIO) -> None:
+    entries = []
+    seen: set[str] = set()
+    for print_, f in zip(fingerprints(report.findings), report.findings, strict=True):
+        if print_ in seen:  # the same finding twice (two files): one entry
+            continue
+        seen.add(print_)
+        entries.append(
+            {
+                "fingerprint": print_,
+                "rule": f.rule,
+                "claim_id": f.claim_id,
+                "line_number": f.line_number,
+                "field": f.field,
+                "value": f.value,
+                "message": f.message,
+                "reason": "",
+            }
+        )
+    document = {"format": FORMAT, "created": date.today().isoformat(), "findings": entries}
+    stream.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+
+
+@dataclass
+class Baseline:
+    path: str
+    entries: dict[str, dict[str, Any]]
+
+
+def load_baseline(path: Path) -> Baseline:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise UsageError(f"baseline cannot be read ({exc.strerror})", file=str(path)) from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise UsageError(f"baseline is not JSON ({excerpt(exc, 80)})", file=str(path)) from None
+    if (
+        not isinstance(document, dict)
+        or document.get("format") != FORMAT
+        or not isinstance(document.get("findings"), list)
+    ):
+        raise UsageError(f"not a baseline (expected format {FORMAT!r} and a findings list)", file=str(path))
+    entries = {}
+    for number, entry in enumerate(document["findings"], start=1):
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str):
+            raise UsageError(f"finding {number} has no fingerprint", file=str(path))
+        entries[entry["fingerprint"]] = entry
+    return Baseline(str(path), entries)
+
+
+def apply_baseline(report: Report, baseline: Baseline) -> None:
+    """Drop the findings the baseline records; count them and list the entries not seen (in place)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    prints = fingerprints(report.findings)
+    known = pa.array([p in baseline.entries for p in prints], pa.bool_())
+    kept = report.findings.table.filter(pc.invert(known)) if len(prints) else report.findings.table
+    report.findings = Findings(kept)
+    counts = report.findings.counts("severity")
+    for severity in ("error", "warning", "info"):
+        setattr(report.summary.findings, severity, counts.get(severity, 0))
+    seen = set(prints)
+    stale = [print_ for print_ in baseline.entries if print_ not in seen]
+    report.baseline = BaselineInfo(
+        path=baseline.path, suppressed=len(prints) - report.findings.table.num_rows, stale=stale
+    )
