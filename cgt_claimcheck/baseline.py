@@ -11,7 +11,6 @@ use the same setting for writing and reading a baseline.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -20,15 +19,9 @@ from typing import Any, TextIO
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.printable import excerpt
-from cgt_claimcheck.report import BaselineInfo, Findings, Report
+from cgt_claimcheck.report import FINGERPRINT_FIELDS, BaselineInfo, Findings, Report, fingerprint
 
-FINGERPRINT_FIELDS = ("rule", "claim_id", "line_number", "field", "value")
 FORMAT = "cgt-claimcheck-baseline/1"
-
-
-def fingerprint(values: tuple[Any, ...]) -> str:
-    joined = "\x1f".join("" if v is None else str(v) for v in values)
-    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:20]
 
 
 def fingerprints(findings: Findings) -> list[str]:

@@ -18,7 +18,8 @@ Payer = Annotated[
 OutputFormat = Annotated[
     str | None,
     typer.Option(
-        "--format", help="rich (default on a terminal), json (default otherwise), jsonl, csv, junit, concise, github."
+        "--format",
+        help="rich (default on a terminal), json (default otherwise), jsonl, csv, junit, concise, github, gitlab, sarif.",
     ),
 ]
 

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from cgt_claimcheck.reference import Reference
 
 CONFIG_NAME = "cgt-claimcheck.toml"
-FORMATS = ("rich", "json", "jsonl", "csv", "junit", "concise", "github")
+FORMATS = ("rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif")
 FAIL_ON = ("error", "warning", "info", "never")
 FailOn = Literal["error", "warning", "info", "never"]
-Format = Literal["rich", "json", "jsonl", "csv", "junit", "concise", "github"]
+Format = Literal["rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif"]
 
 
 class FileSettings(BaseModel):

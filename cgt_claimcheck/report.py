@@ -220,6 +220,18 @@ class ReferenceInfo:
     path: str
 
 
+# A finding's identity across runs: not the file name or row number, so it survives reordered
+# rows and the next day's file (baselines, GitLab and SARIF fingerprints).
+FINGERPRINT_FIELDS = ("rule", "claim_id", "line_number", "field", "value")
+
+
+def fingerprint(values: tuple[Any, ...]) -> str:
+    import hashlib
+
+    joined = "\x1f".join("" if v is None else str(v) for v in values)
+    return hashlib.sha256(joined.encode("utf-8")).hexdigest()[:20]
+
+
 @dataclass
 class BaselineInfo:
     """What a --baseline file suppressed, and which of its entries no longer occur."""

@@ -30,7 +30,7 @@ HEADER = (
 )
 SECRET_ID, SECRET_DOB, SECRET_NAME = "MBRPLANT42", "1958-11-23", "QUILLONPLANT"
 SECRETS = (SECRET_ID, SECRET_DOB, SECRET_NAME)
-FORMATS = ("json", "jsonl", "csv", "junit", "rich", "concise", "github")
+FORMATS = ("json", "jsonl", "csv", "junit", "rich", "concise", "github", "gitlab", "sarif")
 
 
 def good_row(i: int, *, code: str = "J3392", date: str = "2025-03-01", units: str = "1", charge: str = "") -> str:
@@ -188,7 +188,7 @@ def check_invariants(case: Case, fmt: str, outcome: Outcome, inputs_before: dict
 
 
 def _well_formed(fmt: str, text: str, problem: str) -> None:
-    if fmt == "json":
+    if fmt in ("json", "gitlab", "sarif"):
         json.loads(text)
     elif fmt == "jsonl":
         for line in text.splitlines():

@@ -162,3 +162,30 @@ def test_statistics_prints_only_the_per_rule_counts():
     lines = result.stdout.splitlines()
     assert result.exit_code == 1 and lines[-1].split()[0] == str(sum(counts.values()))
     assert re.fullmatch(r" +2  CV006  indication-mismatch", lines[0])
+
+
+def test_sarif_is_a_well_formed_2_1_0_log_with_located_results():
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "claims_with_errors.csv")
+    log = json.loads(runner.invoke(app, ["check", example, "--format", "sarif"]).stdout)
+    counts = json.loads(runner.invoke(app, ["check", example, "--format", "json"]).stdout)["summary"]["findings"]
+    assert log["version"] == "2.1.0" and log["$schema"].endswith("sarif-2.1.0.json")
+    [run] = log["runs"]
+    rules = run["tool"]["driver"]["rules"]
+    assert run["tool"]["driver"]["name"] == "cgt-claimcheck" and len({r["id"] for r in rules}) == len(rules)
+    assert all(r["help"]["text"] and r["defaultConfiguration"]["level"] in ("error", "warning", "note") for r in rules)
+    assert len(run["results"]) == sum(counts.values())
+    for result in run["results"]:
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        assert result["level"] in ("error", "warning", "note") and result["message"]["text"]
+        [location] = result["locations"]
+        assert location["physicalLocation"]["region"]["startLine"] >= 1
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == example
+        assert result["partialFingerprints"]["cgtClaimcheck/v1"]
+
+
+def test_gitlab_code_quality_issues_have_unique_fingerprints_and_lines():
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "claims_with_errors.csv")
+    issues = json.loads(runner.invoke(app, ["check", example, "--format", "gitlab"]).stdout)
+    assert len({i["fingerprint"] for i in issues}) == len(issues)
+    assert {i["severity"] for i in issues} <= {"info", "minor", "major", "critical", "blocker"}
+    assert all(i["location"]["path"] == example and i["location"]["lines"]["begin"] >= 1 for i in issues)

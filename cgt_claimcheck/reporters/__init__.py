@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import TextIO
 
 from cgt_claimcheck.report import Report
-from cgt_claimcheck.reporters import csv_report, json_report, junit_report, line_reports, rich_report
+from cgt_claimcheck.reporters import ci_reports, csv_report, json_report, junit_report, line_reports, rich_report
 
 Renderer = Callable[[Report, TextIO], None]
 
@@ -18,5 +18,7 @@ REPORTERS: dict[str, Renderer] = {
     "junit": junit_report.render,
     "concise": line_reports.render_concise,
     "github": line_reports.render_github,
+    "gitlab": ci_reports.render_gitlab,
+    "sarif": ci_reports.render_sarif,
     "statistics": line_reports.render_statistics,  # --statistics
 }

@@ -1,0 +1,83 @@
+"""Formats CI systems read: `gitlab` (Code Quality report) and `sarif` (SARIF 2.1.0, for code
+scanning). Both locate each finding by file and line (the data row plus the header line) and
+carry a fingerprint that survives reordered rows (`baseline.fingerprint`); both are written a
+batch of findings at a time, so a million findings never sit in memory as objects.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from cgt_claimcheck.report import Report, fingerprint
+
+GITLAB_SEVERITY = {"error": "critical", "warning": "minor", "info": "info"}
+SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+
+
+def _records(report: Report):  # type: ignore[no-untyped-def]
+    """(finding, fingerprint) pairs, a batch at a time."""
+    for f in report.findings:
+        yield f, fingerprint((f.rule, f.claim_id, f.line_number, f.field, f.value))
+
+
+def _where(f: Any) -> str:
+    return f" (claim {f.claim_id} line {f.line_number})" if f.claim_id else ""
+
+
+def render_gitlab(report: Report, stream: TextIO) -> None:
+    stream.write("[")
+    for index, (f, print_) in enumerate(_records(report)):
+        issue = {
+            "description": f"{f.rule} {f.message}{_where(f)}",
+            "check_name": f"{f.rule} {f.name}",
+            "fingerprint": f"{print_}-{f.file}",
+            "severity": GITLAB_SEVERITY[f.severity.value],
+            "location": {"path": f.file, "lines": {"begin": max(f.row, 0) + 1}},
+        }
+        stream.write(("," if index else "") + "\n  " + json.dumps(issue, ensure_ascii=False))
+    stream.write("\n]\n")
+
+
+def _rules(report: Report) -> list[dict[str, Any]]:
+    """One SARIF rule per rule code found, with its name, policy (help) and default level."""
+    rules: dict[str, dict[str, Any]] = {}
+    for f in report.findings:
+        if f.rule not in rules:
+            rules[f.rule] = {
+                "id": f.rule,
+                "name": f.name,
+                "shortDescription": {"text": f.name.replace("-", " ")},
+                "help": {"text": f"{f.policy} Fix: {f.hint}"},
+                "defaultConfiguration": {"level": SARIF_LEVEL[f.severity.value]},
+            }
+    return [rules[code] for code in sorted(rules)]
+
+
+def render_sarif(report: Report, stream: TextIO) -> None:
+    rules = _rules(report)
+    index_of = {rule["id"]: i for i, rule in enumerate(rules)}
+    driver = {"name": "cgt-claimcheck", "version": report.tool.version, "rules": rules}
+    head = {"$schema": SARIF_SCHEMA, "version": "2.1.0"}
+    text = json.dumps(head, indent=2)[:-2]
+    stream.write(text + ',\n  "runs": [\n    {\n      "tool": {"driver": ' + json.dumps(driver, ensure_ascii=False))
+    stream.write('},\n      "results": [')
+    for index, (f, print_) in enumerate(_records(report)):
+        result = {
+            "ruleId": f.rule,
+            "ruleIndex": index_of[f.rule],
+            "level": SARIF_LEVEL[f.severity.value],
+            "message": {"text": f"{f.message}{_where(f)}"},
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": f.file},
+                        "region": {"startLine": max(f.row, 0) + 1},
+                    }
+                }
+            ],
+            "partialFingerprints": {"cgtClaimcheck/v1": print_},
+        }
+        stream.write(("," if index else "") + "\n        " + json.dumps(result, ensure_ascii=False))
+    stream.write("\n      ]\n    }\n  ]\n}\n")
