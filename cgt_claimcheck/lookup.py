@@ -66,6 +66,10 @@ def lookup(ref: Reference, query: str, on: date | None = None) -> Answer:
     if ICD10CM_PATTERN.match(icd) and any(ch.isdigit() for ch in icd[1:3]):
         if len(icd) == 7 and icd in ref.pcs_by_code:
             return _lookup_pcs(ref, icd)
+        if ref.icd10cm_validity is not None and not _is_diagnosis(ref, icd):
+            # Shaped like ICD-10-CM but no such code was ever valid: a near miss (J3392X), not a
+            # diagnosis; answer with the closest codes rather than a wrong code type.
+            raise NotFound(text, f"{excerpt(text)!r} is not a known code, NDC or product", _nearest(ref, text))
         return _lookup_diagnosis(ref, icd, on)
     return _lookup_name(ref, text)
 

@@ -122,3 +122,10 @@ def test_every_added_product_answers_by_brand_generic_code_and_ndc(ref, product_
 def test_itvisma_is_not_zolgensma(ref):
     assert lookup(ref, "J3399").products == ["zolgensma"]
     assert lookup(ref, "itvisma").products == ["itvisma"] and not ref.hcpcs_for_product("itvisma")
+
+
+@pytest.mark.parametrize("query, nearest", [("J3392X", "J3392"), ("Q2041Z", "Q2041")])
+def test_a_near_miss_is_not_found_with_the_closest_codes_never_another_code_type(ref, query, nearest):
+    with pytest.raises(NotFound) as missing:
+        lookup(ref, query)
+    assert "not a known code" in missing.value.reason and nearest in missing.value.nearest
