@@ -596,19 +596,13 @@ def build_ndc(src: Path) -> list[dict[str, str]]:
     for r in csv.DictReader(open(src / "ndc.csv", encoding="utf-8")):
         if not r["ndc11"].isdigit():
             continue
-        rows.append(
-            {
-                "ndc11": r["ndc11"],
-                "product_id": r["brand"].lower(),
-                "labeler": r["labeler"],
-                "package_description": r["package_description"],
-                "level": r["level"],
-                "ndc_as_listed": r["ndc_as_listed"],
-                "source": r["source"],
-                "confidence": r["confidence"],
-            }
-        )
+        rows.append(ndc_row(r, r["brand"].lower()))
     return rows
+
+
+def ndc_row(r: dict[str, str], product_id: str) -> dict[str, str]:
+    """An ndc.csv row from a research row (the research NDC files share these columns)."""
+    return {"product_id": product_id} | {c: r[c] for c in NDC_COLUMNS if c != "product_id"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -1109,18 +1103,7 @@ def build_new_products(src: Path) -> dict[str, list[dict[str, str]]]:
             )
     brands = {p["brand"].lower(): p["product_id"] for p in products}
     for r in csv.DictReader(open(new / "new_ndc.csv", encoding="utf-8")):
-        ndc.append(
-            {
-                "ndc11": r["ndc11"],
-                "product_id": brands[r["brand"].lower()],
-                "labeler": r["labeler"],
-                "package_description": r["package_description"],
-                "level": r["level"],
-                "ndc_as_listed": r["ndc_as_listed"],
-                "source": r["source"],
-                "confidence": r["confidence"],
-            }
-        )
+        ndc.append(ndc_row(r, brands[r["brand"].lower()]))
     for r in csv.DictReader(open(new / "zolgensma_kits.csv", encoding="utf-8")):
         ndc.append(
             {
