@@ -90,26 +90,78 @@ def render(report: Report, stream: TextIO) -> None:
         )
 
     claims: dict[tuple[str, str], list[Finding]] = {}
+    cited: dict[str, dict[str, None]] = {}  # rule -> its distinct policy texts (one per payer at most)
+    denial: dict[str, str] = {}
+    names: dict[str, str] = {}
     for finding in rest:
         key = (finding.file, finding.claim_id or f"(row {finding.row}, rejected)")
         claims.setdefault(key, []).append(finding)
+    for g in systemic:
+        cited.setdefault(g.rule, {})
+        names[g.rule] = g.name
     for (file, claim), findings in claims.items():
         parts = []
-        for f in findings:
+        for f in sorted(findings, key=_line_order):
+            # Two lines a finding: what and where, then why and the fix. The policy is cited once, below.
             parts.append(
                 Text.assemble(
                     literal(f"{f.severity.value.upper():7} ", style=STYLE[f.severity.value]),
                     literal(f"{f.rule} {f.name}", style="bold"),
-                    literal(f"  line {f.line_number or '-'} (row {f.row})  "),
-                    literal(f"{f.field} = {f.value!r}"),
+                    literal(f"  line {f.line_number or '-'} (row {f.row})  {f.field} = {f.value!r}"),
                 )
             )
-            parts.append(Text.assemble("    ", literal(f.message)))
-            parts.append(Text.assemble(("    fix: ", "green"), literal(f.hint)))
-            parts.append(Text.assemble(("    policy: ", "dim"), literal(f.policy), style="dim"))
-            denial = " ".join(x for x in (f"CARC {f.carc}" if f.carc else "", f"RARC {f.rarc}" if f.rarc else "") if x)
-            if denial:
-                parts.append(Text.assemble(("    payer would deny with: ", "dim"), literal(denial), style="dim"))
+            parts.append(Text.assemble("    ", literal(f.message), ("  fix: ", "green"), literal(f.hint)))
+            cited.setdefault(f.rule, {})[f.policy] = None
+            names[f.rule] = f.name
+            codes = " ".join(x for x in (f"CARC {f.carc}" if f.carc else "", f"RARC {f.rarc}" if f.rarc else "") if x)
+            if codes:
+                denial[f.rule] = codes
         console.print(Panel(Group(*parts), title=literal(f"claim {claim}  [{file}]"), title_align="left"))
     if not report.findings:
         console.print(literal("No findings.", style="bold green"))
+        return
+    _rules_cited(console, cited, names, denial)
+    _closing_summary(console, report, claims)
+
+
+def _line_order(f: Finding) -> tuple[int, int]:
+    number = f.line_number or ""
+    return (int(number) if number.isdigit() else 0, f.row)
+
+
+def _rules_cited(
+    console: Console, cited: dict[str, dict[str, None]], names: dict[str, str], denial: dict[str, str]
+) -> None:
+    """Each rule's policy text once, after the claims (a clerk reads it when needed, not 300 times)."""
+    parts = []
+    for code in sorted(cited):
+        head = Text.assemble(literal(f"{code} {names.get(code, '')}", style="bold"))
+        if code in denial:
+            head.append_text(literal(f"  (payer would deny with {denial[code]})", style="dim"))
+        parts.append(head)
+        parts.extend(Text.assemble("    ", literal(policy), style="dim") for policy in cited[code])
+    console.print(Panel(Group(*parts), title="rules cited", title_align="left"))
+
+
+def _closing_summary(console: Console, report: Report, claims: dict[tuple[str, str], list[Finding]]) -> None:
+    s = report.summary
+    failing = sum(1 for findings in claims.values() if any(report.fails(f.severity) for f in findings))
+    closing = Table.grid(padding=(0, 2))
+    closing.add_column(style="bold")
+    closing.add_column()
+    closing.add_row(
+        "rows",
+        literal(
+            f"{s.rows_read:,} read: {s.rows_checked:,} checked, {s.rows_rejected:,} rejected, {s.rows_out_of_scope:,} out of scope"
+        ),
+    )
+    closing.add_row("claims", literal(f"{s.claims:,} read, {s.cgt_claims:,} with a cell or gene therapy checked"))
+    closing.add_row(
+        "findings",
+        literal(f"{s.findings.error:,} errors, {s.findings.warning:,} warnings, {s.findings.info:,} info"),
+    )
+    closing.add_row("by rule", literal(", ".join(f"{code} x{n:,}" for code, n in report.findings_by_rule().items())))
+    closing.add_row(
+        "to fix", literal(f"{failing:,} claims have findings at or above {report.fail_on} (they fail this check)")
+    )
+    console.print(Panel(closing, title="summary", expand=False))
