@@ -273,6 +273,7 @@ def check(
     unknown_payer: O.UnknownPayer = None,
     quiet: O.Quiet = False,
     statistics: O.Statistics = False,
+    show_settings: O.ShowSettings = False,
     baseline: O.Baseline = None,
     write_baseline: O.WriteBaseline = None,
     batch_rows: O.BatchRows = 250_000,
@@ -311,6 +312,10 @@ def check(
         resolved = resolve_check(flags, settings, config_path, ref)
     except UsageError as exc:
         fail(exc)
+    if show_settings:  # like ruff: what would run, and why, without reading an extract
+        for name, (value, source) in (resolved.sources or {}).items():
+            typer.echo(excerpt(f"{name} = {value!r}  ({source})", 300))
+        raise typer.Exit(ExitStatus.OK)
     from cgt_claimcheck.engine import run_check
     from cgt_claimcheck.report_file import STDOUT, refuse_inputs, write_atomically
     from cgt_claimcheck.reporters import REPORTERS

@@ -120,3 +120,8 @@ WriteBaseline = Annotated[
     Path | None,
     typer.Option("--write-baseline", help="Record this run's findings in a baseline file (JSON, a reason per entry)."),
 ]
+
+
+ShowSettings = Annotated[
+    bool, typer.Option("--show-settings", help="Print the effective settings and where each came from, then exit.")
+]

@@ -174,6 +174,8 @@ class ResolvedCheck:
     options: CheckOptions
     format: str
     fail_on: str
+    # Each setting's effective value and where it came from (`check --show-settings`).
+    sources: dict[str, tuple[object, str]] | None = None
 
 
 def split_codes(values: list[str] | None) -> list[str]:
@@ -255,4 +257,67 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         redact=flags.redact if flags.redact is not None else bool(settings.redact),
         batch_rows=flags.batch_rows,
     )
-    return ResolvedCheck(options=options, format=chosen_format, fail_on=threshold)
+    return ResolvedCheck(
+        options=options,
+        format=chosen_format,
+        fail_on=threshold,
+        sources=_sources(flags, settings, config_path, options, chosen_format, threshold),
+    )
+
+
+# Settings that `--show-settings` lists: (name as in the config file, flag field, file field).
+SHOWN = (
+    ("format", "output_format", "format"),
+    ("fail-on", "fail_on", "fail_on"),
+    ("payer", "payer", "payer"),
+    ("select", "select", "select"),
+    ("ignore", "ignore", "ignore"),
+    ("extend-select", "extend_select", "extend_select"),
+    ("extend-ignore", "extend_ignore", "extend_ignore"),
+    ("facilities", "facilities", "facilities"),
+    ("history", "history", "history"),
+    ("repeat-window-days", "repeat_window_days", "repeat_window_days"),
+    ("redact", "redact", "redact"),
+    ("delimiter", "delimiter", "delimiter"),
+    ("encoding", "encoding", "encoding"),
+    ("date-format", "date_format", "date_format"),
+    ("unknown-payer", "unknown_payer", "unknown_payer"),
+)
+
+
+def _sources(
+    flags: CheckFlags, settings: FileSettings, config_path: Path | None, options: CheckOptions, fmt: str, fail_on: str
+) -> dict[str, tuple[object, str]]:
+    effective: dict[str, object] = {
+        "format": fmt,
+        "fail-on": fail_on,
+        "payer": options.payer,
+        "select": options.select or "every rule",
+        "ignore": options.ignore,
+        "extend-select": settings.extend_select + (flags.extend_select or []),
+        "extend-ignore": settings.extend_ignore + (flags.extend_ignore or []),
+        "facilities": options.facilities,
+        "history": options.history,
+        "repeat-window-days": options.repeat_window_days or 30,
+        "redact": options.redact,
+        "delimiter": options.delimiter or "sniffed",
+        "encoding": options.encoding,
+        "date-format": options.date_format,
+        "unknown-payer": options.unknown_payer,
+    }
+    result: dict[str, tuple[object, str]] = {}
+    for name, flag_field, file_field in SHOWN:
+        if getattr(flags, flag_field) not in (None, []):
+            source = "command line"
+        elif getattr(settings, file_field) not in (None, [], {}):
+            source = str(config_path)
+        else:
+            source = "default"
+        result[name] = (effective[name], source)
+    result["columns"] = (settings.columns, str(config_path) if settings.columns else "default")
+    result["payers"] = (settings.payers, str(config_path) if settings.payers else "default")
+    result["severity"] = (
+        {k: v.value for k, v in settings.severity.items()},
+        str(config_path) if settings.severity else "default",
+    )
+    return result

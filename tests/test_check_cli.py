@@ -759,3 +759,15 @@ def test_write_baseline_never_overwrites_an_input(tmp_path):
     before = Path(path).read_bytes()
     result = check(path, "--write-baseline", path)
     assert result.exit_code == 2 and Path(path).read_bytes() == before
+
+
+def test_show_settings_names_each_value_and_where_it_came_from(tmp_path):
+    config = tmp_path / "c.toml"
+    config.write_text('select = ["ND"]\nfacilities = "reg.csv"\n', encoding="utf-8")
+    result = check("no-such-extract.csv", "--config", str(config), "--fail-on", "warning", "--show-settings")
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 0  # nothing is read
+    assert "fail-on = 'warning'  (command line)" in lines
+    assert f"select = ['ND']  ({config})" in lines
+    assert f"facilities = '{tmp_path / 'reg.csv'}'  ({config})" in lines
+    assert "unknown-payer = 'out-of-scope'  (default)" in lines
