@@ -19,24 +19,15 @@ from typing import Any, TextIO
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.printable import excerpt
-from cgt_claimcheck.report import FINGERPRINT_FIELDS, BaselineInfo, Findings, Report, fingerprint
+from cgt_claimcheck.report import BaselineInfo, Findings, Report
 
 FORMAT = "cgt-claimcheck-baseline/1"
-
-
-def fingerprints(findings: Findings) -> list[str]:
-    """One fingerprint per finding, in table order."""
-    result: list[str] = []
-    for batch in findings.batches():
-        columns = [batch.column(name).to_pylist() for name in FINGERPRINT_FIELDS]
-        result.extend(fingerprint(values) for values in zip(*columns, strict=True))
-    return result
 
 
 def write_baseline(report: Report, stream: TextIO) -> None:
     entries = []
     seen: set[str] = set()
-    for print_, f in zip(fingerprints(report.findings), report.findings, strict=True):
+    for print_, f in zip(report.findings.fingerprints(), report.findings, strict=True):
         if print_ in seen:  # the same finding twice (two files): one entry
             continue
         seen.add(print_)
@@ -88,7 +79,7 @@ def apply_baseline(report: Report, baseline: Baseline) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    prints = fingerprints(report.findings)
+    prints = list(report.findings.fingerprints())
     known = pa.array([p in baseline.entries for p in prints], pa.bool_())
     kept = report.findings.table.filter(pc.invert(known)) if len(prints) else report.findings.table
     report.findings = Findings(kept)

@@ -98,6 +98,12 @@ class Findings:
     def batches(self, rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
         yield from self.table.to_batches(max_chunksize=rows)
 
+    def fingerprints(self) -> Iterator[str]:
+        """Each finding's fingerprint (FINGERPRINT_FIELDS), in table order, a batch at a time."""
+        for batch in self.batches():
+            columns = [batch.column(name).to_pylist() for name in FINGERPRINT_FIELDS]
+            yield from (fingerprint(values) for values in zip(*columns, strict=True))
+
     def __iter__(self) -> Iterator[FindingRecord]:
         for batch in self.batches():
             columns = [batch.column(name).to_pylist() for name in FINDING_COLUMNS]

@@ -118,9 +118,9 @@ def _null_empty_dictionary(array: pa.DictionaryArray) -> pa.DictionaryArray:
 
 def _policies(r: Rule, at: pd.DataFrame) -> np.ndarray:
     """Each finding's quote: the policy of the line's own payer (a handful of distinct values)."""
-    programs = at["program"].fillna("").astype(str).to_numpy(dtype=object)
+    programs = at["program"].fillna("").astype(str)
     quotes = {program: r.policy_for(program) for program in pd.unique(programs)}
-    return np.array([quotes[p] for p in programs], dtype=object)
+    return programs.map(quotes).to_numpy(dtype=object)
 
 
 def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, options: CheckOptions) -> pa.Table | None:

@@ -11,7 +11,7 @@ import pyarrow as pa
 
 from cgt_claimcheck.ingest.columns import WHOLE_ROW
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
-from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened
+from cgt_claimcheck.ingest.screen import Screened, claimless_problems
 
 
 def rejected(batch: RawBatch, screened: Screened, file_index: int) -> list[pa.Table]:
@@ -22,34 +22,13 @@ def rejected(batch: RawBatch, screened: Screened, file_index: int) -> list[pa.Ta
 
 def invalid_rows(invalid: list[InvalidRow]) -> pa.Table:
     """Rows the reader could not split into the header's fields, as screen problems."""
-    n = len(invalid)
-    return pa.table(
-        {
-            "_row": pa.array([r.row for r in invalid], pa.int64()),
-            "field": pa.array([WHOLE_ROW] * n, pa.string()),
-            "value": pa.array([r.text for r in invalid], pa.string()),
-            "reason": pa.array([r.reason for r in invalid], pa.string()),
-            "claim_id": pa.nulls(n, pa.string()),
-            "line_number": pa.nulls(n, pa.string()),
-        },
-        schema=PROBLEM_SCHEMA,
-    )
+    rows = [r.row for r in invalid]
+    return claimless_problems(rows, [WHOLE_ROW] * len(rows), [r.text for r in invalid], [r.reason for r in invalid])
 
 
 def file_problem(reason: str, file_index: int) -> pa.Table:
     """A problem of the whole file (row 0, the header), in the shape of a rejected row."""
-    problem = pa.table(
-        {
-            "_row": pa.array([0], pa.int64()),
-            "field": pa.array(["(file)"]),
-            "value": pa.array([""]),
-            "reason": pa.array([reason]),
-            "claim_id": pa.nulls(1, pa.string()),
-            "line_number": pa.nulls(1, pa.string()),
-        },
-        schema=PROBLEM_SCHEMA,
-    )
-    return with_file(problem, file_index)
+    return with_file(claimless_problems([0], ["(file)"], [""], [reason]), file_index)
 
 
 def with_file(problems: pa.Table, file_index: int) -> pa.Table:

@@ -19,7 +19,7 @@ import pyarrow as pa
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.normalise import parse_dates
-from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA
+from cgt_claimcheck.ingest.screen import claimless_problems
 from cgt_claimcheck.reference import Reference
 
 FACILITY_CERTIFICATIONS = ("QTC", "REMS", "HTC")
@@ -41,18 +41,12 @@ class Registry:
 
     def problem_table(self) -> pa.Table:
         """The rows that could not be used, in the shape of rejected extract rows (ingest.screen)."""
-        n = len(self.problems)
-        return pa.table(
-            {
-                # A data row is its line minus the header line, as for extracts.
-                "_row": pa.array([p.row - 1 for p in self.problems], pa.int64()),
-                "field": pa.array([p.field for p in self.problems], pa.string()),
-                "value": pa.array([p.value for p in self.problems], pa.string()),
-                "reason": pa.array([p.reason for p in self.problems], pa.string()),
-                "claim_id": pa.nulls(n, pa.string()),
-                "line_number": pa.nulls(n, pa.string()),
-            },
-            schema=PROBLEM_SCHEMA,
+        problems = self.problems
+        return claimless_problems(
+            [p.row - 1 for p in problems],  # a data row is its line minus the header line, as for extracts
+            [p.field for p in problems],
+            [p.value for p in problems],
+            [p.reason for p in problems],
         )
 
 

@@ -282,6 +282,22 @@ PROBLEM_SCHEMA = pa.schema(
 )
 
 
+def claimless_problems(rows: list[int], fields: list[str], values: list[str], reasons: list[str]) -> pa.Table:
+    """Problems that belong to no claim (a row that cannot be split, a file, a registry row)."""
+    n = len(rows)
+    return pa.table(
+        {
+            "_row": pa.array(rows, pa.int64()),
+            "field": pa.array(fields, pa.string()),
+            "value": pa.array(values, pa.string()),
+            "reason": pa.array(reasons, pa.string()),
+            "claim_id": pa.nulls(n, pa.string()),
+            "line_number": pa.nulls(n, pa.string()),
+        },
+        schema=PROBLEM_SCHEMA,
+    )
+
+
 def _problems_table(
     problems: list[tuple[np.ndarray, str, pa.Array, str]], rows: np.ndarray, claim_id: pa.Array, line_number: pa.Array
 ) -> pa.Table:

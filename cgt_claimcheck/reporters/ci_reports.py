@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, TextIO
 
-from cgt_claimcheck.report import Report, fingerprint
+from cgt_claimcheck.report import Report
 
 GITLAB_SEVERITY = {"error": "critical", "warning": "minor", "info": "info"}
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -18,8 +18,7 @@ SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
 def _records(report: Report):  # type: ignore[no-untyped-def]
     """(finding, fingerprint) pairs, a batch at a time."""
-    for f in report.findings:
-        yield f, fingerprint((f.rule, f.claim_id, f.line_number, f.field, f.value))
+    return zip(report.findings, report.findings.fingerprints(), strict=True)
 
 
 def _where(f: Any) -> str:

@@ -19,9 +19,7 @@ STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 def render(report: Report, stream: TextIO) -> None:
     console = Console(file=stream, highlight=False, emoji=False)
     s = report.summary
-    summary = Table.grid(padding=(0, 2))
-    summary.add_column(style="bold")
-    summary.add_column()
+    summary = _grid()
     summary.add_row(
         "files",
         literal(
@@ -124,6 +122,14 @@ def render(report: Report, stream: TextIO) -> None:
     _closing_summary(console, report, claims)
 
 
+def _grid() -> Table:
+    """A two-column grid of labels and values (the opening and closing summaries)."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold")
+    grid.add_column()
+    return grid
+
+
 def _line_order(f: Finding) -> tuple[int, int]:
     number = f.line_number or ""
     return (int(number) if number.isdigit() else 0, f.row)
@@ -146,9 +152,7 @@ def _rules_cited(
 def _closing_summary(console: Console, report: Report, claims: dict[tuple[str, str], list[Finding]]) -> None:
     s = report.summary
     failing = sum(1 for findings in claims.values() if any(report.fails(f.severity) for f in findings))
-    closing = Table.grid(padding=(0, 2))
-    closing.add_column(style="bold")
-    closing.add_column()
+    closing = _grid()
     closing.add_row(
         "rows",
         literal(
