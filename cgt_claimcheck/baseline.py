@@ -83,9 +83,7 @@ def apply_baseline(report: Report, baseline: Baseline) -> None:
     known = pa.array([p in baseline.entries for p in prints], pa.bool_())
     kept = report.findings.table.filter(pc.invert(known)) if len(prints) else report.findings.table
     report.findings = Findings(kept)
-    counts = report.findings.counts("severity")
-    for severity in ("error", "warning", "info"):
-        setattr(report.summary.findings, severity, counts.get(severity, 0))
+    report.recount()
     seen = set(prints)
     stale = [print_ for print_ in baseline.entries if print_ not in seen]
     report.baseline = BaselineInfo(

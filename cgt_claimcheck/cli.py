@@ -7,6 +7,7 @@ Heavy modules (pandas, the engine) are imported inside `check` only, so `lookup`
 from __future__ import annotations
 
 import sys
+import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -29,7 +30,7 @@ app = typer.Typer(
     name="cgt-claimcheck",
     help="Catch problems in Medicaid cell and gene therapy (CGT) claims before submission.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
@@ -344,6 +345,7 @@ def check(
     options.progress = spinner.update if spinner is not None else None
     render = REPORTERS["statistics" if statistics else resolved.format]
     try:
+        started = time.perf_counter()
         with spinner if spinner is not None else nullcontext():
             report = run_check(files, ref, options)
         report.fail_on = resolved.fail_on
@@ -354,6 +356,7 @@ def check(
                 write_atomically(str(write_baseline), lambda stream: baselines.write_baseline(report, stream))
             if known is not None:
                 baselines.apply_baseline(report, known)
+        report.elapsed_seconds = time.perf_counter() - started
         if destination == STDOUT:
             render(report, sys.stdout)
         else:

@@ -23,10 +23,10 @@ if TYPE_CHECKING:
     from cgt_claimcheck.reference import Reference
 
 CONFIG_NAME = "cgt-claimcheck.toml"
-FORMATS = ("rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif")
+FORMATS = ("rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif", "html")
 FAIL_ON = ("error", "warning", "info", "never")
 FailOn = Literal["error", "warning", "info", "never"]
-Format = Literal["rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif"]
+Format = Literal["rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif", "html"]
 
 
 class FileSettings(BaseModel):

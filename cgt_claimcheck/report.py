@@ -20,7 +20,8 @@ from cgt_claimcheck.severity import Severity
 if TYPE_CHECKING:
     import pyarrow as pa
 
-SCHEMA_VERSION = "1.2"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline
+SCHEMA_VERSION = "1.3"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
+# 1.3: summary.claims_denied and summary.charges_denied
 
 # The columns of a finding, in the order of the JSON record and the CSV report.
 FINDING_COLUMNS = (
@@ -45,6 +46,9 @@ NULLABLE_COLUMNS = frozenset({"payer", "claim_id", "line_number", "carc", "rarc"
 # report_schema.py validates JSON reports against these dataclasses: unknown keys are an error.
 _STRICT: Any = {"extra": "forbid"}
 SYSTEMIC_MIN = 20  # this many findings with one cause (rule, file, field, message) are shown as one
+# Only the input rules' findings (the file's layout: rejected values, unusable rows) group this
+# way. A claim rule's finding on 100 claims is 100 claims to fix, each listed under its claim.
+SYSTEMIC_RULE_PREFIX = "IN"
 BATCH_ROWS = 8_192  # findings a writer holds as text at once (a few MB)
 
 
@@ -66,6 +70,21 @@ class FindingRecord(NamedTuple):
     policy: str
     carc: str | None
     rarc: str | None
+
+
+class ClaimHeader(NamedTuple):
+    """Above a claim's findings: who, when, which payer, how much (member masked under --redact)."""
+
+    file: str
+    claim_id: str
+    payer: str
+    member_id: str
+    first_service: str  # YYYY-MM-DD, '' when no line has a usable date
+    last_service: str
+    billed: float | None  # the sum of the usable line charges
+
+
+CLAIM_HEADER_COLUMNS = ClaimHeader._fields
 
 
 @dataclass
@@ -122,7 +141,8 @@ class Findings:
             return [], self
         plain = self.table.select(keys).cast(pa.schema([(k, pa.string()) for k in keys]))
         tally = plain.group_by(keys).aggregate([([], "count_all")])
-        big = tally.filter(pc.greater_equal(tally.column("count_all"), min_count))
+        input_rule = pc.starts_with(tally.column("rule"), SYSTEMIC_RULE_PREFIX)
+        big = tally.filter(pc.and_(pc.greater_equal(tally.column("count_all"), min_count), input_rule))
         if not big.num_rows:
             return [], self
         joined = pc.binary_join_element_wise(*(plain.column(k) for k in keys), "\x1f")
@@ -184,6 +204,10 @@ class Summary:
     findings: FindingCounts
     rows_out_of_scope: int = 0
     out_of_scope: dict[str, int] = field(default_factory=dict)
+    # Claims with an error finding (the payer would deny them as they stand) and their billed
+    # charges (lines that could not be read count nothing).
+    claims_denied: int = 0
+    charges_denied: float = 0.0
 
     def out_of_scope_text(self, most: int = 5) -> str:
         """'812,344 rows: BCBS 401,200, MCR 300,111, ...' (largest first)."""
@@ -263,6 +287,39 @@ class Report:
     # both come from `fails`, so they always agree. A setting of the run, not part of the JSON.
     fail_on: str = "error"
     baseline: BaselineInfo | None = None
+    # The header of each claim with findings (a CLAIM_HEADER_COLUMNS table), for the reports a
+    # person reads; and the seconds the run took. Neither is part of the JSON report.
+    claims: pa.Table | None = None
+    elapsed_seconds: float | None = None
+
+    def recount(self) -> None:
+        """Set the summary's finding counts and denied claims from the findings (after any baseline)."""
+        counts = self.findings.counts("severity")
+        for severity in ("error", "warning", "info"):
+            setattr(self.summary.findings, severity, counts.get(severity, 0))
+        denied = self.denied_claims()
+        headers = self.claim_headers()
+        self.summary.claims_denied = len(denied)
+        billed = (headers[key].billed for key in denied if key in headers)
+        self.summary.charges_denied = round(sum(b for b in billed if b is not None), 2)
+
+    def denied_claims(self) -> set[tuple[str, str]]:
+        """(file, claim_id) of each claim with an error finding."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        table = self.findings.table
+        if not table.num_rows:
+            return set()
+        error = pc.equal(table.column("severity").cast(pa.string()), "error")
+        errors = table.filter(error).select(["file", "claim_id"]).drop_null()
+        return set(zip(errors.column("file").to_pylist(), errors.column("claim_id").to_pylist(), strict=True))
+
+    def claim_headers(self) -> dict[tuple[str, str], ClaimHeader]:
+        if self.claims is None or not self.claims.num_rows:
+            return {}
+        columns = [self.claims.column(name).to_pylist() for name in CLAIM_HEADER_COLUMNS]
+        return {(h.file, h.claim_id): h for h in (ClaimHeader(*values) for values in zip(*columns, strict=True))}
 
     def fails(self, severity: Severity | str | None) -> bool:
         """Does a finding of this severity fail the run?"""

@@ -30,7 +30,12 @@ HEADER = (
 )
 SECRET_ID, SECRET_DOB, SECRET_NAME = "MBRPLANT42", "1958-11-23", "QUILLONPLANT"
 SECRETS = (SECRET_ID, SECRET_DOB, SECRET_NAME)
-FORMATS = ("json", "jsonl", "csv", "junit", "rich", "concise", "github", "gitlab", "sarif")
+FORMATS = ("json", "jsonl", "csv", "junit", "rich", "concise", "github", "gitlab", "sarif", "html")
+# The only elements the HTML report writes: anything else came from an input, unescaped.
+HTML_TAGS = frozenset(
+    "html head meta title style body header h1 h2 p section div span ul li form label select option input "
+    "button table thead tbody tr th td strong script".split()
+)
 
 
 def good_row(i: int, *, code: str = "J3392", date: str = "2025-03-01", units: str = "1", charge: str = "") -> str:
@@ -203,8 +208,23 @@ def _well_formed(fmt: str, text: str, problem: str) -> None:
             assert re.fullmatch(
                 r"::(error|warning|notice) file=[^,\r\n]*,line=\d+,title=[^:]*::.*", line
             ) or line.startswith("cgt-claimcheck: "), (problem, line[:200])
+    elif fmt == "html":
+        _well_formed_html(text, problem)
     elif fmt in ("rich", "concise"):
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", text.replace("\r\n", "\n")), problem
+
+
+def _well_formed_html(text: str, problem: str) -> None:
+    from html.parser import HTMLParser
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            assert tag in HTML_TAGS, (problem, tag)
+            assert not [name for name, _ in attrs if name.startswith("on")], (problem, attrs)
+
+    Tags().feed(text)
+    assert text.rstrip().endswith("</html>"), problem
+    assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u202e]", text.replace("\r\n", "\n")), problem
 
 
 def check_accounting(case: Case, report: dict) -> None:

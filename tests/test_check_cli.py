@@ -85,7 +85,7 @@ def test_error_example_fires_every_rule():
     report = json.loads(GOLDEN.read_text(encoding="utf-8"))
     # IN005 (empty extract) cannot fire on a file with rows: its case files cover it.
     assert {f["rule"] for f in report["findings"]} == set(CATALOGUE) - {"IN005"}
-    assert report["schema_version"] == "1.2"
+    assert report["schema_version"] == "1.3"
     assert set(report) == {
         "schema_version", "tool", "reference", "inputs", "summary", "errors", "findings", "not_checked"
     }  # fmt: skip

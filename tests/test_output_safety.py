@@ -179,8 +179,40 @@ def test_sarif_is_a_well_formed_2_1_0_log_with_located_results():
         assert result["level"] in ("error", "warning", "note") and result["message"]["text"]
         [location] = result["locations"]
         assert location["physicalLocation"]["region"]["startLine"] >= 1
-        assert location["physicalLocation"]["artifactLocation"]["uri"] == example
+        assert location["physicalLocation"]["artifactLocation"]["uri"] == example.replace(" ", "%20")
         assert result["partialFingerprints"]["cgtClaimcheck/v1"]
+
+
+def _sarif_schema() -> dict:
+    """The SARIF 2.1.0 schema: .ci/run takes it from Microsoft's SARIF multitool package (npm)."""
+    import os
+
+    path = os.environ.get("CGT_SARIF_SCHEMA")
+    if not path:
+        if os.environ.get("CI"):
+            pytest.fail("CI must provide the SARIF schema (CGT_SARIF_SCHEMA, see .ci/run)", pytrace=False)
+        pytest.skip("CGT_SARIF_SCHEMA not set (.ci/run fetches the schema)")
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def test_sarif_validates_against_the_sarif_2_1_0_schema(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = _sarif_schema()
+    assert "2.1.0" in schema["title"]
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    spaced = tmp_path / "nightly batch #1.csv"  # a name that must be percent-encoded as a URI
+    spaced.write_bytes((Path(__file__).resolve().parent.parent / "examples" / "claims_with_errors.csv").read_bytes())
+    examples = Path(__file__).resolve().parent.parent / "examples"
+    for args in ([str(spaced), "--facilities", str(examples / "facilities.csv")], [str(examples / "claims.csv")]):
+        log = json.loads(runner.invoke(app, ["check", *args, "--format", "sarif"]).stdout)
+        errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+    spaced_log = json.loads(runner.invoke(app, ["check", str(spaced), "--format", "sarif"]).stdout)
+    log_uri = spaced_log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert log_uri.endswith("nightly%20batch%20%231.csv")
+    broken = json.loads(json.dumps(log))
+    broken["runs"][0]["tool"]["driver"]["rules"] = [{"id": 3}]  # the validator does reject a bad log
+    assert list(validator.iter_errors(broken))
 
 
 def test_gitlab_code_quality_issues_have_unique_fingerprints_and_lines():

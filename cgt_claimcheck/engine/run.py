@@ -10,9 +10,9 @@ from collections.abc import Iterable
 
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from cgt_claimcheck import __version__
+from cgt_claimcheck.engine.claims import claim_headers
 from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_findings
 from cgt_claimcheck.engine.intake import FileState, Relevance, take_in
 from cgt_claimcheck.engine.lines import derive
@@ -21,7 +21,7 @@ from cgt_claimcheck.engine.rejections import with_file
 from cgt_claimcheck.ingest.facilities import load_facilities
 from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.reference import Reference
-from cgt_claimcheck.report import FindingCounts, Findings, NotChecked, ReferenceInfo, Report, Summary, ToolInfo
+from cgt_claimcheck.report import FindingCounts, NotChecked, ReferenceInfo, Report, Summary, ToolInfo
 from cgt_claimcheck.rules import select_rules
 from cgt_claimcheck.rules.base import Rule, RuleContext
 
@@ -83,7 +83,7 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
             parts.append(rule_findings(r, lines, r.check(lines, ctx), scope, options))
 
     findings = assemble(parts)
-    return Report(
+    report = Report(
         tool=ToolInfo(name="cgt-claimcheck", version=__version__),
         reference=ReferenceInfo(version=ref.version, path=str(ref.directory)),
         inputs=[f.summary for f in files],
@@ -95,12 +95,15 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
             out_of_scope=_merged(f.summary.out_of_scope for f in files),
             claims=intake.claims,
             cgt_claims=cgt_claims,
-            findings=_counts(findings),
+            findings=FindingCounts(),
         ),
         findings=findings,
         not_checked=not_checked,
         errors=intake.errors,
+        claims=claim_headers(lines, findings, options.redact),
     )
+    report.recount()
+    return report
 
 
 def cannot_run(r: Rule, files: list[FileState], facilities: pd.DataFrame | None, ref: Reference) -> str | None:
@@ -127,12 +130,3 @@ def _merged(tallies: Iterable[dict[str, int]]) -> dict[str, int]:
         for value, count in tally.items():
             total[value] = total.get(value, 0) + count
     return dict(sorted(total.items(), key=lambda kv: (-kv[1], kv[0])))
-
-
-def _counts(findings: Findings) -> FindingCounts:
-    counts = FindingCounts()
-    if len(findings):
-        tally = pc.value_counts(findings.table.column("severity").cast(pa.string()))
-        for value, count in zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True):
-            setattr(counts, value, int(count))
-    return counts

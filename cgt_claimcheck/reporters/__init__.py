@@ -6,7 +6,15 @@ from collections.abc import Callable
 from typing import TextIO
 
 from cgt_claimcheck.report import Report
-from cgt_claimcheck.reporters import ci_reports, csv_report, json_report, junit_report, line_reports, rich_report
+from cgt_claimcheck.reporters import (
+    ci_reports,
+    csv_report,
+    html_report,
+    json_report,
+    junit_report,
+    line_reports,
+    rich_report,
+)
 
 Renderer = Callable[[Report, TextIO], None]
 
@@ -20,5 +28,6 @@ REPORTERS: dict[str, Renderer] = {
     "github": line_reports.render_github,
     "gitlab": ci_reports.render_gitlab,
     "sarif": ci_reports.render_sarif,
+    "html": html_report.render,
     "statistics": line_reports.render_statistics,  # --statistics
 }

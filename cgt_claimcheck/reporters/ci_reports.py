@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, TextIO
+from urllib.parse import quote
 
 from cgt_claimcheck.report import Report
 
@@ -54,6 +55,11 @@ def _rules(report: Report) -> list[dict[str, Any]]:
     return [rules[code] for code in sorted(rules)]
 
 
+def _uri(path: str) -> str:
+    """A file name as the URI reference SARIF requires (spaces, '#', '%'... percent-encoded)."""
+    return quote(path.replace("\\", "/"), safe="/:")
+
+
 def render_sarif(report: Report, stream: TextIO) -> None:
     rules = _rules(report)
     index_of = {rule["id"]: i for i, rule in enumerate(rules)}
@@ -71,7 +77,7 @@ def render_sarif(report: Report, stream: TextIO) -> None:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": f.file},
+                        "artifactLocation": {"uri": _uri(f.file)},
                         "region": {"startLine": max(f.row, 0) + 1},
                     }
                 }

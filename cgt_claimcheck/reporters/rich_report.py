@@ -9,10 +9,12 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from cgt_claimcheck.printable import excerpt
 from cgt_claimcheck.printable import shown as literal
+from cgt_claimcheck.report import ClaimHeader, Report
 from cgt_claimcheck.report import FindingRecord as Finding
-from cgt_claimcheck.report import Report
 
+VALUE_SHOWN = 200  # characters of a value on a finding's line (a rejected row is shown as its raw text)
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -97,29 +99,57 @@ def render(report: Report, stream: TextIO) -> None:
     for g in systemic:
         cited.setdefault(g.rule, {})
         names[g.rule] = g.name
+    headers = report.claim_headers()
     for (file, claim), findings in claims.items():
-        parts = []
+        # One header line a claim, one line a finding (soft-wrapped, so a narrow terminal wraps it
+        # rather than the report growing): 100 claims with 300 findings is about 400 lines.
+        console.print(_claim_header(claim, file, headers.get((file, claim))), soft_wrap=True)
         for f in sorted(findings, key=_line_order):
-            # Two lines a finding: what and where, then why and the fix. The policy is cited once, below.
-            parts.append(
+            console.print(
                 Text.assemble(
+                    literal(f"  line {f.line_number or '-'} (row {f.row})  "),
                     literal(f"{f.severity.value.upper():7} ", style=STYLE[f.severity.value]),
-                    literal(f"{f.rule} {f.name}", style="bold"),
-                    literal(f"  line {f.line_number or '-'} (row {f.row})  {f.field} = {f.value!r}"),
-                )
+                    literal(f.rule, style="bold"),
+                    literal(_value_shown(f)),
+                    literal(f.message),
+                    ("  fix: ", "green"),
+                    literal(f.hint),
+                ),
+                soft_wrap=True,
             )
-            parts.append(Text.assemble("    ", literal(f.message), ("  fix: ", "green"), literal(f.hint)))
             cited.setdefault(f.rule, {})[f.policy] = None
             names[f.rule] = f.name
             codes = " ".join(x for x in (f"CARC {f.carc}" if f.carc else "", f"RARC {f.rarc}" if f.rarc else "") if x)
             if codes:
                 denial[f.rule] = codes
-        console.print(Panel(Group(*parts), title=literal(f"claim {claim}  [{file}]"), title_align="left"))
     if not report.findings:
         console.print(literal("No findings.", style="bold green"))
         return
     _rules_cited(console, cited, names, denial)
     _closing_summary(console, report, claims)
+
+
+def _value_shown(f: Finding) -> str:
+    """'  field = 'value': ' before the message, unless the message already quotes the value."""
+    if not f.value or f.value in f.message:
+        return "  "
+    return f"  {f.field} = {excerpt(f.value, VALUE_SHOWN)!r}: "
+
+
+def _claim_header(claim: str, file: str, header: ClaimHeader | None) -> Text:
+    """'claim P1001  member M1 · 2025-03-01 · wnc · billed $2,100,000.00  [file]'."""
+    parts = []
+    if header is not None:
+        dates = header.first_service
+        if header.last_service and header.last_service != header.first_service:
+            dates = f"{header.first_service} to {header.last_service}"
+        parts = [f"member {header.member_id or '-'}", dates or "no date", header.payer or "no payer"]
+        parts.append(f"billed ${header.billed:,.2f}" if header.billed is not None else "no charge")
+    return Text.assemble(
+        literal(f"claim {claim}", style="bold underline"),
+        literal(f"  {' · '.join(parts)}" if parts else ""),
+        literal(f"  [{file}]", style="dim"),
+    )
 
 
 def _grid() -> Table:
@@ -165,7 +195,17 @@ def _closing_summary(console: Console, report: Report, claims: dict[tuple[str, s
         literal(f"{s.findings.error:,} errors, {s.findings.warning:,} warnings, {s.findings.info:,} info"),
     )
     closing.add_row("by rule", literal(", ".join(f"{code} x{n:,}" for code, n in report.findings_by_rule().items())))
+    if report.fail_on != "error":  # at error, the denied line below says the same
+        closing.add_row(
+            "to fix", literal(f"{failing:,} claims have findings at or above {report.fail_on} (they fail this check)")
+        )
     closing.add_row(
-        "to fix", literal(f"{failing:,} claims have findings at or above {report.fail_on} (they fail this check)")
+        "denied",
+        literal(
+            f"{s.claims_denied:,} claims have errors and would be denied as they stand"
+            + (f" (${s.charges_denied:,.2f} billed on them)" if s.claims_denied else "")
+        ),
     )
+    if report.elapsed_seconds is not None:
+        closing.add_row("time", literal(f"{report.elapsed_seconds:.1f} s"))
     console.print(Panel(closing, title="summary", expand=False))

@@ -1,0 +1,50 @@
+"""Stage: claims. The header a clerk reads above a claim's findings: who, when, which payer, how much.
+
+One row per claim that has a finding (never per claim of the file: most claims of a nightly
+extract have none), built with one group-by over the kept lines. Findings on rows that were
+rejected before they became lines (a claim whose every line was rejected) have no header.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+
+from cgt_claimcheck.engine.findings import REDACTED
+from cgt_claimcheck.report import CLAIM_HEADER_COLUMNS, Findings
+
+CLAIM_HEADER_SCHEMA = pa.schema(
+    [(name, pa.float64() if name == "billed" else pa.string()) for name in CLAIM_HEADER_COLUMNS]
+)
+
+
+def claim_headers(lines: pd.DataFrame | None, findings: Findings, redact: bool) -> pa.Table:
+    """(file, claim_id, payer, member_id, first_service, last_service, billed) of each claim with findings."""
+    if lines is None or not len(lines) or not len(findings):
+        return CLAIM_HEADER_SCHEMA.empty_table()
+    named = findings.table.select(["file", "claim_id"]).drop_null()
+    wanted = set(zip(named.column("file").to_pylist(), named.column("claim_id").to_pylist(), strict=True))
+    if not wanted:
+        return CLAIM_HEADER_SCHEMA.empty_table()
+    claim_ids = pd.Series(sorted({claim for _, claim in wanted}), dtype=object)
+    at = lines.loc[~lines["_history"] & lines["claim_id"].isin(claim_ids)]
+    if not len(at):
+        return CLAIM_HEADER_SCHEMA.empty_table()
+    grouped = at.groupby(["_file", "claim_id"], sort=False, observed=True)
+    headers = grouped.agg(
+        payer=("payer", "first"),
+        member_id=("member_id", "first"),
+        first_service=("service_date", "min"),
+        last_service=("service_date", "max"),
+        billed=("charge", lambda charges: charges.sum(min_count=1)),
+    ).reset_index()
+    headers = headers.rename(columns={"_file": "file"})
+    keep = [(f, c) in wanted for f, c in zip(headers["file"], headers["claim_id"], strict=True)]
+    headers = headers.loc[keep]
+    if redact:
+        headers["member_id"] = REDACTED
+    for name in ("first_service", "last_service"):
+        headers[name] = pd.to_datetime(headers[name], errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
+    for name in ("file", "claim_id", "payer", "member_id"):
+        headers[name] = headers[name].fillna("").astype(str)
+    return pa.Table.from_pandas(headers[CLAIM_HEADER_SCHEMA.names], schema=CLAIM_HEADER_SCHEMA, preserve_index=False)

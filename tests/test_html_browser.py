@@ -1,0 +1,162 @@
+"""The HTML report in a real headless Chromium: its numbers are the JSON report's, its filters work.
+
+CI installs Debian's chromium and chromium-driver (`.ci/run`); there, a missing browser fails the
+test. Elsewhere it is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+EXAMPLE = [
+    "examples/claims_with_errors.csv",
+    "--facilities",
+    "examples/facilities.csv",
+    "--history",
+    "examples/history.csv",
+]
+
+if not (CHROMIUM and CHROMEDRIVER):
+    if os.environ.get("CI"):
+        pytest.fail("CI must install chromium and chromium-driver (see .ci/run)", pytrace=False)
+    pytest.skip("no chromium / chromedriver on this machine (CI installs them)", allow_module_level=True)
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import Select  # noqa: E402
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cgt_claimcheck", "check", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    out = tmp_path_factory.mktemp("html")
+    html, data = out / "report.html", out / "report.json"
+    assert _run(*EXAMPLE, "--format", "html", "-o", str(html)).returncode == 1
+    assert _run(*EXAMPLE, "--format", "json", "-o", str(data)).returncode == 1
+    return html, json.loads(data.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        f"--user-data-dir={tempfile.mkdtemp()}",
+        "--window-size=1400,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=webdriver.ChromeService(executable_path=CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def _visible_rows(browser):
+    rows = browser.find_elements(By.CSS_SELECTOR, "#findings-table tbody tr")
+    return [r for r in rows if r.is_displayed()]
+
+
+def test_summary_cards_equal_the_json_summary(browser, reports):
+    html, data = reports
+    browser.get(html.as_uri())
+    cards = {card.get_attribute("data-key"): card for card in browser.find_elements(By.CSS_SELECTOR, "#summary .card")}
+    summary = data["summary"]
+    expected = {key: summary[key] for key in ("rows_read", "rows_checked", "rows_rejected", "rows_out_of_scope")}
+    expected |= {key: summary[key] for key in ("claims", "cgt_claims", "claims_denied")}
+    expected |= summary["findings"]
+    for key, value in expected.items():
+        shown = cards[key].find_element(By.CLASS_NAME, "value").text
+        assert int(shown.replace(",", "")) == value, key
+    charges = cards["charges_denied"].find_element(By.CLASS_NAME, "value").text
+    assert float(charges.lstrip("$").replace(",", "")) == summary["charges_denied"]
+    assert len(_visible_rows(browser)) == len(data["findings"])  # nothing hidden until a filter is set
+
+
+def test_filtering_by_rule_leaves_only_that_rules_rows(browser, reports):
+    html, data = reports
+    browser.get(html.as_uri())
+    Select(browser.find_element(By.ID, "filter-rule")).select_by_value("CV006")
+    rows = _visible_rows(browser)
+    assert len(rows) == sum(1 for f in data["findings"] if f["rule"] == "CV006") == 2
+    assert {r.get_attribute("data-rule") for r in rows} == {"CV006"}
+    assert browser.find_element(By.ID, "shown-count").text == "2"
+    Select(browser.find_element(By.ID, "filter-severity")).select_by_value("warning")
+    assert {r.get_attribute("data-severity") for r in _visible_rows(browser)} <= {"warning"}
+    browser.find_element(By.ID, "filter-reset").click()
+    assert len(_visible_rows(browser)) == len(data["findings"])
+
+
+def test_claim_button_and_claim_filter_and_sorting(browser, reports):
+    html, data = reports
+    browser.get(html.as_uri())
+    browser.find_element(By.CSS_SELECTOR, 'button.show-claim[data-claim="E02"]').click()
+    rows = _visible_rows(browser)
+    assert {r.get_attribute("data-claim") for r in rows} == {"E02"}
+    assert len(rows) == sum(1 for f in data["findings"] if f["claim_id"] == "E02")
+    claim = browser.find_element(By.ID, "filter-claim")
+    claim.clear()
+    claim.send_keys("E1")  # typed: a part of the number is enough
+    assert {r.get_attribute("data-claim") for r in _visible_rows(browser)} == {
+        f["claim_id"] for f in data["findings"] if f["claim_id"] and "E1" in f["claim_id"]
+    }
+    browser.find_element(By.ID, "filter-reset").click()
+    severity = browser.find_elements(By.CSS_SELECTOR, "#findings-table th")[3]
+    severity.click()  # ascending by rank: errors first
+    order = [r.get_attribute("data-severity") for r in _visible_rows(browser)]
+    assert order == sorted(order, key=["error", "warning", "info"].index)
+    severity.click()
+    order = [r.get_attribute("data-severity") for r in _visible_rows(browser)]
+    assert order == sorted(order, key=["info", "warning", "error"].index)
+
+
+def test_hostile_values_stay_text(browser, tmp_path):
+    """A value that is markup in the extract is shown as text: no element, no script ran."""
+    header = "claim_id,line_number,claim_type,payer,member_id,service_date,procedure_code,units,ndc"
+    hostile = "<img src=x onerror=\"document.title='pwned'\">"
+    extract = tmp_path / "x.csv"
+    quoted = '"' + hostile.replace('"', '""') + '"'
+    # In the claim number (shown in cells and attributes) and as the NDC (the finding's value).
+    extract.write_text(f"{header}\n{quoted},1,837P,wnc,M1,2025-03-01,J3392,1,{quoted}\n")
+    page = tmp_path / "x.html"
+    assert _run(str(extract), "--format", "html", "-o", str(page)).returncode == 1
+    browser.get(page.as_uri())
+    assert browser.title != "pwned"
+    assert not browser.find_elements(By.CSS_SELECTOR, "#findings-table img")
+    table = browser.find_element(By.ID, "findings-table").text
+    assert table.count(hostile) >= 2  # the claim and the NDC value, as text
+
+
+def test_page_loads_nothing_from_the_network(reports):
+    html, _ = reports
+    text = html.read_text(encoding="utf-8")
+    assert "http://" not in text.split("<body>")[0] and "https://" not in text.split("<body>")[0]
+    assert "<script src" not in text and "<link" not in text
+    assert Path(html).stat().st_size < 200_000
