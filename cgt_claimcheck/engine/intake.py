@@ -21,13 +21,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cgt_claimcheck.engine.options import CheckOptions
-from cgt_claimcheck.engine.rejections import file_problem, rejected
+from cgt_claimcheck.engine.rejections import file_problem, rejected, with_file, x12_problem_tables
 from cgt_claimcheck.errors import EmptyInput, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.ingest.normalise import complete
 from cgt_claimcheck.ingest.reader import ExtractReader
 from cgt_claimcheck.ingest.screen import Screened, screen
 from cgt_claimcheck.ingest.source import display_name
+from cgt_claimcheck.ingest.x12 import X12Reader, is_x12
 from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.report import InputError, InputSummary
 from cgt_claimcheck.rules.base import Rule, Triggers, cgt_drug_triggers
@@ -56,6 +57,8 @@ class Intake:
     # inputs, then the history files): never dropped silently, a repeat treatment may hide there.
     context_rejections: list[pa.Table] = field(default_factory=list)
     context_files: list[str] = field(default_factory=list)
+    # What is wrong with X12 files themselves, per XE rule code (problem tables + _file_index).
+    x12_problems: dict[str, list[pa.Table]] = field(default_factory=dict)
 
 
 class Relevance:
@@ -78,6 +81,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     dropped_hashes: list[np.ndarray] = []
 
     empty: list[pa.Table] = []
+    x12_problems: dict[str, list[pa.Table]] = {}
     errors: list[tuple[UsageError, InputError]] = []
     for file_index, path in enumerate(paths):
         display = display_name(path)
@@ -99,6 +103,9 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
             )
         except UsageError as exc:
             errors.append((exc, InputError(file=state.path, message=f"{exc} (after {state.summary.rows_read:,} rows)")))
+        if isinstance(reader, X12Reader):
+            for code, table in x12_problem_tables(reader.problems).items():
+                x12_problems.setdefault(code, []).append(with_file(table, file_index))
         if state.summary.rows_read == 0 and not any(e.file == state.path for _, e in errors):
             empty.append(file_problem("has a header but no rows", file_index))
     if errors and len(errors) == len(paths):
@@ -124,12 +131,13 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
         empty_files=empty,
         errors=[error for _, error in errors],
         context_rejections=history_rejections,
+        x12_problems=x12_problems,
         context_files=[f.path for f in files] + history_files,
     )
 
 
 def _read_file(
-    reader: ExtractReader,
+    reader: ExtractReader | X12Reader,
     file_index: int,
     state: FileState,
     ref: Reference,
@@ -273,7 +281,9 @@ def _complete(parts: list[_Pending], date_format: str | None, history: bool = Fa
     return lines
 
 
-def _reader(path: str, options: CheckOptions) -> ExtractReader:
+def _reader(path: str, options: CheckOptions) -> ExtractReader | X12Reader:
+    if is_x12(path):  # by content, whatever the name
+        return X12Reader(path, payer=options.payer, batch_rows=options.batch_rows)
     return ExtractReader(
         path,
         column_map=options.column_map,

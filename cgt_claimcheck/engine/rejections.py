@@ -11,7 +11,8 @@ import pyarrow as pa
 
 from cgt_claimcheck.ingest.columns import WHOLE_ROW
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
-from cgt_claimcheck.ingest.screen import Screened, claimless_problems
+from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, claimless_problems
+from cgt_claimcheck.ingest.x12 import X12Problem
 
 
 def rejected(batch: RawBatch, screened: Screened, file_index: int) -> list[pa.Table]:
@@ -33,3 +34,24 @@ def file_problem(reason: str, file_index: int) -> pa.Table:
 
 def with_file(problems: pa.Table, file_index: int) -> pa.Table:
     return problems.append_column("_file_index", pa.array(np.full(problems.num_rows, file_index, dtype=np.int32)))
+
+
+def x12_problem_tables(problems: list[X12Problem]) -> dict[str, pa.Table]:
+    """The X12 reader's problems as problem tables, one per XE rule code."""
+    by_code: dict[str, list[X12Problem]] = {}
+    for p in problems:
+        by_code.setdefault(p.code, []).append(p)
+    return {
+        code: pa.table(
+            {
+                "_row": pa.array([p.row for p in found], pa.int64()),
+                "field": pa.array([p.field for p in found], pa.string()),
+                "value": pa.array([p.value for p in found], pa.string()),
+                "reason": pa.array([p.reason for p in found], pa.string()),
+                "claim_id": pa.array([p.claim_id or None for p in found], pa.string()),
+                "line_number": pa.array([p.line_number or None for p in found], pa.string()),
+            },
+            schema=PROBLEM_SCHEMA,
+        )
+        for code, found in by_code.items()
+    }

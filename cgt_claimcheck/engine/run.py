@@ -28,7 +28,8 @@ from cgt_claimcheck.rules.base import Rule, RuleContext
 REJECTION_RULE = "IN001"  # rows the intake rejects are this rule's findings
 EMPTY_FILE_RULE = "IN005"  # files that gave no rows
 CONTEXT_ROW_RULE = "IN006"  # history and registry rows that could not be used
-INTAKE_RULES = (REJECTION_RULE, EMPTY_FILE_RULE, CONTEXT_ROW_RULE)
+X12_FILE_RULES = ("XE001", "XE002", "XE003", "XE004", "XE005", "XE006")  # found by the X12 reader
+INTAKE_RULES = (REJECTION_RULE, EMPTY_FILE_RULE, CONTEXT_ROW_RULE, *X12_FILE_RULES)
 
 
 def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report:
@@ -55,6 +56,10 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
             problems.append(with_file(registry.problem_table(), len(context_files)))
             context_files.append(display_name(options.facilities))
         parts.append(rejection_findings(problems, context_rule, context_files, options))
+
+    for r in selected:
+        if r.code in X12_FILE_RULES and r.code in intake.x12_problems:
+            parts.append(rejection_findings(intake.x12_problems[r.code], r, [f.path for f in files], options))
 
     lines = intake.lines
     cgt_claims = 0

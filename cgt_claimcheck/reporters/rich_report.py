@@ -94,7 +94,7 @@ def render(report: Report, stream: TextIO) -> None:
     denial: dict[str, str] = {}
     names: dict[str, str] = {}
     for finding in rest:
-        key = (finding.file, finding.claim_id or f"(row {finding.row}, rejected)")
+        key = (finding.file, finding.claim_id or (f"(row {finding.row}, rejected)" if finding.row else "(the file)"))
         claims.setdefault(key, []).append(finding)
     for g in systemic:
         cited.setdefault(g.rule, {})

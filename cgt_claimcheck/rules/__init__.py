@@ -12,6 +12,7 @@ from cgt_claimcheck.rules import (
     label,
     ndc,
     site_of_care,
+    x12_file,
 )
 from cgt_claimcheck.rules.base import Rule
 
@@ -50,6 +51,12 @@ CATALOGUE: dict[str, Rule] = {
         coverage.clinical_trial,
         label.indication_mismatch,
         label.age_outside_label,
+        x12_file.x12_envelope,
+        x12_file.x12_control_mismatch,
+        x12_file.x12_version,
+        x12_file.x12_composite,
+        x12_file.x12_format,
+        x12_file.x12_structure,
     )
 }
 

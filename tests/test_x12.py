@@ -1,0 +1,315 @@
+"""The X12 837 reader: generated CGT claims read back exactly, the public samples read or say why,
+and defective files give precise findings with honest row counts."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from cgt_claimcheck.cli import app
+from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.ingest.x12 import X12_COLUMNS, X12Reader, is_x12
+from tests.conftest import REPO
+from tests.x12_builder import Claim, Line, Style, build
+
+runner = CliRunner()
+SAMPLES = REPO.parent / "shared" / "x12-samples"
+
+
+def read(path: Path) -> tuple[list[dict[str, str]], list, list]:
+    reader = X12Reader(str(path))
+    rows, invalid = [], []
+    for batch in reader.batches():
+        rows += batch.table.to_pylist()
+        invalid += batch.invalid
+    return rows, invalid, reader.problems
+
+
+def canonical(rows: list[dict[str, str]], truth: list[dict[str, str]]) -> list[dict[str, str]]:
+    return [{k: row[k] for k in truth[0]} for row in rows]
+
+
+def cgt_claims() -> list[Claim]:
+    return [
+        Claim(),
+        Claim(
+            claim_id="I2002",
+            claim_type="837I",
+            payer="MCAL1",
+            pcs=("XW033C7",),
+            conditions=("17",),
+            facility_npi="1234567893",
+            patient_dob="20150101",
+            lines=[
+                Line(modifiers=("JZ", "KX"), prior_auth="PA9"),
+                Line(procedure_code="", ndc="", revenue_code="0250", facility_npi="1111111111"),
+            ],
+        ),
+    ]
+
+
+# --- round trips ----------------------------------------------------------------------------------
+def test_generated_claims_read_back_exactly(tmp_path):
+    data, truth = build(cgt_claims())
+    path = tmp_path / "claims.edi"
+    path.write_bytes(data)
+    rows, invalid, problems = read(path)
+    assert canonical(rows, truth) == truth and not invalid and not problems
+    assert set(rows[0]) == set(X12_COLUMNS)
+    # 2400 REF*G1 wins over 2300; 2420C over 2310; 2310 over 2010AA; patient DOB over subscriber's.
+    assert [r["prior_auth"] for r in rows] == ["PA123", "PA9", "PA123"]
+    assert [r["facility_npi"] for r in rows] == ["1609876543", "1234567893", "1111111111"]
+    assert rows[1]["member_dob"] == "20150101" and rows[1]["bill_type"] == "131"
+
+
+SEPARATOR_CHARS = list("*|^~:!+>&'\"")
+
+
+@st.composite
+def styles(draw) -> Style:
+    chars = draw(st.lists(st.sampled_from(SEPARATOR_CHARS), min_size=4, max_size=4, unique=True))
+    terminator = draw(st.sampled_from([chars[3], "\n"]))
+    if terminator == "\n" and "\n" in chars[:3]:
+        terminator = chars[3]
+    return Style(
+        element=chars[0],
+        component=chars[1],
+        repetition=chars[2],
+        terminator=terminator,
+        crlf=draw(st.booleans()) and terminator != "\n",
+        indent=draw(st.booleans()),
+        bom=draw(st.booleans()),
+    )
+
+
+codes = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789", min_size=1, max_size=8)
+
+
+@st.composite
+def claim_sets(draw) -> list[Claim]:
+    claims = []
+    for number in range(draw(st.integers(1, 4))):
+        kind = draw(st.sampled_from(["837P", "837I"]))
+        lines = [
+            Line(
+                procedure_code=draw(codes),
+                modifiers=tuple(draw(st.lists(st.sampled_from(["JZ", "JW", "KX", "25"]), max_size=3))),
+                units=str(draw(st.integers(1, 9))),
+                charge=str(draw(st.integers(1, 5_000_000))),
+                service_date=f"2025{draw(st.integers(1, 12)):02}{draw(st.integers(1, 28)):02}",
+                ndc=draw(st.sampled_from(["", "51167029001", "00078096761"])),
+                prior_auth=draw(st.sampled_from(["", "PA77"])),
+            )
+            for _ in range(draw(st.integers(1, 3)))
+        ]
+        claims.append(
+            Claim(
+                claim_id=f"C{number}{draw(codes)}",
+                claim_type=kind,
+                member_id=draw(codes),
+                prior_auth=draw(st.sampled_from(["", "PA1"])),
+                attachment=draw(st.sampled_from(["", "EL", "BM", "AA"])),
+                diagnoses=tuple(draw(st.lists(st.sampled_from(["D5700", "D571", "G1221", "C8338"]), max_size=3))),
+                frequency=draw(st.sampled_from(["1", "7", "8"])),
+                lines=lines,
+            )
+        )
+    return sorted(claims, key=lambda c: c.claim_type != "837P")  # the builder writes 837P first
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(claims=claim_sets(), style=styles())
+def test_any_legal_separators_read_back_equal(tmp_path, claims, style):
+    data, truth = build(claims, style)
+    path = tmp_path / "generated.x12"
+    path.write_bytes(data)
+    rows, invalid, problems = read(path)
+    assert canonical(rows, truth) == truth
+    assert not invalid
+    assert [p.code for p in problems] == (["XE005"] if style.bom else [])  # a BOM is reported, nothing else
+
+
+# --- the public samples ---------------------------------------------------------------------------
+def _manifest() -> dict[str, dict[str, str]]:
+    with open(SAMPLES / "MANIFEST.tsv", encoding="utf-8") as fh:
+        return {row["file"]: row for row in csv.DictReader(fh, delimiter="\t")}
+
+
+needs_samples = pytest.mark.skipif(not SAMPLES.is_dir(), reason="../shared/x12-samples is not beside the checkout")
+
+
+@needs_samples
+def test_every_sample_reads_or_says_why_and_loses_no_line():
+    import re
+
+    for name, row in _manifest().items():
+        path = SAMPLES / name
+        if not is_x12(str(path)):
+            assert name == "ims_bad_no_isa.x12"
+            continue
+        if row["GS08"].startswith("004010"):
+            with pytest.raises(UsageError, match="no 837 5010 transaction"):
+                read(path)
+            continue
+        rows, invalid, problems = read(path)
+        lx = re.search(r"LX x(\d+)", row["features"])
+        assert lx, name
+        assert len(rows) + len(invalid) == int(lx.group(1)), name  # every service line comes out once
+        for p in problems:
+            assert p.code.startswith("XE") and p.reason and len(p.value) <= 80, (name, p)
+            assert "(ISA" in p.reason or "segment" in p.reason, (name, p)
+
+
+@needs_samples
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        (
+            "lfh_837p_a2_cob_2ndary_example4_isa16_mismatch.x12",
+            {("XE004", "SV101", "HC>98940"), ("XE004", "CLM05", "11>B>1")},
+        ),
+        ("oop_837p_a1_medicaid_bom_indented.x12", {("XE005", "(file)", "BOM")}),
+        ("ims_837p_a1_valid.x12", {("XE002", "SE01", "25"), ("XE006", "HL01", "2")}),
+        ("pyedi_837p_a1_all_fields.x12", {("XE003", "GS08", "005010X222A1"), ("XE005", "(segment)", "")}),
+        ("oop_837p_a1_cr_terminator.x12", {("XE005", "IEA", "")}),
+        ("ims_bad_missing_required_loops_mult_repeats.x12", {("XE006", "CLM", "A37YH667"), ("XE006", "HL02", "3")}),
+    ],
+)
+def test_defective_samples_get_precise_findings(name, expected):
+    _, _, problems = read(SAMPLES / name)
+    found = {(p.code, p.field, p.value) for p in problems}
+    assert expected <= found, sorted(found)
+
+
+@needs_samples
+def test_sample_with_drugs_maps_ndc_prior_auth_and_attachments():
+    rows, _, _ = read(SAMPLES / "pyedi_837p_a1_all_fields.x12")
+    first = rows[0]
+    assert (first["ndc"], first["ndc_quantity"], first["ndc_unit"]) == ("00002143481", "1.01", "UN")
+    assert first["prior_auth"] == "PriorAuthorization" and first["invoice_attached"] == "Y"
+    assert first["diagnoses_codes" if False else "diagnosis_codes"] == "J0300;Z1159"
+    assert first["member_dob"] == "19730501"  # the patient's (2010CA), not the subscriber's
+
+
+# --- defect files and their golden outcomes ------------------------------------------------------
+def _base() -> tuple[bytes, list[dict[str, str]]]:
+    return build([Claim(claim_id="P1"), Claim(claim_id="P2", lines=[Line(), Line(procedure_code="96365")])])
+
+
+def _defect(kind: str) -> bytes:
+    data, _ = _base()
+    text = data.decode("latin-1")
+    if kind == "truncated":
+        return text[: text.index("LX*2")].encode()
+    if kind == "no-trailers":
+        return text[: text.index("GE*")].encode()
+    if kind == "separator-mismatch":
+        return text.replace("HC:J3392", "HC>J3392", 1).encode()
+    if kind == "clm-without-lx":
+        first_lx = text.index("LX*1")
+        return (text[:first_lx] + text[text.index("HL*3") :]).encode()
+    if kind == "lx-without-clm":
+        start = text.index("CLM*P1")
+        return (text[:start] + text[text.index("LX*1", start) :]).encode()
+    if kind == "wrong-counts":
+        return text.replace("SE*", "SE*9", 1).replace("GE*1*1", "GE*2*7").encode()
+    if kind == "two-interchanges":
+        return (text + text.replace("000000001", "000000002").replace("CLM*P", "CLM*Q")).encode()
+    if kind == "doubled-terminator":
+        return text.replace("~LX", "~~LX", 1).encode()
+    if kind == "lowercase":
+        return text.replace("DTP*472", "dtp*472", 1).encode()
+    if kind == "empty":
+        return b""
+    if kind == "utf-16":
+        return text.encode("utf-16")
+    if kind == "csv":
+        return b"claim_id,line_number\nA,1\n"
+    if kind == "not-gs":
+        return text.replace("GS*", "XX*", 1).encode()
+    raise AssertionError(kind)
+
+
+def _two_groups_and_a_long_claim() -> bytes:
+    long = Claim(claim_id="I60", claim_type="837I", lines=[Line(procedure_code="", ndc="", revenue_code="0250")] * 60)
+    data, _ = build([Claim(claim_id="P1"), long])
+    return data
+
+
+@pytest.mark.parametrize(
+    ("kind", "exit_code", "codes", "read_", "checked", "rejected"),
+    [
+        ("truncated", 1, {"XE001", "IN001"}, 2, 0, 2),  # the open transaction's lines are rejected
+        ("no-trailers", 1, {"XE001"}, 3, 3, 0),
+        ("separator-mismatch", 1, {"XE004"}, 3, 3, 0),
+        ("clm-without-lx", 1, {"XE006", "XE002"}, 2, 2, 0),
+        ("lx-without-clm", 1, {"XE006", "XE002", "IN001"}, 3, 2, 1),
+        ("wrong-counts", 1, {"XE002"}, 3, 3, 0),
+        ("two-interchanges", 0, set(), 6, 6, 0),
+        ("doubled-terminator", 0, {"XE005"}, 3, 3, 0),
+        ("lowercase", 1, {"XE005", "IN001"}, 3, 2, 1),  # the line lost its date: rejected, not guessed
+        ("empty", 0, {"IN005"}, 0, 0, 0),
+        ("utf-16", 2, set(), 0, 0, 0),
+        ("csv", 2, set(), 0, 0, 0),
+        ("not-gs", 2, set(), 0, 0, 0),
+    ],
+)
+def test_defect_files_golden_outcomes(tmp_path, kind, exit_code, codes, read_, checked, rejected):
+    path = tmp_path / f"{kind}.x12"
+    path.write_bytes(_defect(kind))
+    result = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "json", "--select", "IN,XE"])
+    assert result.exit_code == exit_code, result.output
+    if exit_code == 2:
+        assert "Traceback" not in result.output and result.stderr.strip()
+        return
+    report = json.loads(result.stdout)
+    assert {f["rule"] for f in report["findings"]} == codes
+    summary = report["summary"]
+    assert (summary["rows_read"], summary["rows_checked"], summary["rows_rejected"]) == (read_, checked, rejected)
+
+
+def test_two_groups_837p_and_837i_and_a_60_line_claim(tmp_path):
+    path = tmp_path / "mixed.x12"
+    path.write_bytes(_two_groups_and_a_long_claim())
+    rows, invalid, problems = read(path)
+    assert not invalid and not problems
+    assert [r["claim_type"] for r in rows] == ["837P"] + ["837I"] * 60
+    assert [r["line_number"] for r in rows[1:]] == [str(n) for n in range(1, 61)]
+
+
+# --- through the CLI ------------------------------------------------------------------------------
+def test_check_reads_x12_by_content_and_maps_payers(tmp_path):
+    data, _ = build([Claim(prior_auth="", lines=[Line(ndc="")])])
+    path = tmp_path / "batch.txt"  # the name says nothing: the content does
+    path.write_bytes(data)
+    config = tmp_path / "cgt-claimcheck.toml"
+    config.write_text('[payers]\nWNC01 = "wnc"\n', encoding="utf-8")
+    result = runner.invoke(app, ["check", str(path), "--config", str(config), "--format", "json"])
+    report = json.loads(result.stdout)
+    assert result.exit_code == 1
+    assert {f["rule"] for f in report["findings"]} == {"AU001", "ND001"}
+    assert report["summary"]["rows_checked"] == 1 and report["summary"]["cgt_claims"] == 1
+    unmapped = json.loads(runner.invoke(app, ["check", str(path), "--format", "json"]).stdout)
+    assert unmapped["summary"]["rows_out_of_scope"] == 1 and unmapped["summary"]["out_of_scope"] == {"WNC01": 1}
+
+
+def test_check_reads_x12_from_stdin_as_a_subprocess(tmp_path):
+    data, _ = build(cgt_claims())
+    done = subprocess.run(
+        [sys.executable, "-m", "cgt_claimcheck", "check", "-", "--payer", "wnc", "--format", "json"],
+        input=data,
+        capture_output=True,
+        cwd=REPO,
+        timeout=120,
+    )
+    assert done.returncode in (0, 1), done.stderr
+    report = json.loads(done.stdout)
+    assert report["summary"]["rows_read"] == 3 and b"Traceback" not in done.stderr
