@@ -9,7 +9,7 @@ from cgt_claimcheck.rules import CATALOGUE
 
 MAP = Path(__file__).resolve().parent.parent / "docs" / "policy-map.md"
 ROW = re.compile(r"^\|\s*`(?P<section>[^`]+)`\s*\|(?P<requirement>[^|]*)\|(?P<rules>[A-Z0-9, ]*)\|(?P<why>[^|]*)\|$")
-NOT_PAYER_RULES = {"IN005", "IN006", "IN007"}
+NOT_PAYER_RULES = {"IN005", "IN006", "IN007", "XE001", "XE002", "XE003", "XE004", "XE005", "XE006"}
 
 
 def map_rows() -> list[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""Per-rule case files: tests/cases/<CODE>/<case>.csv with the exact findings in <case>.expected.
+"""Per-rule case files: tests/cases/<CODE>/<case>.csv (or .x12) with the exact findings in <case>.expected.
 
 <case>.expected holds one line per expected finding of that rule: `CODE claim line severity`
 (`-` where the finding has no claim or line). An empty file means the rule must stay silent.
@@ -21,7 +21,7 @@ AUXILIARY = (".facilities.csv", ".history.csv", ".shuffled.csv")
 
 
 def case_files() -> list[Path]:
-    return sorted(p for p in CASES.glob("*/*.csv") if not p.name.endswith(AUXILIARY))
+    return sorted(p for p in [*CASES.glob("*/*.csv"), *CASES.glob("*/*.x12")] if not p.name.endswith(AUXILIARY))
 
 
 def expected_for(case: Path) -> tuple[list[tuple[str, str, str, str]], dict[str, str]]:
@@ -57,7 +57,9 @@ def test_case(case, ref):
     assert run_case(case, ref) == expected
 
 
-@pytest.mark.parametrize("case", case_files(), ids=lambda p: f"{p.parent.name}/{p.stem}")
+@pytest.mark.parametrize(
+    "case", [p for p in case_files() if p.suffix == ".csv"], ids=lambda p: f"{p.parent.name}/{p.stem}"
+)
 def test_case_with_tiny_batches_and_shuffled_rows(case, ref, tmp_path):
     """Claim-level rules stay exact when claims straddle batches and rows are not sorted."""
     expected, _ = expected_for(case)
@@ -89,7 +91,7 @@ def test_every_rule_has_failing_and_passing_cases():
     missing = []
     for code in CATALOGUE:
         cases = (
-            [p for p in (CASES / code).glob("*.csv") if not p.name.endswith(AUXILIARY)]
+            [p for p in (CASES / code).glob("*.*") if p.suffix in (".csv", ".x12") and not p.name.endswith(AUXILIARY)]
             if (CASES / code).is_dir()
             else []
         )

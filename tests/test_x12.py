@@ -313,3 +313,24 @@ def test_check_reads_x12_from_stdin_as_a_subprocess(tmp_path):
     assert done.returncode in (0, 1), done.stderr
     report = json.loads(done.stdout)
     assert report["summary"]["rows_read"] == 3 and b"Traceback" not in done.stderr
+
+
+# --- the bundled X12 examples -----------------------------------------------------------------------
+def test_the_x12_example_reads_as_its_csv_twin_and_is_clean():
+    args = ["--facilities", str(REPO / "examples" / "facilities.csv"), "--format", "json"]
+    x12 = runner.invoke(app, ["check", str(REPO / "examples" / "claims.x12"), *args])
+    csv_ = runner.invoke(app, ["check", str(REPO / "examples" / "claims.csv"), *args])
+    assert x12.exit_code == csv_.exit_code == 0, x12.output
+    assert json.loads(x12.stdout)["summary"] == json.loads(csv_.stdout)["summary"]
+
+
+def test_the_x12_error_example_fires_every_xe_rule():
+    from cgt_claimcheck.rules import CATALOGUE
+
+    path = REPO / "examples" / "claims_with_errors.x12"
+    result = runner.invoke(
+        app, ["check", str(path), "--facilities", str(REPO / "examples" / "facilities.csv"), "--format", "json"]
+    )
+    assert result.exit_code == 1
+    fired = {f["rule"] for f in json.loads(result.stdout)["findings"]}
+    assert fired == {code for code in CATALOGUE if code.startswith("XE")}

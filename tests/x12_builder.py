@@ -221,3 +221,47 @@ def _serialise(segments: list[str], s: Style) -> bytes:
         parts.append(indent + segment + s.terminator + ("\r\n" if s.crlf else ""))
     data = "".join(parts).encode("latin-1")
     return (b"\xef\xbb\xbf" + data) if s.bom else data
+
+
+def claims_from_rows(rows: list[dict[str, str]]) -> list[Claim]:
+    """Claims from canonical extract rows (claim-level values from each claim's first line)."""
+
+    def date(value: str) -> str:
+        return value.replace("-", "")
+
+    claims: dict[str, Claim] = {}
+    for row in rows:
+        claim = claims.get(row["claim_id"])
+        if claim is None:
+            claim = claims[row["claim_id"]] = Claim(
+                claim_id=row["claim_id"],
+                claim_type=row["claim_type"],
+                payer=row["payer"],
+                member_id=row["member_id"],
+                member_dob=date(row.get("member_dob", "")),
+                place_of_service=row.get("place_of_service", ""),
+                bill_type=row.get("bill_type", "") or "0131",
+                frequency=row.get("claim_frequency", "") or "1",
+                billing_npi=row.get("billing_npi", ""),
+                facility_npi=row.get("facility_npi", ""),
+                prior_auth=row.get("prior_auth", ""),
+                attachment="EL" if row.get("invoice_attached", "").upper() == "Y" else "",
+                diagnoses=tuple(c.replace(".", "") for c in row.get("diagnosis_codes", "").split(";") if c),
+                pcs=tuple(c for c in row.get("icd10_pcs_codes", "").split(";") if c),
+                conditions=tuple(c for c in row.get("condition_codes", "").split(";") if c),
+                lines=[],
+            )
+        claim.lines.append(
+            Line(
+                procedure_code=row["procedure_code"],
+                modifiers=tuple(m for m in row.get("modifiers", "").split(";") if m),
+                units=row["units"],
+                charge=row.get("charge", ""),
+                service_date=date(row["service_date"]),
+                ndc=row.get("ndc", "").replace("-", ""),
+                ndc_quantity=row.get("ndc_quantity", ""),
+                ndc_unit=row.get("ndc_unit", ""),
+                revenue_code=row.get("revenue_code", ""),
+            )
+        )
+    return sorted(claims.values(), key=lambda c: c.claim_type != "837P")

@@ -1,0 +1,134 @@
+"""X12 syntax: sniffing an interchange, its separators (from the ISA), versions and problems.
+
+Shared by the reader (ingest/x12.py) and its claim mapping (ingest/x12_claims.py).
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from dataclasses import dataclass
+
+from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.ingest.columns import COLUMNS
+from cgt_claimcheck.ingest.source import ByteSource
+
+BLOCK_BYTES = 8 << 20
+BOM = b"\xef\xbb\xbf"
+SUPPORTED = {"005010X222A1": "837P", "005010X223A2": "837I"}  # the versions HIPAA adopted
+READABLE = {  # the base guides and their later errata read the same way, with a warning
+    "005010X222": "837P",
+    "005010X222A2": "837P",
+    "005010X223": "837I",
+    "005010X223A1": "837I",
+    "005010X223A3": "837I",
+}
+KNOWN_SEGMENTS = frozenset(
+    "ISA IEA GS GE ST SE TA1 BHT NM1 N2 N3 N4 REF PER PRV HL SBR PAT DMG CLM DTP CL1 PWK CN1 AMT K3 NTE CR1 CR2 "
+    "CR3 CR4 CR5 CR6 CR7 CR8 CRC HI HCP QTY MEA LX SV1 SV2 SV3 SV4 SV5 SV6 SV7 TOO LIN CTP SVD CAS MOA MIA OI PS1 "
+    "HSD FRM LQ CUR".split()
+)
+SEGMENT_ID = re.compile(r"[A-Z][A-Z0-9]{1,2}\Z")
+ATTACHED_BY = frozenset({"BM", "EL", "EM", "FT", "FX"})  # PWK02: sent by mail, electronically, e-mail, FTP, fax
+X12_COLUMNS = tuple(c for c in COLUMNS if c != "mcp_enrolled")  # eligibility is not on an 837
+
+# Problem codes: the XE rules (rules/x12.py) report them. SEPARATOR: a composite the payer's
+# translator cannot split (error); FORMAT: what a translator reads with a warning.
+ENVELOPE, CONTROL, VERSION, SEPARATOR, FORMAT, STRUCTURE = "XE001", "XE002", "XE003", "XE004", "XE005", "XE006"
+
+
+@dataclass
+class X12Problem:
+    code: str
+    row: int  # the service line it concerns, 0 when none
+    field: str  # the segment or element at fault (SE01, CLM05, HL)
+    value: str  # that element only, never a whole name or address segment
+    reason: str  # ends with the provenance: (ISA 000000905, GS 1, ST 0001, segment 23)
+    claim_id: str = ""
+    line_number: str = ""
+
+
+@dataclass
+class Separators:
+    element: str
+    component: str
+    repetition: str | None
+    terminator: str
+
+
+def is_x12(path: str) -> bool:
+    """Sniff the content (never the name): a .csv that holds X12 reads as X12, and the reverse."""
+    try:
+        source = ByteSource(path, text=False)
+        with source.raw() as fh:
+            head = fh.read(4096)
+    except (UsageError, OSError, EOFError, zlib.error):
+        return False  # the CSV reader says what is wrong with it
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and looks_like_x12(head[2:].replace(b"\x00", b"")):
+        raise UsageError("an X12 file in UTF-16: X12 is ASCII text; convert it (iconv -f UTF-16 -t ASCII)", file=path)
+    return looks_like_x12(head)
+
+
+def looks_like_x12(head: bytes) -> bool:
+    """After an optional byte-order mark and whitespace: 'ISA' and a non-alphanumeric character."""
+    text = head[len(BOM) :] if head.startswith(BOM) else head
+    text = text.lstrip(b" \t\r\n")
+    return len(text) >= 4 and text[:3] == b"ISA" and not chr(text[3]).isalnum()
+
+
+def read_isa(text: str, display: str) -> tuple[Separators, int, list[str]]:
+    """(separators, offset after the ISA's terminator, warnings) from the start of the file.
+
+    The element separator is the byte after 'ISA'; ISA16 (the component separator) follows the
+    16th element separator, and the segment terminator follows ISA16. So an ISA that is not
+    fixed-width still reads (it is reported).
+    """
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    if text[start : start + 3] != "ISA":
+        raise UsageError("not an X12 interchange: no ISA segment at the start", file=display, line=1)
+    element = text[start + 3]
+    position, found = start + 3, 0
+    while found < 16:
+        position = text.find(element, position + 1) if found else position
+        if position < 0:
+            raise UsageError(f"the ISA has {found} of its 16 elements: not a readable interchange", file=display)
+        found += 1
+    if position + 2 >= len(text):
+        raise UsageError("the ISA ends before its component separator and segment terminator", file=display)
+    component, terminator = text[position + 1], text[position + 2]
+    fields = text[start:position].split(element)
+    version = fields[12] if len(fields) > 12 else ""
+    warnings = []
+    repetition = fields[11] if len(fields) > 11 else ""
+    chosen = {element, component, terminator}
+    if len(chosen) < 3 or any(c.isalnum() for c in chosen):
+        raise UsageError(
+            f"the ISA's separators are not distinct non-alphanumeric characters "
+            f"(element {element!r}, component {component!r}, terminator {terminator!r})",
+            file=display,
+        )
+    if version == "00501" and len(repetition) == 1 and not repetition.isalnum() and repetition not in chosen:
+        rep: str | None = repetition
+    else:
+        rep = None
+        if version == "00501":
+            warnings.append(
+                f"ISA11 {repetition!r} is not a repetition separator distinct from the others: read as none"
+            )
+        elif len(repetition) == 1 and not repetition.isalnum():
+            warnings.append(f"ISA11 {repetition!r} is a repetition separator, which version {version} does not allow")
+    if position + 3 - start != 106:
+        warnings.append(f"the ISA is {position + 3 - start} characters, not the fixed 106: read by its separators")
+    return Separators(element, component, rep, terminator), position + 3, warnings
+
+
+def get(e: list[str], i: int) -> str:
+    return e[i].strip() if i < len(e) else ""
+
+
+def at(parts: list[str], i: int) -> str:
+    return parts[i].strip() if i < len(parts) else ""
+
+
+def adopted(kind: str) -> str:
+    return next(v for v, k in SUPPORTED.items() if k == kind)
