@@ -20,8 +20,8 @@ from cgt_claimcheck.severity import Severity
 if TYPE_CHECKING:
     import pyarrow as pa
 
-SCHEMA_VERSION = "1.3"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
-# 1.3: summary.claims_denied and summary.charges_denied
+SCHEMA_VERSION = "1.4"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
+# 1.3: summary.claims_denied and summary.charges_denied; 1.4: a finding's X12 location
 
 # The columns of a finding, in the order of the JSON record and the CSV report.
 FINDING_COLUMNS = (
@@ -33,6 +33,7 @@ FINDING_COLUMNS = (
     "line_number",
     "file",
     "row",
+    "location",
     "field",
     "value",
     "message",
@@ -42,7 +43,7 @@ FINDING_COLUMNS = (
     "rarc",
 )
 # Written as null when empty (the others are always strings, `row` an integer).
-NULLABLE_COLUMNS = frozenset({"payer", "claim_id", "line_number", "carc", "rarc"})
+NULLABLE_COLUMNS = frozenset({"payer", "claim_id", "line_number", "location", "carc", "rarc"})
 # report_schema.py validates JSON reports against these dataclasses: unknown keys are an error.
 _STRICT: Any = {"extra": "forbid"}
 SYSTEMIC_MIN = 20  # this many findings with one cause (rule, file, field, message) are shown as one
@@ -63,6 +64,10 @@ class FindingRecord(NamedTuple):
     line_number: str | None
     file: str
     row: int
+    # In an X12 file: the interchange, group and transaction control numbers and the segment's
+    # position in its transaction, as a 999 or 277CA quotes it ("ISA 000000905, GS 1, ST 0001,
+    # segment 23"). None for an extract.
+    location: str | None
     field: str
     value: str
     message: str

@@ -165,7 +165,7 @@ def test_every_sample_reads_or_says_why_and_loses_no_line():
         assert len(rows) + len(invalid) == int(lx.group(1)), name  # every service line comes out once
         for p in problems:
             assert p.code.startswith("XE") and p.reason and len(p.value) <= 80, (name, p)
-            assert "(ISA" in p.reason or "segment" in p.reason, (name, p)
+            assert p.location.startswith(("ISA ", "the start of the file")), (name, p)  # where a 999 would point
 
 
 @needs_samples
@@ -334,3 +334,25 @@ def test_the_x12_error_example_fires_every_xe_rule():
     assert result.exit_code == 1
     fired = {f["rule"] for f in json.loads(result.stdout)["findings"]}
     assert fired == {code for code in CATALOGUE if code.startswith("XE")}
+
+
+def test_findings_on_x12_lines_say_where_the_line_is(tmp_path):
+    data, _ = build([Claim(claim_id="P7", prior_auth="", lines=[Line(), Line(procedure_code="96365", ndc="")])])
+    path = tmp_path / "batch.x12"
+    path.write_bytes(data)
+    segments = data.decode().split("~")
+    st = next(i for i, s in enumerate(segments) if s.startswith("ST*"))
+    first_lx = next(i for i, s in enumerate(segments) if s.startswith("LX*1")) - st + 1  # position within ST..SE
+    report = json.loads(runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "json"]).stdout)
+    [au001] = [f for f in report["findings"] if f["rule"] == "AU001"]
+    assert au001["location"] == f"ISA 000000001, GS 1, ST 00011, segment {first_lx}" and au001["row"] == 1
+    rich = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "rich"], env={"COLUMNS": "200"})
+    assert f"line 1 (ISA 000000001, GS 1, ST 00011, segment {first_lx})" in rich.stdout
+    csv_report = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "csv"]).stdout
+    assert f"segment {first_lx}" in csv_report
+    csv_input = tmp_path / "x.csv"
+    csv_input.write_text(
+        "claim_id,line_number,claim_type,payer,member_id,service_date,procedure_code,units\nC,1,837P,wnc,M,2025-03-01,J3392,1\n"
+    )
+    plain = json.loads(runner.invoke(app, ["check", str(csv_input), "--format", "json"]).stdout)
+    assert {f["location"] for f in plain["findings"]} == {None}  # an extract has rows, not segments

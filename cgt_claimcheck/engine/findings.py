@@ -8,6 +8,7 @@ names (a million rejected dates with one reason format one message). The repetit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -27,7 +28,7 @@ MEMBER_FIELDS = frozenset({"member_id", "member_dob"})
 IDENTIFYING_PLACEHOLDERS = ("member_id", "member_dob", "member_dob_text")
 # Details a check may return that are not template values: the engine reads them.
 _TEXT = pa.dictionary(pa.int32(), pa.string())
-PLAIN_COLUMNS = frozenset({"claim_id", "line_number", "value"})  # mostly distinct per finding
+PLAIN_COLUMNS = frozenset({"claim_id", "line_number", "value", "location"})  # mostly distinct per finding
 FINDINGS_SCHEMA = pa.schema(
     [
         (name, pa.int64() if name == "row" else pa.string() if name in PLAIN_COLUMNS else _TEXT)
@@ -190,6 +191,7 @@ def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, opt
         "line_number": line_text("line_number"),
         "file": _encoded(at["_file"].to_numpy(dtype=object)),
         "row": pa.array(at["_row"].to_numpy(dtype=np.int64)),
+        "location": pa.nulls(n, pa.string()),  # set in `assemble` for X12 lines
         "field": fields,
         "value": values["value"],
         "message": _format(r.message, r.placeholders, values, n),
@@ -243,6 +245,7 @@ def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], op
         "line_number": _empty_to_null(rejected["line_number"]),
         "file": pa.DictionaryArray.from_arrays(file_index, pa.array(files, pa.string())),
         "row": rejected["_row"],
+        "location": rejected["location"] if "location" in rejected else pa.nulls(n, pa.string()),
         "field": pc.dictionary_encode(field),
         "value": value,
         "message": formatted(r.message),
@@ -258,13 +261,34 @@ def _empty_to_null(array: pa.Array) -> pa.Array:
     return pc.if_else(pc.fill_null(pc.equal(array, ""), True), pa.scalar(None, pa.string()), array)
 
 
-def assemble(parts: list[pa.Table]) -> Findings:
-    """One findings table in report order: file, then row, then rule code (stable)."""
+def assemble(parts: list[pa.Table], locators: dict[int, Callable[[int], str]] | None = None) -> Findings:
+    """One findings table in report order: file, then row, then rule code (stable).
+
+    `locators` (file index -> service line -> X12 location) place the findings on X12 lines that
+    their rule did not locate itself.
+    """
     parts = [p for p in parts if p is not None and p.num_rows]
     if not parts:
         return Findings(FINDINGS_SCHEMA.empty_table().drop_columns(["_file_index", "_rule"]))
     table = pa.concat_tables(parts).unify_dictionaries().combine_chunks()
+    if locators:
+        table = _located(table, locators)
     order = pc.sort_indices(
         table, sort_keys=[("_file_index", "ascending"), ("row", "ascending"), ("_rule", "ascending")]
     )
     return Findings(table.take(order).drop_columns(["_file_index", "_rule"]))
+
+
+def _located(table: pa.Table, locators: dict[int, Callable[[int], str]]) -> pa.Table:
+    """Fill the location of findings on X12 lines (a Python step per such finding, not per line)."""
+    files = table.column("_file_index").to_numpy(zero_copy_only=False)
+    todo = np.isin(files, list(locators)) & table.column("location").is_null().to_numpy(zero_copy_only=False)
+    todo &= table.column("row").to_numpy(zero_copy_only=False) > 0
+    if not todo.any():
+        return table
+    rows = table.column("row").to_numpy(zero_copy_only=False)
+    location = np.array(table.column("location").to_pylist(), dtype=object)
+    for i in np.flatnonzero(todo):
+        location[i] = locators[int(files[i])](int(rows[i]))
+    index = table.schema.get_field_index("location")
+    return table.set_column(index, "location", pa.array(location, pa.string()))

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +59,7 @@ class Intake:
     context_files: list[str] = field(default_factory=list)
     # What is wrong with X12 files themselves, per XE rule code (problem tables + _file_index).
     x12_problems: dict[str, list[pa.Table]] = field(default_factory=dict)
+    x12_locators: dict[int, Callable[[int], str]] = field(default_factory=dict)  # file index -> row -> location
 
 
 class Relevance:
@@ -82,6 +83,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
 
     empty: list[pa.Table] = []
     x12_problems: dict[str, list[pa.Table]] = {}
+    x12_locators: dict[int, Callable[[int], str]] = {}
     errors: list[tuple[UsageError, InputError]] = []
     for file_index, path in enumerate(paths):
         display = display_name(path)
@@ -104,6 +106,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
         except UsageError as exc:
             errors.append((exc, InputError(file=state.path, message=f"{exc} (after {state.summary.rows_read:,} rows)")))
         if isinstance(reader, X12Reader):
+            x12_locators[file_index] = reader.locate
             for code, table in x12_problem_tables(reader.problems).items():
                 x12_problems.setdefault(code, []).append(with_file(table, file_index))
         if state.summary.rows_read == 0 and not any(e.file == state.path for _, e in errors):
@@ -132,6 +135,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
         errors=[error for _, error in errors],
         context_rejections=history_rejections,
         x12_problems=x12_problems,
+        x12_locators=x12_locators,
         context_files=[f.path for f in files] + history_files,
     )
 

@@ -50,8 +50,9 @@ def x12_problem_tables(problems: list[X12Problem]) -> dict[str, pa.Table]:
                 "reason": pa.array([p.reason for p in found], pa.string()),
                 "claim_id": pa.array([p.claim_id or None for p in found], pa.string()),
                 "line_number": pa.array([p.line_number or None for p in found], pa.string()),
+                "location": pa.array([p.location or None for p in found], pa.string()),
             },
-            schema=PROBLEM_SCHEMA,
+            schema=PROBLEM_SCHEMA.append(pa.field("location", pa.string())),
         )
         for code, found in by_code.items()
     }

@@ -87,7 +87,7 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
         if scope.any():
             parts.append(rule_findings(r, lines, r.check(lines, ctx), scope, options))
 
-    findings = assemble(parts)
+    findings = assemble(parts, intake.x12_locators)
     report = Report(
         tool=ToolInfo(name="cgt-claimcheck", version=__version__),
         reference=ReferenceInfo(version=ref.version, path=str(ref.directory)),

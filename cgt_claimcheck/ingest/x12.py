@@ -13,6 +13,7 @@ cannot be read at all raises UsageError (exit 2 when no other file could be read
 from __future__ import annotations
 
 import itertools
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -67,6 +68,11 @@ class X12Reader(ClaimMapping):
         self.columns = {c: c for c in X12_COLUMNS}
         self.problems: list[X12Problem] = []
         self.segments_read = 0
+        # Where each service line is (by ordinal): its transaction and its LX segment's position,
+        # 8 bytes a line; the text is made only for the lines that get a finding.
+        self.tx_labels: list[str] = []
+        self.line_tx = array("i")
+        self.line_segment = array("i")
         self.transactions_read = 0
 
     # --- the segment stream --------------------------------------------------------------------
@@ -109,16 +115,22 @@ class X12Reader(ClaimMapping):
             parts.append(f"GS {self.group_control}")
         if self.tx is not None:
             parts.append(f"ST {self.tx.control}, segment {self.tx.segments}")
-        else:
+        elif self.segments_read > 1:
             parts.append(f"segment {self.segments_read} of the file")
-        return "(" + ", ".join(p for p in parts if p) + ")"
+        return ", ".join(p for p in parts if p) or "the start of the file"
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
-        where = self._where() if hasattr(self, "tx") else "(ISA)"
+        where = self._where() if hasattr(self, "tx") else "ISA"
         inside = code not in (ENVELOPE, CONTROL)  # trailers and envelopes belong to no claim
         claim = self.claim.values.get("claim_id", "") if inside and getattr(self, "claim", None) else ""
         line = self.line.values.get("line_number", "") if inside and getattr(self, "line", None) else ""
-        self.problems.append(X12Problem(code, row, field_, value[:80], f"{reason} {where}", claim, line))
+        self.problems.append(X12Problem(code, row, field_, value[:80], reason, claim, line, where))
+
+    def locate(self, row: int) -> str:
+        """Where service line `row` is: its transaction's control numbers and its LX segment."""
+        if not 0 < row <= len(self.line_segment):
+            return ""
+        return f"{self.tx_labels[self.line_tx[row - 1]]}, segment {self.line_segment[row - 1]}"
 
     # --- batches -------------------------------------------------------------------------------
     def batches(self) -> Iterator[RawBatch]:
@@ -233,6 +245,13 @@ class X12Reader(ClaimMapping):
             self._problem(ENVELOPE, 0, "GS", "", "a transaction outside a functional group (no GS before ST)")
         version = get(e, 3) or self.group_version
         self.tx = _Transaction(get(e, 2), "", "")
+        self.tx_labels.append(
+            ", ".join(
+                p
+                for p in (f"ISA {self.isa_control}", f"GS {self.group_control}", f"ST {get(e, 2)}")
+                if p.split(" ", 1)[1]
+            )
+        )
         self.group_transactions += 1
         self.transactions_read += 1
         self.hl_levels = {}

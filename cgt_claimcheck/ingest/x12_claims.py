@@ -223,6 +223,8 @@ class ClaimMapping:
         if self.tx is None:
             return
         self.ordinal += 1
+        self.line_tx.append(len(self.tx_labels) - 1)
+        self.line_segment.append(self.tx.segments)
         line = LineState(self.ordinal, {"line_number": get(e, 1)})
         self.in_other_payer = False
         self.loop_entity = ""

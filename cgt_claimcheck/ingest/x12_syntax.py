@@ -43,9 +43,10 @@ class X12Problem:
     row: int  # the service line it concerns, 0 when none
     field: str  # the segment or element at fault (SE01, CLM05, HL)
     value: str  # that element only, never a whole name or address segment
-    reason: str  # ends with the provenance: (ISA 000000905, GS 1, ST 0001, segment 23)
+    reason: str
     claim_id: str = ""
     line_number: str = ""
+    location: str = ""  # ISA 000000905, GS 1, ST 0001, segment 23 (what a 999 or 277CA quotes)
 
 
 @dataclass

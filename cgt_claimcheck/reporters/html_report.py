@@ -21,7 +21,7 @@ SEVERITIES = ("error", "warning", "info")
 COLUMNS = (
     ("Claim", "text"),
     ("Line", "number"),
-    ("Row", "number"),
+    ("Row (X12: where)", "number"),
     ("Severity", "number"),
     ("Rule", "text"),
     ("Payer", "text"),
@@ -184,7 +184,7 @@ def _finding_row(f: FindingRecord) -> str:
         f'data-claim="{e(f.claim_id or "")}">'
         f"<td>{e(f.claim_id or '(rejected row)')}</td>"
         f'<td class="num" data-sort="{e(line) if line.isdigit() else -1}">{e(line)}</td>'
-        f'<td class="num">{f.row}</td>'
+        f'<td class="num" data-sort="{f.row}">{e(f.location) if f.location else f.row}</td>'
         f'<td data-sort="{SEVERITY_RANK[sev]}"><span class="sev sev-{sev}">{sev}</span></td>'
         f'<td title="{e(f.name)}">{e(f.rule)}</td><td>{e(f.payer or "")}</td><td>{e(f.field)}</td>'
         f'<td class="value">{e(f.value)}</td>'

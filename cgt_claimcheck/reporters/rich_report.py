@@ -107,7 +107,7 @@ def render(report: Report, stream: TextIO) -> None:
         for f in sorted(findings, key=_line_order):
             console.print(
                 Text.assemble(
-                    literal(f"  line {f.line_number or '-'} (row {f.row})  "),
+                    literal(f"  line {f.line_number or '-'} ({f.location or f'row {f.row}'})  "),
                     literal(f"{f.severity.value.upper():7} ", style=STYLE[f.severity.value]),
                     literal(f.rule, style="bold"),
                     literal(_value_shown(f)),
