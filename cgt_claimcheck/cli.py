@@ -394,4 +394,4 @@ def main() -> None:
         sys.exit(ExitStatus.ERROR)
 
 
-from cgt_claimcheck import cli_reference  # noqa: E402,F401  (registers `reference import-hcpcs`)
+from cgt_claimcheck import cli_convert, cli_reference  # noqa: E402,F401  (register `convert`, `reference import-hcpcs`)

@@ -12,7 +12,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Any
 
 from cgt_claimcheck.errors import UsageError
 
@@ -44,13 +44,13 @@ def refuse_inputs(output: str, inputs: Iterable[str | Path | None]) -> None:
             )
 
 
-def write_atomically(output: str, render: Callable[[TextIO], None]) -> None:
-    """Render into a temporary file beside `output`, then rename it into place."""
+def write_atomically(output: str, render: Callable[[Any], None], *, binary: bool = False) -> None:
+    """Render into a temporary file beside `output` (a text stream, or bytes), then rename it into place."""
     target = Path(output)
     folder = target.parent if str(target.parent) else Path(".")
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        with os.fdopen(handle, "wb") if binary else os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             render(stream)
         if target.exists():
             os.chmod(temporary, target.stat().st_mode & 0o777)

@@ -356,3 +356,49 @@ def test_findings_on_x12_lines_say_where_the_line_is(tmp_path):
     )
     plain = json.loads(runner.invoke(app, ["check", str(csv_input), "--format", "json"]).stdout)
     assert {f["location"] for f in plain["findings"]} == {None}  # an extract has rows, not segments
+
+
+# --- convert ---------------------------------------------------------------------------------------
+def test_convert_writes_what_check_reads_in_csv_and_parquet(tmp_path):
+    import pyarrow.parquet as pq
+
+    data, truth = build(cgt_claims())
+    source = tmp_path / "batch.837"
+    source.write_bytes(data)
+    out_csv, out_parquet = tmp_path / "lines.csv", tmp_path / "lines.parquet"
+    result = runner.invoke(app, ["convert", str(source), "-o", str(out_csv)])
+    assert result.exit_code == 0, result.output
+    assert "3 service lines" in result.stderr
+    with open(out_csv, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert canonical(rows, truth) == truth
+    assert rows[0]["source_location"].startswith("ISA 000000001, GS 1, ST 00011, segment ")
+    assert runner.invoke(app, ["convert", str(source), "-o", str(out_parquet)]).exit_code == 0
+    table = pq.read_table(out_parquet)
+    assert canonical(table.to_pylist(), truth) == truth
+    # Converted with the same --payer (for X12 it overrides 2010BB), the extract checks as the file does.
+    assert runner.invoke(app, ["convert", str(source), "-o", str(out_csv), "--payer", "wnc"]).exit_code == 0
+    args = ["--payer", "wnc", "--format", "json"]
+    from_x12 = json.loads(runner.invoke(app, ["check", str(source), *args]).stdout)
+    from_csv = json.loads(runner.invoke(app, ["check", str(out_csv), *args]).stdout)
+    assert from_x12["summary"] == from_csv["summary"]
+    assert [(f["rule"], f["claim_id"], f["line_number"]) for f in from_x12["findings"]] == [
+        (f["rule"], f["claim_id"], f["line_number"]) for f in from_csv["findings"]
+    ]
+
+
+def test_convert_refuses_its_input_and_keeps_a_previous_output_when_nothing_reads(tmp_path):
+    data, _ = build(cgt_claims())
+    source = tmp_path / "batch.x12"
+    source.write_bytes(data)
+    refused = runner.invoke(app, ["convert", str(source), "-o", str(source)])
+    assert refused.exit_code == 2 and source.read_bytes() == data
+    previous = tmp_path / "out.csv"
+    previous.write_text("kept\n")
+    empty_isa = tmp_path / "old.x12"
+    empty_isa.write_bytes(data.replace(b"005010X222A1", b"004010X098A1").replace(b"005010X223A2", b"004010X096A1"))
+    result = runner.invoke(app, ["convert", str(empty_isa), "-o", str(previous)])
+    assert result.exit_code == 2 and "no 837 5010 transaction" in result.stderr
+    assert previous.read_text() == "kept\n"
+    bad_format = runner.invoke(app, ["convert", str(source), "-o", str(tmp_path / "x.out"), "--to", "xlsx"])
+    assert bad_format.exit_code == 2

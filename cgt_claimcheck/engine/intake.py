@@ -88,7 +88,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     for file_index, path in enumerate(paths):
         display = display_name(path)
         try:
-            reader = _reader(path, options)
+            reader = open_reader(path, options)
         except EmptyInput:
             files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))
             empty.append(file_problem("is empty (no header, no rows)", file_index))
@@ -285,7 +285,7 @@ def _complete(parts: list[_Pending], date_format: str | None, history: bool = Fa
     return lines
 
 
-def _reader(path: str, options: CheckOptions) -> ExtractReader | X12Reader:
+def open_reader(path: str, options: CheckOptions) -> ExtractReader | X12Reader:
     if is_x12(path):  # by content, whatever the name
         return X12Reader(path, payer=options.payer, batch_rows=options.batch_rows)
     return ExtractReader(
@@ -360,7 +360,7 @@ def _recover_split_claims(
     have = lines["_seq"].to_numpy()
     recovered = []
     for file_index, (path, state) in enumerate(zip(paths, files, strict=True)):
-        for batch in _reader(path, options).batches():
+        for batch in open_reader(path, options).batches():
             screened = _screen(batch.table, batch.rows, ref, options, relevance)  # rejections were counted already
             pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path)
             mask = screened.valid & np.asarray(pc.is_in(screened.table.column("claim_id"), wanted), dtype=bool)
@@ -381,7 +381,7 @@ def _read_history(
     """
     parts, rejections, displays = [], [], []
     for file_index, path in enumerate(options.history, start=first_index):
-        reader = _reader(path, options)
+        reader = open_reader(path, options)
         displays.append(reader.display)
         for batch in reader.batches():
             screened = _screen(batch.table, batch.rows, ref, options, relevance)

@@ -1,0 +1,67 @@
+"""`cgt-claimcheck convert`: registered on the app of cli.py; it parses, calls `convert`, reports counts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cgt_claimcheck import cli_options as O
+from cgt_claimcheck.cli import _stderr, app, fail
+from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.exitcodes import ExitStatus
+
+
+@app.command("convert")
+def convert(
+    files: Annotated[list[str], typer.Argument(help="X12 837 files or extracts (CSV, .gz, Parquet); - for stdin.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (never an input).")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="csv or parquet (default: from the output's suffix, else csv).")
+    ] = None,
+    payer: O.Payer = None,
+    delimiter: O.Delimiter = None,
+    encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of CSV inputs.")] = "utf-8",
+) -> None:
+    """Write the canonical claim-line extract that `check` reads: one row per service line."""
+    from cgt_claimcheck import convert as conversion
+    from cgt_claimcheck.config import delimiter_of
+    from cgt_claimcheck.engine.options import CheckOptions
+    from cgt_claimcheck.printable import printable
+    from cgt_claimcheck.report_file import refuse_inputs, write_atomically
+
+    fmt = (to or ("parquet" if output.suffix.lower() in (".parquet", ".pq") else "csv")).lower()
+    if fmt not in conversion.FORMATS:
+        fail(f"--to {printable(fmt)[:20]!r}: use csv or parquet")
+    outcome = conversion.Converted()
+    try:
+        refuse_inputs(str(output), files)
+        options = CheckOptions(payer=payer, delimiter=delimiter_of(delimiter), encoding=encoding)
+        batches = conversion.canonical_batches(files, options, outcome)
+
+        def render(sink: object) -> None:
+            conversion.write(batches, fmt, sink)
+            if outcome.errors and not sum(outcome.lines.values()):  # nothing usable: keep any previous output as it was
+                raise UsageError(outcome.errors[0])
+
+        write_atomically(str(output), render, binary=True)
+    except UsageError as exc:
+        fail(exc)
+    except OSError as exc:
+        fail(f"{output}: cannot write ({exc.strerror})")
+    err = _stderr()
+    for name, lines in outcome.lines.items():
+        note = f"{name}: {lines:,} service lines"
+        if outcome.unreadable.get(name):
+            note += f"; {outcome.unreadable[name]:,} could not be read (cgt-claimcheck check says why)"
+        problems = outcome.problems.get(name)
+        if problems:
+            note += "; file problems " + ", ".join(f"{code} x{n}" for code, n in sorted(problems.items()))
+        err.print(printable(note), soft_wrap=True, highlight=False)
+    total = sum(outcome.lines.values())
+    err.print(f"wrote {total:,} lines to {printable(output)} ({fmt})", highlight=False)
+    for error in outcome.errors:  # the other files were converted; the run still failed
+        err.print(printable(f"cgt-claimcheck: error: {error}"), soft_wrap=True, highlight=False)
+    if outcome.errors:
+        raise typer.Exit(ExitStatus.ERROR)
