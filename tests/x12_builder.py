@@ -9,34 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FIELDS = (
-    "claim_id",
-    "line_number",
-    "claim_type",
-    "payer",
-    "member_id",
-    "member_dob",
-    "bill_type",
-    "place_of_service",
-    "billing_npi",
-    "facility_npi",
-    "prior_auth",
-    "invoice_attached",
-    "service_date",
-    "procedure_code",
-    "modifiers",
-    "units",
-    "charge",
-    "ndc",
-    "ndc_quantity",
-    "ndc_unit",
-    "revenue_code",
-    "diagnosis_codes",
-    "icd10_pcs_codes",
-    "condition_codes",
-    "claim_frequency",
-)
-
 
 @dataclass
 class Line:

@@ -43,6 +43,8 @@ from cgt_claimcheck.ingest.x12_syntax import (
     read_isa,
 )
 
+X12_BATCH_ROWS = 20_000
+
 __all__ = ["X12_COLUMNS", "X12Problem", "X12Reader", "is_x12"]
 
 
@@ -63,7 +65,9 @@ class X12Reader(ClaimMapping):
         self.path = path
         self.source = ByteSource(path, text=False)
         self.display = self.source.display
-        self.batch_rows = batch_rows
+        # A line is held as a dict until its batch is built (about 2 KB): smaller batches than the
+        # CSV reader's keep the memory of a large file near that of a small one.
+        self.batch_rows = min(batch_rows, X12_BATCH_ROWS)
         self.payer = payer
         self.columns = {c: c for c in X12_COLUMNS}
         self.problems: list[X12Problem] = []
