@@ -67,6 +67,7 @@ def test_generated_claims_read_back_exactly(tmp_path):
     # 2400 REF*G1 wins over 2300; 2420C over 2310; 2310 over 2010AA; patient DOB over subscriber's.
     assert [r["prior_auth"] for r in rows] == ["PA123", "PA9", "PA123"]
     assert [r["facility_npi"] for r in rows] == ["1609876543", "1234567893", "1111111111"]
+    assert [r["facility_npi_source"] for r in rows] == ["2010AA", "2310E", "2420C"]
     assert rows[1]["member_dob"] == "20150101" and rows[1]["bill_type"] == "131"
 
 
@@ -182,6 +183,11 @@ def test_defective_samples_get_precise_findings(name, expected):
     _, _, problems = read(SAMPLES / name)
     found = {(p.code, p.field, p.value) for p in problems}
     assert expected <= found, sorted(found)
+
+
+def test_a_date_range_keeps_its_end():
+    rows, _, _ = read(SAMPLES / "ims_837p_a1_valid.x12")  # DTP*472*RD8*20050314-20050325
+    assert (rows[0]["service_date"], rows[0]["service_date_to"]) == ("20050314", "20050325")
 
 
 def test_sample_with_drugs_maps_ndc_prior_auth_and_attachments():
@@ -413,3 +419,52 @@ def test_redact_masks_x12_member_identifiers(tmp_path, fmt):
         assert secret not in result.stdout + result.stderr, (fmt, secret)
     plain = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "json"]).stdout
     assert "MBRSECRET9" in plain  # the identifiers do reach an unredacted report
+
+
+# --- hostile and damaged X12: no traceback, every line accounted for ---------------------------------
+@st.composite
+def damaged(draw) -> bytes:
+    data, _ = build(cgt_claims() + [Claim(claim_id="P3", lines=[Line(), Line(procedure_code="96365", ndc="")])])
+    segments = data.decode().split("~")
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(1, len(segments) - 1))
+        action = draw(st.sampled_from(["delete", "duplicate", "truncate", "garble", "swap", "empty"]))
+        if action == "delete":
+            del segments[i]
+        elif action == "duplicate":
+            segments.insert(i, segments[i])
+        elif action == "truncate":
+            segments = segments[:i] + [segments[i][: len(segments[i]) // 2]]
+            break
+        elif action == "garble":
+            segment = segments[i]
+            at = draw(st.integers(0, max(len(segment) - 1, 0)))
+            segments[i] = (
+                segment[:at] + draw(st.sampled_from(["*", ":", "^", "~", "\x00", "é", "<b>", "\n"])) + segment[at:]
+            )
+        elif action == "swap" and i + 1 < len(segments):
+            segments[i], segments[i + 1] = segments[i + 1], segments[i]
+        else:
+            segments.insert(i, "")
+    return "~".join(segments).encode("utf-8")
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=damaged())
+def test_damaged_x12_never_crashes_and_accounts_for_every_line(tmp_path, data):
+    path = tmp_path / "damaged.x12"
+    path.write_bytes(data)
+    result = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "json"])
+    assert result.exit_code in (0, 1, 2), result.output
+    assert "Traceback" not in result.output and "internal error" not in result.stderr
+    assert path.read_bytes() == data
+    if result.exit_code == 2:
+        assert result.stderr.strip()
+        return
+    report = json.loads(result.stdout)
+    s = report["summary"]
+    assert s["rows_read"] == s["rows_checked"] + s["rows_rejected"] + s["rows_out_of_scope"]
+    # Every LX the reader reached is a row, read and then checked, rejected or out of scope: split
+    # the file as the reader does (CR/LF dropped, '~' ends a segment, an unterminated tail is cut).
+    *segments, _tail = data.decode("latin-1").replace("\r", "").replace("\n", "").split("~")
+    assert s["rows_read"] == sum(1 for seg in segments if seg.strip(" \t").split("*")[0] == "LX")

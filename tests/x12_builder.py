@@ -166,6 +166,11 @@ def _row(claim: Claim, line: Line, number: int, kind: str) -> dict[str, str]:
         "place_of_service": claim.place_of_service if kind == "837P" else "",
         "billing_npi": claim.billing_npi,
         "facility_npi": line.facility_npi or claim.facility_npi or claim.billing_npi,
+        "facility_npi_source": "2420C"
+        if line.facility_npi
+        else ("2310E" if kind == "837I" else "2310C")
+        if claim.facility_npi
+        else "2010AA",
         "prior_auth": line.prior_auth or claim.prior_auth,
         "invoice_attached": "Y"
         if claim.attachment in ("BM", "EL", "EM", "FT", "FX")

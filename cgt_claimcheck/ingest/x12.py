@@ -33,6 +33,7 @@ from cgt_claimcheck.ingest.x12_syntax import (
     KNOWN_SEGMENTS,
     READABLE,
     SEGMENT_ID,
+    STRUCTURE,
     SUPPORTED,
     VERSION,
     X12_COLUMNS,
@@ -44,6 +45,8 @@ from cgt_claimcheck.ingest.x12_syntax import (
 )
 
 X12_BATCH_ROWS = 20_000
+
+ENVELOPE_SEGMENTS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA", "TA1"})
 
 __all__ = ["X12_COLUMNS", "X12Problem", "X12Reader", "is_x12"]
 
@@ -134,6 +137,8 @@ class X12Reader(ClaimMapping):
         """Where service line `row` is: its transaction's control numbers and its LX segment."""
         if not 0 < row <= len(self.line_segment):
             return ""
+        if not self.line_segment[row - 1]:
+            return f"ISA {self.isa_control}, outside any transaction"
         return f"{self.tx_labels[self.line_tx[row - 1]]}, segment {self.line_segment[row - 1]}"
 
     # --- batches -------------------------------------------------------------------------------
@@ -145,6 +150,7 @@ class X12Reader(ClaimMapping):
         self.out: list[LineState] = []
         self.invalid: list[InvalidRow] = []
         self.ordinal = 0
+        self.outside = 0  # segments seen since the last transaction closed, outside any
         self._reset_group()
         for text, flag in self._segments():
             self.segments_read += 1
@@ -207,6 +213,10 @@ class X12Reader(ClaimMapping):
         sid = e[0]
         if self.tx is not None:
             self.tx.segments += 1
+            self.outside = 0
+        elif sid not in ENVELOPE_SEGMENTS:
+            self._outside_transaction(sid, e)
+            return
         handler = _HANDLERS.get(sid)
         if handler is not None:
             handler(self, e)
@@ -222,6 +232,21 @@ class X12Reader(ClaimMapping):
 
     def _row(self) -> int:
         return self.line.ordinal if self.line is not None else 0
+
+    def _outside_transaction(self, sid: str, e: list[str]) -> None:
+        """A segment between transactions (an ST lost): reported once per run of them; an LX there
+        is a service line that belongs to no claim, counted and rejected, never dropped."""
+        self.outside += 1
+        if self.outside == 1:
+            self._problem(
+                STRUCTURE, 0, sid[:3], sid[:3], f"{sid[:3]} and what follows it lie outside any transaction (no ST)"
+            )
+        if sid == "LX":
+            self.ordinal += 1
+            self.line_tx.append(max(len(self.tx_labels) - 1, 0))
+            self.line_segment.append(0)
+            reason = "a service line outside any transaction (no ST before it)"
+            self.invalid.append(InvalidRow(self.ordinal, reason, f"line {get(e, 1)}"))
 
     # --- envelope ------------------------------------------------------------------------------
     def _isa(self, e: list[str]) -> None:

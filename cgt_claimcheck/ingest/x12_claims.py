@@ -48,6 +48,10 @@ class ClaimMapping:
             )
         if level not in ("20", "22", "23"):
             self._problem(STRUCTURE, 0, "HL03", level, f"HL {number} has level code {level!r}, not 20, 22 or 23")
+        elif parent in self.hl_levels and (level, self.hl_levels[parent]) not in (("22", "20"), ("23", "22")):
+            self._problem(
+                STRUCTURE, 0, "HL02", parent, f"HL {number} (level {level}) has a level {self.hl_levels[parent]} parent"
+            )
         elif level != "20" and not parent:
             self._problem(STRUCTURE, 0, "HL02", "", f"HL {number} (level {level}) has no parent")
         self.hl_levels[number] = level
@@ -76,10 +80,14 @@ class ClaimMapping:
         if self.in_other_payer:
             return  # 2330x: another payer's names (NM1*77 there is not our facility)
         if entity == "77":
-            if self.line is not None:
-                self.line.values["facility_npi"] = npi
-            else:
-                self.claim.values["facility_npi"] = npi
+            target = self.line if self.line is not None else self.claim
+            target.values["facility_npi"] = npi
+            loop = (
+                "2420C"
+                if self.line is not None
+                else ("2310E" if self.claim.values["claim_type"] == "837I" else "2310C")
+            )
+            target.values["facility_npi_source"] = loop
 
     def _dmg(self, e: list[str]) -> None:
         if self.claim is not None or get(e, 1) != "D8":
@@ -139,7 +147,9 @@ class ClaimMapping:
         attached = "Y" if claim.attached or any(ln.attached for ln in claim.lines) else ""
         if not attached and claim.available_on_request:
             attached = "AA"  # PWK02 AA: available on request, not attached (the hint says so)
-        claim.values.setdefault("facility_npi", claim.values.get("billing_npi", ""))
+        if "facility_npi" not in claim.values:
+            claim.values["facility_npi"] = claim.values.get("billing_npi", "")
+            claim.values["facility_npi_source"] = "2010AA"
         shared = claim.values | {
             "diagnosis_codes": ";".join(self.claim_dx),
             "icd10_pcs_codes": ";".join(self.claim_pcs),
@@ -181,6 +191,8 @@ class ClaimMapping:
         start = value.split("-", 1)[0] if form == "RD8" else value
         if qualifier == "472" and self.line is not None:
             self.line.values["service_date"] = start
+            if form == "RD8" and "-" in value:
+                self.line.values["service_date_to"] = value.split("-", 1)[1]
         elif qualifier == "434" and self.line is None:
             self.claim.values["statement_from"] = start
 
