@@ -83,7 +83,7 @@ def styles(draw) -> Style:
     return Style(
         element=chars[0],
         component=chars[1],
-        repetition=chars[2],
+        repetition=draw(st.sampled_from([chars[2], "U"])),  # U: none (the 4010 value), reported
         terminator=terminator,
         crlf=draw(st.booleans()) and terminator != "\n",
         indent=draw(st.booleans()),
@@ -135,7 +135,8 @@ def test_any_legal_separators_read_back_equal(tmp_path, claims, style):
     rows, invalid, problems = read(path)
     assert canonical(rows, truth) == truth
     assert not invalid
-    assert [p.code for p in problems] == (["XE005"] if style.bom else [])  # a BOM is reported, nothing else
+    # A BOM and an ISA11 that is no repetition separator are reported; nothing else.
+    assert [p.code for p in problems] == ["XE005"] * (style.bom + (style.repetition == "U"))
 
 
 # --- the public samples ---------------------------------------------------------------------------
@@ -242,6 +243,14 @@ def _two_groups_and_a_long_claim() -> bytes:
     long = Claim(claim_id="I60", claim_type="837I", lines=[Line(procedure_code="", ndc="", revenue_code="0250")] * 60)
     data, _ = build([Claim(claim_id="P1"), long])
     return data
+
+
+def test_a_repetition_separator_inside_a_claim_segment_is_reported(tmp_path):
+    data, _ = build([Claim(prior_auth="PA^2")])
+    path = tmp_path / "rep.x12"
+    path.write_bytes(data)
+    _, _, problems = read(path)
+    assert [(p.code, p.field, p.value) for p in problems] == [("XE005", "REF", "^")]
 
 
 @pytest.mark.parametrize(

@@ -46,6 +46,8 @@ from cgt_claimcheck.ingest.x12_syntax import (
 
 X12_BATCH_ROWS = 20_000
 
+# The segments the claim mapping reads: a repetition separator in one of them splits a value.
+REPETITION_CHECKED = frozenset({"CLM", "SV1", "SV2", "HI", "LIN", "CTP", "REF", "DTP", "NM1", "HL", "LX", "PWK", "DMG"})
 ENVELOPE_SEGMENTS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA", "TA1"})
 
 __all__ = ["X12_COLUMNS", "X12Problem", "X12Reader", "is_x12"]
@@ -211,6 +213,15 @@ class X12Reader(ClaimMapping):
             return
         e = text.split(self.seps.element)
         sid = e[0]
+        if self.seps.repetition and self.seps.repetition in text and sid in REPETITION_CHECKED:
+            self._problem(
+                FORMAT,
+                self._row(),
+                sid,
+                self.seps.repetition,
+                f"{sid} repeats an element with the ISA11 separator {self.seps.repetition!r}, where the 837 allows "
+                "no repetition (a 999 answers IK403 12, too many repetitions)",
+            )
         if self.tx is not None:
             self.tx.segments += 1
             self.outside = 0
