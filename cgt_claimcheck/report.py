@@ -92,6 +92,13 @@ class ClaimHeader(NamedTuple):
 CLAIM_HEADER_COLUMNS = ClaimHeader._fields
 
 
+def place_of(f: FindingRecord) -> str:
+    """' (claim P1 line 2; ISA 000000905, GS 1, ST 0001, segment 23)' after a one-line message."""
+    parts = [f"claim {f.claim_id} line {f.line_number}" if f.claim_id else "", f.location or ""]
+    shown = "; ".join(p for p in parts if p)
+    return f" ({shown})" if shown else ""
+
+
 @dataclass
 class SystemicGroup:
     """Many findings with one cause: same rule, file, field and message (a bad column, a wrong layout)."""

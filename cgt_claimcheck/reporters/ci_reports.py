@@ -10,7 +10,7 @@ import json
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from cgt_claimcheck.report import Report
+from cgt_claimcheck.report import Report, place_of
 
 GITLAB_SEVERITY = {"error": "critical", "warning": "minor", "info": "info"}
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -22,15 +22,11 @@ def _records(report: Report):  # type: ignore[no-untyped-def]
     return zip(report.findings, report.findings.fingerprints(), strict=True)
 
 
-def _where(f: Any) -> str:
-    return f" (claim {f.claim_id} line {f.line_number})" if f.claim_id else ""
-
-
 def render_gitlab(report: Report, stream: TextIO) -> None:
     stream.write("[")
     for index, (f, print_) in enumerate(_records(report)):
         issue = {
-            "description": f"{f.rule} {f.message}{_where(f)}",
+            "description": f"{f.rule} {f.message}{place_of(f)}",
             "check_name": f"{f.rule} {f.name}",
             "fingerprint": f"{print_}-{f.file}",
             "severity": GITLAB_SEVERITY[f.severity.value],
@@ -73,7 +69,7 @@ def render_sarif(report: Report, stream: TextIO) -> None:
             "ruleId": f.rule,
             "ruleIndex": index_of[f.rule],
             "level": SARIF_LEVEL[f.severity.value],
-            "message": {"text": f"{f.message}{_where(f)}"},
+            "message": {"text": f"{f.message}{place_of(f)}"},
             "locations": [
                 {
                     "physicalLocation": {

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from cgt_claimcheck.printable import printable
-from cgt_claimcheck.report import Report
+from cgt_claimcheck.report import Report, place_of
 
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -24,9 +24,7 @@ def _line(row: int) -> int:
 def render_concise(report: Report, stream: TextIO) -> None:
     for f in report.findings:
         stream.write(
-            printable(f"{f.file}:{_line(f.row)}: {f.rule} [{f.severity.value}] {f.message}")
-            + (printable(f" (claim {f.claim_id} line {f.line_number})") if f.claim_id else "")
-            + "\n"
+            printable(f"{f.file}:{_line(f.row)}: {f.rule} [{f.severity.value}] {f.message}{place_of(f)}") + "\n"
         )
 
 
@@ -43,8 +41,7 @@ def render_github(report: Report, stream: TextIO) -> None:
         level = GITHUB_LEVEL[f.severity.value]
         title = _property(f"{f.rule} {f.name}")
         where = f"file={_property(f.file)},line={_line(f.row)},title={title}"
-        claim = f" (claim {f.claim_id} line {f.line_number})" if f.claim_id else ""
-        stream.write(f"::{level} {where}::{_data(printable(f.message + claim + '. Fix: ' + f.hint))}\n")
+        stream.write(f"::{level} {where}::{_data(printable(f.message + place_of(f) + '. Fix: ' + f.hint))}\n")
     counts = report.summary.findings
     stream.write(
         _data(f"cgt-claimcheck: {counts.error} errors, {counts.warning} warnings, {counts.info} info")
