@@ -67,7 +67,20 @@ def is_x12(path: str) -> bool:
         return False  # the CSV reader says what is wrong with it
     if head.startswith((b"\xff\xfe", b"\xfe\xff")) and looks_like_x12(head[2:].replace(b"\x00", b"")):
         raise UsageError("an X12 file in UTF-16: X12 is ASCII text; convert it (iconv -f UTF-16 -t ASCII)", file=path)
-    return looks_like_x12(head)
+    if looks_like_x12(head):
+        return True
+    segment = X12_WITHOUT_ISA.match(head.removeprefix(BOM).lstrip(b" \t\r\n"))
+    if segment:  # an envelope segment at the start, and segments after it: X12 that lost its ISA
+        raise UsageError(
+            f"looks like X12 but starts with {segment.group(1).decode()}, not ISA: an interchange must begin "
+            "with its ISA segment (it carries the separators); send the whole file",
+            file=path,
+            line=1,
+        )
+    return False
+
+
+X12_WITHOUT_ISA = re.compile(rb"(GS|ST|BHT)([*|^~!+])[A-Z0-9]{2,3}\2.*?[~\n]\s*[A-Z][A-Z0-9]{1,2}\2", re.DOTALL)
 
 
 def looks_like_x12(head: bytes) -> bool:
