@@ -153,7 +153,54 @@ def cases() -> list[Case]:
             },
         ),
     ]
-    return out
+    return out + x12_cases()
+
+
+def x12_interchange(claim_ids: list[str], *, end: str = "~\n") -> str:
+    """A 5010 837P interchange, one J3392 line a claim, the planted member in every 2010BA."""
+    body = [
+        "GS*HC*S*R*20251201*1200*1*X*005010X222A1",
+        "ST*837*0001*005010X222A1",
+        "BHT*0019*00*1*20251201*1200*CH",
+        "HL*1**20*1",
+        "NM1*85*2*BILLING*****XX*1609876543",
+    ]
+    for number, claim in enumerate(claim_ids, start=2):
+        body += [
+            f"HL*{number}*1*22*0",
+            "SBR*P*18*******MC",
+            f"NM1*IL*1*{SECRET_NAME}*JO****MI*{SECRET_ID}",
+            f"DMG*D8*{SECRET_DOB.replace('-', '')}*F",
+            "NM1*PR*2*PAYER*****PI*wnc",
+            f"CLM*{claim}*100***22:B:1*Y*A*Y*Y",
+            "HI*ABK:D571",
+            "LX*1",
+            "SV1*HC:J3392*100*UN*1*22**1",
+            "DTP*472*D8*20250301",
+            "LIN**N4*51167029001",
+            "CTP****1*UN",
+        ]
+    body += [f"SE*{len(body)}*0001", "GE*1*1", "IEA*1*000000001"]
+    isa = "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *251201*1200*^*00501*000000001*0*P*:"
+    return end.join([isa, *body]) + end
+
+
+def x12_cases() -> list[Case]:
+    """X12 837 files: the same invariants hold (rows read = the LX segments the reader reached)."""
+    clean = x12_interchange(["X1", "X2"])
+    cut = clean[: clean.index("LX*1", clean.index("CLM*X2"))]
+    return [
+        Case("x12-clean", clean.encode(), lines=2),
+        Case("x12-bom-crlf-indented", b"\xef\xbb\xbf" + x12_interchange(["X1"], end="~\r\n    ").encode(), lines=1),
+        Case("x12-gzip", gzip.compress(clean.encode()), lines=2),
+        Case(
+            "x12-markup-and-controls", x12_interchange(["C9[bold red]x[/]\x1b[2J\u202e<img src=x>"]).encode(), lines=1
+        ),
+        Case("x12-truncated", cut.encode(), lines=1),  # the open transaction's line is read and rejected
+        Case("x12-no-isa", clean[clean.index("GS*") :].encode()),
+        Case("x12-isa-only", clean[: clean.index("GS*")].encode()),
+        Case("x12-separators-alphanumeric", clean.replace("*", "A").encode()),
+    ]
 
 
 def large_cases() -> Iterator[Case]:

@@ -105,15 +105,18 @@ class X12Reader(ClaimMapping):
         terminator = self.seps.terminator
         strip_breaks = terminator not in "\r\n"
         yield text[: end - 1].strip(" \t\r\n"), 0
-        leftover = ""
+        pending: list[str] = []  # a segment longer than a block, in pieces (joined once, not per block)
         for data in itertools.chain([text[end:]], (block.decode("latin-1") for block in blocks)):
-            data = leftover + data
             if strip_breaks:
                 data = data.replace("\r", "").replace("\n", "")
-            parts = data.split(terminator)
-            leftover = parts.pop()
+            if terminator not in data:
+                pending.append(data)
+                continue
+            parts = ("".join(pending) + data if pending else data).split(terminator)
+            pending = [parts.pop()]
             for part in parts:
                 yield part, 1
+        leftover = "".join(pending)
         if leftover.strip(" \t\r\n\x00\x1a"):
             yield leftover, -1  # the file ends inside this segment
 
