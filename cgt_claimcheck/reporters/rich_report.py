@@ -103,9 +103,10 @@ def render(report: Report, stream: TextIO) -> None:
     for (file, claim), findings in claims.items():
         # One header line a claim, one line a finding (soft-wrapped, so a narrow terminal wraps it
         # rather than the report growing): 100 claims with 300 findings is about 400 lines.
-        console.print(_claim_header(claim, file, headers.get((file, claim))), soft_wrap=True)
+        block = _claim_header(claim, file, headers.get((file, claim)))
         for f in sorted(findings, key=_line_order):
-            console.print(
+            block.append("\n")
+            block.append_text(
                 Text.assemble(
                     literal(f"  line {f.line_number or '-'} ({f.location or f'row {f.row}'})  "),
                     literal(f"{f.severity.value.upper():7} ", style=STYLE[f.severity.value]),
@@ -114,14 +115,14 @@ def render(report: Report, stream: TextIO) -> None:
                     literal(f.message),
                     ("  fix: ", "green"),
                     literal(f.hint),
-                ),
-                soft_wrap=True,
+                )
             )
             cited.setdefault(f.rule, {})[f.policy] = None
             names[f.rule] = f.name
             codes = " ".join(x for x in (f"CARC {f.carc}" if f.carc else "", f"RARC {f.rarc}" if f.rarc else "") if x)
             if codes:
                 denial[f.rule] = codes
+        console.print(block, soft_wrap=True)  # one write a claim: printing is most of this report's time
     if not report.findings:
         console.print(literal("No findings.", style="bold green"))
         return
