@@ -29,11 +29,12 @@ from cgt_claimcheck.ingest.x12_syntax import (
     BOM,
     CONTROL,
     ENVELOPE,
+    ENVELOPE_SEGMENTS,
     FORMAT,
     KNOWN_SEGMENTS,
     READABLE,
+    REPETITION_CHECKED,
     SEGMENT_ID,
-    STRUCTURE,
     SUPPORTED,
     VERSION,
     X12_COLUMNS,
@@ -45,10 +46,6 @@ from cgt_claimcheck.ingest.x12_syntax import (
 )
 
 X12_BATCH_ROWS = 20_000
-
-# The segments the claim mapping reads: a repetition separator in one of them splits a value.
-REPETITION_CHECKED = frozenset({"CLM", "SV1", "SV2", "HI", "LIN", "CTP", "REF", "DTP", "NM1", "HL", "LX", "PWK", "DMG"})
-ENVELOPE_SEGMENTS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA", "TA1"})
 
 __all__ = ["X12_COLUMNS", "X12Problem", "X12Reader", "is_x12"]
 
@@ -246,21 +243,6 @@ class X12Reader(ClaimMapping):
 
     def _row(self) -> int:
         return self.line.ordinal if self.line is not None else 0
-
-    def _outside_transaction(self, sid: str, e: list[str]) -> None:
-        """A segment between transactions (an ST lost): reported once per run of them; an LX there
-        is a service line that belongs to no claim, counted and rejected, never dropped."""
-        self.outside += 1
-        if self.outside == 1:
-            self._problem(
-                STRUCTURE, 0, sid[:3], sid[:3], f"{sid[:3]} and what follows it lie outside any transaction (no ST)"
-            )
-        if sid == "LX":
-            self.ordinal += 1
-            self.line_tx.append(max(len(self.tx_labels) - 1, 0))
-            self.line_segment.append(0)
-            reason = "a service line outside any transaction (no ST before it)"
-            self.invalid.append(InvalidRow(self.ordinal, reason, f"line {get(e, 1)}"))
 
     # --- envelope ------------------------------------------------------------------------------
     def _isa(self, e: list[str]) -> None:

@@ -254,6 +254,21 @@ class ClaimMapping:
         self.claim.lines.append(line)
         self.line = line
 
+    def _outside_transaction(self, sid: str, e: list[str]) -> None:
+        """A segment between transactions (an ST lost): reported once per run of them; an LX there
+        is a service line that belongs to no claim, counted and rejected, never dropped."""
+        self.outside += 1
+        if self.outside == 1:
+            self._problem(
+                STRUCTURE, 0, sid[:3], sid[:3], f"{sid[:3]} and what follows it lie outside any transaction (no ST)"
+            )
+        if sid == "LX":
+            self.ordinal += 1
+            self.line_tx.append(max(len(self.tx_labels) - 1, 0))
+            self.line_segment.append(0)
+            reason = "a service line outside any transaction (no ST before it)"
+            self.invalid.append(InvalidRow(self.ordinal, reason, f"line {get(e, 1)}"))
+
     def _sv1(self, e: list[str]) -> None:
         if self.line is None:
             return

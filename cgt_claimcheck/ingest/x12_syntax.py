@@ -146,3 +146,8 @@ def at(parts: list[str], i: int) -> str:
 
 def adopted(kind: str) -> str:
     return next(v for v, k in SUPPORTED.items() if k == kind)
+
+
+# The segments the claim mapping reads: a repetition separator in one of them splits a value.
+REPETITION_CHECKED = frozenset({"CLM", "SV1", "SV2", "HI", "LIN", "CTP", "REF", "DTP", "NM1", "HL", "LX", "PWK", "DMG"})
+ENVELOPE_SEGMENTS = frozenset({"ISA", "GS", "ST", "SE", "GE", "IEA", "TA1"})
