@@ -85,7 +85,7 @@ def render(report: Report, stream: TextIO) -> None:
             f'<span class="value">{value:,}</span><span class="label">{label}</span></div>\n'
         )
     write(
-        f'<div class="card error" data-key="charges_denied" data-value="{s.charges_denied}">'
+        f'<div class="card error wide" data-key="charges_denied" data-value="{s.charges_denied}">'
         f'<span class="value">{_money(s.charges_denied)}</span>'
         '<span class="label">billed on denied claims</span></div>\n</section>\n'
     )
@@ -182,7 +182,7 @@ def _finding_row(f: FindingRecord) -> str:
     return (
         f'<tr data-rule="{e(f.rule)}" data-severity="{sev}" data-payer="{e(f.payer or "")}" '
         f'data-claim="{e(f.claim_id or "")}">'
-        f"<td>{e(f.claim_id or '(rejected row)')}</td>"
+        f"<td>{e(f.claim_id or ('(rejected row)' if f.row else '(the file)'))}</td>"
         f'<td class="num" data-sort="{e(line) if line.isdigit() else -1}">{e(line)}</td>'
         f'<td class="num" data-sort="{f.row}">{e(f.location) if f.location else f.row}</td>'
         f'<td data-sort="{SEVERITY_RANK[sev]}"><span class="sev sev-{sev}">{sev}</span></td>'
