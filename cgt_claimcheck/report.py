@@ -92,6 +92,16 @@ class ClaimHeader(NamedTuple):
 CLAIM_HEADER_COLUMNS = ClaimHeader._fields
 
 
+def editor_line(f: FindingRecord) -> int:
+    """The line of the file an editor or CI annotation should point at (1-based).
+
+    An extract's data row is the line after its header. An X12 finding has a location instead
+    (its segment, given in the message): a row there counts service lines, not lines of the
+    file, so it points at the top of the file rather than at a wrong line.
+    """
+    return 1 if f.location else max(f.row, 0) + 1
+
+
 def place_of(f: FindingRecord) -> str:
     """' (claim P1 line 2; ISA 000000905, GS 1, ST 0001, segment 23)' after a one-line message."""
     parts = [f"claim {f.claim_id} line {f.line_number}" if f.claim_id else "", f.location or ""]

@@ -479,3 +479,16 @@ def test_damaged_x12_never_crashes_and_accounts_for_every_line(tmp_path, data):
     # the file as the reader does (CR/LF dropped, '~' ends a segment, an unterminated tail is cut).
     *segments, _tail = data.decode("latin-1").replace("\r", "").replace("\n", "").split("~")
     assert s["rows_read"] == sum(1 for seg in segments if seg.strip(" \t").split("*")[0] == "LX")
+
+
+def test_ci_formats_point_x12_findings_at_the_file_and_name_the_segment(tmp_path):
+    data, _ = build([Claim(claim_id="P7", prior_auth="")])
+    path = tmp_path / "batch.x12"
+    path.write_bytes(data)
+    github = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "github"]).stdout
+    [line] = [text for text in github.splitlines() if "AU001" in text]
+    assert ",line=1," in line and "ST 00011, segment " in line
+    sarif = json.loads(runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "sarif"]).stdout)
+    [result] = sarif["runs"][0]["results"]
+    assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
+    assert "segment" in result["message"]["text"]

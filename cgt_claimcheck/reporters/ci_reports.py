@@ -10,7 +10,7 @@ import json
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from cgt_claimcheck.report import Report, place_of
+from cgt_claimcheck.report import Report, editor_line, place_of
 
 GITLAB_SEVERITY = {"error": "critical", "warning": "minor", "info": "info"}
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -30,7 +30,7 @@ def render_gitlab(report: Report, stream: TextIO) -> None:
             "check_name": f"{f.rule} {f.name}",
             "fingerprint": f"{print_}-{f.file}",
             "severity": GITLAB_SEVERITY[f.severity.value],
-            "location": {"path": f.file, "lines": {"begin": max(f.row, 0) + 1}},
+            "location": {"path": f.file, "lines": {"begin": editor_line(f)}},
         }
         stream.write(("," if index else "") + "\n  " + json.dumps(issue, ensure_ascii=False))
     stream.write("\n]\n")
@@ -74,7 +74,7 @@ def render_sarif(report: Report, stream: TextIO) -> None:
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": _uri(f.file)},
-                        "region": {"startLine": max(f.row, 0) + 1},
+                        "region": {"startLine": editor_line(f)},
                     }
                 }
             ],

@@ -12,19 +12,15 @@ from __future__ import annotations
 from typing import TextIO
 
 from cgt_claimcheck.printable import printable
-from cgt_claimcheck.report import Report, place_of
+from cgt_claimcheck.report import Report, editor_line, place_of
 
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
-
-
-def _line(row: int) -> int:
-    return max(row, 0) + 1
 
 
 def render_concise(report: Report, stream: TextIO) -> None:
     for f in report.findings:
         stream.write(
-            printable(f"{f.file}:{_line(f.row)}: {f.rule} [{f.severity.value}] {f.message}{place_of(f)}") + "\n"
+            printable(f"{f.file}:{editor_line(f)}: {f.rule} [{f.severity.value}] {f.message}{place_of(f)}") + "\n"
         )
 
 
@@ -40,7 +36,7 @@ def render_github(report: Report, stream: TextIO) -> None:
     for f in report.findings:
         level = GITHUB_LEVEL[f.severity.value]
         title = _property(f"{f.rule} {f.name}")
-        where = f"file={_property(f.file)},line={_line(f.row)},title={title}"
+        where = f"file={_property(f.file)},line={editor_line(f)},title={title}"
         stream.write(f"::{level} {where}::{_data(printable(f.message + place_of(f) + '. Fix: ' + f.hint))}\n")
     counts = report.summary.findings
     stream.write(
