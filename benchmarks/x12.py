@@ -129,9 +129,13 @@ def main() -> None:
     convert_s, _ = measure(convert, args.runs)
     _, small_rss = measure(check_small, args.runs)
     print(f"file: {big.name}, {big.stat().st_size / 1e6:.0f} MB, {segments:,} segments, {lines:,} service lines")
-    print(f"reader CPU: {cpu:.2f} s = {segments / cpu:,.0f} segments/s, {lines / cpu:,.0f} lines/s (target >= 250,000 segments/s)")
+    print(
+        f"reader CPU: {cpu:.2f} s = {segments / cpu:,.0f} segments/s, {lines / cpu:,.0f} lines/s (target >= 250,000 segments/s)"
+    )
     print(f"check: {check_s:.2f} s; convert: {convert_s:.2f} s; ratio {check_s / convert_s:.2f} (target <= 1.5)")
-    print(f"peak RSS check: {check_rss / 1024:.0f} MB on {lines:,} lines, {small_rss / 1024:.0f} MB on {lines // 10:,} (ratio {check_rss / small_rss:.2f})")
+    print(
+        f"peak RSS check: {check_rss / 1024:.0f} MB on {lines:,} lines, {small_rss / 1024:.0f} MB on {lines // 10:,} (ratio {check_rss / small_rss:.2f})"
+    )
 
 
 if __name__ == "__main__":

@@ -492,3 +492,16 @@ def test_ci_formats_point_x12_findings_at_the_file_and_name_the_segment(tmp_path
     [result] = sarif["runs"][0]["results"]
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
     assert "segment" in result["message"]["text"]
+
+
+def test_a_second_patient_without_a_birth_date_does_not_inherit_the_first_ones(tmp_path):
+    data, _ = build([Claim(claim_id="K1", patient_dob="20150101")])
+    text = data.decode()
+    first = text[text.index("HL*3*2*23*0") : text.index("SE*")]  # patient K1: HL 23, DMG, CLM, its line
+    second = first.replace("HL*3*2*23*0", "HL*4*2*23*0").replace("DMG*D8*20150101*M~", "").replace("CLM*K1", "CLM*K2")
+    text = text.replace(first, first + second)  # a second patient of the same subscriber, with no DMG
+    path = tmp_path / "patients.x12"
+    path.write_text(text)
+    rows, _, problems = read(path)
+    assert [(r["claim_id"], r["member_dob"]) for r in rows] == [("K1", "20150101"), ("K2", "20000115")]
+    assert {p.code for p in problems} == {"XE002"}  # the SE count, which this edit changed

@@ -60,7 +60,7 @@ class ClaimMapping:
             self.billing = {}
         if level in ("20", "22"):
             self.sub_values = {}
-        if level == "22":
+        if level in ("22", "23"):  # each patient brings their own date of birth, or none
             self.patient_dob = ""
         self.loop_entity = ""
         self.in_other_payer = False
