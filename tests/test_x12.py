@@ -505,3 +505,17 @@ def test_a_second_patient_without_a_birth_date_does_not_inherit_the_first_ones(t
     rows, _, problems = read(path)
     assert [(r["claim_id"], r["member_dob"]) for r in rows] == [("K1", "20150101"), ("K2", "20000115")]
     assert {p.code for p in problems} == {"XE002"}  # the SE count, which this edit changed
+
+
+def test_a_group_that_is_not_health_care_claims_and_a_gs_inside_an_open_transaction_are_reported(tmp_path):
+    data, _ = build([Claim()])
+    text = data.decode().replace("GS*HC*", "GS*HP*", 1)
+    path = tmp_path / "hp.x12"
+    path.write_text(text)
+    _, _, problems = read(path)
+    assert [(p.code, p.field, p.value) for p in problems] == [("XE003", "GS01", "HP")]
+    nested = data.decode().replace("LX*1", "GS*HC*S*R*20251201*1200*2*X*005010X222A1~LX*1", 1)
+    path.write_text(nested)
+    _, invalid, problems = read(path)
+    assert ("XE001", "SE") in {(p.code, p.field) for p in problems}
+    assert len(invalid) == 1  # the LX after the stray GS belongs to no transaction: rejected, counted

@@ -254,6 +254,7 @@ class X12Reader(ClaimMapping):
 
     def _gs(self, e: list[str]) -> None:
         if self.tx is not None:
+            self._problem(ENVELOPE, 0, "SE", "", f"transaction {self.tx.control} has no SE trailer")
             self._end_transaction(closed=False)
         if self.group_control:
             self._problem(ENVELOPE, 0, "GE", "", f"group {self.group_control} has no GE trailer")
@@ -261,6 +262,10 @@ class X12Reader(ClaimMapping):
         self.group_control = get(e, 6)
         self.group_version = get(e, 8)
         self.groups += 1
+        if get(e, 1) != "HC":
+            self._problem(
+                VERSION, 0, "GS01", get(e, 1), f"functional group {get(e, 1)!r} is not HC (health care claims)"
+            )
 
     def _st(self, e: list[str]) -> None:
         if self.tx is not None:
