@@ -245,6 +245,15 @@ class X12Reader(ClaimMapping):
         return self.line.ordinal if self.line is not None else 0
 
     # --- envelope ------------------------------------------------------------------------------
+    def _close(self, *, group: bool) -> None:
+        """Close what a segment implies has ended: the open transaction (and group), reported."""
+        if self.tx is not None:
+            self._problem(ENVELOPE, 0, "SE", "", f"transaction {self.tx.control} has no SE trailer")
+            self._end_transaction(closed=False)
+        if group and self.group_control:
+            self._problem(ENVELOPE, 0, "GE", "", f"group {self.group_control} has no GE trailer")
+            self.group_control = ""
+
     def _isa(self, e: list[str]) -> None:
         if self.tx is not None or self.group_control:
             self._finish()
@@ -253,11 +262,7 @@ class X12Reader(ClaimMapping):
         self.groups = 0
 
     def _gs(self, e: list[str]) -> None:
-        if self.tx is not None:
-            self._problem(ENVELOPE, 0, "SE", "", f"transaction {self.tx.control} has no SE trailer")
-            self._end_transaction(closed=False)
-        if self.group_control:
-            self._problem(ENVELOPE, 0, "GE", "", f"group {self.group_control} has no GE trailer")
+        self._close(group=True)
         self._reset_group()
         self.group_control = get(e, 6)
         self.group_version = get(e, 8)
@@ -268,9 +273,7 @@ class X12Reader(ClaimMapping):
             )
 
     def _st(self, e: list[str]) -> None:
-        if self.tx is not None:
-            self._problem(ENVELOPE, 0, "SE", "", f"transaction {self.tx.control} has no SE trailer")
-            self._end_transaction(closed=False)
+        self._close(group=False)
         if not self.group_control:
             self._problem(ENVELOPE, 0, "GS", "", "a transaction outside a functional group (no GS before ST)")
         version = get(e, 3) or self.group_version
@@ -326,9 +329,7 @@ class X12Reader(ClaimMapping):
         self._end_transaction(closed=True)
 
     def _ge(self, e: list[str]) -> None:
-        if self.tx is not None:
-            self._problem(ENVELOPE, 0, "SE", "", f"transaction {self.tx.control} has no SE trailer")
-            self._end_transaction(closed=False)
+        self._close(group=False)
         if not self.group_control:
             self._problem(ENVELOPE, 0, "GE", "", "a GE trailer without its GS")
             return
@@ -347,12 +348,7 @@ class X12Reader(ClaimMapping):
         self.group_control = ""
 
     def _iea(self, e: list[str]) -> None:
-        if self.tx is not None:
-            self._problem(ENVELOPE, 0, "SE", "", f"transaction {self.tx.control} has no SE trailer")
-            self._end_transaction(closed=False)
-        if self.group_control:
-            self._problem(ENVELOPE, 0, "GE", "", f"group {self.group_control} has no GE trailer")
-            self.group_control = ""
+        self._close(group=True)
         if get(e, 1) != str(self.groups):
             self._problem(
                 CONTROL, 0, "IEA01", get(e, 1), f"IEA01 says {get(e, 1)} groups; the interchange has {self.groups}"
