@@ -54,7 +54,6 @@ __all__ = ["X12_COLUMNS", "X12Problem", "X12Reader", "is_x12"]
 class _Transaction:
     control: str
     claim_type: str
-    position: str  # ISA/GS/ST control numbers, for provenance
     segments: int = 1
     skipped: bool = False
     lines: list[LineState] = field(default_factory=list)
@@ -80,10 +79,24 @@ class X12Reader(ClaimMapping):
         self.line_tx = array("i")
         self.line_segment = array("i")
         self.transactions_read = 0
+        # The open state: interchange, group, transaction, hierarchy, claim and line.
+        self.isa_control = ""
+        self.interchange_open = True
+        self.supported_seen = False
+        self.groups = 0
+        self.group_control = ""
+        self.tx: _Transaction | None = None
+        self.claim: ClaimState | None = None
+        self.line: LineState | None = None
+        self.out: list[LineState] = []  # lines of closed transactions, not yet in a batch
+        self.invalid: list[InvalidRow] = []
+        self.ordinal = 0  # service lines so far: a line's row
+        self.outside = 0  # segments seen since the last transaction closed, outside any
+        self._reset_group()
 
     # --- the segment stream --------------------------------------------------------------------
     def _segments(self) -> Iterator[tuple[str, int]]:
-        """(segment text, byte offset) of each segment after the ISA, stripped of CR/LF and indentation."""
+        """(segment text, 0 for the ISA / 1 / -1 for an unterminated tail): CR/LF dropped unless a terminator."""
         blocks = self.source.blocks(BLOCK_BYTES)
         head = b""
         for block in blocks:
@@ -119,7 +132,7 @@ class X12Reader(ClaimMapping):
 
     # --- problems ------------------------------------------------------------------------------
     def _where(self) -> str:
-        parts = [f"ISA {self.isa_control}" if getattr(self, "isa_control", "") else ""]
+        parts = [f"ISA {self.isa_control}" if self.isa_control else ""]
         if self.group_control:
             parts.append(f"GS {self.group_control}")
         if self.tx is not None:
@@ -129,11 +142,10 @@ class X12Reader(ClaimMapping):
         return ", ".join(p for p in parts if p) or "the start of the file"
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
-        where = self._where() if hasattr(self, "tx") else "ISA"
         inside = code not in (ENVELOPE, CONTROL)  # trailers and envelopes belong to no claim
-        claim = self.claim.values.get("claim_id", "") if inside and getattr(self, "claim", None) else ""
-        line = self.line.values.get("line_number", "") if inside and getattr(self, "line", None) else ""
-        self.problems.append(X12Problem(code, row, field_, value[:80], reason, claim, line, where))
+        claim = self.claim.values.get("claim_id", "") if inside and self.claim is not None else ""
+        line = self.line.values.get("line_number", "") if inside and self.line is not None else ""
+        self.problems.append(X12Problem(code, row, field_, value[:80], reason, claim, line, self._where()))
 
     def locate(self, row: int) -> str:
         """Where service line `row` is: its transaction's control numbers and its LX segment."""
@@ -145,15 +157,7 @@ class X12Reader(ClaimMapping):
 
     # --- batches -------------------------------------------------------------------------------
     def batches(self) -> Iterator[RawBatch]:
-        self.tx: _Transaction | None = None
-        self.claim: ClaimState | None = None
-        self.line: LineState | None = None
-        self.group_control = ""
-        self.out: list[LineState] = []
-        self.invalid: list[InvalidRow] = []
-        self.ordinal = 0
-        self.outside = 0  # segments seen since the last transaction closed, outside any
-        self._reset_group()
+        """The service lines in batches (once per reader: the state is the reader's)."""
         for text, flag in self._segments():
             self.segments_read += 1
             if self.segments_read == 2 and not text.strip(" \t\r\n").startswith("GS" + self.seps.element):
@@ -195,8 +199,6 @@ class X12Reader(ClaimMapping):
     def _reset_group(self) -> None:
         self.group_version = ""
         self.group_transactions = 0
-        self.supported_seen = getattr(self, "supported_seen", False)
-        self.groups = getattr(self, "groups", 0)
         self.hl_levels: dict[str, str] = {}
         self.level = ""
         self.sub_values: dict[str, str] = {}
@@ -277,7 +279,7 @@ class X12Reader(ClaimMapping):
         if not self.group_control:
             self._problem(ENVELOPE, 0, "GS", "", "a transaction outside a functional group (no GS before ST)")
         version = get(e, 3) or self.group_version
-        self.tx = _Transaction(get(e, 2), "", "")
+        self.tx = _Transaction(get(e, 2), "")
         self.tx_labels.append(
             ", ".join(
                 p
@@ -367,7 +369,7 @@ class X12Reader(ClaimMapping):
         if self.group_control:
             self._problem(ENVELOPE, 0, "GE", "", f"group {self.group_control} has no GE trailer")
             self.group_control = ""
-        if getattr(self, "interchange_open", True):
+        if self.interchange_open:
             self._problem(ENVELOPE, 0, "IEA", "", "the interchange has no IEA trailer")
             self.interchange_open = False
 

@@ -26,6 +26,9 @@ class ClaimState:
     attached: bool = False
     available_on_request: bool = False
     segment: int = 0
+    diagnoses: list[str] = field(default_factory=list)  # HI ABK, then ABF
+    pcs: list[str] = field(default_factory=list)  # HI BBR, then BBQ
+    conditions: list[str] = field(default_factory=list)  # HI BG
 
 
 class ClaimMapping:
@@ -127,9 +130,6 @@ class ClaimMapping:
         if self.level not in ("22", "23"):
             self._problem(STRUCTURE, 0, "CLM", get(e, 1), "a claim outside a subscriber or patient HL")
         self.claim.values = values
-        self.claim_dx: list[str] = []
-        self.claim_pcs: list[str] = []
-        self.claim_conditions: list[str] = []
         self.in_other_payer = False
         self.loop_entity = ""
 
@@ -151,9 +151,9 @@ class ClaimMapping:
             claim.values["facility_npi"] = claim.values.get("billing_npi", "")
             claim.values["facility_npi_source"] = "2010AA"
         shared = claim.values | {
-            "diagnosis_codes": ";".join(self.claim_dx),
-            "icd10_pcs_codes": ";".join(self.claim_pcs),
-            "condition_codes": ";".join(self.claim_conditions),
+            "diagnosis_codes": ";".join(claim.diagnoses),
+            "icd10_pcs_codes": ";".join(claim.pcs),
+            "condition_codes": ";".join(claim.conditions),
             "invoice_attached": attached or "N",
         }
         assert self.tx is not None
@@ -208,11 +208,11 @@ class ClaimMapping:
             if len(parts) < 2:
                 loose.append(f"HI{number:02}")
             elif qualifier in ("ABK", "ABF"):
-                self.claim_dx.append(code)
+                self.claim.diagnoses.append(code)
             elif qualifier in ("BBR", "BBQ"):
-                self.claim_pcs.append(code)
+                self.claim.pcs.append(code)
             elif qualifier == "BG":
-                self.claim_conditions.append(code)
+                self.claim.conditions.append(code)
             elif qualifier in ("BK", "BF", "BJ", "BN", "BR", "BQ"):
                 icd9.append(f"{qualifier} {code}")
         if loose:  # one finding for the segment, however many of its elements
