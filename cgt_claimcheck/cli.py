@@ -253,8 +253,12 @@ def _quiet_stderr(quiet: bool) -> bool:
 @app.command()
 def check(
     files: Annotated[
-        list[str], typer.Argument(help="Claim-line extracts: CSV (, | tab), .csv.gz, Parquet; - for stdin.")
-    ],
+        list[str] | None,
+        typer.Argument(
+            help="Claim-line extracts (CSV with , | or tab, .gz, Parquet) or X12 837 files; - for stdin.",
+            show_default=False,
+        ),
+    ] = None,
     payer: O.Payer = None,
     output_format: O.OutputFormat = None,
     output: O.Output = None,
@@ -317,6 +321,8 @@ def check(
         for name, (value, source) in (resolved.sources or {}).items():
             typer.echo(excerpt(f"{name} = {value!r}  ({source})", 300))
         raise typer.Exit(ExitStatus.OK)
+    if not files:
+        fail("no input: give one or more files (or - for stdin)")
     from cgt_claimcheck.engine import run_check
     from cgt_claimcheck.report_file import STDOUT, refuse_inputs, write_atomically
     from cgt_claimcheck.reporters import REPORTERS

@@ -774,3 +774,10 @@ def test_show_settings_names_each_value_and_where_it_came_from(tmp_path):
     assert f"select = ['ND']  ({config})" in lines
     assert f"facilities = '{tmp_path / 'reg.csv'}'  ({config})" in lines
     assert "unknown-payer = 'out-of-scope'  (default)" in lines
+
+
+def test_show_settings_needs_no_file_and_a_check_without_one_says_so():
+    shown = check("--show-settings")
+    assert shown.exit_code == 0 and "fail-on = 'error'  (default)" in shown.stdout
+    missing = check()
+    assert missing.exit_code == 2 and "no input" in missing.stderr and "Traceback" not in missing.output
