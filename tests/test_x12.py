@@ -492,6 +492,8 @@ def test_ci_formats_point_x12_findings_at_the_file_and_name_the_segment(tmp_path
     [result] = sarif["runs"][0]["results"]
     assert result["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
     assert "segment" in result["message"]["text"]
+    junit = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "junit"]).stdout
+    assert "line 1 (ISA 000000001, GS 1, ST 00011, segment " in junit
 
 
 def test_a_second_patient_without_a_birth_date_does_not_inherit_the_first_ones(tmp_path):

@@ -24,12 +24,14 @@ def _xml_text(match: re.Match[str]) -> str:
 
 
 def _case_name(finding: Finding) -> str:
-    return f"claim {finding.claim_id}" if finding.claim_id else f"{finding.file} row {finding.row}"
+    if finding.claim_id:
+        return f"claim {finding.claim_id}"
+    return f"{finding.file} row {finding.row}" if finding.row else f"{finding.file} (the file)"
 
 
 def _line(f: Finding) -> str:
     return (
-        f"[{f.rule} {f.name}] {f.severity.value} line {f.line_number or '-'} (row {f.row}) "
+        f"[{f.rule} {f.name}] {f.severity.value} line {f.line_number or '-'} ({f.location or f'row {f.row}'}) "
         f"{f.field}={f.value!r}: {f.message}. Fix: {f.hint}"
     )
 
