@@ -31,6 +31,11 @@ def _payer_profiles(incomplete: str) -> list[str]:
     return [name for name in load_reference().payers if name.startswith(incomplete)]
 
 
+def _rule_codes_option(flag: str, help_: str):  # type: ignore[no-untyped-def]
+    """A repeatable option of rule codes or prefixes, completing the catalogue's codes."""
+    return Annotated[list[str] | None, typer.Option(flag, autocompletion=_rule_codes, help=help_)]
+
+
 def _rule_codes(incomplete: str) -> list[str]:
     from cgt_claimcheck.rules import CATALOGUE  # only when the shell asks
 
@@ -72,21 +77,9 @@ FailOn = Annotated[
     ),
 ]
 
-Select = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--select",
-        autocompletion=_rule_codes,
-        help="Rule codes or prefixes to run (CT, ND003); repeat or comma-separate.",
-    ),
-]
+Select = _rule_codes_option("--select", "Rule codes or prefixes to run (CT, ND003); repeat or comma-separate.")
 
-Ignore = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--ignore", autocompletion=_rule_codes, help="Rule codes or prefixes to skip; the longest match wins."
-    ),
-]
+Ignore = _rule_codes_option("--ignore", "Rule codes or prefixes to skip; the longest match wins.")
 
 Config = Annotated[
     Path | None,
@@ -140,23 +133,13 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stder
 BatchRows = Annotated[int, typer.Option("--batch-rows", min=1, hidden=True, help="Rows per batch (memory vs speed).")]
 
 
-ExtendSelect = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--extend-select",
-        autocompletion=_rule_codes,
-        help="Codes or prefixes to add to the configured selection (--select replaces it).",
-    ),
-]
+ExtendSelect = _rule_codes_option(
+    "--extend-select", "Codes or prefixes to add to the configured selection (--select replaces it)."
+)
 
-ExtendIgnore = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--extend-ignore",
-        autocompletion=_rule_codes,
-        help="Codes or prefixes to add to the configured ignores (--ignore replaces them).",
-    ),
-]
+ExtendIgnore = _rule_codes_option(
+    "--extend-ignore", "Codes or prefixes to add to the configured ignores (--ignore replaces them)."
+)
 
 
 Statistics = Annotated[

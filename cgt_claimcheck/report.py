@@ -88,8 +88,19 @@ class ClaimHeader(NamedTuple):
     last_service: str
     billed: float | None  # the sum of the usable line charges
 
+    def service_dates(self) -> str:
+        """'2025-03-01', or '2025-03-01 to 2025-03-03' when the lines span days ('' when none)."""
+        if self.last_service in ("", self.first_service):
+            return self.first_service
+        return f"{self.first_service} to {self.last_service}"
+
 
 CLAIM_HEADER_COLUMNS = ClaimHeader._fields
+
+
+def denial_codes(f: FindingRecord) -> str:
+    """'CARC 16 RARC M119': what the payer would deny the line with ('' when the rule names none)."""
+    return " ".join(code for code in (f"CARC {f.carc}" if f.carc else "", f"RARC {f.rarc}" if f.rarc else "") if code)
 
 
 def editor_line(f: FindingRecord) -> int:
@@ -316,26 +327,21 @@ class Report:
 
     def recount(self) -> None:
         """Set the summary's finding counts and denied claims from the findings (after any baseline)."""
-        counts = self.findings.counts("severity")
-        for severity in ("error", "warning", "info"):
-            setattr(self.summary.findings, severity, counts.get(severity, 0))
-        denied = self.denied_claims()
-        headers = self.claim_headers()
-        self.summary.claims_denied = len(denied)
-        billed = (headers[key].billed for key in denied if key in headers)
-        self.summary.charges_denied = round(sum(b for b in billed if b is not None), 2)
-
-    def denied_claims(self) -> set[tuple[str, str]]:
-        """(file, claim_id) of each claim with an error finding."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
+        counts = self.findings.counts("severity")
+        for severity in ("error", "warning", "info"):
+            setattr(self.summary.findings, severity, counts.get(severity, 0))
         table = self.findings.table
-        if not table.num_rows:
-            return set()
-        error = pc.equal(table.column("severity").cast(pa.string()), "error")
-        errors = table.filter(error).select(["file", "claim_id"]).drop_null()
-        return set(zip(errors.column("file").to_pylist(), errors.column("claim_id").to_pylist(), strict=True))
+        errors = table.filter(pc.equal(table.column("severity").cast(pa.string()), "error"))
+        denied = errors.select(["file", "claim_id"]).cast(pa.schema([("file", pa.string()), ("claim_id", pa.string())]))
+        denied = denied.drop_null().group_by(["file", "claim_id"]).aggregate([])  # distinct claims
+        self.summary.claims_denied = denied.num_rows
+        self.summary.charges_denied = 0.0
+        if denied.num_rows and self.claims is not None and self.claims.num_rows:
+            billed = self.claims.join(denied, keys=["file", "claim_id"], join_type="inner").column("billed")
+            self.summary.charges_denied = round(pc.sum(billed).as_py() or 0.0, 2)
 
     def claim_headers(self) -> dict[tuple[str, str], ClaimHeader]:
         if self.claims is None or not self.claims.num_rows:

@@ -23,11 +23,11 @@ def claim_headers(lines: pd.DataFrame | None, findings: Findings, redact: bool) 
     if lines is None or not len(lines) or not len(findings):
         return CLAIM_HEADER_SCHEMA.empty_table()
     named = findings.table.select(["file", "claim_id"]).drop_null()
-    wanted = set(zip(named.column("file").to_pylist(), named.column("claim_id").to_pylist(), strict=True))
-    if not wanted:
+    named = named.cast(pa.schema([("file", pa.string()), ("claim_id", pa.string())]))
+    wanted = named.group_by(["file", "claim_id"]).aggregate([]).to_pandas()  # distinct claims, in Arrow
+    if not len(wanted):
         return CLAIM_HEADER_SCHEMA.empty_table()
-    claim_ids = pd.Series(sorted({claim for _, claim in wanted}), dtype=object)
-    at = lines.loc[~lines["_history"] & lines["claim_id"].isin(claim_ids)]
+    at = lines.loc[~lines["_history"] & lines["claim_id"].isin(wanted["claim_id"].unique())]
     if not len(at):
         return CLAIM_HEADER_SCHEMA.empty_table()
     grouped = at.groupby(["_file", "claim_id"], sort=False, observed=True)
@@ -36,11 +36,11 @@ def claim_headers(lines: pd.DataFrame | None, findings: Findings, redact: bool) 
         member_id=("member_id", "first"),
         first_service=("service_date", "min"),
         last_service=("service_date", "max"),
-        billed=("charge", lambda charges: charges.sum(min_count=1)),
+        billed=("charge", "sum"),
+        charges=("charge", "count"),  # usable charges: none at all is an unknown amount, not $0
     ).reset_index()
-    headers = headers.rename(columns={"_file": "file"})
-    keep = [(f, c) in wanted for f, c in zip(headers["file"], headers["claim_id"], strict=True)]
-    headers = headers.loc[keep]
+    headers["billed"] = headers["billed"].where(headers["charges"] > 0)
+    headers = headers.rename(columns={"_file": "file"}).merge(wanted, on=["file", "claim_id"], how="inner")
     if redact:
         headers["member_id"] = REDACTED
     for name in ("first_service", "last_service"):

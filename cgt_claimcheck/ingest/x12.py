@@ -15,7 +15,6 @@ from __future__ import annotations
 import itertools
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +22,7 @@ import pyarrow as pa
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.source import ByteSource
-from cgt_claimcheck.ingest.x12_claims import ClaimMapping, ClaimState, LineState, line_text
+from cgt_claimcheck.ingest.x12_claims import ClaimMapping, ClaimState, LineState, TransactionState, line_text
 from cgt_claimcheck.ingest.x12_syntax import (
     BLOCK_BYTES,
     BOM,
@@ -48,15 +47,6 @@ from cgt_claimcheck.ingest.x12_syntax import (
 X12_BATCH_ROWS = 20_000
 
 __all__ = ["X12_COLUMNS", "X12Problem", "X12Reader", "is_x12"]
-
-
-@dataclass
-class _Transaction:
-    control: str
-    claim_type: str
-    segments: int = 1
-    skipped: bool = False
-    lines: list[LineState] = field(default_factory=list)
 
 
 class X12Reader(ClaimMapping):
@@ -85,7 +75,7 @@ class X12Reader(ClaimMapping):
         self.supported_seen = False
         self.groups = 0
         self.group_control = ""
-        self.tx: _Transaction | None = None
+        self.tx: TransactionState | None = None
         self.claim: ClaimState | None = None
         self.line: LineState | None = None
         self.out: list[LineState] = []  # lines of closed transactions, not yet in a batch
@@ -279,7 +269,7 @@ class X12Reader(ClaimMapping):
         if not self.group_control:
             self._problem(ENVELOPE, 0, "GS", "", "a transaction outside a functional group (no GS before ST)")
         version = get(e, 3) or self.group_version
-        self.tx = _Transaction(get(e, 2), "")
+        self.tx = TransactionState(get(e, 2), "")
         self.tx_labels.append(
             ", ".join(
                 p

@@ -6,10 +6,11 @@ here each segment of the 2000-2400 loops updates the open claim or line (one row
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 
 from cgt_claimcheck.ingest.reader import InvalidRow
-from cgt_claimcheck.ingest.x12_syntax import ATTACHED_BY, SEPARATOR, STRUCTURE, VERSION, at, get
+from cgt_claimcheck.ingest.x12_syntax import ATTACHED_BY, SEPARATOR, STRUCTURE, VERSION, Separators, at, get
 
 
 @dataclass
@@ -31,8 +32,42 @@ class ClaimState:
     conditions: list[str] = field(default_factory=list)  # HI BG
 
 
+@dataclass
+class TransactionState:
+    control: str  # ST02
+    claim_type: str  # 837P or 837I, from ST03 (GS08 when empty)
+    segments: int = 1  # so far, ST included: what SE01 must say
+    skipped: bool = False  # not an 837 5010 transaction: its lines are rejected
+    lines: list[LineState] = field(default_factory=list)  # released at SE
+
+
 class ClaimMapping:
-    """The claim-level handlers of X12Reader (its attributes are set by the reader)."""
+    """The claim-level handlers of X12Reader. The reader owns the state below and sets it up."""
+
+    seps: Separators
+    payer: str | None  # --payer, overriding 2010BB
+    tx: TransactionState | None
+    claim: ClaimState | None
+    line: LineState | None
+    hl_levels: dict[str, str]  # HL01 -> HL03 of the transaction
+    level: str  # HL03 of the current HL
+    sub_values: dict[str, str]  # 2010BA/2010BB: member, date of birth, payer
+    billing: dict[str, str]  # 2010AA
+    patient_dob: str  # 2010CA
+    in_other_payer: bool  # inside 2320/2330 (another payer's loops)
+    loop_entity: str  # NM101 of the current name loop
+    ordinal: int
+    outside: int
+    invalid: list[InvalidRow]
+    tx_labels: list[str]
+    line_tx: array[int]
+    line_segment: array[int]
+
+    def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
+        raise NotImplementedError  # X12Reader reports problems
+
+    def _row(self) -> int:
+        raise NotImplementedError
 
     # --- hierarchy and names -------------------------------------------------------------------
     def _hl(self, e: list[str]) -> None:

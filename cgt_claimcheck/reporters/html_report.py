@@ -13,7 +13,7 @@ from importlib import resources
 from typing import Any, TextIO
 
 from cgt_claimcheck.printable import printable
-from cgt_claimcheck.report import ClaimHeader, FindingRecord, Report
+from cgt_claimcheck.report import ClaimHeader, FindingRecord, Report, denial_codes
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 SEVERITIES = ("error", "warning", "info")
@@ -119,7 +119,7 @@ def render(report: Report, stream: TextIO) -> None:
     cited: dict[str, tuple[str, dict[str, None], str]] = {}
     for f in rest:
         write(_finding_row(f))
-        name, policies, codes = cited.setdefault(f.rule, (f.name, {}, _denial_codes(f)))
+        name, policies, codes = cited.setdefault(f.rule, (f.name, {}, denial_codes(f)))
         policies[f.policy] = None
     write("</tbody>\n</table>\n</section>\n")
     for g in systemic:
@@ -161,7 +161,7 @@ def _claims_section(report: Report, rest: Any, write: Any) -> None:
     )
     for (file, claim), tally in counts.items():
         h = headers.get((file, claim)) or ClaimHeader(file, claim, "", "", "", "", None)
-        dates = h.first_service if h.last_service in ("", h.first_service) else f"{h.first_service} to {h.last_service}"
+        dates = h.service_dates()
         write(
             f'<tr data-claim="{e(claim)}"><td>{e(claim)}</td><td>{e(h.member_id)}</td><td>{e(dates)}</td>'
             f'<td>{e(h.payer)}</td><td class="num">{_money(h.billed)}</td>'
@@ -170,10 +170,6 @@ def _claims_section(report: Report, rest: Any, write: Any) -> None:
             "show findings</button></td></tr>\n"
         )
     write("</tbody>\n</table>\n</section>\n")
-
-
-def _denial_codes(f: FindingRecord) -> str:
-    return " ".join(x for x in (f"CARC {f.carc}" if f.carc else "", f"RARC {f.rarc}" if f.rarc else "") if x)
 
 
 def _finding_row(f: FindingRecord) -> str:

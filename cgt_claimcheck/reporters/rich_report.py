@@ -11,7 +11,7 @@ from rich.text import Text
 
 from cgt_claimcheck.printable import excerpt
 from cgt_claimcheck.printable import shown as literal
-from cgt_claimcheck.report import ClaimHeader, Report
+from cgt_claimcheck.report import ClaimHeader, Report, denial_codes
 from cgt_claimcheck.report import FindingRecord as Finding
 
 VALUE_SHOWN = 200  # characters of a value on a finding's line (a rejected row is shown as its raw text)
@@ -58,8 +58,8 @@ def render(report: Report, stream: TextIO) -> None:
     by_reason: dict[str, list[str]] = {}
     for item in report.not_checked:
         by_reason.setdefault(item.reason, []).append(item.rule)
-    for reason, codes in by_reason.items():
-        summary.add_row("not checked", literal(f"{', '.join(codes)}: {reason}"))
+    for reason, rule_codes in by_reason.items():
+        summary.add_row("not checked", literal(f"{', '.join(rule_codes)}: {reason}"))
     console.print(Panel(summary, title="cgt-claimcheck", expand=False))
 
     systemic, rest = report.findings.split_systemic()
@@ -119,7 +119,7 @@ def render(report: Report, stream: TextIO) -> None:
             )
             cited.setdefault(f.rule, {})[f.policy] = None
             names[f.rule] = f.name
-            codes = " ".join(x for x in (f"CARC {f.carc}" if f.carc else "", f"RARC {f.rarc}" if f.rarc else "") if x)
+            codes = denial_codes(f)
             if codes:
                 denial[f.rule] = codes
         console.print(block, soft_wrap=True)  # one write a claim: printing is most of this report's time
@@ -141,9 +141,7 @@ def _claim_header(claim: str, file: str, header: ClaimHeader | None) -> Text:
     """'claim P1001  member M1 · 2025-03-01 · wnc · billed $2,100,000.00  [file]'."""
     parts = []
     if header is not None:
-        dates = header.first_service
-        if header.last_service and header.last_service != header.first_service:
-            dates = f"{header.first_service} to {header.last_service}"
+        dates = header.service_dates()
         parts = [f"member {header.member_id or '-'}", dates or "no date", header.payer or "no payer"]
         parts.append(f"billed ${header.billed:,.2f}" if header.billed is not None else "no charge")
     return Text.assemble(
