@@ -67,6 +67,15 @@ def fail(error: UsageError | str) -> NoReturn:
     raise typer.Exit(ExitStatus.ERROR)
 
 
+def stopped(interrupt: KeyboardInterrupt, outcome: str) -> NoReturn:
+    """Ctrl-C, SIGTERM or SIGHUP: say what was left as it was; exit 128 + the signal."""
+    from cgt_claimcheck.printable import shown
+    from cgt_claimcheck.stop_signals import interrupted_status, signal_name
+
+    _stderr().print(shown(f"cgt-claimcheck: interrupted ({signal_name(interrupt)}); {outcome}"), soft_wrap=True)
+    raise typer.Exit(interrupted_status(interrupt)) from None
+
+
 def _dumps(data: Any, **options: Any) -> str:
     import json
 
@@ -282,6 +291,7 @@ def check(
     baseline: O.Baseline = None,
     write_baseline: O.WriteBaseline = None,
     batch_rows: O.BatchRows = 250_000,
+    max_repeats: O.MaxRepeats = None,
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """Check claim-line extracts against the CGT rules and report what to fix before submission."""
@@ -312,6 +322,7 @@ def check(
         date_format=date_format,
         unknown_payer=unknown_payer,
         batch_rows=batch_rows,
+        max_repeats=max_repeats,
     )
     try:
         resolved = resolve_check(flags, settings, config_path, ref)
@@ -324,7 +335,7 @@ def check(
     if not files:
         fail("no input: give one or more files (or - for stdin)")
     from cgt_claimcheck.engine import run_check
-    from cgt_claimcheck.report_file import STDOUT, refuse_inputs, write_atomically
+    from cgt_claimcheck.output_file import STDOUT, refuse_inputs, write_output
     from cgt_claimcheck.reporters import REPORTERS
 
     destination = str(output) if output is not None else STDOUT
@@ -334,7 +345,11 @@ def check(
     try:
         refuse_inputs(destination, inputs)
         if write_baseline is not None:
-            refuse_inputs(str(write_baseline), [*inputs, None if destination == STDOUT else destination])
+            refuse_inputs(
+                str(write_baseline),
+                [*inputs, None if destination == STDOUT else destination],
+                option="--write-baseline",
+            )
         known = None
         if baseline is not None:
             from cgt_claimcheck.baseline import load_baseline
@@ -359,21 +374,15 @@ def check(
             from cgt_claimcheck import baseline as baselines
 
             if write_baseline is not None:  # every finding of this run, before any is suppressed
-                write_atomically(str(write_baseline), lambda stream: baselines.write_baseline(report, stream))
+                write_output(str(write_baseline), lambda stream: baselines.write_baseline(report, stream))
             if known is not None:
                 baselines.apply_baseline(report, known)
         report.elapsed_seconds = time.perf_counter() - started
-        if destination == STDOUT:
-            render(report, sys.stdout)
-        else:
-            write_atomically(destination, lambda stream: render(report, stream))
+        write_output(destination, lambda stream: render(report, stream))
     except UsageError as exc:
         fail(exc)
-    except OSError as exc:
-        fail(f"{destination}: cannot write the report ({exc.strerror})")
-    except KeyboardInterrupt:
-        _stderr().print("cgt-claimcheck: interrupted; no report was written (a previous one is unchanged)")
-        raise typer.Exit(ExitStatus.INTERRUPTED) from None
+    except KeyboardInterrupt as interrupt:
+        stopped(interrupt, "no report was written (a previous one is unchanged)")
 
     from cgt_claimcheck.printable import shown
 
@@ -388,8 +397,13 @@ def check(
 def main() -> None:
     import os
 
+    from cgt_claimcheck import stop_signals
+
+    stop_signals.stop_like_ctrl_c()
     try:
         app()
+    except SystemExit as done:
+        sys.exit(stop_signals.status_after_abort(done.code))
     except Exception as exc:  # never a traceback for a user; CGT_CLAIMCHECK_DEBUG=1 shows it
         if os.environ.get(ENV_DEBUG):
             raise

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from cgt_claimcheck import cli_options as O
-from cgt_claimcheck.cli import _stderr, app, fail
+from cgt_claimcheck.cli import _stderr, app, fail, stopped
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.exitcodes import ExitStatus
 
@@ -16,7 +16,7 @@ from cgt_claimcheck.exitcodes import ExitStatus
 @app.command("convert")
 def convert(
     files: Annotated[list[str], typer.Argument(help="X12 837 files or extracts (CSV, .gz, Parquet); - for stdin.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="The file to write (never an input).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="The file to write (never an input); - is stdout.")],
     to: Annotated[
         str | None, typer.Option("--to", help="csv or parquet (default: from the output's suffix, else csv).")
     ] = None,
@@ -28,15 +28,15 @@ def convert(
     from cgt_claimcheck import convert as conversion
     from cgt_claimcheck.config import delimiter_of
     from cgt_claimcheck.engine.options import CheckOptions
+    from cgt_claimcheck.output_file import refuse_inputs, write_output
     from cgt_claimcheck.printable import printable
-    from cgt_claimcheck.report_file import refuse_inputs, write_atomically
 
-    fmt = (to or ("parquet" if output.suffix.lower() in (".parquet", ".pq") else "csv")).lower()
+    fmt = (to or ("parquet" if Path(output).suffix.lower() in (".parquet", ".pq") else "csv")).lower()
     if fmt not in conversion.FORMATS:
         fail(f"--to {printable(fmt)[:20]!r}: use csv or parquet")
     outcome = conversion.Converted()
     try:
-        refuse_inputs(str(output), files)
+        refuse_inputs(output, files)
         options = CheckOptions(payer=payer, delimiter=delimiter_of(delimiter), encoding=encoding)
         batches = conversion.canonical_batches(files, options, outcome)
 
@@ -45,11 +45,11 @@ def convert(
             if outcome.errors and not sum(outcome.lines.values()):  # nothing usable: keep any previous output as it was
                 raise UsageError(outcome.errors[0])
 
-        write_atomically(str(output), render, binary=True)
+        write_output(output, render, binary=True)
     except UsageError as exc:
         fail(exc)
-    except OSError as exc:
-        fail(f"{output}: cannot write ({exc.strerror})")
+    except KeyboardInterrupt as interrupt:
+        stopped(interrupt, "nothing was written (a previous output is unchanged)")
     err = _stderr()
     for name, lines in outcome.lines.items():
         note = f"{name}: {lines:,} service lines"
@@ -60,7 +60,8 @@ def convert(
             note += "; file problems " + ", ".join(f"{code} x{n}" for code, n in sorted(problems.items()))
         err.print(printable(note), soft_wrap=True, highlight=False)
     total = sum(outcome.lines.values())
-    err.print(f"wrote {total:,} lines to {printable(output)} ({fmt})", highlight=False)
+    where = "standard output" if output == "-" else printable(output)
+    err.print(f"wrote {total:,} lines to {where} ({fmt})", highlight=False)
     for error in outcome.errors:  # the other files were converted; the run still failed
         err.print(printable(f"cgt-claimcheck: error: {error}"), soft_wrap=True, highlight=False)
     if outcome.errors:

@@ -26,9 +26,14 @@ def _completing(name: str):  # type: ignore[no-untyped-def]
 
 
 def _payer_profiles(incomplete: str) -> list[str]:
+    from cgt_claimcheck.errors import UsageError
     from cgt_claimcheck.reference import load_reference
 
-    return [name for name in load_reference().payers if name.startswith(incomplete)]
+    try:
+        profiles = load_reference().payers
+    except UsageError:  # a broken reference directory: no completion, never a traceback in the shell
+        return []
+    return [name for name in profiles if name.startswith(incomplete)]
 
 
 def _rule_codes_option(flag: str, help_: str):  # type: ignore[no-untyped-def]
@@ -162,4 +167,15 @@ WriteBaseline = Annotated[
 
 ShowSettings = Annotated[
     bool, typer.Option("--show-settings", help="Print the effective settings and where each came from, then exit.")
+]
+
+
+MaxRepeats = Annotated[
+    int | None,
+    typer.Option(
+        "--max-repeats",
+        min=0,
+        help="Findings listed per cause (rule, file, field, message) before one record says how many more "
+        "there were (default 1000; 0: no limit). Counts and the exit code include them all.",
+    ),
 ]

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from cgt_claimcheck.errors import ConfigError, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.printable import excerpt
+from cgt_claimcheck.report import MAX_REPEATS
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class FileSettings(BaseModel):
     encoding: str | None = None
     date_format: str | None = Field(default=None, alias="date-format")
     unknown_payer: Literal["out-of-scope", "error"] | None = Field(default=None, alias="unknown-payer")
+    max_repeats: int | None = Field(default=None, ge=0, alias="max-repeats")
 
     @field_validator("date_format")
     @classmethod
@@ -113,7 +115,8 @@ def find_config(start: Path) -> Path | None:
                 data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError, RecursionError):
                 continue
-            if "cgt-claimcheck" in data.get("tool", {}):
+            tool = data.get("tool")
+            if isinstance(tool, dict) and "cgt-claimcheck" in tool:
                 return pyproject
     return None
 
@@ -132,7 +135,8 @@ def load_settings(path: Path | None) -> tuple[FileSettings, Path | None]:
     except RecursionError:  # tomllib recurses once per nested array or table: 10,000 '[' exhaust the stack
         raise ConfigError("config nests arrays or tables too deeply to be a settings file", file=str(path)) from None
     if path.name == "pyproject.toml":
-        data = data.get("tool", {}).get("cgt-claimcheck", {})
+        tool = data.get("tool")
+        data = tool.get("cgt-claimcheck", {}) if isinstance(tool, dict) else {}
     try:
         return FileSettings.model_validate(data), path
     except ValidationError as exc:
@@ -167,6 +171,7 @@ class CheckFlags:
     date_format: str | None = None
     unknown_payer: str | None = None
     batch_rows: int = 250_000
+    max_repeats: int | None = None
 
 
 @dataclass
@@ -188,6 +193,21 @@ def _from_config(path: str | None, config_path: Path | None) -> str | None:
     if path is None or config_path is None or Path(path).is_absolute():
         return path
     return str(config_path.parent / path)
+
+
+def _delimiter(flag: str | None, setting: str | None, config_path: Path | None) -> str | None:
+    """The flag's delimiter, else the config file's (a bad one is reported as the config key it is)."""
+    if flag is not None or setting is None:
+        return delimiter_of(flag)
+    try:
+        return delimiter_of(setting)
+    except UsageError as exc:
+        raise ConfigError(str(exc).replace("--delimiter", "delimiter", 1), file=str(config_path)) from None
+
+
+def _first_given(flag: int | None, setting: int | None, default: int) -> int:
+    """The flag, else the config file, else the default (0 is a value, not "not given")."""
+    return flag if flag is not None else setting if setting is not None else default
 
 
 def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path | None, ref: Reference) -> ResolvedCheck:
@@ -226,7 +246,9 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         selectors += split_codes(settings.extend_select) + split_codes(flags.extend_select)
     ignores = split_codes(flags.ignore) or [s.upper() for s in settings.ignore]
     ignores += split_codes(settings.extend_ignore) + split_codes(flags.extend_ignore)
-    unknown = unknown_selectors(selectors + ignores)
+    # An extension is checked even where it changes nothing: a typo must not pass silently.
+    extensions = split_codes(settings.extend_select) + split_codes(flags.extend_select)
+    unknown = unknown_selectors(selectors + ignores + extensions)
     if unknown:
         raise UsageError(f"no rule matches {', '.join(excerpt(u) for u in unknown[:5])} (see `cgt-claimcheck rules`)")
     bad_codes = [code for code in settings.severity if code.upper() not in CATALOGUE]
@@ -246,7 +268,7 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         payer=chosen_payer,
         payer_aliases=aliases,
         column_map=settings.columns,
-        delimiter=delimiter_of(flags.delimiter or settings.delimiter),
+        delimiter=_delimiter(flags.delimiter, settings.delimiter, config_path),
         encoding=flags.encoding or settings.encoding or "utf-8",
         select=selectors,
         ignore=ignores,
@@ -256,6 +278,7 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         history=list(flags.history or [_from_config(h, config_path) for h in settings.history]),
         redact=flags.redact if flags.redact is not None else bool(settings.redact),
         batch_rows=flags.batch_rows,
+        max_repeats=_first_given(flags.max_repeats, settings.max_repeats, MAX_REPEATS),
     )
     return ResolvedCheck(
         options=options,
@@ -282,6 +305,7 @@ SHOWN = (
     ("encoding", "encoding", "encoding"),
     ("date-format", "date_format", "date_format"),
     ("unknown-payer", "unknown_payer", "unknown_payer"),
+    ("max-repeats", "max_repeats", "max_repeats"),
 )
 
 
@@ -304,6 +328,7 @@ def _sources(
         "encoding": options.encoding,
         "date-format": options.date_format,
         "unknown-payer": options.unknown_payer,
+        "max-repeats": options.max_repeats,
     }
     result: dict[str, tuple[object, str]] = {}
     for name, flag_field, file_field in SHOWN:

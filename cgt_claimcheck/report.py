@@ -20,8 +20,9 @@ from cgt_claimcheck.severity import Severity
 if TYPE_CHECKING:
     import pyarrow as pa
 
-SCHEMA_VERSION = "1.4"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
-# 1.3: summary.claims_denied and summary.charges_denied; 1.4: a finding's X12 location
+SCHEMA_VERSION = "1.5"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
+# 1.3: summary.claims_denied and summary.charges_denied; 1.4: a finding's X12 location;
+# 1.5: summary.findings_not_listed (a cause repeated past --max-repeats)
 
 # The columns of a finding, in the order of the JSON record and the CSV report.
 FINDING_COLUMNS = (
@@ -51,6 +52,19 @@ SYSTEMIC_MIN = 20  # this many findings with one cause (rule, file, field, messa
 # way. A claim rule's finding on 100 claims is 100 claims to fix, each listed under its claim.
 SYSTEMIC_RULE_PREFIX = "IN"
 BATCH_ROWS = 8_192  # findings a writer holds as text at once (a few MB)
+# A cause (rule, file, field, message) repeated past this many findings is listed this many times
+# and closed by one record that says how many more there were: a hostile file (ten million empty
+# X12 segments in 11 KB of gzip) cannot make a report of gigabytes. Counts stay true.
+MAX_REPEATS = 1_000
+# The hidden column of the findings table: how many findings a record stands for (1, or 1 + the
+# findings of its cause that were not listed, on a closing record). Writers never show it.
+REPRESENTS = "represents"
+
+
+def not_listed_note(more: int) -> str:
+    """What a closing record adds to its message: how many findings of its cause were not listed."""
+    noun = "finding" if more == 1 else "findings"
+    return f" [and {more:,} more {noun} like this in this file, not listed; the counts include them]"
 
 
 class FindingRecord(NamedTuple):
@@ -173,9 +187,10 @@ class Findings:
         if len(self) < min_count:
             return [], self
         plain = self.table.select(keys).cast(pa.schema([(k, pa.string()) for k in keys]))
-        tally = plain.group_by(keys).aggregate([([], "count_all")])
+        tally = plain.append_column(REPRESENTS, self.weights()).group_by(keys).aggregate([(REPRESENTS, "sum")])
+        count = tally.column(f"{REPRESENTS}_sum")
         input_rule = pc.starts_with(tally.column("rule"), SYSTEMIC_RULE_PREFIX)
-        big = tally.filter(pc.and_(pc.greater_equal(tally.column("count_all"), min_count), input_rule))
+        big = tally.filter(pc.and_(pc.greater_equal(count, min_count), input_rule))
         if not big.num_rows:
             return [], self
         joined = pc.binary_join_element_wise(*(plain.column(k) for k in keys), "\x1f")
@@ -189,18 +204,39 @@ class Findings:
                 for name in ("rule", "name", "severity", "file", "field", "message", "hint")
             }
             shown = list(zip(first.column("row").to_pylist(), first.column("value").to_pylist(), strict=True))
-            groups.append(SystemicGroup(**row, count=int(big.column("count_all")[i].as_py()), examples=shown))
+            groups.append(SystemicGroup(**row, count=int(big.column(f"{REPRESENTS}_sum")[i].as_py()), examples=shown))
         groups.sort(key=lambda g: -g.count)
         return groups, Findings(self.table.filter(pc.invert(member)))
 
-    def counts(self, column: str) -> dict[str, int]:
-        """How many findings per value of a column (sorted by value)."""
+    def weights(self) -> pa.Array:
+        """How many findings each record stands for (1, more on a closing record of a repeated cause)."""
+        import pyarrow as pa
+
+        if REPRESENTS in self.table.column_names:
+            return self.table.column(REPRESENTS).combine_chunks().cast(pa.int64())
+        return pa.array([1] * len(self), pa.int64())
+
+    def total(self) -> int:
+        """How many findings there are, the ones a closing record stands for included."""
         import pyarrow.compute as pc
+
+        return int(pc.sum(self.weights()).as_py() or 0) if len(self) else 0
+
+    def not_listed(self) -> int:
+        """How many findings closing records stand for beyond themselves."""
+        return self.total() - len(self)
+
+    def counts(self, column: str) -> dict[str, int]:
+        """How many findings per value of a column (sorted by value), closing records' included."""
+        import pyarrow as pa
 
         if not len(self):
             return {}
-        tally = pc.value_counts(self.table.column(column).combine_chunks())
-        pairs = zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True)
+        values = self.table.column(column).combine_chunks().cast(pa.string())
+        tally = (
+            pa.table({"value": values, REPRESENTS: self.weights()}).group_by("value").aggregate([(REPRESENTS, "sum")])
+        )
+        pairs = zip(tally.column("value").to_pylist(), tally.column(f"{REPRESENTS}_sum").to_pylist(), strict=True)
         return dict(sorted((str(value), int(count)) for value, count in pairs))
 
 
@@ -241,6 +277,9 @@ class Summary:
     # charges (lines that could not be read count nothing).
     claims_denied: int = 0
     charges_denied: float = 0.0
+    # Findings counted above but not listed: a cause repeated past --max-repeats is listed that many
+    # times, then one record says how many more there were.
+    findings_not_listed: int = 0
 
     def out_of_scope_text(self, most: int = 5) -> str:
         """'812,344 rows: BCBS 401,200, MCR 300,111, ...' (largest first)."""
@@ -333,6 +372,7 @@ class Report:
         counts = self.findings.counts("severity")
         for severity in ("error", "warning", "info"):
             setattr(self.summary.findings, severity, counts.get(severity, 0))
+        self.summary.findings_not_listed = self.findings.not_listed()
         table = self.findings.table
         errors = table.filter(pc.equal(table.column("severity").cast(pa.string()), "error"))
         denied = errors.select(["file", "claim_id"]).cast(pa.schema([("file", pa.string()), ("claim_id", pa.string())]))

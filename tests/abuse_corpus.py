@@ -63,12 +63,14 @@ def _counted(name: str, data: bytes, *args: str, **extra: bytes) -> Case:
 
 
 def data_lines(data: bytes) -> int:
-    """Non-blank physical lines after the header, as the contract counts them (LF or CR-only ends)."""
+    """Non-blank physical lines after the header, as the contract counts them (LF or CR-only ends).
+
+    A blank line holds nothing but spaces and delimiters (a spreadsheet's empty rows)."""
     text = data.decode("utf-8", errors="replace")
     if "\n" not in text:
         text = text.replace("\r", "\n")
     lines = text.split("\n")[1:]
-    return sum(1 for line in lines if line.strip("\r\t "))
+    return sum(1 for line in lines if line.strip("\r\t ,|;"))
 
 
 def cases() -> list[Case]:
@@ -200,6 +202,10 @@ def x12_cases() -> list[Case]:
         Case("x12-no-isa", clean[clean.index("GS*") :].encode()),
         Case("x12-isa-only", clean[: clean.index("GS*")].encode()),
         Case("x12-separators-alphanumeric", clean.replace("*", "A").encode()),
+        # 3,000 empty segments: one cause, listed 1,000 times and closed by one record (every format).
+        Case("x12-empty-segment-storm", clean.replace("~\nBHT*", "~" * 3000 + "\nBHT*", 1).encode(), lines=2),
+        # A second interchange with other separators: its lines are read, not skipped.
+        Case("x12-second-interchange-other-separators", (clean + clean.replace("*", "|")).encode(), lines=4),
     ]
 
 

@@ -195,7 +195,9 @@ def test_a_full_stdout_is_a_clear_error_as_a_real_process():
             timeout=120,
             cwd=Path(__file__).resolve().parent.parent,
         )
-    assert done.returncode == 2 and "cannot write the report" in done.stderr and "Traceback" not in done.stderr
+    assert (
+        done.returncode == 2 and "standard output: cannot be written" in done.stderr and "Traceback" not in done.stderr
+    )
 
 
 # --- values with no meaning are findings (issue 11, item 7) -----------------------------------------

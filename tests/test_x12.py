@@ -521,3 +521,44 @@ def test_a_group_that_is_not_health_care_claims_and_a_gs_inside_an_open_transact
     _, invalid, problems = read(path)
     assert ("XE001", "SE") in {(p.code, p.field) for p in problems}
     assert len(invalid) == 1  # the LX after the stray GS belongs to no transaction: rejected, counted
+
+
+# --- several interchanges in one file, each with its own separators -------------------------------
+def _interchange(claim_id: str, style: Style) -> bytes:
+    data, _ = build([Claim(claim_id=claim_id, lines=[Line(), Line()])], style)
+    return data
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        Style(element="|"),  # another element separator, same terminator
+        Style(terminator="!"),  # another terminator, which the first interchange never uses
+        Style(element="^", component=">", repetition="{", terminator="\n"),  # all of them, one segment a line
+        Style(),  # the same separators (the common case: read without re-splitting)
+    ],
+    ids=["element", "terminator", "all", "same"],
+)
+def test_every_interchange_is_read_with_its_own_separators(tmp_path, second):
+    path = tmp_path / "both.x12"
+    path.write_bytes(_interchange("A1", Style()) + _interchange("B2", second) + _interchange("C3", Style(element="|")))
+    rows, invalid, problems = read(path)
+    assert [(r["claim_id"], r["line_number"]) for r in rows] == [
+        ("A1", "1"), ("A1", "2"), ("B2", "1"), ("B2", "2"), ("C3", "1"), ("C3", "2"),
+    ]  # fmt: skip
+    assert invalid == [] and [p.reason for p in problems if p.code in ("XE001", "XE006")] == []
+
+
+def test_an_unreadable_later_isa_rejects_its_lines_and_reading_resumes_at_the_next(tmp_path):
+    broken = _interchange("B2", Style()).replace(b"*00*", b"@00@", 1)  # an ISA with no '*' after ISA01
+    broken = b"ISA" + broken[3:].split(b"~", 1)[0][:20] + b"~" + broken.split(b"~", 1)[1]
+    path = tmp_path / "three.x12"
+    path.write_bytes(_interchange("A1", Style()) + broken + _interchange("C3", Style(element="|")))
+    result = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "json"])
+    report = json.loads(result.stdout)
+    [summary] = report["inputs"]
+    assert (summary["rows_read"], summary["rows_checked"], summary["rows_rejected"]) == (6, 4, 2)
+    xe001 = [f["message"] for f in report["findings"] if f["rule"] == "XE001"]
+    assert any("a later interchange cannot be read" in m for m in xe001), xe001
+    rejected = [f for f in report["findings"] if f["rule"] == "IN001"]
+    assert len(rejected) == 2 and all("ISA cannot be read" in f["message"] for f in rejected)

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from cgt_claimcheck.engine.intake import file_index_of
 from cgt_claimcheck.engine.options import CheckOptions
 from cgt_claimcheck.ingest.columns import DISPLAY_COLUMN, WHOLE_ROW
-from cgt_claimcheck.report import FINDING_COLUMNS, NULLABLE_COLUMNS, Findings
+from cgt_claimcheck.report import FINDING_COLUMNS, NULLABLE_COLUMNS, REPRESENTS, Findings
 from cgt_claimcheck.rules.base import Rule, RuleDeclarationError
 from cgt_claimcheck.severity import Severity
 
@@ -34,7 +34,7 @@ FINDINGS_SCHEMA = pa.schema(
         (name, pa.int64() if name == "row" else pa.string() if name in PLAIN_COLUMNS else _TEXT)
         for name in FINDING_COLUMNS
     ]
-    + [("_file_index", pa.int32()), ("_rule", pa.string())]
+    + [(REPRESENTS, pa.int64()), ("_file_index", pa.int32()), ("_rule", pa.string())]
 )
 
 
@@ -96,6 +96,9 @@ def _table(columns: dict[str, Any], n: int, file_index: np.ndarray | pa.Array, r
             arrays.append(file_index if isinstance(file_index, pa.Array) else pa.array(file_index, pa.int32()))
         elif name == "_rule":
             arrays.append(pa.repeat(pa.scalar(rule_code, pa.string()), n))
+        elif name == REPRESENTS:  # one finding a record, unless the reader already folded repeats
+            given = columns.get(REPRESENTS)
+            arrays.append(given if given is not None else pa.array(np.ones(n, np.int64)))
         else:
             value = columns[name]
             if isinstance(value, np.ndarray) and kind == _TEXT:
@@ -253,6 +256,7 @@ def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], op
         "policy": _constant(r.policy_text, n),
         "carc": _constant(r.carc, n),
         "rarc": _constant(r.rarc, n),
+        REPRESENTS: rejected[REPRESENTS].cast(pa.int64()) if REPRESENTS in rejected else None,
     }
     return _table(columns, n, file_index, r.code)
 

@@ -287,7 +287,7 @@ def _complete(parts: list[_Pending], date_format: str | None, history: bool = Fa
 
 def open_reader(path: str, options: CheckOptions) -> ExtractReader | X12Reader:
     if is_x12(path):  # by content, whatever the name
-        return X12Reader(path, payer=options.payer, batch_rows=options.batch_rows)
+        return X12Reader(path, payer=options.payer, batch_rows=options.batch_rows, max_repeats=options.max_repeats)
     return ExtractReader(
         path,
         column_map=options.column_map,

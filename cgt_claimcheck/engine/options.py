@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cgt_claimcheck.report import MAX_REPEATS
 from cgt_claimcheck.severity import Severity
 
 
@@ -34,3 +35,4 @@ class CheckOptions:
     # findings: how they are written
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     redact: bool = False
+    max_repeats: int = MAX_REPEATS  # findings listed per cause and file (0: no limit); counts stay true

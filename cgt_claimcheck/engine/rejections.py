@@ -13,6 +13,7 @@ from cgt_claimcheck.ingest.columns import WHOLE_ROW
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, claimless_problems
 from cgt_claimcheck.ingest.x12 import X12Problem
+from cgt_claimcheck.report import REPRESENTS
 
 
 def rejected(batch: RawBatch, screened: Screened, file_index: int) -> list[pa.Table]:
@@ -51,8 +52,9 @@ def x12_problem_tables(problems: list[X12Problem]) -> dict[str, pa.Table]:
                 "claim_id": pa.array([p.claim_id or None for p in found], pa.string()),
                 "line_number": pa.array([p.line_number or None for p in found], pa.string()),
                 "location": pa.array([p.location or None for p in found], pa.string()),
+                REPRESENTS: pa.array([p.represents for p in found], pa.int64()),
             },
-            schema=PROBLEM_SCHEMA.append(pa.field("location", pa.string())),
+            schema=PROBLEM_SCHEMA.append(pa.field("location", pa.string())).append(pa.field(REPRESENTS, pa.int64())),
         )
         for code, found in by_code.items()
     }

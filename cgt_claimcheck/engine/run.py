@@ -18,6 +18,7 @@ from cgt_claimcheck.engine.intake import FileState, Relevance, take_in
 from cgt_claimcheck.engine.lines import derive
 from cgt_claimcheck.engine.options import CheckOptions
 from cgt_claimcheck.engine.rejections import with_file
+from cgt_claimcheck.engine.repeats import limit_repeats
 from cgt_claimcheck.ingest.facilities import load_facilities
 from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.reference import Reference
@@ -107,7 +108,9 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
         errors=intake.errors,
         claims=claim_headers(lines, findings, options.redact),
     )
-    report.recount()
+    report.recount()  # on every finding; then a cause repeated past max_repeats is closed by one record
+    report.findings = limit_repeats(report.findings, options.max_repeats)
+    report.summary.findings_not_listed = report.findings.not_listed()
     return report
 
 

@@ -10,6 +10,7 @@ NPI or date) is left out and comes back as a problem with its line, so the repor
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,12 +18,14 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from cgt_claimcheck.bounded import read_bounded
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.normalise import parse_dates
 from cgt_claimcheck.ingest.screen import claimless_problems
 from cgt_claimcheck.reference import Reference
 
 FACILITY_CERTIFICATIONS = ("QTC", "REMS", "HTC")
+MAX_REGISTRY_BYTES = 64 << 20
 NPI = re.compile(r"[0-9]{10}")
 
 
@@ -52,23 +55,19 @@ class Registry:
 
 def load_facilities(path: str, ref: Reference) -> Registry:
     """The facility registry for ST002: npi, certification, optional product and dates."""
+    text = _registry_text(path)
     try:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
-            for column in ("npi", "certification"):
-                if column not in header:
-                    raise UsageError(
-                        "facility registry needs the columns npi and certification (optional: product, effective_from, effective_to)",
-                        file=path,
-                        line=1,
-                        column=column,
-                    )
-            rows = [(reader.line_num, row) for row in reader]
-    except OSError as exc:
-        raise UsageError(f"facility registry cannot be read ({exc.strerror})", file=path) from None
-    except UnicodeDecodeError:
-        raise UsageError("facility registry is not UTF-8 text", file=path) from None
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        header = {(name or "").strip().lower(): name for name in reader.fieldnames or []}
+        for column in ("npi", "certification"):
+            if column not in header:
+                raise UsageError(
+                    "facility registry needs the columns npi and certification (optional: product, effective_from, effective_to)",
+                    file=path,
+                    line=1,
+                    column=column,
+                )
+        rows = [(reader.line_num, row) for row in reader]
     except csv.Error as exc:
         raise UsageError(f"facility registry is not CSV ({str(exc)[:80]})", file=path) from None
     names = {p.brand.lower(): pid for pid, p in ref.products.items()} | {pid: pid for pid in ref.products}
@@ -91,6 +90,15 @@ def load_facilities(path: str, ref: Reference) -> Registry:
     return Registry(frame, problems)
 
 
+def _registry_text(path: str) -> str:
+    """The registry's text, read with a bound: /dev/zero or a 10 GB file given by mistake stops at once."""
+    data = read_bounded(path, MAX_REGISTRY_BYTES, "facility registry")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError("facility registry is not UTF-8 text", file=path) from None
+
+
 def _row_problem(get, names: dict[str, str], number: int) -> RegistryProblem | None:  # type: ignore[no-untyped-def]
     if not NPI.fullmatch(get("npi")):
         return RegistryProblem(number, "npi", get("npi"), "is not a 10-digit NPI")
@@ -98,9 +106,16 @@ def _row_problem(get, names: dict[str, str], number: int) -> RegistryProblem | N
         return RegistryProblem(number, "certification", get("certification"), "is not one of QTC, REMS, HTC")
     if get("product") and get("product").lower() not in names:
         return RegistryProblem(number, "product", get("product"), "is not a CGT product of the reference tables")
+    window = {}
     for column in ("effective_from", "effective_to"):
-        if get(column) and _date(get(column)) is None:
-            return RegistryProblem(number, column, get(column), "is not a date")
+        if get(column):
+            window[column] = _date(get(column))
+            if window[column] is None:
+                return RegistryProblem(number, column, get(column), "is not a date")
+    if len(window) == 2 and window["effective_to"] < window["effective_from"]:
+        return RegistryProblem(
+            number, "effective_to", get("effective_to"), f"ends before the row starts ({get('effective_from')})"
+        )
     return None
 
 

@@ -22,6 +22,7 @@ from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, name_key
 from cgt_claimcheck.ingest.records import BadLine, bad_lines, without_lines
 from cgt_claimcheck.ingest.source import ByteSource
+from cgt_claimcheck.printable import excerpt
 
 CHUNK_BYTES = 32 << 20  # bytes parsed at a time: memory stays flat however large the file
 PARSE_BLOCK = 1 << 20  # pyarrow parses a chunk in blocks of this size on all cores
@@ -132,7 +133,7 @@ class ExtractReader:
         if missing:
             hints = ", ".join(f"{c}" + (f" (mapped to {column_map[c]!r})" if c in column_map else "") for c in missing)
             raise UsageError(
-                f"required column{'s' if len(missing) > 1 else ''} missing: {hints}; the header has {', '.join(header[:30]) or 'no names'}"
+                f"required column{'s' if len(missing) > 1 else ''} missing: {hints}; {_header_shown(header, mapped)}"
                 + ("" if column_map else "; map other names in the [columns] table of cgt-claimcheck.toml"),
                 file=self.display,
                 line=1,
@@ -183,9 +184,10 @@ class ExtractReader:
             numbers = rows_before + line_of  # data row = physical line - 1
             if invalid:
                 numbers = numbers[~np.isin(numbers, [r.row for r in invalid])]
+                invalid = [r for r in invalid if r.reason != BLANK_LINE]
             rows_before += lines
             table = table.rename_columns([wanted[c] for c in table.column_names])
-            table, numbers = _drop_blank_lines(table, numbers)
+            table, numbers = _drop_blank_lines(table, numbers, chunk, rows_before - lines, self.delimiter)
             for start in range(0, max(table.num_rows, 1), self.batch_rows):
                 if start and start >= table.num_rows:
                     break
@@ -251,8 +253,8 @@ class ExtractReader:
                 number = -1
             else:
                 number = rows_before + (int(line_of[row.number - 1]) if line_of is not None else row.number)
-            if not row.text.strip():
-                reason = "is a blank line"
+            if not row.text.strip(self.delimiter + ' \t\r"'):
+                reason = BLANK_LINE  # not a record: dropped below, like an empty line
             else:
                 reason = f"has {row.actual_columns} fields, the header has {row.expected_columns}"
                 if '"' in row.text:
@@ -320,8 +322,15 @@ def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return pc.fill_null(array, "")
 
 
-def _drop_blank_lines(table: pa.Table, numbers: np.ndarray) -> tuple[pa.Table, np.ndarray]:
-    """Blank lines are not records: drop rows whose every field is empty (row numbers stay)."""
+BLANK_LINE = "is a blank line"  # spaces, delimiters and quotes only: like an empty line, not a record
+
+
+def _drop_blank_lines(
+    table: pa.Table, numbers: np.ndarray, chunk: pa.Buffer, rows_before: int, delimiter: str
+) -> tuple[pa.Table, np.ndarray]:
+    """Blank lines are not records: drop rows whose line holds nothing but delimiters, quotes and
+    spaces (row numbers stay). A line with text only in a column the check does not read is a
+    row (it is then rejected for its missing values), never dropped unseen."""
     import pyarrow.compute as pc
 
     if table.num_rows == 0 or "claim_id" not in table.column_names:
@@ -334,5 +343,33 @@ def _drop_blank_lines(table: pa.Table, numbers: np.ndarray) -> tuple[pa.Table, n
         blank &= np.asarray(pc.equal(pc.binary_length(pc.utf8_trim_whitespace(table.column(name))), 0), dtype=bool)
     if not blank.any():
         return table, numbers
+    empty_lines = _lines_without_text(np.frombuffer(chunk, dtype=np.uint8), delimiter)
+    blank &= empty_lines[numbers - rows_before - 1]
     keep = np.flatnonzero(~blank)
     return table.take(pa.array(keep)), numbers[keep]
+
+
+def _lines_without_text(data: np.ndarray, delimiter: str) -> np.ndarray:
+    """Per line of a chunk that ends with a line break: does it hold only delimiters, quotes and spaces?"""
+    ends = np.flatnonzero(data == 0x0A)
+    starts = np.r_[0, ends[:-1] + 1]
+    filler = np.isin(data, np.frombuffer((delimiter + ' \t\r\n"').encode(), dtype=np.uint8))
+    text_bytes = np.add.reduceat((~filler).astype(np.int64), starts) if len(starts) else np.zeros(0, np.int64)
+    text_bytes[starts == ends] = 0  # an empty line: reduceat would count the next line's first byte
+    return text_bytes == 0
+
+
+def _header_shown(header: list[str], mapped: dict[str, str]) -> str:
+    """The header's names for a message, short; none when the first line names no column at all.
+
+    A file given by mistake (a token, a key, a note) must not land in a CI log: a first line with
+    no column of an extract is described, never quoted.
+    """
+    if not mapped:
+        length = sum(len(name) for name in header) + max(len(header) - 1, 0)
+        return (
+            f"the first line names none of the columns of a claim-line extract ({length:,} characters; not "
+            "quoted, in case the file is not meant to be seen): is this the right file?"
+        )
+    names = ", ".join(excerpt(name, 40) for name in header[:30])
+    return f"the header has {names}" + (f" and {len(header) - 30:,} more" if len(header) > 30 else "")

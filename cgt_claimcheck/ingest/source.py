@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from cgt_claimcheck.errors import EmptyInput, UsageError
+from cgt_claimcheck.printable import excerpt
 
 STDIN = "-"
 HEADER_LIMIT = 64 << 20  # a "header" longer than this is not a header: refuse, saying so
@@ -89,8 +90,9 @@ class ByteSource:
         self._head_bytes: bytes | None = None
         self.encoding = self._resolve_encoding(encoding) if text else "utf-8"
         self.transcode = codecs.lookup(self.encoding).name not in _UTF8
-        self.cr_only = False
-        self.cr_only = text and self._cr_only_line_ends()
+        # A CR that is not part of a CRLF ends a line: CR-only files from old Mac exports, and files
+        # where another tool appended rows with other line ends (the parser splits rows there too).
+        self.bare_cr_ends_lines = text
 
     # --- opening ---------------------------------------------------------------------------------
     def raw(self) -> Any:
@@ -114,6 +116,7 @@ class ByteSource:
     def blocks(self, size: int) -> Iterator[bytes]:
         """UTF-8 text with LF line ends, in blocks of about `size` bytes."""
         decoder = codecs.getincrementaldecoder(self.encoding)(errors="surrogateescape") if self.transcode else None
+        held = b""  # a CR at the end of a block: its LF may start the next one
         try:
             with self.raw() as fh:
                 while True:
@@ -121,8 +124,11 @@ class ByteSource:
                     block = read
                     if decoder is not None:  # at the end (read == b""), flush what the decoder holds
                         block = decoder.decode(read, final=not read).encode("utf-8", errors="surrogateescape")
-                    if self.cr_only:
-                        block = block.replace(b"\r", b"\n")
+                    if self.bare_cr_ends_lines:
+                        block, held = held + block, b""
+                        if read and block.endswith(b"\r"):
+                            block, held = block[:-1], b"\r"
+                        block = _bare_cr_as_lf(block)
                     if block:
                         yield block
                     if not read:
@@ -172,10 +178,7 @@ class ByteSource:
         return bool(self._head().strip(b"\r\n\t \x00"))
 
     def _resolve_encoding(self, given: str) -> str:
-        try:
-            given_name = codecs.lookup(given).name
-        except LookupError:
-            raise UsageError(f"--encoding {given[:40]!r} is not a known text encoding", file=self.display) from None
+        given_name = text_encoding(given, self.display)
         head = self._head()
         marked = next((name for bom, name in _BOMS if head.startswith(bom)), None)
         if marked and marked != "utf-8":
@@ -196,7 +199,34 @@ class ByteSource:
             )
         return given_name
 
-    def _cr_only_line_ends(self) -> bool:
-        """Old Mac exports end lines with CR alone: no LF anywhere in the first block, CRs present."""
-        head = next(self.blocks(SNIFF_BYTES), b"")
-        return b"\n" not in head and b"\r" in head.rstrip(b"\r")
+
+def _bare_cr_as_lf(block: bytes) -> bytes:
+    """Each CR that is not followed by LF becomes LF (two counts, and nothing copied, when there is none)."""
+    if b"\r" not in block or block.count(b"\r") == block.count(b"\r\n"):
+        return block
+    return block.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+
+
+def text_encoding(given: str, display: str | None = None) -> str:
+    """The codec name of a text encoding that can read an extract; UsageError for anything else.
+
+    Python's codec registry also holds bytes-to-bytes and str-to-str transforms (base64, rot13)
+    and codecs that cannot carry undecodable bytes through (idna): none of them reads a file.
+    """
+    try:
+        info = codecs.lookup(given)
+    except LookupError:
+        raise UsageError(f"--encoding {excerpt(given, 40)!r} is not a known text encoding", file=display) from None
+    try:
+        if not getattr(info, "_is_text_encoding", True):
+            raise TypeError
+        probe = "claim_id,units\n"
+        if codecs.decode(codecs.encode(probe, info.name), info.name, "surrogateescape") != probe:
+            raise ValueError
+    except (TypeError, ValueError, LookupError, UnicodeError):
+        raise UsageError(
+            f"--encoding {excerpt(given, 40)!r} is not a text encoding a file can be read in (use e.g. utf-8, "
+            "cp1252, latin-1, utf-16)",
+            file=display,
+        ) from None
+    return info.name

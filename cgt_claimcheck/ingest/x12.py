@@ -12,7 +12,6 @@ cannot be read at all raises UsageError (exit 2 when no other file could be read
 
 from __future__ import annotations
 
-import itertools
 from array import array
 from collections.abc import Iterator
 
@@ -23,9 +22,8 @@ from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.source import ByteSource
 from cgt_claimcheck.ingest.x12_claims import ClaimMapping, ClaimState, LineState, TransactionState, line_text
+from cgt_claimcheck.ingest.x12_stream import SegmentStream
 from cgt_claimcheck.ingest.x12_syntax import (
-    BLOCK_BYTES,
-    BOM,
     CONTROL,
     ENVELOPE,
     ENVELOPE_SEGMENTS,
@@ -41,7 +39,6 @@ from cgt_claimcheck.ingest.x12_syntax import (
     adopted,
     get,
     is_x12,
-    read_isa,
 )
 
 X12_BATCH_ROWS = 20_000
@@ -49,10 +46,12 @@ X12_BATCH_ROWS = 20_000
 __all__ = ["X12_COLUMNS", "X12Problem", "X12Reader", "is_x12"]
 
 
-class X12Reader(ClaimMapping):
+class X12Reader(SegmentStream, ClaimMapping):
     """One X12 file: `batches()` yields RawBatch (canonical string columns); `problems` afterwards."""
 
-    def __init__(self, path: str, *, payer: str | None = None, batch_rows: int = 250_000) -> None:
+    def __init__(
+        self, path: str, *, payer: str | None = None, batch_rows: int = 250_000, max_repeats: int = 1_000
+    ) -> None:
         self.path = path
         self.source = ByteSource(path, text=False)
         self.display = self.source.display
@@ -62,6 +61,11 @@ class X12Reader(ClaimMapping):
         self.payer = payer
         self.columns = {c: c for c in X12_COLUMNS}
         self.problems: list[X12Problem] = []
+        # A cause (code, field, reason) is kept max_repeats times; its later problems fold into the
+        # next one (`represents`), so ten million empty segments hold 1,001 problems, not 10 million.
+        self.max_repeats = max_repeats
+        self._repeats: dict[tuple[str, str, str], int] = {}
+        self._folded: dict[tuple[str, str, str], X12Problem] = {}
         self.segments_read = 0
         # Where each service line is (by ordinal): its transaction and its LX segment's position,
         # 8 bytes a line; the text is made only for the lines that get a finding.
@@ -84,42 +88,6 @@ class X12Reader(ClaimMapping):
         self.outside = 0  # segments seen since the last transaction closed, outside any
         self._reset_group()
 
-    # --- the segment stream --------------------------------------------------------------------
-    def _segments(self) -> Iterator[tuple[str, int]]:
-        """(segment text, 0 for the ISA / 1 / -1 for an unterminated tail): CR/LF dropped unless a terminator."""
-        blocks = self.source.blocks(BLOCK_BYTES)
-        head = b""
-        for block in blocks:
-            head += block
-            if len(head) >= 4096 or not block:
-                break
-        if head.startswith(BOM):
-            self._problem(FORMAT, 0, "(file)", "BOM", "the file starts with a byte-order mark before the ISA")
-            head = head[len(BOM) :]
-        text = head.decode("latin-1")
-        self.seps, end, warnings = read_isa(text, self.display)
-        isa = text[:end].strip(" \t\r\n").rstrip(self.seps.terminator).split(self.seps.element)
-        self.isa_control = isa[13] if len(isa) > 13 else ""
-        for warning in warnings:
-            self._problem(FORMAT, 0, "ISA", "", warning)
-        terminator = self.seps.terminator
-        strip_breaks = terminator not in "\r\n"
-        yield text[: end - 1].strip(" \t\r\n"), 0
-        pending: list[str] = []  # a segment longer than a block, in pieces (joined once, not per block)
-        for data in itertools.chain([text[end:]], (block.decode("latin-1") for block in blocks)):
-            if strip_breaks:
-                data = data.replace("\r", "").replace("\n", "")
-            if terminator not in data:
-                pending.append(data)
-                continue
-            parts = ("".join(pending) + data if pending else data).split(terminator)
-            pending = [parts.pop()]
-            for part in parts:
-                yield part, 1
-        leftover = "".join(pending)
-        if leftover.strip(" \t\r\n\x00\x1a"):
-            yield leftover, -1  # the file ends inside this segment
-
     # --- problems ------------------------------------------------------------------------------
     def _where(self) -> str:
         parts = [f"ISA {self.isa_control}" if self.isa_control else ""]
@@ -132,10 +100,18 @@ class X12Reader(ClaimMapping):
         return ", ".join(p for p in parts if p) or "the start of the file"
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
+        key = (code, field_, reason)
+        seen = self._repeats[key] = self._repeats.get(key, 0) + 1
+        if self.max_repeats and seen > self.max_repeats + 1:
+            self._folded[key].represents += 1
+            return
         inside = code not in (ENVELOPE, CONTROL)  # trailers and envelopes belong to no claim
         claim = self.claim.values.get("claim_id", "") if inside and self.claim is not None else ""
         line = self.line.values.get("line_number", "") if inside and self.line is not None else ""
-        self.problems.append(X12Problem(code, row, field_, value[:80], reason, claim, line, self._where()))
+        problem = X12Problem(code, row, field_, value[:80], reason, claim, line, self._where())
+        self.problems.append(problem)
+        if seen == self.max_repeats + 1:
+            self._folded[key] = problem
 
     def locate(self, row: int) -> str:
         """Where service line `row` is: its transaction's control numbers and its LX segment."""

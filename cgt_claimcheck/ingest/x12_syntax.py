@@ -47,6 +47,7 @@ class X12Problem:
     claim_id: str = ""
     line_number: str = ""
     location: str = ""  # ISA 000000905, GS 1, ST 0001, segment 23 (what a 999 or 277CA quotes)
+    represents: int = 1  # this problem and the repeats of its cause folded into it (X12Reader.max_repeats)
 
 
 @dataclass

@@ -19,6 +19,7 @@ import hmac
 import json
 import os
 import secrets
+import stat
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,8 @@ def read_cache(key: str) -> tuple[object, ...] | None:
     folder, secret = cache_folder(), _secret(create=False)
     if folder is None or secret is None:
         return None
-    try:
-        data = (folder / f"reference-{key[:32]}.json").read_bytes()
-    except OSError:
+    data = _read_cache_file(folder / f"reference-{key[:32]}.json")
+    if data is None:
         return None
     signature, _, payload = data.partition(b"\n")
     expected = hmac.new(secret, key.encode() + b"\n" + payload, hashlib.sha256).hexdigest().encode()
@@ -68,6 +68,30 @@ def read_cache(key: str) -> tuple[object, ...] | None:
     if not (isinstance(cached, list) and len(cached) == 8 and isinstance(cached[0], R.Manifest)):
         return None
     return tuple(cached)
+
+
+MAX_CACHE_BYTES = 64 << 20  # the cached rows of the shipped tables are about 1 MB
+
+
+def _read_cache_file(path: Path) -> bytes | None:
+    """The cache file's bytes, or None: only a regular file, never through a symlink, bounded.
+
+    The cache folder may be writable by others: a cache replaced by a symlink to /dev/zero (or a
+    huge file) must cost nothing but a rebuild.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    try:
+        with os.fdopen(fd, "rb") as fh:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CACHE_BYTES:
+                return None
+            data = fh.read(MAX_CACHE_BYTES + 1)
+    except OSError:
+        return None
+    return data if len(data) <= MAX_CACHE_BYTES else None
 
 
 def write_cache(key: str, tables: tuple[object, ...]) -> None:

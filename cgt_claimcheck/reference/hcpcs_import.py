@@ -19,12 +19,16 @@ import json
 import re
 import shutil
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import IO, Any
 from xml.etree import ElementTree as ET
 
+from cgt_claimcheck.bounded import read_bounded
 from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.printable import excerpt
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 COLUMNS = {"code": ("HCPC", "HCPCS", "HCPCS CODE"), "add": ("ADD DT", "ADD DATE"), "term": ("TERM DT", "TERM DATE")}
@@ -99,6 +103,8 @@ def plan_changes(hcpcs_rows: list[dict[str, str]], dates: dict[str, CodeDates]) 
 
 def write_table_set(source_dir: Path, out_dir: Path, hcpcs_rows: list[dict[str, str]], note: str) -> None:
     """A copy of the table set with the new hcpcs.csv and a manifest whose checksums match."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError("--out names a file; name a new folder for the table set", file=str(out_dir))
     if out_dir.exists() and any(out_dir.iterdir()):
         raise UsageError("the output folder exists and is not empty; name a new one", file=str(out_dir))
     shutil.copytree(source_dir, out_dir, dirs_exist_ok=True)
@@ -145,43 +151,108 @@ def _date(text: str, path: Path, line: int) -> date | None:
         raise UsageError(f"{text[:20]!r} is not a date (YYYYMMDD)", file=str(path), line=line) from None
 
 
+# Bounds: the CMS quarterly workbook is about 2 MB zipped, its sheet under 40 MB of XML and
+# under 60 columns. A workbook past these is not that file (or is a zip bomb).
+MAX_TEXT_BYTES = 128 << 20
+MAX_PART_BYTES = 256 << 20  # one part of the workbook, inflated
+MAX_COLUMNS = 1_000  # cells further right are not read (the HCPCS file has about 50 columns)
+EXCEL_COLUMNS = 16_384  # XFD: a cell reference past it is not a spreadsheet's
+MAX_ROWS = 1_048_576  # Excel's limit
+
+
 def _text_rows(path: Path) -> list[list[str]]:
-    try:
-        text = path.read_text(encoding="utf-8-sig", errors="replace")
-    except OSError as exc:
-        raise UsageError(f"cannot be read ({exc.strerror})", file=str(path)) from None
+    data = read_bounded(path, MAX_TEXT_BYTES, "HCPCS file")
+    text = data.decode("utf-8-sig", errors="replace")
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
-    return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    try:
+        return list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    except csv.Error as exc:
+        raise UsageError(f"not readable as CSV or tab-separated text ({str(exc)[:80]})", file=str(path)) from None
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:
     """The first worksheet as rows of text (shared strings resolved, cells placed by column)."""
     try:
         with zipfile.ZipFile(path) as book:
-            shared = []
+            shared: list[str] = []
             if "xl/sharedStrings.xml" in book.namelist():
-                for item in ET.fromstring(book.read("xl/sharedStrings.xml")).findall("m:si", _NS):
+                for _, item in _elements(book, "xl/sharedStrings.xml", "si"):
                     shared.append("".join(t.text or "" for t in item.iter(f"{{{_NS['m']}}}t")))
-            sheet = ET.fromstring(book.read(_first_sheet(book)))
-    except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError) as exc:
+                    item.clear()
+            return _sheet_rows(book, _first_sheet(book), shared, path)
+    except (OSError, zipfile.BadZipFile, KeyError, ET.ParseError, EOFError, NotImplementedError) as exc:
         raise UsageError(f"not a readable .xlsx workbook ({str(exc)[:80]})", file=str(path)) from None
-    rows = []
-    for row in sheet.iter(f"{{{_NS['m']}}}row"):
+    except UsageError as exc:
+        if exc.file is not None:
+            raise
+        raise UsageError(str(exc), file=str(path)) from None
+
+
+def _elements(book: zipfile.ZipFile, name: str, tag: str) -> Iterator[tuple[int, ET.Element]]:
+    """The `tag` elements of one part, streamed, with the part read through a bound."""
+    if book.getinfo(name).file_size > MAX_PART_BYTES:
+        raise UsageError(f"{name} inflates past {MAX_PART_BYTES >> 20} MB: not a CMS HCPCS workbook")
+    with book.open(name) as raw:
+        wanted = f"{{{_NS['m']}}}{tag}"
+        for number, (_, element) in enumerate(ET.iterparse(_Bounded(raw, name), events=("end",))):
+            if element.tag == wanted:
+                yield number, element
+
+
+class _Bounded(io.RawIOBase):
+    """A part of the workbook read through a byte limit (a zip entry can lie about its size)."""
+
+    def __init__(self, raw: IO[bytes], name: str) -> None:
+        self.raw, self.name, self.seen = raw, name, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        self.seen += len(data)
+        if self.seen > MAX_PART_BYTES:
+            raise UsageError(f"{self.name} inflates past {MAX_PART_BYTES >> 20} MB: not a CMS HCPCS workbook")
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _sheet_rows(book: zipfile.ZipFile, name: str, shared: list[str], path: Path) -> list[list[str]]:
+    rows: list[list[str]] = []
+    for _, row in _elements(book, name, "row"):
+        if len(rows) >= MAX_ROWS:
+            raise UsageError(f"the worksheet has more than {MAX_ROWS:,} rows", file=str(path))
         cells: dict[int, str] = {}
         for cell in row.findall("m:c", _NS):
-            column = _column_index(cell.get("r", ""))
-            value = cell.find("m:v", _NS)
-            inline = cell.find("m:is", _NS)
-            if cell.get("t") == "s" and value is not None:
-                text = shared[int(value.text or 0)]
-            elif inline is not None:
-                text = "".join(t.text or "" for t in inline.iter(f"{{{_NS['m']}}}t"))
-            else:
-                text = value.text if value is not None and value.text else ""
-            cells[column if column is not None else len(cells)] = text
+            reference = cell.get("r", "")
+            column = _column_index(reference)
+            if column is not None and column >= EXCEL_COLUMNS:
+                raise UsageError(f"cell {reference[:20]!r} is past Excel's last column (XFD)", file=str(path))
+            column = column if column is not None else len(cells)
+            if column >= MAX_COLUMNS:
+                continue
+            cells[column] = _cell_text(cell, shared, reference, path)
         rows.append([cells.get(i, "") for i in range(max(cells, default=-1) + 1)])
+        row.clear()
     return rows
+
+
+def _cell_text(cell: ET.Element, shared: list[str], reference: str, path: Path) -> str:
+    value = cell.find("m:v", _NS)
+    inline = cell.find("m:is", _NS)
+    if cell.get("t") == "s" and value is not None:
+        try:
+            return shared[int(value.text or 0)]
+        except (ValueError, IndexError):
+            raise UsageError(
+                f"cell {reference[:20]!r} names shared string {excerpt(value.text, 20)!r}, which the workbook "
+                f"does not have ({len(shared):,} strings)",
+                file=str(path),
+            ) from None
+    if inline is not None:
+        return "".join(t.text or "" for t in inline.iter(f"{{{_NS['m']}}}t"))
+    return value.text if value is not None and value.text else ""
 
 
 def _first_sheet(book: zipfile.ZipFile) -> str:
@@ -192,7 +263,7 @@ def _first_sheet(book: zipfile.ZipFile) -> str:
 
 
 def _column_index(ref: str) -> int | None:
-    letters = re.match(r"[A-Z]+", ref)
+    letters = re.match(r"[A-Z]{1,4}", ref)  # XFD is three letters; four is past it, and no longer is read
     if not letters:
         return None
     index = 0

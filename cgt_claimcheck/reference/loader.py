@@ -14,8 +14,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cgt_claimcheck.bounded import read_bounded
 from cgt_claimcheck.env_vars import ENV_REFERENCE_DIR
-from cgt_claimcheck.errors import ReferenceDataError
+from cgt_claimcheck.errors import ReferenceDataError, UsageError
 from cgt_claimcheck.reference import rows as R
 from cgt_claimcheck.reference.cache import cache_key, read_cache, write_cache
 from cgt_claimcheck.reference.table_set import Reference
@@ -55,10 +56,7 @@ class _TableReader:
         if entry is None:
             raise ReferenceDataError(f"manifest lists no table {table!r}", file=str(self.directory / "manifest.json"))
         path = self.directory / entry.file
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ReferenceDataError(f"table {table!r} cannot be read ({exc.strerror})", file=str(path)) from None
+        data = _read_table_file(path, f"table {table!r}")
         digest = hashlib.sha256(data).hexdigest()
         if digest != entry.sha256:
             raise ReferenceDataError(
@@ -72,14 +70,20 @@ class _TableReader:
         import csv
         import io
 
-        from pydantic import ValidationError
-
         path, data = self.raw(table)
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ReferenceDataError(f"not UTF-8 (byte {exc.start})", file=path) from None
         reader = csv.DictReader(io.StringIO(text))
+        try:
+            return self._validated(table, model, path, reader)
+        except csv.Error as exc:  # a field past the csv module's limit (128 KB), a NUL byte
+            raise ReferenceDataError(f"not a readable CSV table ({exc})", file=path, line=reader.line_num) from None
+
+    def _validated(self, table: str, model: Any, path: str, reader: Any) -> list[Any]:
+        from pydantic import ValidationError
+
         header = reader.fieldnames or []
         expected = self.manifest.tables[table].columns
         if expected and header != expected:
@@ -94,13 +98,31 @@ class _TableReader:
                     f"row {number} does not have the header's {len(header)} fields", file=path, line=number + 1
                 )
             try:
-                result.append(model.model_validate(raw))
+                row = model.model_validate(raw)
             except ValidationError as exc:
                 raise ReferenceDataError(f"row {number}: {_describe(exc)}", file=path, line=number + 1) from None
+            start, end = getattr(row, "effective_from", None), getattr(row, "effective_to", None)
+            if start is not None and end is not None and end < start:
+                raise ReferenceDataError(
+                    f"row {number}: effective_to {end} is before effective_from {start}", file=path, line=number + 1
+                )
+            result.append(row)
         declared = self.manifest.tables[table].rows
         if declared is not None and declared != len(result):
             raise ReferenceDataError(f"manifest says {declared} rows, file has {len(result)}", file=path)
         return result
+
+
+MAX_TABLE_BYTES = 256 << 20  # the largest shipped table is under 1 MB
+MAX_MANIFEST_BYTES = 1 << 20
+
+
+def _read_table_file(path: Path, what: str, limit: int = MAX_TABLE_BYTES) -> bytes:
+    """A table file's bytes: a regular file (symlinks followed), bounded; ReferenceDataError otherwise."""
+    try:
+        return read_bounded(path, limit, what, regular_only=True)
+    except UsageError as exc:
+        raise ReferenceDataError(str(exc).removeprefix(f"{path}: "), file=str(path)) from None
 
 
 def _unique(rows: Iterable[tuple[str, int]], path: str, what: str) -> None:
@@ -132,7 +154,7 @@ def load_reference(directory: Path | None = None) -> Reference:
     if not directory.is_dir():
         raise ReferenceDataError("reference directory does not exist", file=str(directory))
     try:
-        manifest_bytes = manifest_path.read_bytes()
+        manifest_bytes = _read_table_file(manifest_path, "manifest", MAX_MANIFEST_BYTES)
         manifest_data = json.loads(manifest_bytes.decode("utf-8"))
         files = {name: entry["file"] for name, entry in manifest_data["tables"].items()}
     except OSError as exc:
@@ -141,6 +163,8 @@ def load_reference(directory: Path | None = None) -> Reference:
         raise ReferenceDataError("manifest is not UTF-8", file=str(manifest_path)) from None
     except json.JSONDecodeError as exc:
         raise ReferenceDataError(f"manifest is not JSON: {exc.msg}", file=str(manifest_path), line=exc.lineno) from None
+    except RecursionError:
+        raise ReferenceDataError("manifest nests too deeply to be a table list", file=str(manifest_path)) from None
     except (KeyError, TypeError, AttributeError):
         raise ReferenceDataError(
             "manifest has no 'tables' object of {name: {file, sha256}}", file=str(manifest_path)
@@ -152,9 +176,9 @@ def load_reference(directory: Path | None = None) -> Reference:
     digests = []
     for name in sorted(files):
         try:
-            digests.append(hashlib.sha256((directory / str(files[name])).read_bytes()).hexdigest())
-        except OSError:
-            digests.append("missing")
+            digests.append(hashlib.sha256(_read_table_file(directory / str(files[name]), "table")).hexdigest())
+        except (OSError, UsageError):
+            digests.append("missing")  # said precisely when the table itself is read
     key = cache_key(manifest_bytes, digests)
     cached = read_cache(key)
     if cached is not None:

@@ -1,0 +1,154 @@
+"""The X12 segment stream: blocks of the file to segments, each interchange by its own separators.
+
+The file is read in large blocks cut on the segment terminator. Each interchange declares its
+separators in its ISA; where a later interchange of the file declares others (or has an ISA that
+cannot be read), the rest of the file is split again from that ISA, and no service line is lost:
+the lines of an unreadable interchange are counted and rejected.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from array import array
+from collections.abc import Generator, Iterator
+
+from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.ingest.reader import InvalidRow
+from cgt_claimcheck.ingest.source import ByteSource
+from cgt_claimcheck.ingest.x12_syntax import BLOCK_BYTES, BOM, ENVELOPE, FORMAT, Separators, read_isa
+
+HEAD_CHARS = 4096  # enough text to read an ISA (106 characters) and its terminator
+
+
+def _at_least(data: str, blocks: Iterator[str]) -> str:
+    """`data` extended by whole blocks until it holds HEAD_CHARS characters or the file ends."""
+    while len(data) < HEAD_CHARS:
+        block = next(blocks, "")
+        if not block:
+            break
+        data += block
+    return data
+
+
+_NEXT_ISA = re.compile(r"[^A-Za-z0-9]ISA[^A-Za-z0-9\s]")
+
+
+def _starts_isa(text: str) -> bool:
+    """Does this text start (after whitespace) with an ISA segment: 'ISA' and a separator?"""
+    start = len(text) - len(text.lstrip(" \t\r\n"))
+    return text.startswith("ISA", start) and len(text) > start + 3 and not text[start + 3].isalnum()
+
+
+class SegmentStream:
+    """The segment stream of X12Reader. The reader owns the state below and sets it up."""
+
+    source: ByteSource
+    display: str
+    seps: Separators
+    isa_control: str
+    ordinal: int
+    invalid: list[InvalidRow]
+    line_tx: array[int]
+    line_segment: array[int]
+
+    def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
+        raise NotImplementedError  # X12Reader reports problems
+
+    # --- the segment stream --------------------------------------------------------------------
+    def _segments(self) -> Iterator[tuple[str, int]]:
+        """(segment text, 0 for an ISA / 1 / -1 for an unterminated tail): CR/LF dropped unless a terminator.
+
+        Each interchange declares its own separators in its ISA: where a later interchange of the
+        file declares others, the rest of the file is split again by them.
+        """
+        blocks = (block.decode("latin-1") for block in self.source.blocks(BLOCK_BYTES))
+        data: str | None = _at_least("", blocks)
+        if data and data.startswith(BOM.decode("latin-1")):
+            self._problem(FORMAT, 0, "(file)", "BOM", "the file starts with a byte-order mark before the ISA")
+            data = data[len(BOM) :]
+        first = True
+        while data is not None:
+            try:
+                self.seps, end, warnings = read_isa(data, self.display)
+            except UsageError as exc:
+                if first:
+                    raise
+                reason = str(exc).removeprefix(f"{self.display}: ")
+                self._problem(ENVELOPE, 0, "ISA", "", f"a later interchange cannot be read: {reason}")
+                data = self._skip_unreadable(data, blocks)
+                continue
+            if first:
+                isa = data[:end].strip(" \t\r\n").rstrip(self.seps.terminator).split(self.seps.element)
+                self.isa_control = isa[13] if len(isa) > 13 else ""
+            for warning in warnings:
+                self._problem(FORMAT, 0, "ISA", "", warning)
+            yield data[: end - 1].strip(" \t\r\n"), 0
+            first = False
+            data = yield from self._split(data[end:], blocks)
+
+    def _split(self, data: str, blocks: Iterator[str]) -> Generator[tuple[str, int], None, str | None]:
+        """The segments of `data` and the blocks after it; returns the text from the next ISA that
+        declares other separators (None at the end of the file)."""
+        seps = self.seps
+        terminator = seps.terminator
+        strip_breaks = terminator not in "\r\n"
+        pending: list[str] = []  # a segment longer than a block, in pieces (joined once, not per block)
+        for chunk in itertools.chain([data], blocks):
+            if terminator not in chunk:
+                pending.append(chunk)
+                if _starts_isa(pending[0]) and sum(map(len, pending)) >= HEAD_CHARS:
+                    return _at_least("".join(pending), blocks)  # an interchange with another terminator
+                continue
+            parts = ("".join(pending) + chunk if pending else chunk).split(terminator)
+            pending = [parts.pop()]
+            for index, part in enumerate(parts):
+                if strip_breaks and ("\n" in part or "\r" in part):
+                    part = part.replace("\r", "").replace("\n", "")
+                if _starts_isa(part) and not self._declares(part + terminator):
+                    rest = terminator.join(parts[index:]) + terminator + pending[0]
+                    return _at_least(rest, blocks)
+                yield part, 1
+        leftover = "".join(pending)
+        if _starts_isa(leftover):
+            return leftover  # the last interchange has another terminator: read it by its own
+        if strip_breaks:
+            leftover = leftover.replace("\r", "").replace("\n", "")
+        if leftover.strip(" \t\r\n\x00\x1a"):
+            yield leftover, -1  # the file ends inside this segment
+        return None
+
+    def _declares(self, isa: str) -> bool:
+        """Does this ISA segment (with its terminator) declare the separators in use?"""
+        try:
+            found, _, _ = read_isa(isa, self.display)
+        except UsageError:
+            return False  # unreadable: read from it again, which reports it
+        seps = self.seps
+        return (found.element, found.component, found.terminator) == (seps.element, seps.component, seps.terminator)
+
+    def _skip_unreadable(self, data: str, blocks: Iterator[str]) -> str | None:
+        """After an ISA that cannot be read: its service lines are counted and rejected (never lost),
+        and reading resumes at the next ISA (None: none follows)."""
+        # Any separator: the lines' own separators are unknown.
+        service_line = re.compile(r"(?:^|[^A-Za-z0-9])LX[^A-Za-z0-9\s]")
+        count, carry, resumed = 0, "", None
+        for chunk in itertools.chain([data[3:]], blocks):  # a block at a time: the tail may be large
+            text = carry + chunk
+            found = _NEXT_ISA.search(text)
+            if found:
+                count += len(service_line.findall(text[: found.start() + 1]))
+                resumed = _at_least(text[found.start() + 1 :], blocks)
+                break
+            cut = max(len(text) - 4, 0)
+            count += len(service_line.findall(text[:cut]))
+            carry = text[cut:]
+        else:
+            count += len(service_line.findall(carry))
+        reason = "its interchange's ISA cannot be read, so its separators are unknown"
+        for _ in range(count):
+            self.ordinal += 1
+            self.line_tx.append(0)
+            self.line_segment.append(0)
+            self.invalid.append(InvalidRow(self.ordinal, reason, ""))
+        return resumed
