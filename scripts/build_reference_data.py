@@ -27,7 +27,8 @@ from cgt_claimcheck.reference import rows  # noqa: E402
 from cgt_claimcheck.reference.icd import icd_matches  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "reference_data"
-RELEASE = "2025.07"
+RELEASE = "2026.12"  # labelled by content: the 2026-12 audit is applied
+RELEASED = "2026-12-06"
 
 MEDI_CAL = "Medi-Cal Provider Manual, Cell and Gene Therapy (page updated July 2025)"
 WNC = "WellCare of North Carolina clinical policy WNC.CP.299 Cell and Gene Therapies (01/2025)"
@@ -925,9 +926,14 @@ def audit_pcs(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
 
 
 def _remission_codes(include: str, exclude: str) -> list[str]:
-    """The 'in remission' lymphoma codes (5th character A, FY2025) an include pattern reaches, dotted."""
+    """The 'in remission' lymphoma codes (5th character A, new in FY2025) an include pattern reaches, dotted.
+
+    Only the codes that start on 2024-10-01: C84.7A (anaplastic large cell lymphoma, ALK-negative,
+    breast; from FY2022) has the same shape and is not a remission code (2026-12 audit, 6.11).
+    """
     validity = OUT / "icd10cm_validity.csv"
-    codes = [line.split(",", 1)[0] for line in validity.read_text(encoding="utf-8").splitlines()[1:]]
+    rows_ = [line.split(",") for line in validity.read_text(encoding="utf-8").splitlines()[1:]]
+    codes = [code for code, start, _ in rows_ if start == "2024-10-01"]
     hits = [c for c in codes if re.fullmatch(r"C8[2-5][0-9A-Z]A", c) and icd_matches(c, include, exclude)]
     return [f"{c[:3]}.{c[3:]}" for c in hits]
 
@@ -1026,7 +1032,9 @@ NEW_HCPCS = {
     "imlygic": "J9325",
     "provenge": "Q2043",
 }
-VYJUVEK_IN_USE = "2024-02-01"  # "J3590 (NC, DOS >= 2023-07-15) -> J3401 (TX PA 2024-02-01)", REPORT.md section 4
+# "J3590 (NC, DOS >= 2023-07-15) -> J3401": the benefit starts 2024-01-01 (TCHP alert 2023-12-06,
+# 2026-12 audit 6.9; the 2026-11 audit had the Texas PA date 2024-02-01).
+VYJUVEK_IN_USE = "2024-01-01"
 NEW_DIR = "2026-11"
 
 
@@ -1161,13 +1169,185 @@ def build_new_products(src: Path) -> dict[str, list[dict[str, str]]]:
     return {"products": products, "hcpcs": hcpcs, "ndc": ndc, "icd10pcs": pcs, "indications": indications}
 
 
+# --------------------------------------------------------------------------------------------
+# The 2026-12 audit (shared/reference-sources/2026-12/README.md section 6): what the tables still
+# got wrong, each correction with its source. Applied after the 2026-11 steps.
+# --------------------------------------------------------------------------------------------
+AUDIT_12 = "Reference audit 2026-12 (shared/reference-sources/2026-12/README.md section 6)"
+# Given more than once by their labels (6.2, 6.3): the once-per-lifetime rules skip them.
+REPEAT_DOSING_2026_12 = {
+    "papzimeos": "label regimen: 4 subcutaneous injections over 12 weeks (Precigen approval coverage: "
+    "respiratory-therapy.com; Conexiant; HealthyToday 2025-08-15)",
+    "lantidra": "the label allows a second and a third infusion (http://www.drugs.com/dosage/lantidra.html)",
+}
+APPROVAL_DATES_2026_12 = {  # 6.5, 6.9: product -> (FDA approval date, source)
+    "kresladi": ("2026-03-26", "hypersinc (approval 2026-03-26); openFDA NDC 83537-034-01 marketing start 2026-03-26"),
+    "zevaskyn": ("2025-04-29", "ConsultantLive (2025-04-29 approval)"),
+    "encelto": ("2025-03-05", "2026-12 audit 6.9"),
+    "vyjuvek": ("2023-05-19", "2026-12 audit 6.9"),
+    "adstiladrin": ("2022-12-16", "FDA D.I.S.C.O."),
+    "waskyra": ("2025-12-09", "Contemporary Pediatrics citing the FDA (2025-12-09)"),
+    "beqvez": ("2024-04-26", "announced 2024-04-26 (2026-12 audit 6.9)"),
+}
+PCS_STARTS_2026_12 = {  # 6.9: New Technology group digit 6 = FY2021, 7 = FY2022 (2026-11 REPORT.md 3.2)
+    **dict.fromkeys(("XW23346", "XW24346", "XW23376", "XW24376"), "2020-10-01"),
+    **dict.fromkeys(("XW033C7", "XW043C7", "XW033G7", "XW043G7"), "2021-10-01"),
+}
+ELEVIDYS_2024_06 = "FDA press release 2024-06-20 (label expansion to ages 4 and over)"
+SKYSONA_2025_08 = "FDA safety labeling change 2025-08-07 (drugs.com FDA alert; epocrates)"
+OMISIRGE_SOURCES = (
+    "https://www.contemporarypediatrics.com/view/fda-approves-omidubicel-onlv-as-first-hsct-therapy-to-treat-severe-aplastic-anemia ; "
+    "https://www.healthday.com/healthpro-news/blood-disorders/fda-approves-first-stem-cell-therapy-for-severe-aplastic-anemia"
+)
+
+
+def audit_2026_12_products(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    for row in rows_:
+        pid = row["product_id"]
+        if pid in REPEAT_DOSING_2026_12:
+            row["dosing"] = "repeat"
+            row["source"] += f" ; dosing: {REPEAT_DOSING_2026_12[pid]} ({AUDIT_12} 6.2-6.3)"
+        if pid in APPROVAL_DATES_2026_12 and not row["fda_approval_date"]:
+            day, source = APPROVAL_DATES_2026_12[pid]
+            row["fda_approval_date"] = day
+            row["source"] += f" ; approval {day}: {source} ({AUDIT_12})"
+        if pid == "kresladi":
+            row["fda_approval_date"] = APPROVAL_DATES_2026_12["kresladi"][0]
+    return rows_
+
+
+def audit_2026_12_hcpcs(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    for row in rows_:
+        if row["code"] == "J3401":
+            row["in_use_by"] = VYJUVEK_IN_USE
+            row["source"] += f" ; in use by {VYJUVEK_IN_USE}: TCHP alert 2023-12-06 ({AUDIT_12} 6.9)"
+    return rows_
+
+
+def audit_2026_12_pcs(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    for row in rows_:
+        if row["code"] in PCS_STARTS_2026_12 and not row["effective_from"]:
+            row["effective_from"] = PCS_STARTS_2026_12[row["code"]]
+            row["source"] += f" ; start: New Technology group digit ({AUDIT_12} 6.9)"
+            row["notes"] = row["notes"].replace("start date unverified", "start from the group digit").strip()
+    return rows_
+
+
+def audit_2026_12_indications(rows_: list[dict[str, str]]) -> list[dict[str, str]]:
+    out = []
+    for row in rows_:
+        pid = row["product_id"]
+        if pid == "zevaskyn":  # 6.4: 6 and over is the Texas PA criterion; the label has no age limit
+            row["min_age"] = ""
+            row["source"] += (
+                f" ; age: label 'adult and pediatric', no minimum (ConsultantLive; TMHP 2026-04-17; {AUDIT_12} 6.4)"
+            )
+            row["notes"] = (
+                "Source codes as researched: Q81.2. The label covers adult and pediatric patients (no minimum age); 6+ is a Texas PA criterion."
+            )
+        if pid == "kresladi":  # 6.5
+            row["effective_from"] = "2026-03-26"
+            row["source"] += f" ; {APPROVAL_DATES_2026_12['kresladi'][1]} ({AUDIT_12} 6.5)"
+        if pid == "waskyra":  # 6.6
+            row["effective_from"] = "2025-12-09"
+            row["indication"] = (
+                "Pediatric patients 6 months and older and adults with Wiskott-Aldrich syndrome and a WAS mutation, "
+                "for whom HSCT is appropriate and no suitable HLA-matched related donor is available"
+            )
+            row["source"] += f" ; {APPROVAL_DATES_2026_12['waskyra'][1]} ({AUDIT_12} 6.6)"
+        if pid == "breyanzi" and row["indication"].startswith("Marginal zone lymphoma"):  # 6.9
+            row["indication"] = (
+                "Adults with relapsed or refractory marginal zone lymphoma after two or more prior lines of systemic therapy"
+            )
+            row["source"] += f" ; text: FDA 2025-12-04 (Pharmacy Times) ({AUDIT_12} 6.9)"
+        if pid == "casgevy" and "thalassemia" in row["indication"] and not row["effective_from"]:
+            row["effective_from"] = "2024-01-16"  # 6.9: TDT approval
+            row["source"] += f" ; TDT approval 2024-01-16: Reuters ({AUDIT_12} 6.9)"
+            row["notes"] = row["notes"].replace(
+                "Effective date unverified (treated as in force). FDA date best knowledge 2024-01-16.",
+                "FDA approval 2024-01-16 (Reuters).",
+            )
+        if pid == "elevidys" and row["max_age"] == "5":  # the original 4-5 row ends with the expansion
+            row["effective_to"] = "2024-06-19"
+            row["source"] += f" ; superseded: {ELEVIDYS_2024_06} ({AUDIT_12})"
+        if pid == "elevidys" and row["max_age"] == "" and row["effective_to"] == "2025-11-13":
+            row["effective_from"] = "2024-06-20"
+            row["source"] += f" ; {ELEVIDYS_2024_06} ({AUDIT_12})"
+            row["notes"] = row["notes"].replace("Effective date unverified (treated as in force). ", "")
+        if pid == "skysona":  # 6.7: restricted from 2025-08-07
+            out.append(row | {"effective_to": "2025-08-06"})
+            row = row | {
+                "indication": "Boys 4-17 years with early, active cerebral adrenoleukodystrophy (CALD) without an "
+                "available HLA-matched allogeneic hematopoietic stem cell donor",
+                "effective_from": "2025-08-07",
+                "source": f"{SKYSONA_2025_08} ; codes and ages: {row['source']} ({AUDIT_12} 6.7)",
+                "notes": "2026-12 audit 6.7: indication restricted by the 2025-08-07 safety labeling change; codes "
+                "and ages as before.",
+            }
+        if pid == "omisirge":  # 6.8: two dated indications; the codes stay unknown (not judged)
+            out.append(
+                row
+                | {
+                    "indication": "Adults and pediatric patients 12 years and older with hematologic malignancies "
+                    "planned for umbilical cord blood transplantation after myeloablative conditioning",
+                    "min_age": "12",
+                    "effective_from": "2023-04-30",
+                    "source": f"{OMISIRGE_SOURCES} ({AUDIT_12} 6.8)",
+                    "notes": "Approved April 2023 (day unverified): starts at the month's end. Codes unverifiable.",
+                }
+            )
+            row = row | {
+                "indication": "Patients 6 years and older with severe aplastic anemia after reduced-intensity conditioning",
+                "min_age": "6",
+                "effective_from": "2025-12-08",
+                "source": f"{OMISIRGE_SOURCES} ({AUDIT_12} 6.8)",
+                "notes": "Codes unverifiable.",
+            }
+        out.append(row)
+    out += [
+        {  # 6.11: Imlygic's indication as the label words it; its codes were not sourced (not judged)
+            "product_id": "imlygic",
+            "indication": "Local treatment of unresectable cutaneous, subcutaneous and nodal lesions in patients with "
+            "melanoma recurrent after initial surgery",
+            "icd10cm_include": "",
+            "icd10cm_exclude": "",
+            "codes_confidence": "unknown",
+            "min_age": "",
+            "max_age": "",
+            "effective_from": "2015-10-27",
+            "effective_to": "",
+            "source": "https://genetherapynetwork.com/timeline/first-oncolytic-gene-therapy-talimogene-laherparepvec-"
+            f"approved-in-both-the-us-and-eu-for-early-stage-metastatic-melanoma ({AUDIT_12} 6.11)",
+            "confidence": "medium (text) / unknown (codes)",
+            "notes": "Codes unverified (recurrent melanoma is coded by site, secondary and history codes): CV006 does not judge them.",
+        },
+        {  # 6.11: Lantidra; type 1 diabetes is ICD-10-CM category E10
+            "product_id": "lantidra",
+            "indication": "Adults with type 1 diabetes unable to approach target HbA1c because of current repeated "
+            "episodes of severe hypoglycemia despite intensive diabetes management and education",
+            "icd10cm_include": "E10.-",
+            "icd10cm_exclude": "",
+            "codes_confidence": "best_knowledge",
+            "min_age": "18",
+            "max_age": "",
+            "effective_from": "",
+            "effective_to": "",
+            "source": f"http://www.drugs.com/dosage/lantidra.html ; https://drugs.com/monograph/donislecel-jujn.html ({AUDIT_12} 6.11)",
+            "confidence": "medium",
+            "notes": "E10.- is the ICD-10-CM category of the labeled disease. Approval date not checked (treated as in force).",
+        },
+    ]
+    return out
+
+
 def main(src: Path, out: Path = OUT) -> None:
     added = build_new_products(src)
-    write_csv(out, "products.csv", PRODUCT_COLUMNS, audit_products(build_products(src)) + added["products"])
-    write_csv(out, "hcpcs.csv", HCPCS_COLUMNS, audit_hcpcs(build_hcpcs()) + added["hcpcs"])
+    products = audit_products(build_products(src)) + added["products"]
+    write_csv(out, "products.csv", PRODUCT_COLUMNS, audit_2026_12_products(products))
+    write_csv(out, "hcpcs.csv", HCPCS_COLUMNS, audit_2026_12_hcpcs(audit_hcpcs(build_hcpcs()) + added["hcpcs"]))
     write_csv(out, "ndc.csv", NDC_COLUMNS, _without_duplicates(build_ndc(src) + added["ndc"]))
-    write_csv(out, "icd10pcs.csv", PCS_COLUMNS, audit_pcs(build_pcs(src)) + added["icd10pcs"])
-    indications = audit_indications(build_indications(src)) + added["indications"]
+    write_csv(out, "icd10pcs.csv", PCS_COLUMNS, audit_2026_12_pcs(audit_pcs(build_pcs(src)) + added["icd10pcs"]))
+    indications = audit_2026_12_indications(audit_indications(build_indications(src)) + added["indications"])
     write_csv(out, "indications.csv", IND_COLUMNS, indications)
     write_csv(out, "codesets.csv", CODESET_COLUMNS, build_codesets(src))
     update_manifest(out)
@@ -1177,6 +1357,7 @@ def update_manifest(out: Path = OUT) -> None:
     """Recompute row counts and sha256 of every table listed in manifest.json."""
     path = out / "manifest.json"
     manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["release"], manifest["released"] = RELEASE, RELEASED
     for table in manifest["tables"].values():
         data = (out / table["file"]).read_bytes()
         table["sha256"] = hashlib.sha256(data).hexdigest()

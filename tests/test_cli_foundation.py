@@ -64,14 +64,14 @@ def test_reference_show_and_validate(reference_copy):
     shown = runner.invoke(app, ["reference", "--format", "json"])
     assert shown.exit_code == 0
     data = json.loads(shown.stdout)
-    assert data["version"] == "2025.07"
+    assert data["version"] == "2026.12"
     assert data["tables"]["ndc"]["rows"] == 70  # 32 + 16 new products' + 22 Zolgensma weight-band kits
     assert len(data["tables"]["ndc"]["sha256"]) == 64
     assert data["sources"]["ndc"]
     rich = runner.invoke(app, ["reference"])
-    assert "2025.07" in rich.stdout and "hcpcs.csv" in rich.stdout
+    assert "2026.12" in rich.stdout and "hcpcs.csv" in rich.stdout
     valid = runner.invoke(app, ["reference", "validate", str(reference_copy)])
-    assert valid.exit_code == 0 and "valid reference 2025.07" in valid.stdout
+    assert valid.exit_code == 0 and "valid reference 2026.12" in valid.stdout
     (reference_copy / "ndc.csv").write_text("broken")
     broken = runner.invoke(app, ["reference", "validate", str(reference_copy)])
     assert broken.exit_code == 2

@@ -69,7 +69,7 @@ def test_an_xlsx_quarter_updates_the_dates_the_tables_know(tmp_path):
     updated = load_reference(out)
     assert updated.hcpcs_by_code["J3391"][0].effective_from.isoformat() == "2025-07-01"
     assert "HCPC2026_JUL_ANWEB.xlsx" in updated.hcpcs_by_code["J3391"][0].source
-    assert updated.version.startswith("2025.07+hcpcs-")
+    assert updated.version.startswith("2026.12+hcpcs-")
     shipped = load_reference()
     assert shipped.hcpcs_by_code["J3391"][0].effective_from is None  # the shipped set is untouched
 

@@ -40,7 +40,7 @@ def refresh_manifest(directory: Path) -> None:
 
 
 def test_shipped_tables_load(ref):
-    assert ref.version == "2025.07"
+    assert ref.version == "2026.12"
     # 7 CAR-T + Tecelra + 8 gene therapies named by the policies + 19 FDA-approved CGTs they do not name
     assert len(ref.products) == 35
     assert sum(p.family == "other" for p in ref.products.values()) == 19
@@ -260,7 +260,7 @@ def test_the_2026_11_audit_corrections_are_pinned(ref):
         assert icd_matches("C83398", lbcl.icd10cm_include, lbcl.icd10cm_exclude)
         assert icd_matches("C8339", lbcl.icd10cm_include, lbcl.icd10cm_exclude)  # billable to 2024-09-30
         assert not icd_matches("C83390", lbcl.icd10cm_include, lbcl.icd10cm_exclude)  # primary CNS lymphoma
-    [mzl] = rows("breyanzi", "Marginal zone")
+    [mzl] = rows("breyanzi", "marginal zone")
     assert "C88.40" in mzl.icd10cm_include.split(";")
     [follicular] = rows("yescarta", "follicular")
     assert icd_matches("C8200", follicular.icd10cm_include)  # grade I: in the label, not in the Texas list
@@ -271,7 +271,7 @@ def test_the_2026_11_audit_corrections_are_pinned(ref):
     ]
     broad = [i for i in ref.indications["elevidys"] if i.max_age is None]
     assert {(i.effective_from, i.effective_to) for i in broad} == {
-        (None, date(2025, 11, 13)),
+        (date(2024, 6, 20), date(2025, 11, 13)),  # the 2026-12 audit dated the expansion
         (date(2025, 11, 14), None),
     }
     windows = {(p.code, p.product_id): p.effective_from for p in ref.pcs}
@@ -280,3 +280,36 @@ def test_the_2026_11_audit_corrections_are_pinned(ref):
     assert ref.hcpcs_by_code["Q2055"][0].in_use_by == date(2023, 6, 1)
     assert ref.implied_hcpcs_end["C9081"] == (date(2023, 5, 31), "Q2055")
     assert "C9073" not in ref.hcpcs_by_code and "not effective 2020-10-01" in ref.products["tecartus"].notes
+
+
+def test_the_2026_12_audit_corrections_are_pinned(ref):
+    """Each correction of shared/reference-sources/2026-12/README.md section 6, as shipped."""
+    from datetime import date
+
+    assert ref.products["papzimeos"].dosing == ref.products["lantidra"].dosing == "repeat"
+    [zevaskyn] = ref.indications["zevaskyn"]
+    assert zevaskyn.min_age is None  # 6+ was a Texas PA criterion
+    assert ref.indications["kresladi"][0].effective_from == date(2026, 3, 26)
+    assert ref.indications["waskyra"][0].effective_from == date(2025, 12, 9)
+    assert ref.products["kresladi"].fda_approval_date == date(2026, 3, 26)
+    skysona = sorted(ref.indications["skysona"], key=lambda i: i.effective_from)
+    assert [(i.effective_from, i.effective_to) for i in skysona] == [
+        (date(2022, 9, 16), date(2025, 8, 6)),
+        (date(2025, 8, 7), None),
+    ]
+    assert sorted((i.min_age, i.effective_from) for i in ref.indications["omisirge"]) == [
+        (6, date(2025, 12, 8)),
+        (12, date(2023, 4, 30)),
+    ]
+    original = [i for i in ref.indications["elevidys"] if i.max_age == 5]
+    assert [i.effective_to for i in original] == [date(2024, 6, 19)]
+    assert ref.hcpcs_by_code["J3401"][0].in_use_by == date(2024, 1, 1)
+    windows = {(p.code, p.product_id or ""): p.effective_from for p in ref.pcs}
+    assert {code: start for (code, _), start in windows.items() if code in ("XW23346", "XW033C7")} == {
+        "XW23346": date(2020, 10, 1),
+        "XW033C7": date(2021, 10, 1),
+    }
+    assert "imlygic" in ref.indications and "lantidra" in ref.indications
+    assert "provenge" not in ref.indications  # unverifiable: not judged, and said so
+    # In-remission codes are the FY2025 additions only: C84.7A (breast ALCL, FY2022) is not one.
+    assert not any("C84.7A" in i.icd10cm_exclude for rows_ in ref.indications.values() for i in rows_)

@@ -88,6 +88,9 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
         if scope.any():
             parts.append(rule_findings(r, lines, r.check(lines, ctx), scope, options))
 
+    if lines is not None and len(lines):
+        for code, reasons in ctx.not_judged.items():
+            not_checked.extend(NotChecked(rule=code, reason=reason) for reason in reasons)
     findings = assemble(parts, intake.x12_locators)
     report = Report(
         tool=ToolInfo(name="cgt-claimcheck", version=__version__),

@@ -55,6 +55,19 @@ class CodeValidity:
     def covers(self, day: date) -> bool:
         return self.covers_from <= day <= self.covers_through
 
+    @cached_property
+    def initials(self) -> frozenset[str]:
+        """The first characters of the table's codes: a code whose first character is not among them
+        is of a chapter the table does not hold (the MS-DRG definitions it is built from leave out
+        the external causes, V00-Y99), so it is not judged rather than called invalid."""
+        return frozenset(code[:1] for code in self.windows)
+
+    def holds_chapter_of(self, code: str) -> bool:
+        """False only for a letter the table has no code under (a digit or symbol is judged: ICD-9's 282.60 is
+        not an ICD-10-CM code, whatever the table holds)."""
+        initial = code[:1]
+        return not (initial.isascii() and initial.isalpha()) or initial.upper() in self.initials
+
     def valid_on(self, code: str, day: date) -> bool:
         return any(
             (start is None or start <= day) and (end is None or day <= end) for start, end in self.windows.get(code, ())
@@ -72,7 +85,7 @@ class CodeValidity:
 
     def verdict(self, code: str, day: date) -> Verdict:
         own = tuple(self.windows.get(code, ()))
-        if not self.covers(day):
+        if not self.covers(day) or not self.holds_chapter_of(code):
             return Verdict(Status.NOT_JUDGED, own)
         if self.valid_on(code, day):
             return Verdict(Status.BILLABLE, own)

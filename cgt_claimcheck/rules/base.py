@@ -72,6 +72,14 @@ class RuleContext:
     facilities: pd.DataFrame | None = None
     repeat_window_days: int = 30
     options: dict[Any, Any] = field(default_factory=dict)  # per-run memo shared by rules
+    # What a rule could not judge because a reference value is unknown (a product without an
+    # indication row, a date past the tables' horizon): never a finding against the claim, but
+    # said in the report's not_checked, rule by rule.
+    not_judged: dict[str, list[str]] = field(default_factory=dict)
+
+    def could_not_judge(self, code: str, reason: str) -> None:
+        if reason not in self.not_judged.setdefault(code, []):
+            self.not_judged[code].append(reason)
 
 
 CheckFn = Callable[["pd.DataFrame", RuleContext], Any]

@@ -53,8 +53,10 @@ def diagnosis_not_billable(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     FY2026 with their April updates): a category header (`D57`; `C83.39` from 2024-10-01, when it
     was split into C83.390 and C83.398) or a code not valid in that fiscal year is a finding,
     reported once per claim on its first CGT line with every such code. Dates of service outside
-    the table (before 2018-10-01, after 2026-09-30) are not judged. Indication matching (CV006,
-    CV007) counts only billable codes.
+    the table (before 2018-10-01, after 2026-09-30), and codes of a chapter the table does not
+    hold (the external causes V00-Y99, which the MS-DRG definitions leave out), are not judged: the
+    report's not_checked says how many. Indication matching (CV006, CV007) counts only billable
+    codes.
 
     Fails: J3392 with diagnosis D57 (a category) on 2025-03-01; Q2041 with C83.39 on 2025-03-01.
     Passes: J3392 with D57.1; Q2041 with C83.39 on 2024-09-30, or C83.398 on 2025-03-01.
@@ -62,6 +64,7 @@ def diagnosis_not_billable(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     import pandas as pd
 
     status = V.diagnosis_status(lines, ctx.ref, ctx.options)
+    _say_what_was_not_judged(status, lines, ctx)
     bad = status[status["status"].isin(["header", "not valid"])]
     cgt_line = lines["is_cgt_drug"] | lines["is_car_t_admin"]
     # Per claim, every distinct bad code (lists repeat on each line), on the claim's first CGT line.
@@ -81,3 +84,31 @@ def diagnosis_not_billable(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
             "value": V.icd_display(lines["claim_id"].map(codes).astype("str").where(anchor, "")),
         }
     )
+
+
+def _say_what_was_not_judged(status: pd.DataFrame, lines: pd.DataFrame, ctx: RuleContext) -> None:
+    """Codes CD006 cannot know (a chapter the table lacks, a date it does not cover) are never a
+    finding: the report's not_checked says how many, and why."""
+    from cgt_claimcheck.value_parsers import format_icd10cm
+
+    unjudged = status[status["status"].eq("not judged") & ~lines["_history"].reindex(status.index).astype(bool)]
+    if unjudged.empty:
+        return
+    chapter = unjudged[unjudged["note"].str.startswith("the validity table holds no code")]
+    if len(chapter):
+        codes = sorted(set(chapter["code"]))
+        shown = ", ".join(format_icd10cm(c) for c in codes[:5]) + (", ..." if len(codes) > 5 else "")
+        ctx.could_not_judge(
+            "CD006",
+            f"not judged: {len(codes):,} distinct diagnosis code{'s' if len(codes) != 1 else ''} ({shown}) of chapters "
+            "the ICD-10-CM validity table does not hold (it comes from the MS-DRG definitions, which leave out "
+            "the external causes V00-Y99)",
+        )
+    dated = unjudged[unjudged["note"].str.endswith("outside the dates the validity table covers")]
+    if len(dated):
+        count = dated.index.nunique()
+        ctx.could_not_judge(
+            "CD006",
+            f"not judged on {count:,} line{'s' if count != 1 else ''} dated outside the dates the ICD-10-CM validity "
+            "table covers (its first and last fiscal years)",
+        )

@@ -265,17 +265,18 @@ def unusable_context_row(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
 @rule(
     code="IN007",
     name="past-reference-horizon",
-    severity=Severity.WARNING,
+    severity=Severity.INFO,
     payers=ALL_PAYERS,
     policy=(
         "Not a payer rule: the reference tables were checked against their sources through a date "
         "(manifest.json verified_through); codes, labels and payer rules that changed after it are unknown "
-        "to the check."
+        "to the check, and an unknown reference value is never a finding against a claim."
     ),
     field="service_date",
     message=(
-        "{past_count} CGT claim line(s) have dates of service after {horizon}, the date the reference tables "
-        "were verified through: later code, label and payer changes are not known to this check"
+        "{past_count} CGT claim line(s) have dates of service after {horizon}, the date the reference tables were "
+        "verified through: code, label and payer changes after it are not known, and nothing that depends on them "
+        "was judged on those lines (not a finding against this claim)"
     ),
     details=("past_count", "horizon"),
     hint="Update the tables (a newer release, or `--reference-dir` with tables verified for these dates) and check again.",
@@ -284,12 +285,14 @@ def unusable_context_row(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     runs_on_clinical_trials=True,
 )
 def past_reference_horizon(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """Dates of service past the date the reference tables were verified through: one warning per run.
+    """Dates of service past the date the reference tables were verified through: said once per run.
 
-    Reported once, on the line with the earliest such date of service, with how many CGT lines
-    are past the horizon. Lines of history files do not count.
+    Information, never an error or a warning: the claims may be right, the tables cannot tell, so
+    a pipeline failing on warnings does not fail for the calendar. Reported once, on the line with
+    the earliest such date of service, with how many CGT lines are past the horizon. Lines of
+    history files do not count.
 
-    Fails (warning): a J3392 line dated 2026-11-01 with tables verified through 2026-09-30.
+    Fails (info): a J3392 line dated 2026-11-01 with tables verified through 2026-09-30.
     Passes: the same line dated 2026-09-30.
     """
     import pandas as pd

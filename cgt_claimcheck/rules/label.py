@@ -75,8 +75,16 @@ def indication_fit(lines: pd.DataFrame, ref: Reference, memo: dict | None = None
             )
     if not parts:
         return pd.DataFrame(
-            columns=["checkable", "matched", "best_knowledge", "min_age", "max_age", "in_force"],
-            index=pd.Index([], dtype="int64"),
+            {
+                "checkable": False,
+                "matched": False,
+                "best_knowledge": False,
+                "min_age": np.nan,
+                "max_age": np.nan,
+                "in_force": False,
+                "no_indication": ~drug["product"].isin(list(ref.indications)),
+            },
+            index=drug.index,
         )
     long = pd.concat(parts, ignore_index=True)
     long = long[long["in_force"]]
@@ -95,20 +103,57 @@ def indication_fit(lines: pd.DataFrame, ref: Reference, memo: dict | None = None
     min_age = basis.groupby("line")["min_age"].min().mask(no_min)
     max_age = basis.groupby("line")["max_age"].max().mask(no_max)
     result = per_line.assign(checkable=~per_line["unknown"], min_age=min_age, max_age=max_age)
+    # A product the tables give no indication at all is unknown, not mismatched: never judged.
+    no_indication = ~drug["product"].isin(list(ref.indications))
     return result.reindex(drug.index).assign(
         in_force=lambda f: f["in_force"].fillna(False).astype(bool),
         matched=lambda f: f["matched"].fillna(False).astype(bool),
-        checkable=lambda f: f["checkable"].fillna(True).astype(bool),
+        checkable=lambda f: f["checkable"].fillna(True).astype(bool) & ~no_indication,
         best_knowledge=lambda f: f["best_knowledge"].fillna(False).astype(bool),
+        no_indication=no_indication,
     )
 
 
-def _fit(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """indication_fit once per run: CV006 and CV007 read the same result."""
+def _fit(lines: pd.DataFrame, ctx: RuleContext, code: str) -> pd.DataFrame:
+    """indication_fit once per run (CV006 and CV007 read the same result); what `code` could not
+    judge, for lack of an indication row, goes to the report's not_checked."""
     key = ("indication_fit", id(lines), len(lines))
     if key not in ctx.options:
         ctx.options[key] = indication_fit(lines, ctx.ref, ctx.options).reindex(lines.index)
-    return ctx.options[key]
+    fit = ctx.options[key]
+    drug = lines["is_cgt_drug"] & ~lines["_history"]
+    no_row = drug & fit["no_indication"].fillna(False).astype(bool)
+    _not_judged(
+        ctx,
+        code,
+        lines,
+        no_row,
+        "the reference tables have no FDA indication for {them} (indications.csv); "
+        "an unknown indication is not a mismatch",
+    )
+    if code == "CV006":
+        unknown_codes = drug & ~fit["checkable"].fillna(True).astype(bool) & ~no_row
+        _not_judged(
+            ctx,
+            code,
+            lines,
+            unknown_codes,
+            "the ICD-10-CM codes of an indication in force are unknown to "
+            "the reference tables (codes_confidence unknown)",
+        )
+    return fit
+
+
+def _not_judged(ctx: RuleContext, code: str, lines: pd.DataFrame, where: pd.Series, why: str) -> None:
+    """Say in not_checked which products' lines `code` did not judge, and why."""
+    if not where.any():
+        return
+    products = lines.loc[where, "product"].unique()
+    brands = sorted({ctx.ref.products[p].brand for p in products if p in ctx.ref.products})
+    count = int(where.sum())
+    them = "it" if len(brands) == 1 else "them"
+    lines_text = f"{count:,} CGT drug line{'s' if count != 1 else ''}"
+    ctx.could_not_judge(code, f"not judged on {lines_text} of {', '.join(brands)}: " + why.format(them=them))
 
 
 @rule(
@@ -134,7 +179,8 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
 
     Indications and their ICD-10-CM lists come from indications.csv; an indication is in force
     from its approval date (unknown dates count as in force). Products with an indication whose
-    codes are unknown (Tecelra: no synovial-sarcoma code exists) are not judged. Where the
+    codes are unknown (Tecelra: no synovial-sarcoma code exists), and products the tables give no
+    indication row at all, are not judged (the report's not_checked says which). Where the
     compared lists include best-knowledge codes the message says so. For wnc members under 21
     the finding is info with an EPSDT note.
 
@@ -143,7 +189,7 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """
     import pandas as pd
 
-    fit = _fit(lines, ctx)
+    fit = _fit(lines, ctx, "CV006")
     hit = (
         lines["is_cgt_drug"] & fit["checkable"].fillna(False).astype(bool) & ~fit["matched"].fillna(False).astype(bool)
     )
@@ -196,7 +242,7 @@ def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """
     import pandas as pd
 
-    fit = _fit(lines, ctx)
+    fit = _fit(lines, ctx, "CV007")
     age = lines["age"]
     too_young = fit["min_age"].notna() & age.lt(fit["min_age"])
     too_old = fit["max_age"].notna() & age.gt(fit["max_age"])
