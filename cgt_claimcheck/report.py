@@ -13,8 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
+from cgt_claimcheck.finding_records import (  # noqa: F401  (reporters import them from here)
+    CLAIM_HEADER_COLUMNS,
+    ClaimHeader,
+    FindingRecord,
+    denial_codes,
+    editor_line,
+    place_of,
+)
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
@@ -65,73 +73,6 @@ def not_listed_note(more: int) -> str:
     """What a closing record adds to its message: how many findings of its cause were not listed."""
     noun = "finding" if more == 1 else "findings"
     return f" [and {more:,} more {noun} like this in this file, not listed; the counts include them]"
-
-
-class FindingRecord(NamedTuple):
-    """One finding, for reporters that show findings one by one to a person."""
-
-    rule: str
-    name: str
-    severity: Severity
-    payer: str | None
-    claim_id: str | None
-    line_number: str | None
-    file: str
-    row: int
-    # In an X12 file: the interchange, group and transaction control numbers and the segment's
-    # position in its transaction, as a 999 or 277CA quotes it ("ISA 000000905, GS 1, ST 0001,
-    # segment 23"). None for an extract.
-    location: str | None
-    field: str
-    value: str
-    message: str
-    hint: str
-    policy: str
-    carc: str | None
-    rarc: str | None
-
-
-class ClaimHeader(NamedTuple):
-    """Above a claim's findings: who, when, which payer, how much (member masked under --redact)."""
-
-    file: str
-    claim_id: str
-    payer: str
-    member_id: str
-    first_service: str  # YYYY-MM-DD, '' when no line has a usable date
-    last_service: str
-    billed: float | None  # the sum of the usable line charges
-
-    def service_dates(self) -> str:
-        """'2025-03-01', or '2025-03-01 to 2025-03-03' when the lines span days ('' when none)."""
-        if self.last_service in ("", self.first_service):
-            return self.first_service
-        return f"{self.first_service} to {self.last_service}"
-
-
-CLAIM_HEADER_COLUMNS = ClaimHeader._fields
-
-
-def denial_codes(f: FindingRecord) -> str:
-    """'CARC 16 RARC M119': what the payer would deny the line with ('' when the rule names none)."""
-    return " ".join(code for code in (f"CARC {f.carc}" if f.carc else "", f"RARC {f.rarc}" if f.rarc else "") if code)
-
-
-def editor_line(f: FindingRecord) -> int:
-    """The line of the file an editor or CI annotation should point at (1-based).
-
-    An extract's data row is the line after its header. An X12 finding has a location instead
-    (its segment, given in the message): a row there counts service lines, not lines of the
-    file, so it points at the top of the file rather than at a wrong line.
-    """
-    return 1 if f.location else max(f.row, 0) + 1
-
-
-def place_of(f: FindingRecord) -> str:
-    """' (claim P1 line 2; ISA 000000905, GS 1, ST 0001, segment 23)' after a one-line message."""
-    parts = [f"claim {f.claim_id} line {f.line_number}" if f.claim_id else "", f.location or ""]
-    shown = "; ".join(p for p in parts if p)
-    return f" ({shown})" if shown else ""
 
 
 @dataclass
@@ -363,6 +304,8 @@ class Report:
     # person reads; and the seconds the run took. Neither is part of the JSON report.
     claims: pa.Table | None = None
     elapsed_seconds: float | None = None
+    # (file, claim_id, billed) of claims with rejected rows: their charges count as denied too.
+    rejected_billed: pa.Table | None = None
 
     def recount(self) -> None:
         """Set the summary's finding counts and denied claims from the findings (after any baseline)."""
@@ -379,9 +322,15 @@ class Report:
         denied = denied.drop_null().group_by(["file", "claim_id"]).aggregate([])  # distinct claims
         self.summary.claims_denied = denied.num_rows
         self.summary.charges_denied = 0.0
-        if denied.num_rows and self.claims is not None and self.claims.num_rows:
-            billed = self.claims.join(denied, keys=["file", "claim_id"], join_type="inner").column("billed")
-            self.summary.charges_denied = round(pc.sum(billed).as_py() or 0.0, 2)
+        total = 0.0
+        for billed_by_claim in (self.claims, self.rejected_billed):  # kept lines, then rejected rows
+            if denied.num_rows and billed_by_claim is not None and billed_by_claim.num_rows:
+                billed = billed_by_claim.select(["file", "claim_id", "billed"])
+                total += (
+                    pc.sum(billed.join(denied, keys=["file", "claim_id"], join_type="inner").column("billed")).as_py()
+                    or 0.0
+                )
+        self.summary.charges_denied = round(total, 2)
 
     def claim_headers(self) -> dict[tuple[str, str], ClaimHeader]:
         if self.claims is None or not self.claims.num_rows:

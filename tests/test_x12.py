@@ -505,7 +505,8 @@ def test_a_second_patient_without_a_birth_date_does_not_inherit_the_first_ones(t
     path = tmp_path / "patients.x12"
     path.write_text(text)
     rows, _, problems = read(path)
-    assert [(r["claim_id"], r["member_dob"]) for r in rows] == [("K1", "20150101"), ("K2", "20000115")]
+    # A dependent patient without DMG has no date of birth on the claim: never the subscriber's.
+    assert [(r["claim_id"], r["member_dob"]) for r in rows] == [("K1", "20150101"), ("K2", "")]
     assert {p.code for p in problems} == {"XE002"}  # the SE count, which this edit changed
 
 
@@ -562,3 +563,31 @@ def test_an_unreadable_later_isa_rejects_its_lines_and_reading_resumes_at_the_ne
     assert any("a later interchange cannot be read" in m for m in xe001), xe001
     rejected = [f for f in report["findings"] if f["rule"] == "IN001"]
     assert len(rejected) == 2 and all("ISA cannot be read" in f["message"] for f in rejected)
+
+
+def test_pwk_available_on_request_is_not_an_attachment_and_not_an_invalid_value(tmp_path):
+    data, _ = build([Claim(claim_id="AA1", attachment="AA")])
+    path = tmp_path / "aa.x12"
+    path.write_bytes(data)
+    rows, _, _ = read(path)
+    assert rows[0]["invoice_attached"] == "N"
+    report = json.loads(runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "json"]).stdout)
+    assert "IN004" not in {f["rule"] for f in report["findings"]}
+    [invoice] = [f for f in report["findings"] if f["rule"] == "AU002"]
+    assert "PWK02 AA, available on request, is not an attachment" in invoice["hint"]
+
+
+def test_a_line_facility_without_npi_a_2430_lin_and_a_patient_without_dmg_keep_what_the_claim_says(tmp_path):
+    data, _ = build([Claim(claim_id="F1", facility_npi="1234567893", lines=[Line(), Line(ndc="")])])
+    text = data.decode()
+    lx2 = text.index("LX*2")
+    second_end = text.index("SE*")
+    # Line 2: a 2420C facility with no NPI, then a 2430 loop (SVD) with another payer's LIN.
+    line2 = text[lx2:second_end]
+    text = text[:lx2] + line2 + "NM1*77*2*SATELLITE~SVD*PAYER2*100*HC:J3392**1~LIN**N4*99999999999~" + text[second_end:]
+    path = tmp_path / "loops.x12"
+    path.write_text(text)
+    rows, _, _ = read(path)
+    second = rows[1]
+    assert (second["facility_npi"], second["facility_npi_source"]) == ("1234567893", "2310C")
+    assert second["ndc"] == ""  # the 2430 LIN is another payer's, not the line's NDC

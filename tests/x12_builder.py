@@ -174,7 +174,7 @@ def _row(claim: Claim, line: Line, number: int, kind: str) -> dict[str, str]:
         "prior_auth": line.prior_auth or claim.prior_auth,
         "invoice_attached": "Y"
         if claim.attachment in ("BM", "EL", "EM", "FT", "FX")
-        else ("AA" if claim.attachment == "AA" else "N"),
+        else "N",  # PWK02 AA (available on request) is not an attachment
         "service_date": line.service_date,
         "procedure_code": line.procedure_code,
         "modifiers": ";".join(line.modifiers),

@@ -24,6 +24,7 @@ from cgt_claimcheck.rules.base import Rule, RuleDeclarationError
 from cgt_claimcheck.severity import Severity
 
 REDACTED = "[redacted]"
+DATE_COLUMNS = frozenset({"service_date", "member_dob", "service_date_to"})
 MEMBER_FIELDS = frozenset({"member_id", "member_dob"})
 IDENTIFYING_PLACEHOLDERS = ("member_id", "member_dob", "member_dob_text")
 # Details a check may return that are not template values: the engine reads them.
@@ -155,10 +156,19 @@ def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, opt
         value = np.full(n, "", dtype=object)
         for name in pd.unique(fields):
             value[fields == name] = line_text(name)[fields == name]
+
+    def quoted(name: str) -> np.ndarray:
+        # A message quotes a date as it was read (2025-09-30), not as written (2025-09-30 00:00:00);
+        # the finding's value keeps what was written.
+        if name in DATE_COLUMNS and name in at.columns:
+            read_as = texts(at[name])
+            return np.where(read_as != "", read_as, line_text(name))
+        return line_text(name)
+
     values: dict[str, np.ndarray] = {"field": fields, "value": value}
     for name in r.placeholders:
         if name not in values:
-            values[name] = texts(detail[name]) if name in detail.columns else line_text(name)
+            values[name] = texts(detail[name]) if name in detail.columns else quoted(name)
     if options.redact:
         for name in IDENTIFYING_PLACEHOLDERS:
             if name in values:

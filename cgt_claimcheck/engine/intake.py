@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cgt_claimcheck.engine.claim_ids import contains, distinct_claim_hashes, hash_ids, sorted_unique
 from cgt_claimcheck.engine.options import CheckOptions
 from cgt_claimcheck.engine.rejections import file_problem, rejected, with_file, x12_problem_tables
 from cgt_claimcheck.errors import EmptyInput, UsageError
@@ -41,6 +42,10 @@ class FileState:
     path: str
     summary: InputSummary
     present: set[str]  # canonical columns the file has
+    # claim_id and charge (as written, null without the column) of each rejected row: a claim
+    # denied for a rejected row counts as read, and its billed charges as denied, though its
+    # lines are never kept.
+    rejected_claims: list[pa.Table] = field(default_factory=list)
 
 
 @dataclass
@@ -115,10 +120,13 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
         raise errors[0][0]  # nothing usable could be read
 
     lines = _complete(kept, options.date_format)
-    dropped = _sorted_unique(dropped_hashes)
-    kept_claims = _sorted_unique(claim_hashes)
-    # A claim both kept and dropped had lines on both sides (an unsorted file): count it once.
-    claims = len(dropped) + int((~_contains(dropped, kept_claims)).sum())
+    dropped = sorted_unique(dropped_hashes)
+    kept_claims = sorted_unique(claim_hashes)
+    # A claim both kept and dropped had lines on both sides (an unsorted file): count it once; a
+    # claim with rejected rows is a claim read too (its other rows may be kept or dropped).
+    rejected_ids = [t.column("claim_id") for f in files for t in f.rejected_claims]
+    rejected_claims = distinct_claim_hashes(rejected_ids)
+    claims = len(sorted_unique([dropped, kept_claims, rejected_claims]))
     lines = _recover_split_claims(lines, paths, files, dropped, options, ref, relevance)
 
     history, history_rejections, history_files = _read_history(options, ref, relevance, first_index=len(paths))
@@ -166,6 +174,7 @@ def _read_file(
             for value, count in screened.out_of_scope_payers.items():
                 summary.out_of_scope[value] = summary.out_of_scope.get(value, 0) + count
             summary.rows_rejected += len(batch.invalid) + int((~screened.valid).sum()) - out_of_scope
+            state.rejected_claims.extend(_rejected_claims(screened))
             pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path)
             pending = pending.subset(screened.valid)
             if carry is not None:
@@ -181,6 +190,16 @@ def _read_file(
         summary.rows_checked = summary.rows_read - summary.rows_rejected - summary.rows_out_of_scope
 
 
+def _rejected_claims(screened: Screened) -> list[pa.Table]:
+    table = screened.table
+    rejected_rows = np.flatnonzero(~screened.valid & ~screened.out_of_scope)
+    if not len(rejected_rows):
+        return []
+    taken = pa.array(rejected_rows)
+    charge = table.column("charge").take(taken) if "charge" in table.column_names else pa.nulls(len(taken), pa.string())
+    return [pa.table({"claim_id": table.column("claim_id").take(taken), "charge": charge})]
+
+
 def file_index_of(seq: pd.Series | np.ndarray) -> np.ndarray:
     return np.asarray(seq, dtype=np.int64) >> FILE_SHIFT
 
@@ -189,31 +208,6 @@ def file_index_of(seq: pd.Series | np.ndarray) -> np.ndarray:
 def _sequence(file_index: int, rows: np.ndarray) -> np.ndarray:
     """Input order as one integer: file first, then data row."""
     return (np.int64(file_index) << FILE_SHIFT) + np.asarray(rows, dtype=np.int64)
-
-
-def _sorted_unique(parts: list[np.ndarray]) -> np.ndarray:
-    if not parts:
-        return np.array([], dtype=np.uint64)
-    merged = np.concatenate(parts)
-    parts.clear()  # the pieces are no longer needed: do not hold them and the merge at once
-    merged.sort()
-    keep = np.empty(len(merged), dtype=bool)
-    if len(merged):
-        keep[0] = True
-        np.not_equal(merged[1:], merged[:-1], out=keep[1:])
-    return merged[keep]
-
-
-def _contains(sorted_unique: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Membership in a sorted unique array without building another copy of it."""
-    if not len(sorted_unique):
-        return np.zeros(len(values), dtype=bool)
-    position = np.searchsorted(sorted_unique, values).clip(max=len(sorted_unique) - 1)
-    return sorted_unique[position] == values
-
-
-def _hash(values: pd.Series) -> np.ndarray:
-    return pd.util.hash_pandas_object(values, index=False).to_numpy()
 
 
 @dataclass
@@ -331,7 +325,7 @@ def _triage(
     known_relevant.update(pc.unique(pc.filter(claims, pa.array(pending.relevant))).to_pylist())
     relevant = pa.array(sorted(known_relevant), pa.string())
     unique = pc.unique(claims)
-    hashes = _hash(pd.Series(unique.to_pandas()))
+    hashes = hash_ids(pd.Series(unique.to_pandas()))
     unique_kept = np.asarray(pc.is_in(unique, relevant), dtype=bool)
     claim_hashes.append(hashes[unique_kept])  # dropped claims are counted from dropped_hashes
     if not unique_kept.all():
@@ -353,7 +347,7 @@ def _recover_split_claims(
     if lines is None or not len(dropped):
         return lines
     relevant_ids = pd.Series(lines["claim_id"].unique())
-    suspect = relevant_ids[_contains(dropped, _hash(relevant_ids))]
+    suspect = relevant_ids[contains(dropped, hash_ids(relevant_ids))]
     if suspect.empty:
         return lines
     wanted = pa.array(sorted(set(suspect)), pa.string())

@@ -110,11 +110,45 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
         not_checked=not_checked,
         errors=intake.errors,
         claims=claim_headers(lines, findings, options.redact),
+        rejected_billed=_rejected_billed(files),
     )
     report.recount()  # on every finding; then a cause repeated past max_repeats is closed by one record
     report.findings = limit_repeats(report.findings, options.max_repeats)
     report.summary.findings_not_listed = report.findings.not_listed()
     return report
+
+
+def _rejected_billed(files: list[FileState]) -> pa.Table | None:
+    """(file, claim_id, billed): the usable charges of each claim's rejected rows, for the denied
+    charges of a claim whose rows were rejected (its lines are never kept, so it has no header)."""
+    import pyarrow.compute as pc
+
+    from cgt_claimcheck.ingest.normalise import MAX_CHARGE
+
+    parts = []
+    for f in files:
+        for table in f.rejected_claims:
+            text = pc.utf8_trim_whitespace(table.column("charge").cast(pa.string()))
+            number = pc.cast(pc.if_else(pc.match_substring_regex(text, r"^-?\d+(\.\d*)?$"), text, None), pa.float64())
+            usable = pc.and_(pc.greater_equal(number, 0), pc.less(number, MAX_CHARGE))
+            billed = pc.if_else(usable, number, 0.0)
+            parts.append(
+                pa.table(
+                    {
+                        "file": pa.repeat(pa.scalar(f.path), table.num_rows),
+                        "claim_id": table.column("claim_id"),
+                        "billed": billed,
+                    }
+                )
+            )
+    if not parts:
+        return None
+    table = pa.concat_tables(parts).filter(pc.not_equal(pc.field("claim_id"), ""))
+    return (
+        table.group_by(["file", "claim_id"])
+        .aggregate([("billed", "sum")])
+        .rename_columns(["file", "claim_id", "billed"])
+    )
 
 
 def cannot_run(r: Rule, files: list[FileState], facilities: pd.DataFrame | None, ref: Reference) -> str | None:

@@ -375,6 +375,7 @@ _HANDLERS = {
     "LX": X12Reader._lx,
     "SV1": X12Reader._sv1,
     "SV2": X12Reader._sv2,
+    "SVD": X12Reader._svd,
     "LIN": X12Reader._lin,
     "CTP": X12Reader._ctp,
 }

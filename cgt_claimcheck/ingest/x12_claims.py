@@ -18,6 +18,7 @@ class LineState:
     ordinal: int
     values: dict[str, str]
     attached: bool = False
+    adjudicated: bool = False  # inside its 2430 loop (after SVD): another payer's adjudication, not the line
 
 
 @dataclass
@@ -25,7 +26,6 @@ class ClaimState:
     values: dict[str, str]
     lines: list[LineState] = field(default_factory=list)
     attached: bool = False
-    available_on_request: bool = False
     segment: int = 0
     diagnoses: list[str] = field(default_factory=list)  # HI ABK, then ABF
     pcs: list[str] = field(default_factory=list)  # HI BBR, then BBQ
@@ -117,7 +117,7 @@ class ClaimMapping:
             return
         if self.in_other_payer:
             return  # 2330x: another payer's names (NM1*77 there is not our facility)
-        if entity == "77":
+        if entity == "77" and npi:  # a facility without an NPI leaves the one above it in force
             target = self.line if self.line is not None else self.claim
             target.values["facility_npi"] = npi
             loop = (
@@ -152,9 +152,8 @@ class ClaimMapping:
             "claim_type": tx.claim_type,
             "payer": self.payer or self.sub_values.get("payer", ""),
             "member_id": self.sub_values.get("member_id", ""),
-            "member_dob": self.patient_dob
-            if self.level == "23" and self.patient_dob
-            else self.sub_values.get("member_dob", ""),
+            # A dependent patient (2000C) has a date of birth of their own, or none: never the subscriber's.
+            "member_dob": self.patient_dob if self.level == "23" else self.sub_values.get("member_dob", ""),
             "billing_npi": self.billing.get("billing_npi", ""),
             "claim_frequency": at(place, 2),
         }
@@ -179,9 +178,9 @@ class ClaimMapping:
             self._problem(STRUCTURE, 0, "CLM", claim.values["claim_id"], "a claim without service lines (no LX)")
             self.claim = None
             return
+        # PWK02 BM, EL, EM, FT or FX send the document; AA (available on request) does not: it is
+        # read as what it means, not attached (AU002's hint names the X12 values).
         attached = "Y" if claim.attached or any(ln.attached for ln in claim.lines) else ""
-        if not attached and claim.available_on_request:
-            attached = "AA"  # PWK02 AA: available on request, not attached (the hint says so)
         if "facility_npi" not in claim.values:
             claim.values["facility_npi"] = claim.values.get("billing_npi", "")
             claim.values["facility_npi_source"] = "2010AA"
@@ -216,8 +215,6 @@ class ClaimMapping:
         target = self.line if self.line is not None else self.claim
         if how in ATTACHED_BY:
             target.attached = True
-        elif how == "AA":
-            self.claim.available_on_request = True
 
     def _dtp(self, e: list[str]) -> None:
         if self.claim is None or self.in_other_payer:
@@ -329,12 +326,16 @@ class ClaimMapping:
             units=get(e, 5),
         )
 
+    def _svd(self, e: list[str]) -> None:
+        if self.line is not None:
+            self.line.adjudicated = True  # 2430: what another payer paid; its segments are not the line's
+
     def _lin(self, e: list[str]) -> None:
-        if self.line is not None and get(e, 2) == "N4":
+        if self.line is not None and not self.line.adjudicated and get(e, 2) == "N4":
             self.line.values["ndc"] = get(e, 3)
 
     def _ctp(self, e: list[str]) -> None:
-        if self.line is not None:
+        if self.line is not None and not self.line.adjudicated:
             self.line.values["ndc_quantity"] = get(e, 4)
             self.line.values["ndc_unit"] = at(self._composite(get(e, 5), "CTP05"), 0)
 

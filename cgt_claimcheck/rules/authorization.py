@@ -95,7 +95,8 @@ def prior_auth_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     cites=("WNC Coding Implications NOTE",),
     field="invoice_attached",
     message="claim {claim_id} bills {brand} but no line says the manufacturer invoice is attached",
-    hint="Attach the manufacturer's invoice (PWK) and set invoice_attached to Y.",
+    hint="Attach the manufacturer's invoice and set invoice_attached to Y (in an X12 837: a PWK with PWK02 BM, EL, "
+    "EM, FT or FX; PWK02 AA, available on request, is not an attachment).",
     carc="252",
     rarc="M127",
     requires_columns=("invoice_attached",),
@@ -104,7 +105,7 @@ def invoice_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     """A CGT drug claim without the manufacturer invoice attached on any of its lines.
 
     Flagged on each CGT drug line of the claim. A blank or unreadable invoice_attached counts
-    as not attached.
+    as not attached; in an X12 file, PWK02 AA (available on request) is read as not attached.
 
     Fails: claim with J3392 and invoice_attached N.
     Passes: the same claim with invoice_attached Y on any line.

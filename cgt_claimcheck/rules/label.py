@@ -244,6 +244,14 @@ def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
 
     fit = _fit(lines, ctx, "CV007")
     age = lines["age"]
+    no_birth_date = lines["is_cgt_drug"] & ~lines["_history"] & lines["member_dob_text"].eq("")
+    if no_birth_date.any():
+        count = int(no_birth_date.sum())
+        ctx.could_not_judge(
+            "CV007",
+            f"not judged on {count:,} CGT drug line{'s' if count != 1 else ''} without the member's date of birth "
+            "(in an X12 file: a dependent patient, 2000C, without a DMG segment)",
+        )
     too_young = fit["min_age"].notna() & age.lt(fit["min_age"])
     too_old = fit["max_age"].notna() & age.gt(fit["max_age"])
     hit = lines["is_cgt_drug"] & age.notna() & (too_young | too_old)
