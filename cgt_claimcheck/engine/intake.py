@@ -46,6 +46,9 @@ class FileState:
     # denied for a rejected row counts as read, and its billed charges as denied, though its
     # lines are never kept.
     rejected_claims: list[pa.Table] = field(default_factory=list)
+    # Relevant rows of payers out of scope: never checked, but a member's history (a Zynteglo
+    # infusion paid by another payer is still a prior CGT for the once-per-lifetime rule).
+    other_payer_rows: list[_Pending] = field(default_factory=list)
 
 
 @dataclass
@@ -130,8 +133,12 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     lines = _recover_split_claims(lines, paths, files, dropped, options, ref, relevance)
 
     history, history_rejections, history_files = _read_history(options, ref, relevance, first_index=len(paths))
-    if history is not None and len(history):
-        lines = history if lines is None else pd.concat([lines, history], ignore_index=True)
+    other_payers = _as_history(
+        _complete([p for f in files for p in f.other_payer_rows], options.date_format, history=True), OTHER_PAYER
+    )
+    for context in (history, other_payers):
+        if context is not None and len(context):
+            lines = context if lines is None else pd.concat([lines, context], ignore_index=True)
     if lines is not None:
         lines = lines.sort_values("_seq", kind="stable").reset_index(drop=True)
     return Intake(
@@ -176,6 +183,8 @@ def _read_file(
             summary.rows_rejected += len(batch.invalid) + int((~screened.valid).sum()) - out_of_scope
             state.rejected_claims.extend(_rejected_claims(screened))
             pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path)
+            if (screened.out_of_scope & screened.relevant).any():
+                state.other_payer_rows.append(pending.subset(screened.out_of_scope & screened.relevant))
             pending = pending.subset(screened.valid)
             if carry is not None:
                 pending = carry.then(pending)
@@ -380,12 +389,24 @@ def _read_history(
         for batch in reader.batches():
             screened = _screen(batch.table, batch.rows, ref, options, relevance)
             rejections.extend(rejected(batch, screened, file_index))
-            mask = screened.valid & screened.relevant
+            # Whoever paid: a payer out of scope is not checked, but its treatments are history.
+            mask = (screened.valid | screened.out_of_scope) & screened.relevant
             if mask.any():
                 parts.append(
                     _Pending(screened.table, batch.rows, screened.relevant, file_index, reader.display).subset(mask)
                 )
-    lines = _complete(parts, options.date_format, history=True)
-    if lines is not None:
-        lines["claim_id"] = "history:" + lines["claim_id"]
+    lines = _as_history(_complete(parts, options.date_format, history=True), HISTORY)
     return lines, rejections, displays
+
+
+HISTORY, OTHER_PAYER = "history:", "other-payer:"  # claim id prefixes of context lines (never checked)
+
+
+def _as_history(lines: pd.DataFrame | None, prefix: str) -> pd.DataFrame | None:
+    """Context lines, their claim ids prefixed; a line without a member or a readable date cannot
+    be anyone's history (rows of checked payers with such values were rejected already)."""
+    if lines is None:
+        return None
+    lines = lines[lines["service_date"].notna() & lines["member_id"].ne("")].copy()
+    lines["claim_id"] = prefix + lines["claim_id"]
+    return lines if len(lines) else None

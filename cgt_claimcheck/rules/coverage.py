@@ -46,7 +46,9 @@ FERTILITY_DX = "Z3184"
 def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     """The member already received the same or another CGT on an earlier date.
 
-    Looks at every CGT drug line of the member in the input and in `--history FILE`. One
+    Looks at every CGT drug line of the member in the input and in `--history FILE`, whoever paid
+    it: lines of payers out of scope are not checked, but they are the member's history (members
+    are matched by member_id; a member known to another payer by another ID is not linked). One
     treatment is one product within the repeat window (default 30 days from its first date, set
     with --repeat-window-days or repeat_window_days in the config), so split doses such as
     Aucatzyl's day 1 and day 10 infusions are one treatment. The same product on the same date
@@ -70,11 +72,22 @@ def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     counted = lines["is_cgt_drug"] & once & lines["frequency"].ne("8")
     drug = lines.loc[
         counted,
-        ["member_id", "product", "brand", "service_date", "claim_id", "_seq", "_history", "frequency", "epsdt"],
+        [
+            "member_id",
+            "product",
+            "brand",
+            "service_date",
+            "claim_id",
+            "_seq",
+            "_history",
+            "frequency",
+            "epsdt",
+            "payer",
+        ],
     ]
     # Order by date, then product and claim id: the result does not depend on row order.
     drug = drug.sort_values(["member_id", "service_date", "product", "claim_id"])
-    first = drug.groupby("member_id")[["product", "brand", "service_date", "claim_id", "_history"]].first()
+    first = drug.groupby("member_id")[["product", "brand", "service_date", "claim_id", "_history", "payer"]].first()
     joined = drug.join(first.add_suffix("_first"), on="member_id")
     days = (joined["service_date"] - joined["service_date_first"]).dt.days
     same_product = joined["product"].eq(joined["product_first"])
@@ -86,9 +99,11 @@ def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     first_claim = joined.groupby(key)["claim_id"].transform("first")
     duplicate = ~repeat & joined["claim_id"].ne(first_claim) & ~replacement
 
-    where = pd.Series(" in the history file", index=joined.index, dtype="str").where(
-        joined["_history_first"].astype(bool), ""
-    )
+    # Prior lines from --history, or billed to a payer out of scope, are the member's history too.
+    first_claim_id = joined["claim_id_first"]
+    where = pd.Series("", index=joined.index, dtype="str")
+    where = where.mask(first_claim_id.str.startswith("history:"), " in the history file")
+    where = where.mask(first_claim_id.str.startswith("other-payer:"), ", billed to " + joined["payer_first"])
     detail = pd.Series("", index=joined.index, dtype="str")
     detail = detail.mask(
         repeat,
@@ -100,7 +115,7 @@ def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
         + " on "
         + joined["service_date_first"].dt.strftime("%Y-%m-%d")
         + " (claim "
-        + joined["claim_id_first"].str.removeprefix("history:")
+        + joined["claim_id_first"].str.replace(r"^(history|other-payer):", "", regex=True)
         + where
         + ")",
     )
