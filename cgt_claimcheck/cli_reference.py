@@ -47,3 +47,77 @@ def reference_import_hcpcs(
     for reason in left:
         typer.echo(printable(f"unchanged {reason}"))
     typer.echo(f"{len(changes)} change(s); new table set in {out} (use --reference-dir {out})")
+
+
+@reference_app.command("import-icd10")
+def reference_import_icd10(
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CMS ICD-10-CM/PCS order or code files of one fiscal year (.txt, or the .zip CMS publishes)."
+        ),
+    ],
+    out: Annotated[Path, typer.Option("--out", help="A new folder for the extended table set.")],
+    fiscal_year: Annotated[
+        int | None,
+        typer.Option("--fiscal-year", min=2016, max=2100, help="The fiscal year (default: from the file names)."),
+    ] = None,
+    starting: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help="The date the files take effect, for an April update (default: October 1 before the year)."
+        ),
+    ] = None,
+    reference_dir: ReferenceDirOption = None,
+) -> None:
+    """Extend the ICD-10-CM/PCS validity tables by a fiscal year from the CMS code files; write a new table set."""
+    from datetime import date, timedelta
+
+    from cgt_claimcheck.printable import printable
+    from cgt_claimcheck.reference import icd10_import as icd10
+    from cgt_claimcheck.value_parsers import format_icd10cm
+
+    ref = _load(reference_dir, whole=True)
+    try:
+        year = icd10.fiscal_year_of(files, fiscal_year)
+        start = date(year - 1, 10, 1)
+        if starting is not None:
+            start = date.fromisoformat(starting)
+        end = date(year, 9, 30)
+        code_sets = icd10.read_code_files(files)
+        tables: dict[str, bytes] = {}
+        covers: dict[str, date] = {}
+        changes = []
+        for system, code_set in sorted(code_sets.items()):
+            table = icd10.SYSTEMS[system]
+            entry = ref.manifest.tables.get(table)
+            if entry is None or entry.covers_through is None:
+                raise UsageError(f"the reference tables have no {table} table with covers_through to extend")
+            windows = icd10.read_windows((ref.directory / entry.file).read_bytes())
+            change = icd10.extend(windows, code_set.codes, start, end, entry.covers_through, system)
+            tables[table], covers[table] = icd10.windows_csv(windows), change.covers_through
+            changes.append(change)
+        icd10.write_table_set(
+            ref.directory, out, tables, covers, f"FY{year}" + ("" if starting is None else f" from {start}")
+        )
+        _load(out, whole=True)  # the new set must validate like any other
+    except ValueError as exc:
+        fail(f"--from: {exc}")
+    except UsageError as exc:
+        fail(exc)
+    for change in changes:
+        shown = format_icd10cm if change.system == "cm" else str
+        added = _examples([shown(c) for c in change.added[:6]], len(change.added))
+        ended = _examples([shown(c) for c in change.ended[:6]], len(change.ended))
+        typer.echo(
+            printable(
+                f"ICD-10-{change.system.upper()} FY{year} from {start}: {change.valid:,} valid codes; "
+                f"{len(change.added):,} added ({added}); {len(change.ended):,} ended {start - timedelta(days=1)} "
+                f"({ended}); the table covers through {change.covers_through}"
+            )
+        )
+    typer.echo(f"new table set in {out} (use --reference-dir {out})")
+
+
+def _examples(codes: list[str], total: int) -> str:
+    return ", ".join(codes[:5]) + (", ..." if total > 5 else "") if codes else "none"

@@ -253,7 +253,7 @@ class ExtractReader:
                 number = -1
             else:
                 number = rows_before + (int(line_of[row.number - 1]) if line_of is not None else row.number)
-            if not row.text.strip(self.delimiter + ' \t\r"'):
+            if not row.text.strip(self.delimiter + " \t\r"):  # a lone quote is an open quote, not a blank
                 reason = BLANK_LINE  # not a record: dropped below, like an empty line
             else:
                 reason = f"has {row.actual_columns} fields, the header has {row.expected_columns}"
@@ -322,7 +322,7 @@ def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return pc.fill_null(array, "")
 
 
-BLANK_LINE = "is a blank line"  # spaces, delimiters and quotes only: like an empty line, not a record
+BLANK_LINE = "is a blank line"  # spaces and delimiters only: like an empty line, not a record
 
 
 def _drop_blank_lines(

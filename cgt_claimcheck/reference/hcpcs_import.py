@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import re
-import shutil
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from xml.etree import ElementTree as ET
 from cgt_claimcheck.bounded import read_bounded
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.printable import excerpt
+from cgt_claimcheck.reference.table_set_copy import copy_table_set
 
 _NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
 COLUMNS = {"code": ("HCPC", "HCPCS", "HCPCS CODE"), "add": ("ADD DT", "ADD DATE"), "term": ("TERM DT", "TERM DATE")}
@@ -103,13 +103,7 @@ def plan_changes(hcpcs_rows: list[dict[str, str]], dates: dict[str, CodeDates]) 
 
 def write_table_set(source_dir: Path, out_dir: Path, hcpcs_rows: list[dict[str, str]], note: str) -> None:
     """A copy of the table set with the new hcpcs.csv and a manifest whose checksums match."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise UsageError("--out names a file; name a new folder for the table set", file=str(out_dir))
-    if out_dir.exists() and any(out_dir.iterdir()):
-        raise UsageError("the output folder exists and is not empty; name a new one", file=str(out_dir))
-    shutil.copytree(source_dir, out_dir, dirs_exist_ok=True)
-    manifest_path = out_dir / "manifest.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest_path, manifest = copy_table_set(source_dir, out_dir)
     entry = manifest["tables"]["hcpcs"]
     for row in hcpcs_rows:
         if note and note not in row["source"]:

@@ -56,17 +56,31 @@ class CodeValidity:
         return self.covers_from <= day <= self.covers_through
 
     @cached_property
-    def initials(self) -> frozenset[str]:
-        """The first characters of the table's codes: a code whose first character is not among them
-        is of a chapter the table does not hold (the MS-DRG definitions it is built from leave out
-        the external causes, V00-Y99), so it is not judged rather than called invalid."""
-        return frozenset(code[:1] for code in self.windows)
+    def chapter_starts(self) -> dict[str, date]:
+        """The first date the table holds a code of each initial letter (a chapter, roughly).
 
-    def holds_chapter_of(self, code: str) -> bool:
-        """False only for a letter the table has no code under (a digit or symbol is judged: ICD-9's 282.60 is
-        not an ICD-10-CM code, whatever the table holds)."""
-        initial = code[:1]
-        return not (initial.isascii() and initial.isalpha()) or initial.upper() in self.initials
+        The MS-DRG definitions the shipped table comes from leave out the external causes
+        (V00-Y99): a code of a chapter the table does not hold on a date is not judged rather than
+        called invalid. A chapter an import adds (a complete CMS file for FY2027) is judged from
+        that year on, never before it.
+        """
+        starts: dict[str, date] = {}
+        for code, windows in self.windows.items():
+            initial = code[:1]
+            for start, _ in windows:
+                first = start or self.covers_from
+                if initial not in starts or first < starts[initial]:
+                    starts[initial] = first
+        return starts
+
+    def holds_chapter_of(self, code: str, day: date) -> bool:
+        """False only for a letter the table holds no code under on that day (a digit or symbol is
+        judged: ICD-9's 282.60 is not an ICD-10-CM code, whatever the table holds)."""
+        initial = code[:1].upper()
+        if not (initial.isascii() and initial.isalpha()):
+            return True
+        start = self.chapter_starts.get(initial)
+        return start is not None and start <= day
 
     def valid_on(self, code: str, day: date) -> bool:
         return any(
@@ -85,7 +99,7 @@ class CodeValidity:
 
     def verdict(self, code: str, day: date) -> Verdict:
         own = tuple(self.windows.get(code, ()))
-        if not self.covers(day) or not self.holds_chapter_of(code):
+        if not self.covers(day) or not self.holds_chapter_of(code, day):
             return Verdict(Status.NOT_JUDGED, own)
         if self.valid_on(code, day):
             return Verdict(Status.BILLABLE, own)

@@ -189,7 +189,7 @@ def _diagnosis_verdict(validity: Any, code: str, day: date) -> tuple[str, str]:
     verdict = validity.verdict(code, day)
     shown = format_icd10cm(code)
     if verdict.status is Status.NOT_JUDGED:
-        if not validity.holds_chapter_of(code):
+        if not validity.holds_chapter_of(code, day):
             return verdict.status.value, f"the validity table holds no code of {shown}'s chapter ({code[:1]})"
         return verdict.status.value, f"{day.isoformat()} is outside the dates the validity table covers"
     was = f"; it was billable {window_text(verdict.windows, validity)}" if verdict.windows else ""
