@@ -1,7 +1,8 @@
 """Build reference_data/icd10cm_validity.csv and icd10pcs_validity.csv from CMS MS-DRG definitions.
 
-    python -m pip download drgpy==0.2.1 --no-deps -d /tmp/drgpy
-    python scripts/build_icd10_validity.py /tmp/drgpy/drgpy-0.2.1-py3-none-any.whl
+    python -m pip download drgpy==0.2.1 simple-icd-10-cm==1.5.0 --no-deps -d /tmp/icd
+    python scripts/build_icd10_validity.py /tmp/icd/drgpy-0.2.1-py3-none-any.whl \
+        /tmp/icd/simple_icd_10_cm-1.5.0-py3-none-any.whl
     python scripts/build_reference_data.py --manifest-only
 
 Source: the PyPI package drgpy 0.2.1 (Apache-2.0), which ships the CMS MS-DRG grouper definitions
@@ -14,6 +15,12 @@ never the 3 MB grouper, and the package is needed only to rebuild.
 Why drgpy and not simple-icd-10-cm: drgpy carries every fiscal-year version (and the April
 updates) with the code lists CMS publishes for payment; simple-icd-10-cm carries one tabular
 release per package version, so the years would have to be stitched from several releases.
+
+The MS-DRG definitions leave out the external-cause chapter (V00-Y99: a cause is never a
+principal diagnosis). Those codes come from the CDC ICD-10-CM tabular of April 2026 as the PyPI
+package simple-icd-10-cm 1.5.0 (MIT) ships it: every code of the chapter with no code below it,
+valid from 2026-04-01 (the release's date: earlier fiscal years of the chapter are not in that
+source, so the check does not judge them).
 
 Each row is one window in which a code is valid: valid_from blank means valid in the first
 version (2018-10-01; earlier is not judged), valid_to blank means valid in the last version
@@ -71,6 +78,19 @@ def windows(code_sets: list[set[str]]) -> list[tuple[str, str, str]]:
     return rows
 
 
+EXTERNAL_CAUSES_FROM = date(2026, 4, 1)  # the April 2026 tabular's effective date
+TABULAR_LIST = "simple_icd_10_cm/data/code-list-April-2026.txt"
+
+
+def external_causes(wheel: Path) -> list[tuple[str, str, str]]:
+    """V00-Y99 codes with nothing below them (billable), from the CDC tabular in simple-icd-10-cm."""
+    with zipfile.ZipFile(wheel) as archive:
+        listed = archive.read(TABULAR_LIST).decode("utf-8").split()
+    chapter = sorted(code for code in listed if code[:1] in "VWXY" and "-" not in code)
+    billable = [code for code, after in zip(chapter, chapter[1:] + [""], strict=True) if not after.startswith(code)]
+    return [(code, EXTERNAL_CAUSES_FROM.isoformat(), "") for code in billable]
+
+
 def write(name: str, rows: list[tuple[str, str, str]]) -> None:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -80,13 +100,15 @@ def write(name: str, rows: list[tuple[str, str, str]]) -> None:
     print(f"{name}: {len(rows):,} windows")
 
 
-def main(wheel: Path) -> None:
+def main(wheel: Path, tabular: Path) -> None:
     data = snapshots(wheel)
-    write("icd10cm_validity.csv", windows([set(d["dxmap"]) for d in data]))
+    diagnoses = windows([set(d["dxmap"]) for d in data])
+    assert not [row for row in diagnoses if row[0][:1] in "VWXY"], "the MS-DRG lists now hold external causes"
+    write("icd10cm_validity.csv", sorted(diagnoses + external_causes(tabular)))
     write("icd10pcs_validity.csv", windows([set(d["prmap"]) for d in data]))
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) != 3:
         raise SystemExit(__doc__)
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), Path(sys.argv[2]))

@@ -25,7 +25,7 @@ def test_a_product_without_an_indication_row_is_not_judged_and_the_report_says_s
         assert notes[code].startswith("not judged on 1 CGT drug line of PROVENGE: the reference tables have no FDA")
 
 
-def test_an_external_cause_code_is_not_judged_and_a_real_error_still_is(tmp_path, ref):
+def test_an_external_cause_code_before_its_source_is_not_judged_and_a_real_error_still_is(tmp_path, ref):
     found, not_checked = _run(
         tmp_path,
         ref,
@@ -34,7 +34,7 @@ def test_an_external_cause_code_is_not_judged_and_a_real_error_still_is(tmp_path
     )
     assert [f for f in found if f[0] == "CD006"] == [("CD006", "A2", "error")]
     [note] = [n.reason for n in not_checked if n.rule == "CD006"]
-    assert "2 distinct diagnosis codes (W19.XXXA, Y92.230)" in note and "V00-Y99" in note
+    assert "2 distinct diagnosis codes (W19.XXXA, Y92.230)" in note and "W codes from 2026-04-01" in note
 
 
 def test_a_date_past_the_horizon_is_information_said_once(tmp_path, ref):

@@ -98,11 +98,16 @@ def _say_what_was_not_judged(status: pd.DataFrame, lines: pd.DataFrame, ctx: Rul
     if len(chapter):
         codes = sorted(set(chapter["code"]))
         shown = ", ".join(format_icd10cm(c) for c in codes[:5]) + (", ..." if len(codes) > 5 else "")
+        starts = ctx.ref.icd10cm_validity.chapter_starts if ctx.ref.icd10cm_validity is not None else {}
+        initials = sorted({c[:1] for c in codes})
+        held = "; ".join(
+            f"{i} codes from {starts[i].isoformat()}" if i in starts else f"no {i} codes" for i in initials
+        )
         ctx.could_not_judge(
             "CD006",
-            f"not judged: {len(codes):,} distinct diagnosis code{'s' if len(codes) != 1 else ''} ({shown}) of chapters "
-            "the ICD-10-CM validity table does not hold (it comes from the MS-DRG definitions, which leave out "
-            "the external causes V00-Y99)",
+            f"not judged: {len(codes):,} distinct diagnosis code{'s' if len(codes) != 1 else ''} ({shown}) on dates "
+            f"the ICD-10-CM validity table does not hold their chapter ({held}: the MS-DRG definitions it comes from "
+            "leave out the external causes V00-Y99, which come from the CDC tabular of April 2026)",
         )
     dated = unjudged[unjudged["note"].str.endswith("outside the dates the validity table covers")]
     if len(dated):
