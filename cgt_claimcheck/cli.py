@@ -295,7 +295,7 @@ def check(
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """Check claim-line extracts against the CGT rules and report what to fix before submission."""
-    from cgt_claimcheck.config import CheckFlags, find_config, load_settings, resolve_check
+    from cgt_claimcheck.config import CheckFlags, find_config, load_settings, reference_dir_of, resolve_check
 
     try:
         settings, config_path = load_settings(config if config is not None else find_config(Path.cwd()))
@@ -303,7 +303,7 @@ def check(
         fail(exc)
     if config is not None and not config.is_file():
         fail(f"{config}: config file not found")
-    ref = _load(reference_dir)
+    ref = _load(reference_dir_of(reference_dir, settings, config_path))
     flags = CheckFlags(
         payer=payer,
         output_format=output_format,

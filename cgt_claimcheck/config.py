@@ -52,6 +52,9 @@ class FileSettings(BaseModel):
     date_format: str | None = Field(default=None, alias="date-format")
     unknown_payer: Literal["out-of-scope", "error"] | None = Field(default=None, alias="unknown-payer")
     max_repeats: int | None = Field(default=None, ge=0, alias="max-repeats")
+    # A table set written by `reference import-hcpcs` / `import-icd10` (the flag and the
+    # CGT_CLAIMCHECK_REFERENCE_DIR variable win over it).
+    reference_dir: str | None = Field(default=None, alias="reference-dir")
 
     @field_validator("date_format")
     @classmethod
@@ -193,6 +196,13 @@ def _from_config(path: str | None, config_path: Path | None) -> str | None:
     if path is None or config_path is None or Path(path).is_absolute():
         return path
     return str(config_path.parent / path)
+
+
+def reference_dir_of(flag: Path | None, settings: FileSettings, config_path: Path | None) -> Path | None:
+    """--reference-dir (or its environment variable), else the config's reference-dir (relative to the config)."""
+    if flag is not None or settings.reference_dir is None:
+        return flag
+    return Path(_from_config(settings.reference_dir, config_path) or settings.reference_dir)
 
 
 def _delimiter(flag: str | None, setting: str | None, config_path: Path | None) -> str | None:

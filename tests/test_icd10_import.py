@@ -95,3 +95,16 @@ def test_an_import_that_skips_a_year_or_names_no_code_file_is_refused(tmp_path, 
     broken.write_text("this is not an order file at all\n")
     result = runner.invoke(app, ["reference", "import-icd10", str(broken), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2 and "icd10cm_order_2027.txt, line 1" in result.stderr
+
+
+def test_the_config_names_the_table_set_an_import_wrote(tmp_path, reference_copy):
+    manifest = reference_copy / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["release"] = "2026.12+fy2027"
+    manifest.write_text(json.dumps(data, indent=2))
+    config = tmp_path / "cgt-claimcheck.toml"
+    config.write_text(f'reference-dir = "{reference_copy.name}"\n')  # relative to the config's folder
+    claims = tmp_path / "claims.csv"
+    claims.write_text(HEADER + "\nA1,1,837P,wnc,M1,2025-03-01,J3392,1,51167-0290-01,PA1,D57.1\n")
+    report = _check(claims, "--config", str(config))
+    assert report["reference"]["version"] == "2026.12+fy2027"

@@ -14,7 +14,8 @@ tests/legitimate/claims.csv holds, each on its own claim:
   plan), for beta thalassemia billed to the plan; a transfusion after the CAR-T infusion day;
 - an external-cause code beside the indication (Y92.230), which the validity table does not hold;
   Imlygic, whose indication codes are unknown to the tables; Zevaskyn for a 5-year-old (the label
-  has no minimum age; 6+ was a Texas criterion).
+  has no minimum age; 6+ was a Texas criterion); a split Aucatzyl dose whose first infusion another
+  payer paid (history whoever paid: one treatment, not a repeat).
 The only finding allowed is CV005's information that claim C9 is a clinical trial; what could not
 be judged (the external-cause code, Imlygic's codes) is said in not_checked, never flagged.
 """

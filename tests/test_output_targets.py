@@ -191,8 +191,10 @@ def test_dev_stdout_and_dash_write_to_the_process_stdout(tmp_path):
             assert out.startswith(b"claim_id,") or b"claim_id" in out.split(b"\n", 1)[0]
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
-def test_a_stop_signal_leaves_no_temporary_file_and_the_old_report(tmp_path, signum):
+@pytest.mark.parametrize(
+    ("command", "signum"), [("check", signal.SIGTERM), ("check", signal.SIGHUP), ("convert", signal.SIGTERM)]
+)
+def test_a_stop_signal_leaves_no_temporary_file_and_the_old_report(tmp_path, command, signum):
     rows = (REPO / "examples" / "claims.csv").read_text().splitlines()
     header, body = rows[0], rows[1:]
     big = tmp_path / "big.csv"
@@ -203,8 +205,14 @@ def test_a_stop_signal_leaves_no_temporary_file_and_the_old_report(tmp_path, sig
     out = tmp_path / "out" / "report.json"
     out.parent.mkdir()
     out.write_text("previous\n")
-    process = _cli("check", str(big), "--format", "json", "-o", str(out), stderr=subprocess.PIPE)
-    time.sleep(1.5)
+    args = ["--format", "json"] if command == "check" else ["--to", "csv"]
+    process = _cli(command, str(big), *args, "-o", str(out), stderr=subprocess.PIPE)
+    if command == "convert":  # it streams into its temporary file: stop it while that file is being written
+        deadline = time.monotonic() + 60
+        while not _leftovers(out.parent) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+    else:
+        time.sleep(1.5)
     process.send_signal(signum)
     _, err = process.communicate(timeout=120)
     if process.returncode in (0, 1):
