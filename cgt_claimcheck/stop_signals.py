@@ -37,9 +37,15 @@ def stop_like_ctrl_c() -> None:
 
 
 def status_after_abort(code: str | int | None) -> str | int | None:
-    """Click answers an interrupt outside our handlers with "Aborted!" and exit 1, which reads as
-    "findings" in CI: after a stop signal, exit 128 + its number instead."""
-    return 128 + received if received is not None and code == 1 else code
+    """Click and Typer answer an interrupt outside our handlers (during start-up imports, say) with
+    exit 1 or 130 and no word: after a stop signal, say so and exit 128 + its number."""
+    if received is None or code not in (1, 130):
+        return code
+    import sys
+
+    name = signal.Signals(received).name
+    print(f"cgt-claimcheck: interrupted ({name}) before anything was written", file=sys.stderr)
+    return 128 + received
 
 
 def interrupted_status(interrupt: KeyboardInterrupt) -> int:
