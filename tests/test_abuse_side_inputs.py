@@ -190,15 +190,19 @@ def test_a_bad_delimiter_in_the_config_names_the_config_key(tmp_path):
 def test_completion_with_a_broken_reference_directory_offers_nothing_and_prints_no_traceback(tmp_path):
     import shutil
 
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "manifest.json").write_text("[" * 100_000)  # nests past the JSON parser's recursion limit
+
     command = shutil.which("cgt-claimcheck", path=os.path.dirname(sys.executable)) or "cgt-claimcheck"
     env = os.environ | {
         "_CGT_CLAIMCHECK_COMPLETE": "complete_bash",
         "COMP_WORDS": "cgt-claimcheck check --payer w",
         "COMP_CWORD": "3",
-        "CGT_CLAIMCHECK_REFERENCE_DIR": str(tmp_path / "missing"),
+        "CGT_CLAIMCHECK_REFERENCE_DIR": str(broken),
     }
     done = subprocess.run([command], env=env, capture_output=True, text=True, timeout=60)
-    assert "Traceback" not in done.stderr and done.stdout.strip() == "", (done.stdout, done.stderr)
+    assert done.stderr.strip() == "" and done.stdout.strip() == "", (done.stdout, done.stderr)
 
 
 # --- line ends and blank lines ------------------------------------------------------------------------------
