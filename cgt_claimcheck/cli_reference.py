@@ -107,8 +107,8 @@ def reference_import_icd10(
         fail(exc)
     for change in changes:
         shown = format_icd10cm if change.system == "cm" else str
-        added = _examples([shown(c) for c in change.added[:6]], len(change.added))
-        ended = _examples([shown(c) for c in change.ended[:6]], len(change.ended))
+        added = _examples([shown(c) for c in change.added[:5]], len(change.added))
+        ended = _examples([shown(c) for c in change.ended[:5]], len(change.ended))
         typer.echo(
             printable(
                 f"ICD-10-{change.system.upper()} FY{year} from {start}: {change.valid:,} valid codes; "
@@ -120,4 +120,4 @@ def reference_import_icd10(
 
 
 def _examples(codes: list[str], total: int) -> str:
-    return ", ".join(codes[:5]) + (", ..." if total > 5 else "") if codes else "none"
+    return ", ".join(codes) + (", ..." if total > len(codes) else "") if codes else "none"

@@ -24,8 +24,8 @@ from cgt_claimcheck.engine.claim_ids import contains, distinct_claim_hashes, has
 from cgt_claimcheck.engine.options import CheckOptions
 from cgt_claimcheck.engine.rejections import file_problem, rejected, with_file, x12_problem_tables
 from cgt_claimcheck.errors import EmptyInput, UsageError
-from cgt_claimcheck.ingest.columns import COLUMNS
-from cgt_claimcheck.ingest.normalise import complete
+from cgt_claimcheck.ingest.columns import COLUMNS, HISTORY_PREFIX, OTHER_PAYER_PREFIX
+from cgt_claimcheck.ingest.normalise import complete, usable_charge
 from cgt_claimcheck.ingest.reader import ExtractReader
 from cgt_claimcheck.ingest.screen import Screened, screen
 from cgt_claimcheck.ingest.source import display_name
@@ -42,9 +42,8 @@ class FileState:
     path: str
     summary: InputSummary
     present: set[str]  # canonical columns the file has
-    # claim_id and charge (as written, null without the column) of each rejected row: a claim
-    # denied for a rejected row counts as read, and its billed charges as denied, though its
-    # lines are never kept.
+    # (claim_id, billed) of the claims with rejected rows, per batch: a claim denied for a rejected
+    # row counts as read, and its billed charges as denied, though its lines are never kept.
     rejected_claims: list[pa.Table] = field(default_factory=list)
     # Relevant rows of payers out of scope: never checked, but a member's history (a Zynteglo
     # infusion paid by another payer is still a prior CGT for the once-per-lifetime rule).
@@ -134,7 +133,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
 
     history, history_rejections, history_files = _read_history(options, ref, relevance, first_index=len(paths))
     other_payers = _as_history(
-        _complete([p for f in files for p in f.other_payer_rows], options.date_format, history=True), OTHER_PAYER
+        _complete([p for f in files for p in f.other_payer_rows], options.date_format, history=True), OTHER_PAYER_PREFIX
     )
     for context in (history, other_payers):
         if context is not None and len(context):
@@ -200,13 +199,20 @@ def _read_file(
 
 
 def _rejected_claims(screened: Screened) -> list[pa.Table]:
+    """(claim_id, billed) of a batch's rejected rows, one row a claim: the charges are read as the
+    kept lines' are (usable_charge), and a batch holds its claims once, not once a row."""
     table = screened.table
     rejected_rows = np.flatnonzero(~screened.valid & ~screened.out_of_scope)
     if not len(rejected_rows):
         return []
     taken = pa.array(rejected_rows)
-    charge = table.column("charge").take(taken) if "charge" in table.column_names else pa.nulls(len(taken), pa.string())
-    return [pa.table({"claim_id": table.column("claim_id").take(taken), "charge": charge})]
+    billed = np.zeros(len(taken))
+    if "charge" in table.column_names:
+        written = pd.Series(table.column("charge").take(taken).to_pandas(), dtype="str")
+        billed = usable_charge(pd.to_numeric(written, errors="coerce")).fillna(0.0).to_numpy()
+    claims = pa.table({"claim_id": table.column("claim_id").take(taken), "billed": pa.array(billed, pa.float64())})
+    summed = claims.group_by("claim_id").aggregate([("billed", "sum")])
+    return [pa.table({"claim_id": summed.column("claim_id"), "billed": summed.column("billed_sum")})]
 
 
 def file_index_of(seq: pd.Series | np.ndarray) -> np.ndarray:
@@ -395,11 +401,8 @@ def _read_history(
                 parts.append(
                     _Pending(screened.table, batch.rows, screened.relevant, file_index, reader.display).subset(mask)
                 )
-    lines = _as_history(_complete(parts, options.date_format, history=True), HISTORY)
+    lines = _as_history(_complete(parts, options.date_format, history=True), HISTORY_PREFIX)
     return lines, rejections, displays
-
-
-HISTORY, OTHER_PAYER = "history:", "other-payer:"  # claim id prefixes of context lines (never checked)
 
 
 def _as_history(lines: pd.DataFrame | None, prefix: str) -> pd.DataFrame | None:

@@ -123,31 +123,17 @@ def _rejected_billed(files: list[FileState]) -> pa.Table | None:
     charges of a claim whose rows were rejected (its lines are never kept, so it has no header)."""
     import pyarrow.compute as pc
 
-    from cgt_claimcheck.ingest.normalise import MAX_CHARGE
-
-    parts = []
-    for f in files:
-        for table in f.rejected_claims:
-            text = pc.utf8_trim_whitespace(table.column("charge").cast(pa.string()))
-            number = pc.cast(pc.if_else(pc.match_substring_regex(text, r"^-?\d+(\.\d*)?$"), text, None), pa.float64())
-            usable = pc.and_(pc.greater_equal(number, 0), pc.less(number, MAX_CHARGE))
-            billed = pc.if_else(usable, number, 0.0)
-            parts.append(
-                pa.table(
-                    {
-                        "file": pa.repeat(pa.scalar(f.path), table.num_rows),
-                        "claim_id": table.column("claim_id"),
-                        "billed": billed,
-                    }
-                )
-            )
+    parts = [
+        table.append_column("file", pa.repeat(pa.scalar(f.path), table.num_rows))
+        for f in files
+        for table in f.rejected_claims
+    ]
     if not parts:
         return None
     table = pa.concat_tables(parts).filter(pc.not_equal(pc.field("claim_id"), ""))
-    return (
-        table.group_by(["file", "claim_id"])
-        .aggregate([("billed", "sum")])
-        .rename_columns(["file", "claim_id", "billed"])
+    summed = table.group_by(["file", "claim_id"]).aggregate([("billed", "sum")])
+    return pa.table(
+        {name: summed.column(name) for name in ("file", "claim_id")} | {"billed": summed.column("billed_sum")}
     )
 
 

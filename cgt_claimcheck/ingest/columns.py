@@ -89,4 +89,8 @@ DISPLAY_COLUMN = {
     "charge": "charge_text",
 }
 
+# Context lines (prior claims from --history, CGT lines of payers out of scope) are never checked;
+# their claim ids carry a prefix, so they never meet a checked claim with the same id.
+HISTORY_PREFIX, OTHER_PAYER_PREFIX = "history:", "other-payer:"
+
 WHOLE_ROW = "(row)"  # the field of a rejected row that could not be split into fields (value: its raw text)

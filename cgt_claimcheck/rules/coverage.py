@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cgt_claimcheck.ingest.columns import HISTORY_PREFIX, OTHER_PAYER_PREFIX
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import (
     EPSDT_NOTE,
@@ -102,8 +103,8 @@ def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     # Prior lines from --history, or billed to a payer out of scope, are the member's history too.
     first_claim_id = joined["claim_id_first"]
     where = pd.Series("", index=joined.index, dtype="str")
-    where = where.mask(first_claim_id.str.startswith("history:"), " in the history file")
-    where = where.mask(first_claim_id.str.startswith("other-payer:"), ", billed to " + joined["payer_first"])
+    where = where.mask(first_claim_id.str.startswith(HISTORY_PREFIX), " in the history file")
+    where = where.mask(first_claim_id.str.startswith(OTHER_PAYER_PREFIX), ", billed to " + joined["payer_first"])
     detail = pd.Series("", index=joined.index, dtype="str")
     detail = detail.mask(
         repeat,
@@ -115,7 +116,7 @@ def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
         + " on "
         + joined["service_date_first"].dt.strftime("%Y-%m-%d")
         + " (claim "
-        + joined["claim_id_first"].str.replace(r"^(history|other-payer):", "", regex=True)
+        + first_claim_id.str.removeprefix(HISTORY_PREFIX).str.removeprefix(OTHER_PAYER_PREFIX)
         + where
         + ")",
     )
