@@ -26,6 +26,7 @@ from cgt_claimcheck.finding_records import (  # noqa: F401  (reporters import th
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
 SCHEMA_VERSION = "1.5"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
@@ -67,6 +68,10 @@ MAX_REPEATS = 1_000
 # The hidden column of the findings table: how many findings a record stands for (1, or 1 + the
 # findings of its cause that were not listed, on a closing record). Writers never show it.
 REPRESENTS = "represents"
+# The other hidden columns: on a closing record, the hashes of the distinct claims its unlisted
+# findings name (in its file), so the denied claims stay true when those records are gone.
+UNLISTED_CLAIMS = "unlisted_claims"
+CLAIM_HASH = "claim_hash"  # and each record's own claim, hashed the same way (null when it names none)
 
 
 def not_listed_note(more: int) -> str:
@@ -286,6 +291,36 @@ class BaselineInfo:
     stale: list[str] = field(default_factory=list)  # fingerprints of entries this run did not find
 
 
+def _denied_claims(errors: pa.Table) -> dict[str, np.ndarray]:
+    """file -> the hashes of its claims with an error (sorted, distinct): the listed findings' own
+    and those their closing records stand for. Hashes and numpy, 8 bytes a claim: a file with a
+    million rejected claims is counted without a string or a hash table per claim."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if not errors.num_rows or CLAIM_HASH not in errors.column_names:
+        return {}
+    files = errors.column("file").combine_chunks().cast(pa.string()).to_numpy(zero_copy_only=False)
+    own = errors.column(CLAIM_HASH).combine_chunks()
+    lists = errors.column(UNLISTED_CLAIMS).combine_chunks()
+    owners = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
+    unlisted = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
+    named = own.is_valid().to_numpy(zero_copy_only=False)
+    hashes = own.fill_null(0).to_numpy(zero_copy_only=False)
+    denied = {}
+    names = list(dict.fromkeys(files.tolist()))
+    for file in names:
+        if len(names) == 1:  # the common case: no masks over a million unlisted claims
+            found = np.unique(np.concatenate([hashes[named], unlisted]))
+        else:
+            here = files == file
+            found = np.unique(np.concatenate([hashes[here & named], unlisted[here[owners]]]))
+        if len(found):
+            denied[file] = found
+    return denied
+
+
 @dataclass
 class Report:
     tool: ToolInfo
@@ -304,11 +339,13 @@ class Report:
     # person reads; and the seconds the run took. Neither is part of the JSON report.
     claims: pa.Table | None = None
     elapsed_seconds: float | None = None
-    # (file, claim_id, billed) of claims with rejected rows: their charges count as denied too.
+    # (file, claim_hash, billed) of claims with rejected rows: their charges count as denied too.
+    # `claims` carries the same claim_hash column beside its header columns.
     rejected_billed: pa.Table | None = None
 
     def recount(self) -> None:
         """Set the summary's finding counts and denied claims from the findings (after any baseline)."""
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
@@ -318,18 +355,26 @@ class Report:
         self.summary.findings_not_listed = self.findings.not_listed()
         table = self.findings.table
         errors = table.filter(pc.equal(table.column("severity").cast(pa.string()), "error"))
-        denied = errors.select(["file", "claim_id"]).cast(pa.schema([("file", pa.string()), ("claim_id", pa.string())]))
-        denied = denied.drop_null().group_by(["file", "claim_id"]).aggregate([])  # distinct claims
-        self.summary.claims_denied = denied.num_rows
-        self.summary.charges_denied = 0.0
+        denied = _denied_claims(errors)
+        self.summary.claims_denied = sum(len(hashes) for hashes in denied.values())
         total = 0.0
         for billed_by_claim in (self.claims, self.rejected_billed):  # kept lines, then rejected rows
-            if denied.num_rows and billed_by_claim is not None and billed_by_claim.num_rows:
-                billed = billed_by_claim.select(["file", "claim_id", "billed"])
-                total += (
-                    pc.sum(billed.join(denied, keys=["file", "claim_id"], join_type="inner").column("billed")).as_py()
-                    or 0.0
-                )
+            if denied and billed_by_claim is not None and billed_by_claim.num_rows:
+                files = billed_by_claim.column("file").combine_chunks()
+                files = files if pa.types.is_dictionary(files.type) else pc.dictionary_encode(files)
+                names = files.dictionary.to_pylist()
+                index = files.indices.to_numpy(zero_copy_only=False)
+                hashes = billed_by_claim.column(CLAIM_HASH).to_numpy()
+                billed = billed_by_claim.column("billed").to_numpy(zero_copy_only=False)
+                for file, claims in denied.items():
+                    if file in names:
+                        found = np.searchsorted(claims, hashes)
+                        np.minimum(found, len(claims) - 1, out=found)
+                        hit = np.equal(claims[found], hashes)
+                        del found
+                        if len(names) > 1:
+                            hit &= index == names.index(file)
+                        total += float(np.nansum(billed[hit]))
         self.summary.charges_denied = round(total, 2)
 
     def claim_headers(self) -> dict[tuple[str, str], ClaimHeader]:

@@ -225,6 +225,8 @@ def _synthetic_report(n: int) -> Report:
     }
     arrays |= {"severity": constant("error"), "claim_id": ids, "line_number": ids, "value": ids, "row": pa.array(rows)}
     arrays |= {"location": pa.nulls(n, pa.string()), "represents": pa.array(np.ones(n, np.int64))}
+    for hidden in ("unlisted_claims", "claim_hash"):
+        arrays[hidden] = pa.nulls(n, FINDINGS_SCHEMA.field(hidden).type)
     arrays |= {"_file_index": pa.array(np.zeros(n, np.int32)), "_rule": pa.array(np.full(n, "IN001", dtype=object))}
     table = pa.table({name: arrays[name] for name in FINDINGS_SCHEMA.names}, schema=FINDINGS_SCHEMA)
     findings = assemble([table])

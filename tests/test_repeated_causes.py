@@ -3,6 +3,7 @@ count (summary, by rule, denied claims, exit code) stays true (engine/repeats.py
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -98,3 +99,81 @@ def test_max_repeats_comes_from_the_config_and_is_shown(tmp_path):
     assert f"max-repeats = 7  ({config})" in shown.stdout
     report = _report(str(_bad_dates(tmp_path, 20)), "--config", str(config))
     assert len(report["findings"]) == 8 and report["summary"]["findings"]["error"] == 20
+
+
+def _mixed_rejections(tmp_path: Path, name: str, claims: int, offset: int = 0) -> Path:
+    """Claims of three lines across batches: bad dates (one cause), blank members (another), a few
+    rows with a unique cause each, and clean lines with a finding of their own."""
+    rows = []
+    for i in range(offset, offset + claims):
+        rows.append(f"C{i},1,837P,wnc,M{i},2025-02-30,J3392,1,51167-0290-01,PA{i},D57.1")
+        rows.append(f"C{i},2,837P,wnc,,2025-03-01,J3392,1,51167-0290-01,PA{i},D57.1")
+        units = "x" if i % 97 == 0 else "1"
+        rows.append(f"C{i},3,837P,wnc,M{i},2025-03-01,J3392,{units},51167-0290-01,,D57.1")
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def _findings_and_summary(report) -> tuple[list, dict]:
+    from cgt_claimcheck.reporters.json_report import render
+
+    stream = io.StringIO()
+    render(report, stream)
+    document = json.loads(stream.getvalue())
+    return document["findings"], document["summary"]
+
+
+def test_folding_rejections_while_reading_changes_nothing_but_memory(tmp_path, ref, monkeypatch):
+    """The intake folds each cause of rejected rows batch by batch; the findings, the counts, the
+    denied claims and charges must be what folding the finished findings alone gives."""
+    from cgt_claimcheck.engine import repeats
+    from cgt_claimcheck.engine.options import CheckOptions
+    from cgt_claimcheck.engine.run import run_check
+
+    paths = [str(_mixed_rejections(tmp_path, "a.csv", 400)), str(_mixed_rejections(tmp_path, "b.csv", 30, 400))]
+    for max_repeats in (1, 25, 1000):
+        options = CheckOptions(batch_rows=37, max_repeats=max_repeats)
+        folded = _findings_and_summary(run_check(paths, ref, options))
+        with monkeypatch.context() as patch:
+            patch.setattr(repeats.RepeatedProblems, "_fold", lambda self: None)
+            at_the_end = _findings_and_summary(run_check(paths, ref, options))
+        assert folded == at_the_end, max_repeats
+    findings, summary = folded
+    assert summary["claims_denied"] == 430 and summary["findings_not_listed"] == 0
+
+
+def test_denied_claims_stay_true_after_a_baseline_when_findings_were_not_listed(tmp_path):
+    path = _bad_dates(tmp_path, 1500)
+    other = tmp_path / "other.csv"
+    other.write_text(HEADER + "\nX1,1,837P,wnc,M1,2025-03-01,J3392,1,51167-0290-01,,D57.1\n", encoding="utf-8")
+    baseline = tmp_path / "baseline.json"
+    runner.invoke(app, ["check", str(other), "--write-baseline", str(baseline), "-o", "-"])
+    report = _report(str(path), "--baseline", str(baseline))
+    assert report["summary"]["claims_denied"] == 1500  # the unlisted findings' claims count too
+    assert report["summary"]["findings"]["error"] == 1500
+
+
+def test_the_intake_fold_only_holds_for_input_rules_made_of_field_and_reason():
+    """The intake folds rejected rows by (file, field, reason) before they have a message: that is
+    the findings' cause (rule, file, field, message) only while these rules' texts name nothing else."""
+    from cgt_claimcheck.engine.run import CONTEXT_ROW_RULE, REJECTION_RULE
+    from cgt_claimcheck.rules import select_rules
+
+    rules = {r.code: r for r in select_rules(None, None)[0]}
+    for code in (REJECTION_RULE, CONTEXT_ROW_RULE):
+        assert set(rules[code].placeholders) <= {"field", "reason"}, code
+
+
+def test_an_x12_error_folded_while_reading_keeps_its_claims_denied(tmp_path):
+    from x12_builder import Claim, build
+
+    claims = [Claim(claim_id=f"P{i}", member_id=f"M{i}") for i in range(40)]
+    data, _ = build(claims)
+    path = tmp_path / "composite.x12"
+    path.write_bytes(data.replace(b"HC:J3392", b"HC>J3392"))  # XE004 on every claim's line
+    listed = _report(str(path), "--max-repeats", "5", "--select", "XE004")
+    assert len(listed["findings"]) == 6 and listed["summary"]["findings"]["error"] == 40
+    assert listed["summary"]["claims_denied"] == 40
+    whole = _report(str(path), "--max-repeats", "0", "--select", "XE004")
+    assert whole["summary"]["claims_denied"] == 40 and len(whole["findings"]) == 40

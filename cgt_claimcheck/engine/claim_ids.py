@@ -33,14 +33,21 @@ def contains(sorted_unique: np.ndarray, values: np.ndarray) -> np.ndarray:
     return sorted_unique[position] == values
 
 
-def distinct_claim_hashes(columns: list[pa.ChunkedArray]) -> np.ndarray:
-    """The hashes of the distinct non-blank claim ids in these columns."""
-    if not columns:
-        return np.array([], dtype=np.uint64)
-    ids = pc.unique(pa.chunked_array([c for column in columns for c in column.chunks], pa.string()))
-    ids = ids.filter(pc.not_equal(ids, ""))
-    return hash_ids(pd.Series(ids.to_pandas())) if len(ids) else np.array([], dtype=np.uint64)
-
-
 def hash_ids(values: pd.Series) -> np.ndarray:
     return pd.util.hash_pandas_object(values, index=False).to_numpy()
+
+
+def row_claim_hashes(claim_ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Each row's claim id as its hash (null where the row names no claim), hashed once per
+    distinct id: how the findings carry their claims for the denied-claims count."""
+    if isinstance(claim_ids, pa.ChunkedArray):
+        claim_ids = claim_ids.combine_chunks()
+    if pa.types.is_dictionary(claim_ids.type):
+        claim_ids = claim_ids.cast(claim_ids.type.value_type)
+    encoded = pc.dictionary_encode(claim_ids.cast(pa.string()))
+    distinct = encoded.dictionary
+    if not len(distinct):
+        return pa.nulls(len(claim_ids), pa.uint64())
+    hashes = pa.array(hash_ids(pd.Series(distinct.to_pandas())), pa.uint64())
+    named = pc.fill_null(pc.not_equal(distinct, ""), False)
+    return pc.take(pc.if_else(named, hashes, pa.scalar(None, pa.uint64())), encoded.indices)

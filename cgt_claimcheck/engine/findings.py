@@ -16,10 +16,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cgt_claimcheck.engine.claim_ids import row_claim_hashes
 from cgt_claimcheck.engine.intake import file_index_of
 from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.engine.repeats import UNLISTED_TYPE, with_fold_columns
 from cgt_claimcheck.ingest.columns import DISPLAY_COLUMN, WHOLE_ROW
-from cgt_claimcheck.report import FINDING_COLUMNS, NULLABLE_COLUMNS, REPRESENTS, Findings
+from cgt_claimcheck.report import CLAIM_HASH, FINDING_COLUMNS, NULLABLE_COLUMNS, REPRESENTS, UNLISTED_CLAIMS, Findings
 from cgt_claimcheck.rules.base import Rule, RuleDeclarationError
 from cgt_claimcheck.severity import Severity
 
@@ -35,7 +37,8 @@ FINDINGS_SCHEMA = pa.schema(
         (name, pa.int64() if name == "row" else pa.string() if name in PLAIN_COLUMNS else _TEXT)
         for name in FINDING_COLUMNS
     ]
-    + [(REPRESENTS, pa.int64()), ("_file_index", pa.int32()), ("_rule", pa.string())]
+    + [(REPRESENTS, pa.int64()), (UNLISTED_CLAIMS, UNLISTED_TYPE), (CLAIM_HASH, pa.uint64())]
+    + [("_file_index", pa.int32()), ("_rule", pa.string())]
 )
 
 
@@ -97,9 +100,14 @@ def _table(columns: dict[str, Any], n: int, file_index: np.ndarray | pa.Array, r
             arrays.append(file_index if isinstance(file_index, pa.Array) else pa.array(file_index, pa.int32()))
         elif name == "_rule":
             arrays.append(pa.repeat(pa.scalar(rule_code, pa.string()), n))
-        elif name == REPRESENTS:  # one finding a record, unless the reader already folded repeats
+        elif name == REPRESENTS:  # one finding a record, unless the intake already folded repeats
             given = columns.get(REPRESENTS)
             arrays.append(given if given is not None else pa.array(np.ones(n, np.int64)))
+        elif name == CLAIM_HASH:
+            arrays.append(row_claim_hashes(arrays[FINDINGS_SCHEMA.get_field_index("claim_id")]))
+        elif name == UNLISTED_CLAIMS:
+            given = columns.get(UNLISTED_CLAIMS)
+            arrays.append(given if given is not None else pa.nulls(n, UNLISTED_TYPE))
         else:
             value = columns[name]
             if isinstance(value, np.ndarray) and kind == _TEXT:
@@ -223,7 +231,7 @@ def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], op
     """
     if not rejections:
         return None
-    table = pa.concat_tables(rejections)
+    table = pa.concat_tables([with_fold_columns(t) for t in rejections], promote_options="default")
     n = table.num_rows
     if not n:
         return None
@@ -266,7 +274,8 @@ def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], op
         "policy": _constant(r.policy_text, n),
         "carc": _constant(r.carc, n),
         "rarc": _constant(r.rarc, n),
-        REPRESENTS: rejected[REPRESENTS].cast(pa.int64()) if REPRESENTS in rejected else None,
+        REPRESENTS: rejected[REPRESENTS].cast(pa.int64()),
+        UNLISTED_CLAIMS: rejected[UNLISTED_CLAIMS],
     }
     return _table(columns, n, file_index, r.code)
 

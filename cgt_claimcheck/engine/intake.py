@@ -20,18 +20,26 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cgt_claimcheck.engine.claim_ids import contains, distinct_claim_hashes, hash_ids, sorted_unique
+from cgt_claimcheck.engine.claim_ids import contains, hash_ids, sorted_unique
 from cgt_claimcheck.engine.options import CheckOptions
-from cgt_claimcheck.engine.rejections import file_problem, rejected, with_file, x12_problem_tables
+from cgt_claimcheck.engine.rejections import (
+    file_problem,
+    rejected,
+    rejected_claims,
+    summed_by_claim,
+    with_file,
+    x12_problem_tables,
+)
+from cgt_claimcheck.engine.repeats import RepeatedProblems
 from cgt_claimcheck.errors import EmptyInput, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS, HISTORY_PREFIX, OTHER_PAYER_PREFIX
-from cgt_claimcheck.ingest.normalise import complete, usable_charge
+from cgt_claimcheck.ingest.normalise import complete
 from cgt_claimcheck.ingest.reader import ExtractReader
 from cgt_claimcheck.ingest.screen import Screened, screen
 from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.ingest.x12 import X12Reader, is_x12
 from cgt_claimcheck.reference import Reference
-from cgt_claimcheck.report import InputError, InputSummary
+from cgt_claimcheck.report import CLAIM_HASH, InputError, InputSummary
 from cgt_claimcheck.rules.base import Rule, Triggers, cgt_drug_triggers
 
 FILE_SHIFT = np.int64(40)  # _seq = file index << 40 | data row
@@ -42,12 +50,22 @@ class FileState:
     path: str
     summary: InputSummary
     present: set[str]  # canonical columns the file has
-    # (claim_id, billed) of the claims with rejected rows, per batch: a claim denied for a rejected
-    # row counts as read, and its billed charges as denied, though its lines are never kept.
+    # (claim_hash, billed) of the claims with rejected rows: a claim denied for a rejected row counts
+    # as read, and its billed charges as denied, though its lines are never kept.
     rejected_claims: list[pa.Table] = field(default_factory=list)
     # Relevant rows of payers out of scope: never checked, but a member's history (a Zynteglo
     # infusion paid by another payer is still a prior CGT for the once-per-lifetime rule).
     other_payer_rows: list[_Pending] = field(default_factory=list)
+    _summed_rows: int = 0  # rows of rejected_claims after the last sum
+
+    def add_rejected_claims(self, parts: list[pa.Table]) -> None:
+        """Each batch's claims come summed; a claim rarely spans batches, so the whole is summed
+        again only when it doubled (memory by claim, not by batch, at a sort's amortized cost)."""
+        self.rejected_claims.extend(parts)
+        rows = sum(t.num_rows for t in self.rejected_claims)
+        if rows > 2 * max(self._summed_rows, 250_000):
+            self.rejected_claims[:] = summed_by_claim(self.rejected_claims)
+            self._summed_rows = self.rejected_claims[0].num_rows
 
 
 @dataclass
@@ -84,7 +102,7 @@ class Relevance:
 def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: Relevance) -> Intake:
     files: list[FileState] = []
     kept: list[_Pending] = []
-    rejections: list[pa.Table] = []
+    rejections = RepeatedProblems(options.max_repeats)  # memory by cause, not by row
     claim_hashes: list[np.ndarray] = []
     dropped_hashes: list[np.ndarray] = []
 
@@ -126,8 +144,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     kept_claims = sorted_unique(claim_hashes)
     # A claim both kept and dropped had lines on both sides (an unsorted file): count it once; a
     # claim with rejected rows is a claim read too (its other rows may be kept or dropped).
-    rejected_ids = [t.column("claim_id") for f in files for t in f.rejected_claims]
-    rejected_claims = distinct_claim_hashes(rejected_ids)
+    rejected_claims = sorted_unique([t.column(CLAIM_HASH).to_numpy() for f in files for t in f.rejected_claims])
     claims = len(sorted_unique([dropped, kept_claims, rejected_claims]))
     lines = _recover_split_claims(lines, paths, files, dropped, options, ref, relevance)
 
@@ -143,7 +160,7 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     return Intake(
         files=files,
         lines=lines,
-        rejections=rejections,
+        rejections=rejections.tables(),
         claims=claims,
         empty_files=empty,
         errors=[error for _, error in errors],
@@ -162,7 +179,7 @@ def _read_file(
     options: CheckOptions,
     relevance: Relevance,
     kept: list[_Pending],
-    rejections: list[pa.Table],
+    rejections: RepeatedProblems,
     claim_hashes: list[np.ndarray],
     dropped_hashes: list[np.ndarray],
 ) -> None:
@@ -180,7 +197,7 @@ def _read_file(
             for value, count in screened.out_of_scope_payers.items():
                 summary.out_of_scope[value] = summary.out_of_scope.get(value, 0) + count
             summary.rows_rejected += len(batch.invalid) + int((~screened.valid).sum()) - out_of_scope
-            state.rejected_claims.extend(_rejected_claims(screened))
+            state.add_rejected_claims(rejected_claims(screened))
             pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path)
             if (screened.out_of_scope & screened.relevant).any():
                 state.other_payer_rows.append(pending.subset(screened.out_of_scope & screened.relevant))
@@ -196,23 +213,6 @@ def _read_file(
             _triage(carry, known_relevant, kept, claim_hashes, dropped_hashes)
     finally:
         summary.rows_checked = summary.rows_read - summary.rows_rejected - summary.rows_out_of_scope
-
-
-def _rejected_claims(screened: Screened) -> list[pa.Table]:
-    """(claim_id, billed) of a batch's rejected rows, one row a claim: the charges are read as the
-    kept lines' are (usable_charge), and a batch holds its claims once, not once a row."""
-    table = screened.table
-    rejected_rows = np.flatnonzero(~screened.valid & ~screened.out_of_scope)
-    if not len(rejected_rows):
-        return []
-    taken = pa.array(rejected_rows)
-    billed = np.zeros(len(taken))
-    if "charge" in table.column_names:
-        written = pd.Series(table.column("charge").take(taken).to_pandas(), dtype="str")
-        billed = usable_charge(pd.to_numeric(written, errors="coerce")).fillna(0.0).to_numpy()
-    claims = pa.table({"claim_id": table.column("claim_id").take(taken), "billed": pa.array(billed, pa.float64())})
-    summed = claims.group_by("claim_id").aggregate([("billed", "sum")])
-    return [pa.table({"claim_id": summed.column("claim_id"), "billed": summed.column("billed_sum")})]
 
 
 def file_index_of(seq: pd.Series | np.ndarray) -> np.ndarray:
@@ -388,7 +388,8 @@ def _read_history(
     Rows that cannot be read come back as problems (IN006) with their file index: a history row
     with a bad date dropped silently would hide the repeat treatment it records.
     """
-    parts, rejections, displays = [], [], []
+    parts, displays = [], []
+    rejections = RepeatedProblems(options.max_repeats)
     for file_index, path in enumerate(options.history, start=first_index):
         reader = open_reader(path, options)
         displays.append(reader.display)
@@ -402,7 +403,7 @@ def _read_history(
                     _Pending(screened.table, batch.rows, screened.relevant, file_index, reader.display).subset(mask)
                 )
     lines = _as_history(_complete(parts, options.date_format, history=True), HISTORY_PREFIX)
-    return lines, rejections, displays
+    return lines, rejections.tables(), displays
 
 
 def _as_history(lines: pd.DataFrame | None, prefix: str) -> pd.DataFrame | None:

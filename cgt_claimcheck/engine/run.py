@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -17,12 +18,12 @@ from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_fi
 from cgt_claimcheck.engine.intake import FileState, Relevance, take_in
 from cgt_claimcheck.engine.lines import derive
 from cgt_claimcheck.engine.options import CheckOptions
-from cgt_claimcheck.engine.rejections import with_file
+from cgt_claimcheck.engine.rejections import summed_by_claim, with_file
 from cgt_claimcheck.engine.repeats import limit_repeats
 from cgt_claimcheck.ingest.facilities import load_facilities
 from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.reference import Reference
-from cgt_claimcheck.report import FindingCounts, NotChecked, ReferenceInfo, Report, Summary, ToolInfo
+from cgt_claimcheck.report import CLAIM_HASH, FindingCounts, NotChecked, ReferenceInfo, Report, Summary, ToolInfo
 from cgt_claimcheck.rules import select_rules
 from cgt_claimcheck.rules.base import Rule, RuleContext
 
@@ -119,22 +120,14 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
 
 
 def _rejected_billed(files: list[FileState]) -> pa.Table | None:
-    """(file, claim_id, billed): the usable charges of each claim's rejected rows, for the denied
+    """(file, claim_hash, billed): the usable charges of each claim's rejected rows, for the denied
     charges of a claim whose rows were rejected (its lines are never kept, so it has no header)."""
-    import pyarrow.compute as pc
-
     parts = [
-        table.append_column("file", pa.repeat(pa.scalar(f.path), table.num_rows))
+        table.append_column("file", pa.DictionaryArray.from_arrays(np.zeros(table.num_rows, np.int32), [f.path]))
         for f in files
-        for table in f.rejected_claims
+        for table in summed_by_claim(f.rejected_claims)
     ]
-    if not parts:
-        return None
-    table = pa.concat_tables(parts).filter(pc.not_equal(pc.field("claim_id"), ""))
-    summed = table.group_by(["file", "claim_id"]).aggregate([("billed", "sum")])
-    return pa.table(
-        {name: summed.column(name) for name in ("file", "claim_id")} | {"billed": summed.column("billed_sum")}
-    )
+    return pa.concat_tables(parts).unify_dictionaries().select(["file", CLAIM_HASH, "billed"]) if parts else None
 
 
 def cannot_run(r: Rule, files: list[FileState], facilities: pd.DataFrame | None, ref: Reference) -> str | None:

@@ -102,11 +102,14 @@ class X12Reader(SegmentStream, ClaimMapping):
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
         key = (code, field_, reason)
         seen = self._repeats[key] = self._repeats.get(key, 0) + 1
-        if self.max_repeats and seen > self.max_repeats + 1:
-            self._folded[key].represents += 1
-            return
         inside = code not in (ENVELOPE, CONTROL)  # trailers and envelopes belong to no claim
         claim = self.claim.values.get("claim_id", "") if inside and self.claim is not None else ""
+        if self.max_repeats and seen > self.max_repeats + 1:
+            folded = self._folded[key]
+            folded.represents += 1
+            if claim:
+                folded.unlisted_claims.add(claim)
+            return
         line = self.line.values.get("line_number", "") if inside and self.line is not None else ""
         problem = X12Problem(code, row, field_, value[:80], reason, claim, line, self._where())
         self.problems.append(problem)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import zlib
 from dataclasses import dataclass
+from dataclasses import field as default_field
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS
@@ -48,6 +49,7 @@ class X12Problem:
     line_number: str = ""
     location: str = ""  # ISA 000000905, GS 1, ST 0001, segment 23 (what a 999 or 277CA quotes)
     represents: int = 1  # this problem and the repeats of its cause folded into it (X12Reader.max_repeats)
+    unlisted_claims: set[str] = default_field(default_factory=set)  # the claims of those folded repeats
 
 
 @dataclass
