@@ -144,6 +144,8 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     kept_claims = sorted_unique(claim_hashes)
     # A claim both kept and dropped had lines on both sides (an unsorted file): count it once; a
     # claim with rejected rows is a claim read too (its other rows may be kept or dropped).
+    for f in files:  # one table a file, one row a claim, from here on
+        f.rejected_claims[:] = summed_by_claim(f.rejected_claims)
     rejected_claims = sorted_unique([t.column(CLAIM_HASH).to_numpy() for f in files for t in f.rejected_claims])
     claims = len(sorted_unique([dropped, kept_claims, rejected_claims]))
     lines = _recover_split_claims(lines, paths, files, dropped, options, ref, relevance)

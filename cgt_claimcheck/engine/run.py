@@ -18,7 +18,7 @@ from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_fi
 from cgt_claimcheck.engine.intake import FileState, Relevance, take_in
 from cgt_claimcheck.engine.lines import derive
 from cgt_claimcheck.engine.options import CheckOptions
-from cgt_claimcheck.engine.rejections import summed_by_claim, with_file
+from cgt_claimcheck.engine.rejections import with_file
 from cgt_claimcheck.engine.repeats import limit_repeats
 from cgt_claimcheck.ingest.facilities import load_facilities
 from cgt_claimcheck.ingest.source import display_name
@@ -125,7 +125,7 @@ def _rejected_billed(files: list[FileState]) -> pa.Table | None:
     parts = [
         table.append_column("file", pa.DictionaryArray.from_arrays(np.zeros(table.num_rows, np.int32), [f.path]))
         for f in files
-        for table in summed_by_claim(f.rejected_claims)
+        for table in f.rejected_claims  # summed by claim at the end of the intake
     ]
     return pa.concat_tables(parts).unify_dictionaries().select(["file", CLAIM_HASH, "billed"]) if parts else None
 
