@@ -14,11 +14,10 @@ from typing import Any
 
 import pyarrow as pa
 
-from cgt_claimcheck.engine.intake import open_reader
 from cgt_claimcheck.engine.options import CheckOptions
 from cgt_claimcheck.errors import EmptyInput, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS
-from cgt_claimcheck.ingest.x12 import X12Reader
+from cgt_claimcheck.ingest.scan import Reader, open_input
 
 SOURCE_COLUMNS = ("source_file", "source_row", "source_location")
 SCHEMA = pa.schema([(name, pa.string()) for name in (*SOURCE_COLUMNS, *COLUMNS)])
@@ -39,7 +38,7 @@ def canonical_batches(paths: list[str], options: CheckOptions, outcome: Converte
     """Every readable line of every file, as SCHEMA tables."""
     for path in paths:
         try:
-            reader = open_reader(path, options)
+            reader = open_input(path, **options.reading())
         except EmptyInput:
             continue
         except UsageError as exc:
@@ -56,15 +55,15 @@ def canonical_batches(paths: list[str], options: CheckOptions, outcome: Converte
                     yield _canonical(batch.table, name, batch.rows, reader)
         except UsageError as exc:
             outcome.errors.append(str(exc))
-        if isinstance(reader, X12Reader):
+        if reader.problems:
             tally = outcome.problems.setdefault(name, {})
             for p in reader.problems:
-                tally[p.code] = tally.get(p.code, 0) + 1
+                tally[p.code] = tally.get(p.code, 0) + p.represents
 
 
-def _canonical(table: pa.Table, name: str, rows: Any, reader: Any) -> pa.Table:
+def _canonical(table: pa.Table, name: str, rows: Any, reader: Reader) -> pa.Table:
     n = table.num_rows
-    locate = reader.locate if isinstance(reader, X12Reader) else None
+    locate = reader.locator
     columns = {
         "source_file": pa.array([name] * n, pa.string()),
         "source_row": pa.array([str(r) for r in rows], pa.string()),

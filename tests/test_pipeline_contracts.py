@@ -128,6 +128,24 @@ def test_layering(folder, forbidden):
     assert not offending, offending
 
 
+READERS = {"ExtractReader", "X12Reader", "is_x12", "ByteSource"}
+
+
+def test_ingest_owns_every_reader():
+    """Inputs are opened and recognized in one place (ingest/scan.py: open_input, scan); no other
+    stage picks a reader or asks which kind it holds."""
+    offending = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.parent.name == "ingest":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.ImportFrom) else []
+            if isinstance(node, ast.Attribute):
+                names = [node.attr]
+            offending += [f"{path.relative_to(PACKAGE)} uses {name}" for name in names if name in READERS]
+    assert not offending, offending
+
+
 def test_reporters_import_only_the_report_model():
     allowed = (
         "cgt_claimcheck.report",

@@ -177,3 +177,13 @@ def test_an_x12_error_folded_while_reading_keeps_its_claims_denied(tmp_path):
     assert listed["summary"]["claims_denied"] == 40
     whole = _report(str(path), "--max-repeats", "0", "--select", "XE004")
     assert whole["summary"]["claims_denied"] == 40 and len(whole["findings"]) == 40
+
+
+def test_convert_counts_the_file_problems_it_did_not_list(tmp_path):
+    example = (Path(__file__).parent.parent / "examples" / "claims.x12").read_text()
+    at = example.index("~BHT*") + 1
+    path = tmp_path / "storm.x12"
+    path.write_text(example[:at] + "~" * 3_000 + example[at:])
+    result = runner.invoke(app, ["convert", str(path), "-o", str(tmp_path / "out.csv")])
+    assert result.exit_code == 0, result.output
+    assert "file problems XE005 x3000" in result.stderr  # every empty segment, not the 1,001 records kept

@@ -34,10 +34,8 @@ from cgt_claimcheck.engine.repeats import RepeatedProblems
 from cgt_claimcheck.errors import EmptyInput, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS, HISTORY_PREFIX, OTHER_PAYER_PREFIX
 from cgt_claimcheck.ingest.normalise import complete
-from cgt_claimcheck.ingest.reader import ExtractReader
-from cgt_claimcheck.ingest.screen import Screened, screen
+from cgt_claimcheck.ingest.scan import Reader, Screening, open_input, scan
 from cgt_claimcheck.ingest.source import display_name
-from cgt_claimcheck.ingest.x12 import X12Reader, is_x12
 from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.report import CLAIM_HASH, InputError, InputSummary
 from cgt_claimcheck.rules.base import Rule, Triggers, cgt_drug_triggers
@@ -110,10 +108,11 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
     x12_problems: dict[str, list[pa.Table]] = {}
     x12_locators: dict[int, Callable[[int], str]] = {}
     errors: list[tuple[UsageError, InputError]] = []
+    screening = _screening(ref, options, relevance)
     for file_index, path in enumerate(paths):
         display = display_name(path)
         try:
-            reader = open_reader(path, options)
+            reader = open_input(path, **options.reading())
         except EmptyInput:
             files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))
             empty.append(file_problem("is empty (no header, no rows)", file_index))
@@ -125,15 +124,13 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
         state = FileState(reader.display, InputSummary(path=reader.display), set(reader.columns))
         files.append(state)
         try:
-            _read_file(
-                reader, file_index, state, ref, options, relevance, kept, rejections, claim_hashes, dropped_hashes
-            )
+            _read_file(reader, file_index, state, options, screening, kept, rejections, claim_hashes, dropped_hashes)
         except UsageError as exc:
             errors.append((exc, InputError(file=state.path, message=f"{exc} (after {state.summary.rows_read:,} rows)")))
-        if isinstance(reader, X12Reader):
-            x12_locators[file_index] = reader.locate
-            for code, table in x12_problem_tables(reader.problems).items():
-                x12_problems.setdefault(code, []).append(with_file(table, file_index))
+        if reader.locator is not None:
+            x12_locators[file_index] = reader.locator
+        for code, table in x12_problem_tables(reader.problems).items():
+            x12_problems.setdefault(code, []).append(with_file(table, file_index))
         if state.summary.rows_read == 0 and not any(e.file == state.path for _, e in errors):
             empty.append(file_problem("has a header but no rows", file_index))
     if errors and len(errors) == len(paths):
@@ -148,9 +145,9 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
         f.rejected_claims[:] = summed_by_claim(f.rejected_claims)
     rejected_claims = sorted_unique([t.column(CLAIM_HASH).to_numpy() for f in files for t in f.rejected_claims])
     claims = len(sorted_unique([dropped, kept_claims, rejected_claims]))
-    lines = _recover_split_claims(lines, paths, files, dropped, options, ref, relevance)
+    lines = _recover_split_claims(lines, paths, files, dropped, options, screening)
 
-    history, history_rejections, history_files = _read_history(options, ref, relevance, first_index=len(paths))
+    history, history_rejections, history_files = _read_history(options, screening, first_index=len(paths))
     other_payers = _as_history(
         _complete([p for f in files for p in f.other_payer_rows], options.date_format, history=True), OTHER_PAYER_PREFIX
     )
@@ -174,12 +171,11 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
 
 
 def _read_file(
-    reader: ExtractReader | X12Reader,
+    reader: Reader,
     file_index: int,
     state: FileState,
-    ref: Reference,
     options: CheckOptions,
-    relevance: Relevance,
+    screening: Screening,
     kept: list[_Pending],
     rejections: RepeatedProblems,
     claim_hashes: list[np.ndarray],
@@ -190,9 +186,8 @@ def _read_file(
     carry: _Pending | None = None
     summary = state.summary
     try:
-        for batch in reader.batches():
+        for batch, screened in scan(reader, screening):
             summary.rows_read += batch.table.num_rows + len(batch.invalid)
-            screened = _screen(batch.table, batch.rows, ref, options, relevance)
             rejections.extend(rejected(batch, screened, file_index))
             out_of_scope = int(screened.out_of_scope.sum())
             summary.rows_out_of_scope += out_of_scope
@@ -296,24 +291,9 @@ def _complete(parts: list[_Pending], date_format: str | None, history: bool = Fa
     return lines
 
 
-def open_reader(path: str, options: CheckOptions) -> ExtractReader | X12Reader:
-    if is_x12(path):  # by content, whatever the name
-        return X12Reader(path, payer=options.payer, batch_rows=options.batch_rows, max_repeats=options.max_repeats)
-    return ExtractReader(
-        path,
-        column_map=options.column_map,
-        delimiter=options.delimiter,
-        encoding=options.encoding,
-        payer_given=bool(options.payer),
-        batch_rows=options.batch_rows,
-    )
-
-
-def _screen(table: pa.Table, rows: np.ndarray, ref: Reference, options: CheckOptions, relevance: Relevance) -> Screened:
-    return screen(
-        table,
-        rows,
-        known_payers=set(ref.payers),
+def _screening(ref: Reference, options: CheckOptions, relevance: Relevance) -> Screening:
+    return Screening(
+        known_payers=frozenset(ref.payers),
         payer_aliases=options.payer_aliases,
         default_payer=options.payer,
         procedure_codes=relevance.procedure_codes,
@@ -357,8 +337,7 @@ def _recover_split_claims(
     files: list[FileState],
     dropped: np.ndarray,
     options: CheckOptions,
-    ref: Reference,
-    relevance: Relevance,
+    screening: Screening,
 ) -> pd.DataFrame | None:
     """Second pass, only when an unsorted file dropped lines of a claim that later became relevant."""
     if lines is None or not len(dropped):
@@ -371,8 +350,7 @@ def _recover_split_claims(
     have = lines["_seq"].to_numpy()
     recovered = []
     for file_index, (path, state) in enumerate(zip(paths, files, strict=True)):
-        for batch in open_reader(path, options).batches():
-            screened = _screen(batch.table, batch.rows, ref, options, relevance)  # rejections were counted already
+        for batch, screened in scan(open_input(path, **options.reading()), screening):  # rejections counted already
             pending = _Pending(screened.table, batch.rows, screened.relevant, file_index, state.path)
             mask = screened.valid & np.asarray(pc.is_in(screened.table.column("claim_id"), wanted), dtype=bool)
             mask &= ~np.isin(_sequence(file_index, batch.rows), have)
@@ -383,7 +361,7 @@ def _recover_split_claims(
 
 
 def _read_history(
-    options: CheckOptions, ref: Reference, relevance: Relevance, first_index: int
+    options: CheckOptions, screening: Screening, first_index: int
 ) -> tuple[pd.DataFrame | None, list[pa.Table], list[str]]:
     """Prior claims (same format): their relevant lines inform member-level rules, never get findings.
 
@@ -393,10 +371,9 @@ def _read_history(
     parts, displays = [], []
     rejections = RepeatedProblems(options.max_repeats)
     for file_index, path in enumerate(options.history, start=first_index):
-        reader = open_reader(path, options)
+        reader = open_input(path, **options.reading())
         displays.append(reader.display)
-        for batch in reader.batches():
-            screened = _screen(batch.table, batch.rows, ref, options, relevance)
+        for batch, screened in scan(reader, screening):
             rejections.extend(rejected(batch, screened, file_index))
             # Whoever paid: a payer out of scope is not checked, but its treatments are history.
             mask = (screened.valid | screened.out_of_scope) & screened.relevant

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from cgt_claimcheck.report import MAX_REPEATS
 from cgt_claimcheck.severity import Severity
@@ -36,3 +37,14 @@ class CheckOptions:
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     redact: bool = False
     max_repeats: int = MAX_REPEATS  # findings listed per cause and file (0: no limit); counts stay true
+
+    def reading(self) -> dict[str, Any]:
+        """What ingest.scan.open_input takes from these options."""
+        return {
+            "payer": self.payer,
+            "column_map": self.column_map,
+            "delimiter": self.delimiter,
+            "encoding": self.encoding,
+            "batch_rows": self.batch_rows,
+            "max_repeats": self.max_repeats,
+        }

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -23,6 +23,11 @@ from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, name_key
 from cgt_claimcheck.ingest.records import BadLine, bad_lines, without_lines
 from cgt_claimcheck.ingest.source import ByteSource
 from cgt_claimcheck.printable import excerpt
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cgt_claimcheck.ingest.x12_syntax import X12Problem
 
 CHUNK_BYTES = 32 << 20  # bytes parsed at a time: memory stays flat however large the file
 PARSE_BLOCK = 1 << 20  # pyarrow parses a chunk in blocks of this size on all cores
@@ -73,6 +78,8 @@ class ExtractReader:
         self.columns = self._map_columns(header, column_map or {}, payer_given)
         wanted_set = set(wanted) if wanted is not None else set(COLUMNS)
         self.columns = {c: h for c, h in self.columns.items() if c in wanted_set or c in REQUIRED}
+        self.problems: list[X12Problem] = []  # the file's own problems: an extract's are its rows'
+        self.locator: Callable[[int], str] | None = None  # a row is a line of the file
 
     # --- header --------------------------------------------------------------------------------
     def _csv_header(self, delimiter: str | None) -> list[str]:

@@ -13,7 +13,7 @@ cannot be read at all raises UsageError (exit 2 when no other file could be read
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -115,6 +115,10 @@ class X12Reader(SegmentStream, ClaimMapping):
         self.problems.append(problem)
         if seen == self.max_repeats + 1:
             self._folded[key] = problem
+
+    @property
+    def locator(self) -> Callable[[int], str]:
+        return self.locate
 
     def locate(self, row: int) -> str:
         """Where service line `row` is: its transaction's control numbers and its LX segment."""

@@ -1,0 +1,94 @@
+"""Stage: the input boundary. Every input is opened here, recognized by its content, and scanned.
+
+`open_input` chooses the reader (an X12 837 by its ISA envelope whatever the name; Parquet by
+its name; anything else a delimited extract, stdin included); every reader meets `Reader`, so no
+caller asks which kind it holds. `scan` reads a reader's batches and screens each one
+(`Screening`): the check's intake, its history files, the second pass that recovers split claims
+and `convert` all read through here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import pyarrow as pa
+
+from cgt_claimcheck.ingest.reader import ExtractReader, RawBatch
+from cgt_claimcheck.ingest.screen import Screened, screen
+from cgt_claimcheck.ingest.x12 import X12Problem, X12Reader, is_x12
+
+
+class Reader(Protocol):
+    """What every reader gives: its name as shown, its canonical columns, its batches, and
+    afterwards what was wrong with the file itself and where a line is (X12 only)."""
+
+    display: str
+    columns: dict[str, str]  # canonical name -> the name in the file
+    problems: list[X12Problem]  # filled while reading (an extract has none)
+
+    def batches(self) -> Iterator[RawBatch]: ...
+
+    @property
+    def locator(self) -> Callable[[int], str] | None:
+        """Row -> where the line is in the file, for formats whose rows are not lines (X12)."""
+        ...
+
+
+def open_input(
+    path: str,
+    *,
+    payer: str | None = None,
+    column_map: dict[str, str] | None = None,
+    delimiter: str | None = None,
+    encoding: str = "utf-8",
+    batch_rows: int = 250_000,
+    max_repeats: int = 1_000,
+) -> Reader:
+    """The reader for this input, chosen by content (raises EmptyInput or UsageError)."""
+    if is_x12(path):
+        return X12Reader(path, payer=payer, batch_rows=batch_rows, max_repeats=max_repeats)
+    return ExtractReader(
+        path,
+        column_map=column_map,
+        delimiter=delimiter,
+        encoding=encoding,
+        payer_given=bool(payer),
+        batch_rows=batch_rows,
+    )
+
+
+@dataclass(frozen=True)
+class Screening:
+    """How rows are screened in this run: the payers checked and the codes that make a line relevant."""
+
+    known_payers: frozenset[str]
+    payer_aliases: dict[str, str]
+    default_payer: str | None
+    procedure_codes: list[str]
+    diagnosis_codes: frozenset[str]
+    pcs_codes: frozenset[str]
+    date_format: str | None = None
+    unknown_payer: str = "out-of-scope"
+
+    def __call__(self, table: pa.Table, rows: np.ndarray) -> Screened:
+        return screen(
+            table,
+            rows,
+            known_payers=set(self.known_payers),
+            payer_aliases=self.payer_aliases,
+            default_payer=self.default_payer,
+            procedure_codes=self.procedure_codes,
+            diagnosis_codes=self.diagnosis_codes,
+            pcs_codes=self.pcs_codes,
+            date_format=self.date_format,
+            unknown_payer=self.unknown_payer,
+        )
+
+
+def scan(reader: Reader, screening: Screening) -> Iterator[tuple[RawBatch, Screened]]:
+    """Each batch of the input with its screening: rows valid, relevant, rejected (and why), out of scope."""
+    for batch in reader.batches():
+        yield batch, screening(batch.table, batch.rows)
