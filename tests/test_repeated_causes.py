@@ -155,14 +155,15 @@ def test_denied_claims_stay_true_after_a_baseline_when_findings_were_not_listed(
 
 
 def test_the_intake_fold_only_holds_for_input_rules_made_of_field_and_reason():
-    """The intake folds rejected rows by (file, field, reason) before they have a message: that is
-    the findings' cause (rule, file, field, message) only while these rules' texts name nothing else."""
-    from cgt_claimcheck.engine.run import CONTEXT_ROW_RULE, REJECTION_RULE
+    """The intake and the X12 reader fold problems by (file, field, reason) before they have a
+    message: that is the findings' cause (rule, file, field, message) only while the texts of the
+    rules that report problems name nothing else."""
     from cgt_claimcheck.rules import select_rules
 
-    rules = {r.code: r for r in select_rules(None, None)[0]}
-    for code in (REJECTION_RULE, CONTEXT_ROW_RULE):
-        assert set(rules[code].placeholders) <= {"field", "reason"}, code
+    readers = [r for r in select_rules(None, None)[0] if r.reads == "problems"]
+    assert {r.code for r in readers} == {"IN001", "IN005", "IN006", *(f"XE00{i}" for i in range(1, 7))}
+    for r in readers:
+        assert set(r.placeholders) <= {"field", "reason"}, r.code
 
 
 def test_an_x12_error_folded_while_reading_keeps_its_claims_denied(tmp_path):

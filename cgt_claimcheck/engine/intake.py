@@ -34,6 +34,7 @@ from cgt_claimcheck.engine.repeats import RepeatedProblems
 from cgt_claimcheck.errors import EmptyInput, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS, HISTORY_PREFIX, OTHER_PAYER_PREFIX
 from cgt_claimcheck.ingest.normalise import complete
+from cgt_claimcheck.ingest.problems import InputProblems
 from cgt_claimcheck.ingest.scan import Reader, Screening, open_input, scan
 from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.reference import Reference
@@ -72,16 +73,12 @@ class Intake:
 
     files: list[FileState]
     lines: pd.DataFrame | None  # normalised kept lines (input and history), in input order
-    rejections: list[pa.Table] = field(default_factory=list)  # PROBLEM_SCHEMA + _file_index
+    # What is wrong with the inputs themselves, for the input rules: rejected rows, empty files,
+    # unusable rows of --history files (never dropped silently: a repeat treatment may hide
+    # there), what the X12 reader found.
+    problems: InputProblems
     claims: int = 0
-    empty_files: list[pa.Table] = field(default_factory=list)  # IN005: files that gave no rows
     errors: list[InputError] = field(default_factory=list)  # files that could not be read (others were)
-    # Rows of --history files that could not be used (IN006), indexed into context_files (the
-    # inputs, then the history files): never dropped silently, a repeat treatment may hide there.
-    context_rejections: list[pa.Table] = field(default_factory=list)
-    context_files: list[str] = field(default_factory=list)
-    # What is wrong with X12 files themselves, per XE rule code (problem tables + _file_index).
-    x12_problems: dict[str, list[pa.Table]] = field(default_factory=dict)
     x12_locators: dict[int, Callable[[int], str]] = field(default_factory=dict)  # file index -> row -> location
 
 
@@ -156,18 +153,15 @@ def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: 
             lines = context if lines is None else pd.concat([lines, context], ignore_index=True)
     if lines is not None:
         lines = lines.sort_values("_seq", kind="stable").reset_index(drop=True)
-    return Intake(
-        files=files,
-        lines=lines,
-        rejections=rejections.tables(),
-        claims=claims,
+    problems = InputProblems(
+        files=[f.path for f in files],
+        rejected_rows=rejections.tables(),
         empty_files=empty,
-        errors=[error for _, error in errors],
-        context_rejections=history_rejections,
-        x12_problems=x12_problems,
-        x12_locators=x12_locators,
+        context_rows=history_rejections,
         context_files=[f.path for f in files] + history_files,
+        x12=x12_problems,
     )
+    return Intake(files, lines, problems, claims, [error for _, error in errors], x12_locators)
 
 
 def _read_file(

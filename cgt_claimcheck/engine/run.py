@@ -27,12 +27,6 @@ from cgt_claimcheck.report import CLAIM_HASH, FindingCounts, NotChecked, Referen
 from cgt_claimcheck.rules import select_rules
 from cgt_claimcheck.rules.base import Rule, RuleContext
 
-REJECTION_RULE = "IN001"  # rows the intake rejects are this rule's findings
-EMPTY_FILE_RULE = "IN005"  # files that gave no rows
-CONTEXT_ROW_RULE = "IN006"  # history and registry rows that could not be used
-X12_FILE_RULES = ("XE001", "XE002", "XE003", "XE004", "XE005", "XE006")  # found by the X12 reader
-INTAKE_RULES = (REJECTION_RULE, EMPTY_FILE_RULE, CONTEXT_ROW_RULE, *X12_FILE_RULES)
-
 
 def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report:
     selected, deselected = select_rules(options.select, options.ignore)
@@ -44,24 +38,15 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
 
     not_checked = [NotChecked(rule=r.code, reason="not selected (--select/--ignore)") for r in deselected]
     parts: list[pa.Table | None] = []
-    rejection_rule = next((r for r in selected if r.code == REJECTION_RULE), None)
-    if rejection_rule is not None:
-        parts.append(rejection_findings(intake.rejections, rejection_rule, [f.path for f in files], options))
-    empty_rule = next((r for r in selected if r.code == EMPTY_FILE_RULE), None)
-    if empty_rule is not None:
-        parts.append(rejection_findings(intake.empty_files, empty_rule, [f.path for f in files], options))
-    context_rule = next((r for r in selected if r.code == CONTEXT_ROW_RULE), None)
-    if context_rule is not None:
-        context_files = list(intake.context_files)
-        problems = list(intake.context_rejections)
-        if registry is not None and registry.problems:
-            problems.append(with_file(registry.problem_table(), len(context_files)))
-            context_files.append(display_name(options.facilities))
-        parts.append(rejection_findings(problems, context_rule, context_files, options))
-
+    problems = intake.problems
+    if registry is not None and registry.problems:  # the registry's unusable rows are context rows
+        problems.context_rows.append(with_file(registry.problem_table(), len(problems.context_files)))
+        problems.context_files.append(display_name(options.facilities or ""))
+    ctx = RuleContext(ref=ref, facilities=facilities, repeat_window_days=window)
     for r in selected:
-        if r.code in X12_FILE_RULES and r.code in intake.x12_problems:
-            parts.append(rejection_findings(intake.x12_problems[r.code], r, [f.path for f in files], options))
+        if r.reads == "problems":
+            found = r.check(problems, ctx)
+            parts.append(rejection_findings(found.tables, r, found.files, options))
 
     lines = intake.lines
     cgt_claims = 0
@@ -69,10 +54,9 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
         lines = derive(lines, ref)
         input_rows = ~lines["_history"]
         cgt_claims = int(lines.loc[input_rows & (lines["is_cgt_drug"] | lines["is_car_t_admin"]), "claim_id"].nunique())
-        ctx = RuleContext(ref=ref, facilities=facilities, repeat_window_days=window)
         trial = lines["program"].eq("medi-cal") & lines["trial_markers"].ne("")
     for r in selected:
-        if r.code in INTAKE_RULES:
+        if r.reads != "lines":
             continue
         reason = cannot_run(r, files, facilities, ref)
         if reason:
@@ -89,9 +73,8 @@ def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report
         if scope.any():
             parts.append(rule_findings(r, lines, r.check(lines, ctx), scope, options))
 
-    if lines is not None and len(lines):
-        for code, reasons in ctx.not_judged.items():
-            not_checked.extend(NotChecked(rule=code, reason=reason) for reason in reasons)
+    for code, reasons in ctx.not_judged.items():
+        not_checked.extend(NotChecked(rule=code, reason=reason) for reason in reasons)
     findings = assemble(parts, intake.x12_locators)
     report = Report(
         tool=ToolInfo(name="cgt-claimcheck", version=__version__),

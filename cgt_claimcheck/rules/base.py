@@ -82,7 +82,8 @@ class RuleContext:
             self.not_judged[code].append(reason)
 
 
-CheckFn = Callable[["pd.DataFrame", RuleContext], Any]
+CheckFn = Callable[[Any, RuleContext], Any]  # (lines, ctx) -> hits, or (problems, ctx) -> a ProblemSet
+READS = ("lines", "problems")
 TriggerFn = Callable[["Reference"], Triggers]
 ProductFilter = Callable[["Reference", str, str], bool]
 
@@ -128,8 +129,14 @@ class Rule:
     # The policy sections the rule enforces, as docs/policy-map.md names them ("WNC III.D",
     # "Medi-Cal Overview"); a test keeps the two in step.
     cites: tuple[str, ...] = ()
+    # What the check reads: the kept claim lines (a DataFrame; it returns hits), or the problems
+    # the intake found in the inputs themselves (ingest.problems.InputProblems; it returns the
+    # ProblemSet it reports): the input rules, IN001, IN005, IN006 and XE.
+    reads: str = "lines"
 
     def __post_init__(self) -> None:
+        if self.reads not in READS:
+            raise RuleDeclarationError(f"rule {self.code}: reads {self.reads!r}, expected one of {', '.join(READS)}")
         if isinstance(self.policy, dict):
             programs = {PROGRAM_OF_PAYER[p] for p in self.payers}
             if set(self.policy) != programs:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cgt_claimcheck.ingest.problems import InputProblems, ProblemSet
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, no_triggers, rule
 from cgt_claimcheck.severity import Severity
@@ -36,21 +37,22 @@ INPUT_CITES = ("WNC Claims-Related Information",)
     triggers=no_triggers,
     applies_to=None,
     runs_on_clinical_trials=True,
+    reads="problems",
 )
-def invalid_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def invalid_value(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     """A required value is missing or unparseable; the row is rejected.
 
     Required: claim_id, line_number, claim_type (837P/837I, P/I, professional/institutional),
     payer (or --payer), member_id, service_date (YYYY-MM-DD with or without a time, YYYYMMDD, M/D/YYYY, or date_format),
     procedure_code (5 characters; may be blank on a line with a revenue code, as 837I
     room-and-board or pharmacy lines are), units (a number). A row with the wrong number of fields is
-    rejected the same way. Rejections are made while the file is read, so every row is either
-    checked or rejected with this finding; this check itself finds nothing on accepted rows.
+    rejected the same way. Rows are screened while the file is read (ingest/screen.py), so every
+    row is either checked or rejected with this finding.
 
     Fails: a line whose service_date is `2025-02-30`.
     Passes: the same line dated `2025-02-28`.
     """
-    return V.false_like(lines)
+    return problems.of_inputs(problems.rejected_rows)
 
 
 @rule(
@@ -213,8 +215,9 @@ def invalid_optional_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     triggers=no_triggers,
     applies_to=None,
     runs_on_clinical_trials=True,
+    reads="problems",
 )
-def empty_extract(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def empty_extract(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     """An input file has a header but no rows, or no header at all.
 
     Reported once per file, on row 0 (the header). Whatever the other files hold, this one gave
@@ -223,7 +226,7 @@ def empty_extract(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     Fails (warning): a file with only the header line.
     Passes: a file with at least one row.
     """
-    return V.false_like(lines)
+    return problems.of_inputs(problems.empty_files)
 
 
 @rule(
@@ -246,8 +249,9 @@ def empty_extract(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     triggers=no_triggers,
     applies_to=None,
     runs_on_clinical_trials=True,
+    reads="problems",
 )
-def unusable_context_row(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def unusable_context_row(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     """A row of a --history file or of the --facilities registry cannot be used.
 
     History rows follow the extract's rules (IN001's required values, dates, units); registry rows
@@ -259,7 +263,7 @@ def unusable_context_row(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     Fails (warning): a history row dated `2024-02-30`; a registry row with certification `XYZ`.
     Passes: the same rows dated `2024-02-28` and certified `QTC`.
     """
-    return V.false_like(lines)
+    return ProblemSet(problems.context_rows, problems.context_files)
 
 
 @rule(

@@ -8,14 +8,9 @@ answer.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from cgt_claimcheck.rules import vector as V
+from cgt_claimcheck.ingest.problems import InputProblems, ProblemSet
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, no_triggers, rule
 from cgt_claimcheck.severity import Severity
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 X12_POLICY = (
     "Not a payer rule: HIPAA adopts the X12 5010 837 (005010X222A1 professional, 005010X223A2 institutional) "
@@ -39,6 +34,7 @@ def _x12_rule(code: str, name: str, severity: Severity, message: str, hint: str)
         triggers=no_triggers,
         applies_to=None,
         runs_on_clinical_trials=True,
+        reads="problems",
     )
 
 
@@ -51,7 +47,7 @@ def _x12_rule(code: str, name: str, severity: Severity, message: str, hint: str)
     "IEA). A 999 answers a missing SE or GE with IK502/AK905 code 2 or 3 (trailer missing); the open "
     "transaction's claims are not adjudicated.",
 )
-def x12_envelope(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def x12_envelope(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     """The file is cut short or an envelope is not closed.
 
     A file that ends inside a transaction rejects that transaction's lines (IN001): a claim rule
@@ -60,7 +56,7 @@ def x12_envelope(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     Fails (error): a file cut off after the first service line; an ST with no SE before the GE.
     Passes: every ST..SE inside GS..GE inside ISA..IEA.
     """
-    return V.false_like(lines)
+    return problems.x12_found("XE001")
 
 
 @_x12_rule(
@@ -72,13 +68,13 @@ def x12_envelope(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     "groups, and SE02/GE02/IEA02 repeat ST02/GS06/ISA13. A 999 rejects the transaction (IK5*R, IK502 3 or "
     "4) or the group (AK9*R, AK905 4 or 5); a TA1 rejects the interchange.",
 )
-def x12_control_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def x12_control_mismatch(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     """A control count or control number in a trailer disagrees with what it encloses.
 
     Fails (error): SE01 says 25 segments when the transaction has 34; GE02 that is not GS06.
     Passes: trailers that count and repeat their headers.
     """
-    return V.false_like(lines)
+    return problems.x12_found("XE002")
 
 
 @_x12_rule(
@@ -90,7 +86,7 @@ def x12_control_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     "ABF). A 999 rejects an unsupported version (AK905 2, or IK502 1 for the transaction) and a claim with "
     "ICD-9 codes is denied.",
 )
-def x12_version(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def x12_version(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     """The version is not the adopted one, GS08 and ST03 disagree, or diagnoses are ICD-9.
 
     Errata and base versions of the 837P/837I (X222, X222A2, X223, X223A1, X223A3) are read as the
@@ -100,7 +96,7 @@ def x12_version(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     Fails (warning): ST03 005010X222A2; GS08 005010X222A1 with ST03 005010X222; HI*BK:7215.
     Passes: GS08 and ST03 both 005010X222A1 with HI*ABK:D571.
     """
-    return V.false_like(lines)
+    return problems.x12_found("XE003")
 
 
 @_x12_rule(
@@ -112,7 +108,7 @@ def x12_version(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     "A 999 answers IK4 with IK403 13 (too many components) or 7 (invalid code value): the line is rejected, "
     "and readers that trust ISA16 lose its procedure code.",
 )
-def x12_composite(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def x12_composite(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     """A composite does not use the declared component separator (ISA16), or is not a composite.
 
     The reader still splits it by the separator it uses, so the claim rules see the right code;
@@ -121,7 +117,7 @@ def x12_composite(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     Fails (error): ISA16 ':' with SV101 'HC>98940'; HI*BK*8901 (no qualifier:code).
     Passes: ISA16 ':' with SV101 'HC:98940'.
     """
-    return V.false_like(lines)
+    return problems.x12_found("XE004")
 
 
 @_x12_rule(
@@ -133,7 +129,7 @@ def x12_composite(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     "fixed-width 106-character ISA with a repetition separator in ISA11. Translators often accept these; a "
     "strict one answers IK3 with IK304 1 (unrecognized segment ID) or rejects the interchange (TA1).",
 )
-def x12_format(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def x12_format(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     """The file is readable but not written as the standard says.
 
     A byte-order mark, an empty segment, a lowercase or unknown segment ID (ignored), an ISA that is
@@ -143,7 +139,7 @@ def x12_format(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     Fails (warning): a file that starts with EF BB BF; 'clm*...'; '~~'.
     Passes: the same file without them.
     """
-    return V.false_like(lines)
+    return problems.x12_found("XE005")
 
 
 @_x12_rule(
@@ -155,7 +151,7 @@ def x12_format(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     "(LX) and each LX belongs to a claim. A 999 answers IK3 with IK304 2, 3 or 7 (unexpected, missing or "
     "out-of-sequence segment) and rejects the transaction.",
 )
-def x12_structure(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def x12_structure(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     """The HL hierarchy is broken, a claim has no service lines, or a line has no claim.
 
     A service line outside a claim is rejected (IN001); a claim without lines has nothing to check.
@@ -163,4 +159,4 @@ def x12_structure(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     Fails (error): two HL segments numbered 2; CLM followed by the next HL; LX before any CLM.
     Passes: HL 1, 2, 3 with parents, each CLM with its LX loops.
     """
-    return V.false_like(lines)
+    return problems.x12_found("XE006")
