@@ -10,7 +10,7 @@ and `convert` all read through here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Protocol
 
 import numpy as np
@@ -74,18 +74,7 @@ class Screening:
     unknown_payer: str = "out-of-scope"
 
     def __call__(self, table: pa.Table, rows: np.ndarray) -> Screened:
-        return screen(
-            table,
-            rows,
-            known_payers=set(self.known_payers),
-            payer_aliases=self.payer_aliases,
-            default_payer=self.default_payer,
-            procedure_codes=self.procedure_codes,
-            diagnosis_codes=self.diagnosis_codes,
-            pcs_codes=self.pcs_codes,
-            date_format=self.date_format,
-            unknown_payer=self.unknown_payer,
-        )
+        return screen(table, rows, **{f.name: getattr(self, f.name) for f in fields(self)})
 
 
 def scan(reader: Reader, screening: Screening) -> Iterator[tuple[RawBatch, Screened]]:

@@ -112,7 +112,7 @@ def screen(
     table: pa.Table,
     rows: np.ndarray,
     *,
-    known_payers: set[str],
+    known_payers: set[str] | frozenset[str],
     payer_aliases: dict[str, str],
     default_payer: str | None,
     procedure_codes: list[str],
