@@ -220,3 +220,17 @@ def test_a_stop_signal_leaves_no_temporary_file_and_the_old_report(tmp_path, com
     assert process.returncode == 128 + signum, err
     assert b"interrupted (" + signal.Signals(signum).name.encode() + b")" in err and b"Traceback" not in err
     assert out.read_text() == "previous\n" and _leftovers(out.parent) == []
+
+
+def test_convert_prints_file_names_as_written_never_as_markup(tmp_path):
+    from typer.testing import CliRunner
+
+    from cgt_claimcheck.cli import app
+
+    source = tmp_path / "[bold]claims.x12"
+    source.write_bytes((Path(__file__).parent.parent / "examples" / "claims.x12").read_bytes())
+    target = tmp_path / "[red]out.csv"
+    result = CliRunner().invoke(app, ["convert", str(source), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "[bold]claims.x12: 13 service lines" in result.stderr  # rich swallowed "[bold]" as a style
+    assert f"wrote 13 lines to {target} (csv)" in result.stderr

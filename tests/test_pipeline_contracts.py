@@ -163,16 +163,39 @@ def test_reporters_import_only_the_report_model():
 
 
 def test_rich_only_in_cli_views_and_the_rich_reporter():
-    allowed = {"cli.py", "terminal_views.py", "rich_report.py", "printable.py"}
+    allowed = {"cli/app.py", "terminal_views.py", "reporters/rich_report.py", "printable.py"}
     offending = [
         str(path.relative_to(PACKAGE))
         for path in PACKAGE.rglob("*.py")
-        if path.name not in allowed and any(n == "rich" or n.startswith("rich.") for n in _imports(path))
+        if str(path.relative_to(PACKAGE)) not in allowed
+        and any(n == "rich" or n.startswith("rich.") for n in _imports(path))
     ]
     assert not offending, offending
 
 
-PRINTING_MODULES = ("cli.py", "terminal_views.py", "reporters/rich_report.py")
+def test_commands_import_the_cli_app_never_each_other_nor_a_private_name():
+    """`cli/` is one module per command over `cli/app.py` (and `cli/options.py`): no circle, and no
+    module imports a name another module keeps private (a leading underscore)."""
+    shared = {"cgt_claimcheck.cli.app", "cgt_claimcheck.cli.options"}
+    offending = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not (node.module or "").startswith("cgt_claimcheck"):
+                continue
+            names = [alias.name for alias in node.names]
+            where = f"{path.relative_to(PACKAGE)}:{node.lineno}"
+            private = [name for name in names if name.startswith("_") and not name.endswith("__")]
+            offending += [f"{where} imports private {name}" for name in private]
+            if path.parent.name == "cli" and path.name not in ("__init__.py", "app.py"):
+                module = node.module or ""
+                if module == "cgt_claimcheck.cli" and names != ["options"]:
+                    offending.append(f"{where} imports the cli package {names}")
+                elif module.startswith("cgt_claimcheck.cli.") and module not in shared:
+                    offending.append(f"{where} imports another command ({module})")
+    assert not offending, offending
+
+
+PRINTING_MODULES = ("cli/app.py", "cli/check.py", "cli/convert.py", "terminal_views.py", "reporters/rich_report.py")
 SAFE_TEXT = {"shown", "literal", "markup_safe", "printable", "excerpt"}
 
 

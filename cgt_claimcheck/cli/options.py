@@ -1,4 +1,4 @@
-"""The options of `cgt-claimcheck check`, declared once as annotated types (cli.py stays readable).
+"""The options of `cgt-claimcheck check`, declared once as annotated types (cli/check.py stays readable).
 
 Each option's help text is what `check --help` prints; the command only wires them to CheckFlags.
 """

@@ -1,8 +1,4 @@
-"""`cgt-claimcheck reference import-hcpcs`: registered on the `reference` command group of cli.py.
-
-Kept apart so the command line stays one readable file per concern; it only parses, calls
-`reference.hcpcs_import` and prints what changed.
-"""
+"""`cgt-claimcheck reference`: show the tables, validate an edited set, import CMS HCPCS and ICD-10 files."""
 
 from __future__ import annotations
 
@@ -11,8 +7,43 @@ from typing import Annotated
 
 import typer
 
-from cgt_claimcheck.cli import ReferenceDirOption, _load, fail, reference_app
+from cgt_claimcheck.cli.app import ReferenceDirOption, dumps, fail, load_tables, reference_app, stdout_console
 from cgt_claimcheck.errors import UsageError
+
+
+# --- reference ---------------------------------------------------------------------------------
+@reference_app.callback(invoke_without_command=True)
+def reference_show(
+    ctx: typer.Context,
+    output_format: Annotated[str, typer.Option("--format", help="rich or json.")] = "rich",
+    reference_dir: ReferenceDirOption = None,
+) -> None:
+    """Show the reference version, its policies, tables, row counts, checksums and sources."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from cgt_claimcheck.reference.rows import as_json
+
+    ref = load_tables(reference_dir)
+    sources = ref.sources()
+    if output_format == "json":
+        tables = as_json(ref.manifest.tables)
+        info = {"version": ref.version, "path": str(ref.directory), "policies": as_json(ref.manifest.policies)}
+        info["verified_through"] = as_json(ref.manifest.verified_through)
+        typer.echo(dumps(info | {"tables": tables, "sources": sources}, indent=2))
+        return
+    from cgt_claimcheck.terminal_views import render_reference
+
+    render_reference(stdout_console(), ref, sources)
+
+
+@reference_app.command("validate")
+def reference_validate(
+    directory: Annotated[Path, typer.Argument(help="A reference table set (a folder with manifest.json).")],
+) -> None:
+    """Validate an edited table set: checksums, formats, duplicates, overlapping windows."""
+    ref = load_tables(directory, whole=True)
+    rows = sum(e.rows or 0 for e in ref.manifest.tables.values())
+    typer.echo(f"{directory}: valid reference {ref.version} ({len(ref.manifest.tables)} tables, {rows} rows)")
 
 
 @reference_app.command("import-hcpcs")
@@ -30,7 +61,7 @@ def reference_import_hcpcs(
     from cgt_claimcheck.printable import printable
     from cgt_claimcheck.reference import hcpcs_import
 
-    ref = _load(reference_dir)
+    ref = load_tables(reference_dir)
     try:
         dates = hcpcs_import.read_hcpcs_file(file)
         entry = ref.manifest.tables["hcpcs"]
@@ -39,7 +70,7 @@ def reference_import_hcpcs(
         changes, left = hcpcs_import.plan_changes(rows, dates)
         note = f"dates: CMS HCPCS file {file.name} (imported)" if changes else ""
         hcpcs_import.write_table_set(ref.directory, out, rows, note)
-        _load(out)  # the new set must validate like any other
+        load_tables(out)  # the new set must validate like any other
     except UsageError as exc:
         fail(exc)
     for change in changes:
@@ -77,7 +108,7 @@ def reference_import_icd10(
     from cgt_claimcheck.reference import icd10_import as icd10
     from cgt_claimcheck.value_parsers import format_icd10cm
 
-    ref = _load(reference_dir, whole=True)
+    ref = load_tables(reference_dir, whole=True)
     try:
         year = icd10.fiscal_year_of(files, fiscal_year)
         start = date(year - 1, 10, 1)
@@ -100,7 +131,7 @@ def reference_import_icd10(
         icd10.write_table_set(
             ref.directory, out, tables, covers, f"FY{year}" + ("" if starting is None else f" from {start}")
         )
-        _load(out, whole=True)  # the new set must validate like any other
+        load_tables(out, whole=True)  # the new set must validate like any other
     except ValueError as exc:
         fail(f"--from: {exc}")
     except UsageError as exc:

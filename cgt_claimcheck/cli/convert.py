@@ -1,4 +1,4 @@
-"""`cgt-claimcheck convert`: registered on the app of cli.py; it parses, calls `convert`, reports counts."""
+"""`cgt-claimcheck convert`: the canonical claim-line extract of any input; it parses, calls `convert`, reports counts."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from cgt_claimcheck import cli_options as O
-from cgt_claimcheck.cli import _stderr, app, fail, stopped
+from cgt_claimcheck.cli import options as O
+from cgt_claimcheck.cli.app import app, fail, stderr_console, stopped
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.exitcodes import ExitStatus
 
@@ -29,7 +29,7 @@ def convert(
     from cgt_claimcheck.config import delimiter_of
     from cgt_claimcheck.engine.options import CheckOptions
     from cgt_claimcheck.output_file import refuse_inputs, write_output
-    from cgt_claimcheck.printable import printable
+    from cgt_claimcheck.printable import printable, shown
 
     fmt = (to or ("parquet" if Path(output).suffix.lower() in (".parquet", ".pq") else "csv")).lower()
     if fmt not in conversion.FORMATS:
@@ -50,7 +50,7 @@ def convert(
         fail(exc)
     except KeyboardInterrupt as interrupt:
         stopped(interrupt, "nothing was written (a previous output is unchanged)")
-    err = _stderr()
+    err = stderr_console()
     for name, lines in outcome.lines.items():
         note = f"{name}: {lines:,} service lines"
         if outcome.unreadable.get(name):
@@ -58,11 +58,11 @@ def convert(
         problems = outcome.problems.get(name)
         if problems:
             note += "; file problems " + ", ".join(f"{code} x{n}" for code, n in sorted(problems.items()))
-        err.print(printable(note), soft_wrap=True, highlight=False)
+        err.print(shown(note), soft_wrap=True)
     total = sum(outcome.lines.values())
-    where = "standard output" if output == "-" else printable(output)
-    err.print(f"wrote {total:,} lines to {where} ({fmt})", highlight=False)
+    where = "standard output" if output == "-" else output
+    err.print(shown(f"wrote {total:,} lines to {where} ({fmt})"), soft_wrap=True)
     for error in outcome.errors:  # the other files were converted; the run still failed
-        err.print(printable(f"cgt-claimcheck: error: {error}"), soft_wrap=True, highlight=False)
+        err.print(shown(f"cgt-claimcheck: error: {error}"), soft_wrap=True)
     if outcome.errors:
         raise typer.Exit(ExitStatus.ERROR)

@@ -1,0 +1,43 @@
+"""The command line: wires the pieces together and maps outcomes to exit codes. No checking here.
+
+One module per command (`check`, `convert`, `lookup`, `rules`, `reference`), each registering on
+the apps of `cli.app` and importing no other command; `options` declares the flags `check` and
+`convert` share. Heavy modules (pandas, the engine) are imported inside `check` only, so
+`lookup`, `rules`, `reference` and `--help` start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+
+from cgt_claimcheck.cli.app import app
+from cgt_claimcheck.env_vars import ENV_DEBUG
+from cgt_claimcheck.exitcodes import ExitStatus
+from cgt_claimcheck.printable import excerpt
+
+COMMANDS = ("lookup", "rules", "check", "convert", "reference")  # registered in the order --help lists them
+for _command in COMMANDS:
+    import_module(f"cgt_claimcheck.cli.{_command}")
+
+__all__ = ["app", "main"]
+
+
+def main() -> None:
+    import os
+
+    from cgt_claimcheck import stop_signals
+
+    stop_signals.stop_like_ctrl_c()
+    try:
+        app()
+    except SystemExit as done:
+        sys.exit(stop_signals.status_after_abort(done.code))
+    except Exception as exc:  # never a traceback for a user; CGT_CLAIMCHECK_DEBUG=1 shows it
+        if os.environ.get(ENV_DEBUG):
+            raise
+        print(
+            f"cgt-claimcheck: internal error, please report it: {exc.__class__.__name__}: {excerpt(exc, 300)}",
+            file=sys.stderr,
+        )
+        sys.exit(ExitStatus.ERROR)

@@ -1,0 +1,158 @@
+"""`cgt-claimcheck check`: read the inputs, run the rules, write the report, exit by what was found."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cgt_claimcheck.cli import options as O
+from cgt_claimcheck.cli.app import ReferenceDirOption, app, fail, load_tables, stderr_console, stopped
+from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.exitcodes import ExitStatus
+from cgt_claimcheck.printable import excerpt
+
+
+# --- check -------------------------------------------------------------------------------------
+def _quiet_stderr(quiet: bool) -> bool:
+    import os
+
+    return quiet or bool(os.environ.get("CI")) or not sys.stderr.isatty()
+
+
+@app.command()
+def check(
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Claim-line extracts (CSV with , | or tab, .gz, Parquet) or X12 837 files; - for stdin.",
+            show_default=False,
+        ),
+    ] = None,
+    payer: O.Payer = None,
+    output_format: O.OutputFormat = None,
+    output: O.Output = None,
+    fail_on: O.FailOn = None,
+    select: O.Select = None,
+    ignore: O.Ignore = None,
+    extend_select: O.ExtendSelect = None,
+    extend_ignore: O.ExtendIgnore = None,
+    config: O.Config = None,
+    facilities: O.Facilities = None,
+    history: O.History = None,
+    repeat_window_days: O.RepeatWindowDays = None,
+    redact: O.Redact = None,
+    delimiter: O.Delimiter = None,
+    encoding: O.Encoding = None,
+    date_format: O.DateFormat = None,
+    unknown_payer: O.UnknownPayer = None,
+    quiet: O.Quiet = False,
+    statistics: O.Statistics = False,
+    show_settings: O.ShowSettings = False,
+    baseline: O.Baseline = None,
+    write_baseline: O.WriteBaseline = None,
+    batch_rows: O.BatchRows = 250_000,
+    max_repeats: O.MaxRepeats = None,
+    reference_dir: ReferenceDirOption = None,
+) -> None:
+    """Check claim-line extracts against the CGT rules and report what to fix before submission."""
+    from cgt_claimcheck.config import CheckFlags, find_config, load_settings, reference_dir_of, resolve_check
+
+    try:
+        settings, config_path = load_settings(config if config is not None else find_config(Path.cwd()))
+    except UsageError as exc:
+        fail(exc)
+    if config is not None and not config.is_file():
+        fail(f"{config}: config file not found")
+    ref = load_tables(reference_dir_of(reference_dir, settings, config_path))
+    flags = CheckFlags(
+        payer=payer,
+        output_format=output_format,
+        to_terminal=str(output or "-") == "-" and sys.stdout.isatty(),
+        fail_on=fail_on,
+        select=select,
+        ignore=ignore,
+        extend_select=extend_select,
+        extend_ignore=extend_ignore,
+        facilities=facilities,
+        history=history,
+        repeat_window_days=repeat_window_days,
+        redact=redact,
+        delimiter=delimiter,
+        encoding=encoding,
+        date_format=date_format,
+        unknown_payer=unknown_payer,
+        batch_rows=batch_rows,
+        max_repeats=max_repeats,
+    )
+    try:
+        resolved = resolve_check(flags, settings, config_path, ref)
+    except UsageError as exc:
+        fail(exc)
+    if show_settings:  # like ruff: what would run, and why, without reading an extract
+        for name, (value, source) in (resolved.sources or {}).items():
+            typer.echo(excerpt(f"{name} = {value!r}  ({source})", 300))
+        raise typer.Exit(ExitStatus.OK)
+    if not files:
+        fail("no input: give one or more files (or - for stdin)")
+    from cgt_claimcheck.engine import run_check
+    from cgt_claimcheck.output_file import STDOUT, refuse_inputs, write_output
+    from cgt_claimcheck.reporters import REPORTERS
+
+    destination = str(output) if output is not None else STDOUT
+    tables = [ref.directory / "manifest.json", *(ref.directory / t.file for t in ref.manifest.tables.values())]
+    options = resolved.options
+    inputs = [*files, *options.history, options.facilities, config_path, baseline, *tables]
+    try:
+        refuse_inputs(destination, inputs)
+        if write_baseline is not None:
+            refuse_inputs(
+                str(write_baseline),
+                [*inputs, None if destination == STDOUT else destination],
+                option="--write-baseline",
+            )
+        known = None
+        if baseline is not None:
+            from cgt_claimcheck.baseline import load_baseline
+
+            known = load_baseline(baseline)
+    except UsageError as exc:
+        fail(exc)
+
+    from contextlib import nullcontext
+
+    from cgt_claimcheck.terminal_views import ProgressSpinner
+
+    spinner = None if _quiet_stderr(quiet) else ProgressSpinner(stderr_console())
+    options.progress = spinner.update if spinner is not None else None
+    render = REPORTERS["statistics" if statistics else resolved.format]
+    try:
+        started = time.perf_counter()
+        with spinner if spinner is not None else nullcontext():
+            report = run_check(files, ref, options)
+        report.fail_on = resolved.fail_on
+        if write_baseline is not None or known is not None:
+            from cgt_claimcheck import baseline as baselines
+
+            if write_baseline is not None:  # every finding of this run, before any is suppressed
+                write_output(str(write_baseline), lambda stream: baselines.write_baseline(report, stream))
+            if known is not None:
+                baselines.apply_baseline(report, known)
+        report.elapsed_seconds = time.perf_counter() - started
+        write_output(destination, lambda stream: render(report, stream))
+    except UsageError as exc:
+        fail(exc)
+    except KeyboardInterrupt as interrupt:
+        stopped(interrupt, "no report was written (a previous one is unchanged)")
+
+    from cgt_claimcheck.printable import shown
+
+    for error in report.errors:  # the other files were checked and reported; the run still failed
+        stderr_console().print(shown(f"cgt-claimcheck: error: {error.message}"), soft_wrap=True)
+    if report.errors:
+        raise typer.Exit(ExitStatus.ERROR)
+    if report.fails(report.worst_severity()):
+        raise typer.Exit(ExitStatus.FINDINGS)
