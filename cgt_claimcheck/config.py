@@ -27,6 +27,18 @@ CONFIG_NAME = "cgt-claimcheck.toml"
 FORMATS = ("rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif", "html")
 FAIL_ON = ("error", "warning", "info", "never")
 FailOn = Literal["error", "warning", "info", "never"]
+# A report file's suffix names its format when neither --format nor the config does (-o report.xml
+# is JUnit XML, not JSON under an XML name).
+FORMAT_OF_SUFFIX = {
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".csv": "csv",
+    ".xml": "junit",
+    ".sarif": "sarif",
+    ".html": "html",
+    ".htm": "html",
+}
 Format = Literal["rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif", "html"]
 
 
@@ -55,6 +67,11 @@ class FileSettings(BaseModel):
     # A table set written by `reference import-hcpcs` / `import-icd10` (the flag and the
     # CGT_CLAIMCHECK_REFERENCE_DIR variable win over it).
     reference_dir: str | None = Field(default=None, alias="reference-dir")
+
+    @field_validator("format", "fail_on", "unknown_payer", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("date_format")
     @classmethod
@@ -146,10 +163,23 @@ def load_settings(path: Path | None) -> tuple[FileSettings, Path | None]:
         problems = []
         for error in exc.errors():
             key = excerpt(".".join(str(p) for p in error["loc"]))
-            text = "unknown key" if error["type"] == "extra_forbidden" else error["msg"].removeprefix("Value error, ")
+            text = error["msg"].removeprefix("Value error, ")
+            if error["type"] == "extra_forbidden":
+                text = "unknown key" + _did_you_mean(str(error["loc"][-1]), _config_keys())
             problems.append(f"{key}: {excerpt(text, 300)}")
         more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         raise ConfigError("; ".join(problems[:5]) + more, file=str(path)) from None
+
+
+def _config_keys() -> list[str]:
+    return [field.alias or name for name, field in FileSettings.model_fields.items()]
+
+
+def _did_you_mean(given: str, known: list[str]) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(given, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 # --- precedence: built-in defaults < config file < command-line flags ------------------------------
@@ -160,6 +190,7 @@ class CheckFlags:
     payer: str | None = None
     output_format: str | None = None
     to_terminal: bool = False  # the report goes to a terminal (the default format is then rich)
+    output_suffix: str = ""  # of the -o file: names the format when nothing else does
     fail_on: str | None = None
     select: list[str] | None = None
     ignore: list[str] | None = None
@@ -225,10 +256,12 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
     from cgt_claimcheck.engine.options import CheckOptions
     from cgt_claimcheck.rules import CATALOGUE, unknown_selectors
 
-    chosen_format = flags.output_format or settings.format or ("rich" if flags.to_terminal else "json")
+    by_suffix = FORMAT_OF_SUFFIX.get(flags.output_suffix.lower())
+    chosen_format = (flags.output_format or "").lower() or settings.format or by_suffix
+    chosen_format = chosen_format or ("rich" if flags.to_terminal else "json")
     if chosen_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {excerpt(chosen_format)!r}")
-    threshold = flags.fail_on or settings.fail_on or "error"
+    threshold = (flags.fail_on or "").lower() or settings.fail_on or "error"
     if threshold not in FAIL_ON:
         raise UsageError(f"--fail-on must be error, warning, info or never, not {excerpt(threshold)!r}")
     given_payer = flags.payer or settings.payer
@@ -246,7 +279,7 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
             f"[payers] maps to unknown profiles: {', '.join(bad_alias)} (profiles: {', '.join(ref.payers)}, or skip)",
             file=str(config_path),
         )
-    unknown_payer = flags.unknown_payer or settings.unknown_payer or "out-of-scope"
+    unknown_payer = (flags.unknown_payer or "").lower() or settings.unknown_payer or "out-of-scope"
     if unknown_payer not in ("out-of-scope", "error"):
         raise UsageError(f"--unknown-payer must be out-of-scope or error, not {excerpt(unknown_payer)!r}")
     # Like ruff: --select / --ignore replace the configured lists, the extend forms add to them. An
@@ -349,6 +382,9 @@ def _sources(
         else:
             source = "default"
         result[name] = (effective[name], source)
+    suffix = flags.output_suffix.lower()
+    if result["format"][1] == "default" and suffix in FORMAT_OF_SUFFIX:
+        result["format"] = (fmt, f"from the --output suffix {suffix}")
     result["columns"] = (settings.columns, str(config_path) if settings.columns else "default")
     result["payers"] = (settings.payers, str(config_path) if settings.payers else "default")
     result["severity"] = (

@@ -103,11 +103,23 @@ def parse_date(text: str) -> date:
     for pattern, (y, m, d) in _DATE_LAYOUTS:
         match = pattern.match(cleaned)
         if match:
-            day = date(int(match.group(y)), int(match.group(m)), int(match.group(d)))
+            year, month, day_of_month = int(match.group(y)), int(match.group(m)), int(match.group(d))
+            try:
+                day = date(year, month, day_of_month)
+            except ValueError:
+                raise ValueError(f"{text!r} is not a calendar date ({_no_such_day(year, month)})") from None
             if not YEARS[0] <= day.year <= YEARS[1]:
                 raise ValueError(f"{text!r}: year {day.year} is outside {YEARS[0]}-{YEARS[1]}")
             return day
     raise ValueError(f"{text!r} is not a date (use {DATE_LAYOUTS_TEXT})")
+
+
+def _no_such_day(year: int, month: int) -> str:
+    import calendar
+
+    if not 1 <= month <= 12:
+        return f"there is no month {month}"
+    return f"{calendar.month_name[month]} {year} has {calendar.monthrange(year, month)[1]} days"
 
 
 # --- codes -----------------------------------------------------------------------------------

@@ -726,7 +726,7 @@ def test_a_baseline_suppresses_known_findings_whatever_the_row_order_or_file_nam
     new_claim = "C7,1,837P,wnc,M7,2025-03-01,J3392,1,51167-0290-01,,D57.1"  # AU001
     first = write(tmp_path, "monday.csv", GOOD, BAD, "C5,1,837P,wnc,M5,2025-03-01,J3392,1,,PA5,D57.1")
     baseline = tmp_path / "baseline.json"
-    assert check(first, "--write-baseline", str(baseline), "--format", "json").exit_code == 1
+    assert check(first, "--write-baseline", str(baseline), "--format", "json").exit_code == 0  # recorded
     document = json.loads(baseline.read_text(encoding="utf-8"))
     assert {e["rule"] for e in document["findings"]} == {"ND001", "AU001"} and all(
         e["reason"] == "" for e in document["findings"]

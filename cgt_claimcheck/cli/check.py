@@ -72,6 +72,7 @@ def check(
         payer=payer,
         output_format=output_format,
         to_terminal=str(output or "-") == "-" and sys.stdout.isatty(),
+        output_suffix=Path(str(output)).suffix if output is not None else "",
         fail_on=fail_on,
         select=select,
         ignore=ignore,
@@ -150,9 +151,21 @@ def check(
 
     from cgt_claimcheck.printable import shown
 
+    if destination != STDOUT and not _quiet_stderr(quiet):  # a person at a terminal: where the report went
+        counts = report.summary.findings
+        told = ", ".join(_count(n, noun) for n, noun in ((counts.error, "error"), (counts.warning, "warning")))
+        told += f", {counts.info:,} info"
+        what = "statistics" if statistics else f"{resolved.format} report"
+        stderr_console().print(shown(f"cgt-claimcheck: wrote the {what} to {destination} ({told})"), soft_wrap=True)
     for error in report.errors:  # the other files were checked and reported; the run still failed
         stderr_console().print(shown(f"cgt-claimcheck: error: {error.message}"), soft_wrap=True)
     if report.errors:
         raise typer.Exit(ExitStatus.ERROR)
+    if write_baseline is not None and known is None:
+        return  # recording a baseline accepts this run's findings: the job that records it succeeds
     if report.fails(report.worst_severity()):
         raise typer.Exit(ExitStatus.FINDINGS)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}{'' if n == 1 else 's'}"

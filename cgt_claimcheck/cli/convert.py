@@ -31,7 +31,12 @@ def convert(
     from cgt_claimcheck.output_file import refuse_inputs, write_output
     from cgt_claimcheck.printable import printable, shown
 
-    fmt = (to or ("parquet" if Path(output).suffix.lower() in (".parquet", ".pq") else "csv")).lower()
+    suffix = Path(output).suffix.lower()
+    if to is None and suffix in (".xlsx", ".xls", ".json", ".jsonl", ".xml", ".html", ".x12", ".837", ".edi"):
+        fail(
+            f"{printable(output)}: convert writes csv or parquet, not {suffix}; name it .csv or .parquet, or give --to"
+        )
+    fmt = (to or ("parquet" if suffix in (".parquet", ".pq") else "csv")).lower()
     if fmt not in conversion.FORMATS:
         fail(f"--to {printable(fmt)[:20]!r}: use csv or parquet")
     outcome = conversion.Converted()

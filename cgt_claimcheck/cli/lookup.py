@@ -29,6 +29,8 @@ def lookup(
 
     if output_format not in ("rich", "json"):
         fail(f"--format must be rich or json, not {excerpt(output_format)!r}")
+    if not query.strip():
+        fail("lookup needs a code, an NDC or a name: the query is empty")
     day = parse_day(on, "--on")
     ref = load_tables(reference_dir)
     try:

@@ -29,7 +29,12 @@ def rules(
         if wanted not in CATALOGUE:
             matches = [c for c in CATALOGUE if c.startswith(wanted)]
             if not matches:
-                fail(f"no rule {excerpt(code)!r}; known: {', '.join(CATALOGUE) or 'none'}")
+                from difflib import get_close_matches
+
+                close = get_close_matches(wanted, list(CATALOGUE), n=3, cutoff=0.6)
+                named = ", ".join(close[:-1]) + " or " + close[-1] if len(close) > 1 else "".join(close)
+                hint = f"did you mean {named}?" if close else "`cgt-claimcheck rules` lists them"
+                fail(f"no rule {excerpt(code)!r}; {hint}")
             chosen = [CATALOGUE[c] for c in matches]
         else:
             chosen = [CATALOGUE[wanted]]

@@ -1,0 +1,105 @@
+"""What a new user at a terminal or a CI engineer trips over first (issue 26's smaller items)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cgt_claimcheck.cli import app
+from cgt_claimcheck.value_parsers import parse_date
+
+runner = CliRunner()
+EXAMPLES = Path(__file__).parent.parent / "examples"
+ERRORS = str(EXAMPLES / "claims_with_errors.csv")
+
+
+def test_format_fail_on_and_unknown_payer_take_any_case(tmp_path):
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["check", ERRORS, "--format", "JSON", "--fail-on", "ERROR", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert json.loads(out.read_text())["summary"]["findings"]["error"] > 0
+    config = tmp_path / "cgt-claimcheck.toml"
+    config.write_text('format = "CSV"\nfail-on = "Never"\nunknown-payer = "Error"\n')
+    listed = runner.invoke(app, ["check", ERRORS, "--config", str(config), "-o", str(tmp_path / "r.csv")])
+    assert listed.exit_code == 0, listed.output
+    assert (tmp_path / "r.csv").read_text().startswith("rule,")
+
+
+@pytest.mark.parametrize(
+    ("name", "start"),
+    [
+        ("report.xml", "<?xml"),
+        ("report.sarif", '{\n  "$schema"'),
+        ("report.html", "<!DOCTYPE html>"),
+        ("r.csv", "rule,"),
+    ],
+)
+def test_the_output_suffix_names_the_format_when_nothing_else_does(tmp_path, name, start):
+    out = tmp_path / name
+    result = runner.invoke(app, ["check", ERRORS, "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert out.read_text(encoding="utf-8").startswith(start)
+    shown = runner.invoke(app, ["check", "--show-settings", "-o", str(out)])
+    assert f"(from the --output suffix {out.suffix})" in shown.stdout
+
+
+def test_a_given_format_wins_over_the_suffix(tmp_path):
+    out = tmp_path / "report.xml"
+    runner.invoke(app, ["check", ERRORS, "--format", "json", "-o", str(out)])
+    assert json.loads(out.read_text())["schema_version"]
+
+
+def test_convert_refuses_a_name_that_promises_another_format(tmp_path):
+    result = runner.invoke(app, ["convert", str(EXAMPLES / "claims.x12"), "-o", str(tmp_path / "lines.xlsx")])
+    assert result.exit_code == 2 and "convert writes csv or parquet, not .xlsx" in result.stderr
+    assert not (tmp_path / "lines.xlsx").exists()
+    given = runner.invoke(app, ["convert", str(EXAMPLES / "claims.x12"), "-o", str(tmp_path / "x.xlsx"), "--to", "csv"])
+    assert given.exit_code == 0, given.output  # said on purpose
+
+
+def test_recording_a_baseline_succeeds_and_applying_it_decides(tmp_path):
+    baseline = tmp_path / "baseline.json"
+    recorded = runner.invoke(app, ["check", ERRORS, "--write-baseline", str(baseline), "-o", str(tmp_path / "r.json")])
+    assert recorded.exit_code == 0, recorded.output
+    again = runner.invoke(app, ["check", ERRORS, "--baseline", str(baseline), "-o", str(tmp_path / "r.json")])
+    assert again.exit_code == 0
+    both = runner.invoke(
+        app,
+        ["check", ERRORS, "--baseline", str(tmp_path / "empty.json"), "--write-baseline", str(baseline)],
+    )
+    assert both.exit_code == 2  # the baseline to apply does not exist: an error, whatever is recorded
+
+
+def test_a_person_at_a_terminal_is_told_where_the_report_went(tmp_path, monkeypatch):
+    import cgt_claimcheck.cli.check as command
+
+    monkeypatch.setattr(command, "_quiet_stderr", lambda quiet: False)
+    out = tmp_path / "report.json"
+    result = runner.invoke(app, ["check", ERRORS, "-o", str(out)])
+    assert f"cgt-claimcheck: wrote the json report to {out} (" in result.stderr
+    assert "errors, " in result.stderr and " warning" in result.stderr and "info)" in result.stderr
+    monkeypatch.setattr(command, "_quiet_stderr", lambda quiet: True)  # CI, a pipe, --quiet: nothing
+    assert "wrote the" not in runner.invoke(app, ["check", ERRORS, "-o", str(out)]).stderr
+
+
+def test_an_empty_lookup_is_a_usage_error_and_an_impossible_date_says_why():
+    empty = runner.invoke(app, ["lookup", ""])
+    assert empty.exit_code == 2 and "the query is empty" in empty.stderr
+    impossible = runner.invoke(app, ["lookup", "J3392", "--on", "2018-02-30"])
+    assert impossible.exit_code == 2
+    assert "'2018-02-30' is not a calendar date (February 2018 has 28 days)" in impossible.stderr
+    with pytest.raises(ValueError, match="there is no month 13"):
+        parse_date("2025-13-01")
+    assert parse_date("2024-02-29").isoformat() == "2024-02-29"
+
+
+def test_near_misses_are_named(tmp_path):
+    rule = runner.invoke(app, ["rules", "CV04"])
+    assert rule.exit_code == 2 and "did you mean CV004" in rule.stderr
+    config = tmp_path / "cgt-claimcheck.toml"
+    config.write_text('fial-on = "error"\n')
+    typo = runner.invoke(app, ["check", ERRORS, "--config", str(config)])
+    assert typo.exit_code == 2 and "fial-on: unknown key (did you mean fail-on?)" in typo.stderr
