@@ -103,3 +103,32 @@ def test_near_misses_are_named(tmp_path):
     config.write_text('fial-on = "error"\n')
     typo = runner.invoke(app, ["check", ERRORS, "--config", str(config)])
     assert typo.exit_code == 2 and "fial-on: unknown key (did you mean fail-on?)" in typo.stderr
+
+
+@pytest.mark.parametrize(
+    ("first_bytes", "said"),
+    [
+        (b"PK\x03\x04" + b"\x00" * 200, "is a zip archive (an Excel .xlsx workbook, perhaps), not a text extract"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "is an Excel 97-2003 workbook"),
+        (b"PAR1" + b"\x00" * 64, "is a Parquet file, not a text extract: name it .parquet"),
+    ],
+)
+def test_a_workbook_or_parquet_named_csv_is_named_for_what_it_is(tmp_path, first_bytes, said):
+    path = tmp_path / "claims.csv"
+    path.write_bytes(first_bytes)
+    result = runner.invoke(app, ["check", str(path), "--format", "json"])
+    assert result.exit_code == 2 and said in result.stderr, result.stderr
+    assert "--encoding" not in result.stderr  # the advice that failed again
+
+
+def test_a_semicolon_separated_extract_gets_the_delimiter_it_needs(tmp_path):
+    import csv
+
+    path = tmp_path / "claims.csv"
+    with (EXAMPLES / "claims.csv").open(newline="") as source, path.open("w", newline="") as target:
+        csv.writer(target, delimiter=";").writerows(csv.reader(source))
+    result = runner.invoke(app, ["check", str(path), "--format", "json"])
+    assert result.exit_code == 2 and "the first line is ';'-separated: pass --delimiter ';'" in result.stderr
+    fixed = runner.invoke(app, ["check", str(path), "--format", "json", "--delimiter", ";"])
+    same = runner.invoke(app, ["check", str(EXAMPLES / "claims.csv"), "--format", "json"])
+    assert json.loads(fixed.stdout)["summary"] == json.loads(same.stdout)["summary"]

@@ -139,9 +139,13 @@ class ExtractReader:
         missing = [c for c in REQUIRED if c not in mapped and not (c == "payer" and payer_given)]
         if missing:
             hints = ", ".join(f"{c}" + (f" (mapped to {column_map[c]!r})" if c in column_map else "") for c in missing)
+            other = _delimiter_hint(header, getattr(self, "delimiter", ","))
+            advice = other or (
+                f"{_header_shown(header, mapped)}"
+                + ("" if column_map else "; map other names in the [columns] table of cgt-claimcheck.toml")
+            )
             raise UsageError(
-                f"required column{'s' if len(missing) > 1 else ''} missing: {hints}; {_header_shown(header, mapped)}"
-                + ("" if column_map else "; map other names in the [columns] table of cgt-claimcheck.toml"),
+                f"required column{'s' if len(missing) > 1 else ''} missing: {hints}; {advice}",
                 file=self.display,
                 line=1,
                 column=missing[0],
@@ -364,6 +368,18 @@ def _lines_without_text(data: np.ndarray, delimiter: str) -> np.ndarray:
     text_bytes = np.add.reduceat((~filler).astype(np.int64), starts) if len(starts) else np.zeros(0, np.int64)
     text_bytes[starts == ends] = 0  # an empty line: reduceat would count the next line's first byte
     return text_bytes == 0
+
+
+def _delimiter_hint(header: list[str], delimiter: str) -> str:
+    """When the header splits into the required columns at another delimiter: say which one."""
+    line = delimiter.join(header)
+    for other in (";", ",", "|", "\t", ":"):
+        if other != delimiter and other in line:
+            keys = {name_key(name) for name in line.split(other)}
+            if all(name_key(c) in keys for c in REQUIRED if c != "payer"):
+                shown = "tab" if other == "\t" else other
+                return f"the first line is {shown!r}-separated: pass --delimiter {shown!r}"
+    return ""
 
 
 def _header_shown(header: list[str], mapped: dict[str, str]) -> str:

@@ -180,6 +180,9 @@ class ByteSource:
     def _resolve_encoding(self, given: str) -> str:
         given_name = text_encoding(given, self.display)
         head = self._head()
+        for magic, what, advice in NOT_TEXT:  # before any encoding advice: following that would fail again
+            if head.startswith(magic):
+                raise UsageError(f"is {what}, not a text extract: {advice}", file=self.display)
         marked = next((name for bom, name in _BOMS if head.startswith(bom)), None)
         if marked and marked != "utf-8":
             if given_name in _UTF8:
@@ -198,6 +201,15 @@ class ByteSource:
                 line=1,
             )
         return given_name
+
+
+# Files a billing system or a clerk hands over by mistake, by their first bytes.
+SAVE_AS_CSV = "save the sheet as CSV (UTF-8) and check that file"
+NOT_TEXT = (
+    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook, perhaps)", SAVE_AS_CSV),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (or another OLE document)", SAVE_AS_CSV),
+    (b"PAR1", "a Parquet file", "name it .parquet (or .pq) and check it again"),
+)
 
 
 def _bare_cr_as_lf(block: bytes) -> bytes:
