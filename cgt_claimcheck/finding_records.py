@@ -72,3 +72,8 @@ def place_of(f: FindingRecord) -> str:
     parts = [f"claim {f.claim_id} line {f.line_number}" if f.claim_id else "", f.location or ""]
     shown = "; ".join(p for p in parts if p)
     return f" ({shown})" if shown else ""
+
+
+def counted(n: int, noun: str, plural: str | None = None) -> str:
+    """'1 error', '1,204 errors', '2 claims have': a count with thousands separators and its noun."""
+    return f"{n:,} {noun if n == 1 else plural or noun + 's'}"

@@ -19,6 +19,7 @@ from cgt_claimcheck.finding_records import (  # noqa: F401  (reporters import th
     CLAIM_HEADER_COLUMNS,
     ClaimHeader,
     FindingRecord,
+    counted,
     denial_codes,
     editor_line,
     place_of,

@@ -132,3 +132,16 @@ def test_a_semicolon_separated_extract_gets_the_delimiter_it_needs(tmp_path):
     fixed = runner.invoke(app, ["check", str(path), "--format", "json", "--delimiter", ";"])
     same = runner.invoke(app, ["check", str(EXAMPLES / "claims.csv"), "--format", "json"])
     assert json.loads(fixed.stdout)["summary"] == json.loads(same.stdout)["summary"]
+
+
+def test_counts_read_as_english_with_thousands_separators(tmp_path):
+    header = "claim_id,line_number,claim_type,payer,member_id,service_date,procedure_code,units,ndc,prior_auth,diagnosis_codes"
+    good = [f"C{i},1,837P,wnc,M{i},2025-03-01,99213,1,,,E11.9" for i in range(1_200)]
+    path = tmp_path / "claims.csv"
+    path.write_text("\n".join([header, "X1,1,837P,wnc,M1,2025-02-30,J3392,1,,,D57.1", *good]) + "\n")
+    rich = runner.invoke(app, ["check", str(path), "--format", "rich"], env={"COLUMNS": "200"}).stdout
+    assert "1,201 read = 1,200 checked + 1 rejected" in rich
+    assert "1 error, 0 warnings, 0 info" in rich and "1 errors" not in rich
+    assert "1 claim has errors and would be denied as they stand" in rich
+    github = runner.invoke(app, ["check", str(path), "--format", "github"]).stdout
+    assert "cgt-claimcheck: 1 error, 0 warnings, 0 info in 1,201 rows" in github

@@ -150,10 +150,11 @@ def check(
         stopped(interrupt, "no report was written (a previous one is unchanged)")
 
     from cgt_claimcheck.printable import shown
+    from cgt_claimcheck.report import counted
 
     if destination != STDOUT and not _quiet_stderr(quiet):  # a person at a terminal: where the report went
         counts = report.summary.findings
-        told = ", ".join(_count(n, noun) for n, noun in ((counts.error, "error"), (counts.warning, "warning")))
+        told = ", ".join(counted(n, noun) for n, noun in ((counts.error, "error"), (counts.warning, "warning")))
         told += f", {counts.info:,} info"
         what = "statistics" if statistics else f"{resolved.format} report"
         stderr_console().print(shown(f"cgt-claimcheck: wrote the {what} to {destination} ({told})"), soft_wrap=True)
@@ -165,7 +166,3 @@ def check(
         return  # recording a baseline accepts this run's findings: the job that records it succeeds
     if report.fails(report.worst_severity()):
         raise typer.Exit(ExitStatus.FINDINGS)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"

@@ -12,7 +12,7 @@ from typing import TextIO
 from xml.etree import ElementTree as ET
 
 from cgt_claimcheck.report import FindingRecord as Finding
-from cgt_claimcheck.report import Report
+from cgt_claimcheck.report import Report, counted
 
 # Characters XML 1.0 does not allow at all (escaping cannot help): a CI server drops a report
 # holding one, so they are written as visible \xNN escapes.
@@ -80,7 +80,10 @@ def render(report: Report, stream: TextIO) -> None:
         if failing:
             rules = ", ".join(dict.fromkeys(f.rule for f in failing))
             failure = ET.SubElement(
-                case, "failure", type=rules, message=f"{len(failing)} finding(s) at or above {report.fail_on}: {rules}"
+                case,
+                "failure",
+                type=rules,
+                message=f"{counted(len(failing), 'finding')} at or above {report.fail_on}: {rules}",
             )
             failure.text = "\n\n".join(
                 f"{_line(f)}\nPolicy: {f.policy}\nDenial: CARC {f.carc or '-'} RARC {f.rarc or '-'}" for f in failing

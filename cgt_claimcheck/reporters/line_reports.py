@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from cgt_claimcheck.printable import printable
-from cgt_claimcheck.report import Report, editor_line, place_of
+from cgt_claimcheck.report import Report, counted, editor_line, place_of
 
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -40,7 +40,9 @@ def render_github(report: Report, stream: TextIO) -> None:
         stream.write(f"::{level} {where}::{_data(printable(f.message + place_of(f) + '. Fix: ' + f.hint))}\n")
     counts = report.summary.findings
     stream.write(
-        _data(f"cgt-claimcheck: {counts.error} errors, {counts.warning} warnings, {counts.info} info")
+        _data(
+            f"cgt-claimcheck: {counted(counts.error, 'error')}, {counted(counts.warning, 'warning')}, {counts.info:,} info"
+        )
         + f" in {report.summary.rows_read:,} rows\n"
     )
 

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from cgt_claimcheck.printable import excerpt
 from cgt_claimcheck.printable import shown as literal
-from cgt_claimcheck.report import ClaimHeader, Report, denial_codes
+from cgt_claimcheck.report import ClaimHeader, Report, counted, denial_codes
 from cgt_claimcheck.report import FindingRecord as Finding
 
 VALUE_SHOWN = 200  # characters of a value on a finding's line (a rejected row is shown as its raw text)
@@ -26,25 +26,25 @@ def render(report: Report, stream: TextIO) -> None:
         "files",
         literal(
             ", ".join(
-                f"{i.path} ({i.rows_read} read, {i.rows_checked} checked, {i.rows_rejected} rejected"
-                + (f", {i.rows_out_of_scope} out of scope)" if i.rows_out_of_scope else ")")
+                f"{i.path} ({i.rows_read:,} read, {i.rows_checked:,} checked, {i.rows_rejected:,} rejected"
+                + (f", {i.rows_out_of_scope:,} out of scope)" if i.rows_out_of_scope else ")")
                 for i in report.inputs
             )
         ),
     )
-    rows = f"{s.rows_read} read = {s.rows_checked} checked + {s.rows_rejected} rejected"
-    summary.add_row("rows", literal(rows + (f" + {s.rows_out_of_scope} out of scope" if s.rows_out_of_scope else "")))
+    rows = f"{s.rows_read:,} read = {s.rows_checked:,} checked + {s.rows_rejected:,} rejected"
+    summary.add_row("rows", literal(rows + (f" + {s.rows_out_of_scope:,} out of scope" if s.rows_out_of_scope else "")))
     if s.rows_out_of_scope:
         summary.add_row("out of scope", literal(s.out_of_scope_text()))
-    summary.add_row("claims", literal(f"{s.claims} claims, {s.cgt_claims} with a cell or gene therapy"))
+    summary.add_row("claims", literal(f"{counted(s.claims, 'claim')}, {s.cgt_claims:,} with a cell or gene therapy"))
     summary.add_row(
         "findings",
         Text.assemble(
-            literal(f"{s.findings.error} errors", style=STYLE["error"]),
+            literal(counted(s.findings.error, "error"), style=STYLE["error"]),
             ", ",
-            literal(f"{s.findings.warning} warnings", style=STYLE["warning"]),
+            literal(counted(s.findings.warning, "warning"), style=STYLE["warning"]),
             ", ",
-            literal(f"{s.findings.info} info", style=STYLE["info"]),
+            literal(f"{s.findings.info:,} info", style=STYLE["info"]),
         ),
     )
     if report.baseline is not None:
@@ -191,17 +191,23 @@ def _closing_summary(console: Console, report: Report, claims: dict[tuple[str, s
     closing.add_row("claims", literal(f"{s.claims:,} read, {s.cgt_claims:,} with a cell or gene therapy checked"))
     closing.add_row(
         "findings",
-        literal(f"{s.findings.error:,} errors, {s.findings.warning:,} warnings, {s.findings.info:,} info"),
+        literal(
+            f"{counted(s.findings.error, 'error')}, {counted(s.findings.warning, 'warning')}, {s.findings.info:,} info"
+        ),
     )
     closing.add_row("by rule", literal(", ".join(f"{code} x{n:,}" for code, n in report.findings_by_rule().items())))
     if report.fail_on != "error":  # at error, the denied line below says the same
         closing.add_row(
-            "to fix", literal(f"{failing:,} claims have findings at or above {report.fail_on} (they fail this check)")
+            "to fix",
+            literal(
+                f"{counted(failing, 'claim has', 'claims have')} findings at or above {report.fail_on} "
+                f"({'it fails' if failing == 1 else 'they fail'} this check)"
+            ),
         )
     closing.add_row(
         "denied",
         literal(
-            f"{s.claims_denied:,} claims have errors and would be denied as they stand"
+            f"{counted(s.claims_denied, 'claim has', 'claims have')} errors and would be denied as they stand"
             + (f" (${s.charges_denied:,.2f} billed on them)" if s.claims_denied else "")
         ),
     )
