@@ -58,9 +58,9 @@ NULLABLE_COLUMNS = frozenset({"payer", "claim_id", "line_number", "location", "c
 # report_schema.py validates JSON reports against these dataclasses: unknown keys are an error.
 _STRICT: Any = {"extra": "forbid"}
 SYSTEMIC_MIN = 20  # this many findings with one cause (rule, file, field, message) are shown as one
-# Only the input rules' findings (the file's layout: rejected values, unusable rows) group this
+# Only the input rules' findings (the file's layout: rejected values, unusable rows, X12 faults) group this
 # way. A claim rule's finding on 100 claims is 100 claims to fix, each listed under its claim.
-SYSTEMIC_RULE_PREFIX = "IN"
+SYSTEMIC_RULE_PREFIXES = ("IN", "XE")  # an X12 writer's fault repeats on every claim it wrote
 BATCH_ROWS = 8_192  # findings a writer holds as text at once (a few MB)
 # A cause (rule, file, field, message) repeated past this many findings is listed this many times
 # and closed by one record that says how many more there were: a hostile file (ten million empty
@@ -136,7 +136,7 @@ class Findings:
         plain = self.table.select(keys).cast(pa.schema([(k, pa.string()) for k in keys]))
         tally = plain.append_column(REPRESENTS, self.weights()).group_by(keys).aggregate([(REPRESENTS, "sum")])
         count = tally.column(f"{REPRESENTS}_sum")
-        input_rule = pc.starts_with(tally.column("rule"), SYSTEMIC_RULE_PREFIX)
+        input_rule = pc.or_(*(pc.starts_with(tally.column("rule"), p) for p in SYSTEMIC_RULE_PREFIXES))
         big = tally.filter(pc.and_(pc.greater_equal(count, min_count), input_rule))
         if not big.num_rows:
             return [], self

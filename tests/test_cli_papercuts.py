@@ -145,3 +145,16 @@ def test_counts_read_as_english_with_thousands_separators(tmp_path):
     assert "1 claim has errors and would be denied as they stand" in rich
     github = runner.invoke(app, ["check", str(path), "--format", "github"]).stdout
     assert "cgt-claimcheck: 1 error, 0 warnings, 0 info in 1,201 rows" in github
+
+
+def test_an_x12_writers_fault_is_one_group_and_a_shared_policy_is_cited_once(tmp_path):
+    from x12_builder import Claim, build
+
+    data, _ = build([Claim(claim_id=f"P{i}", member_id=f"M{i}") for i in range(30)])
+    path = tmp_path / "composite.x12"
+    path.write_bytes(data.replace(b"HC:J3392", b"HC>J3392").replace(b"SE*", b"SE*9", 1))
+    rich = runner.invoke(app, ["check", str(path), "--format", "rich"], env={"COLUMNS": "160"}).stdout
+    assert "one cause, 30 rows" in rich  # XE004 on each of the 30 claims: one group, not 30 findings
+    cited = rich[rich.index("rules cited") :]
+    assert cited.count("Not a payer rule: HIPAA adopts the X12 5010 837") == 1, cited  # XE002 and XE004 share it
+    assert "XE002" in cited and "XE004" in cited

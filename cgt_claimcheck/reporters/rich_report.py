@@ -167,14 +167,19 @@ def _line_order(f: Finding) -> tuple[int, int]:
 def _rules_cited(
     console: Console, cited: dict[str, dict[str, None]], names: dict[str, str], denial: dict[str, str]
 ) -> None:
-    """Each rule's policy text once, after the claims (a clerk reads it when needed, not 300 times)."""
-    parts = []
+    """Each rule's policy text once, after the claims (a clerk reads it when needed, not 300 times);
+    rules that cite the same text (the X12 file rules, the input rules) are listed above it once."""
+    sharing: dict[tuple[str, ...], list[str]] = {}
     for code in sorted(cited):
-        head = Text.assemble(literal(f"{code} {names.get(code, '')}", style="bold"))
-        if code in denial:
-            head.append_text(literal(f"  (payer would deny with {denial[code]})", style="dim"))
-        parts.append(head)
-        parts.extend(Text.assemble("    ", literal(policy), style="dim") for policy in cited[code])
+        sharing.setdefault(tuple(cited[code]), []).append(code)
+    parts = []
+    for policies, codes in sharing.items():
+        for code in codes:
+            head = Text.assemble(literal(f"{code} {names.get(code, '')}", style="bold"))
+            if code in denial:
+                head.append_text(literal(f"  (payer would deny with {denial[code]})", style="dim"))
+            parts.append(head)
+        parts.extend(Text.assemble("    ", literal(policy), style="dim") for policy in policies)
     console.print(Panel(Group(*parts), title="rules cited", title_align="left"))
 
 
