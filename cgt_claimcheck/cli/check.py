@@ -59,6 +59,7 @@ def check(
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """Check claim-line extracts against the CGT rules and report what to fix before submission."""
+    started = time.perf_counter()  # the time a report states counts the settings and the tables too
     from cgt_claimcheck.config import CheckFlags, find_config, load_settings, reference_dir_of, resolve_check
 
     try:
@@ -131,7 +132,6 @@ def check(
     options.progress = spinner.update if spinner is not None else None
     render = REPORTERS["statistics" if statistics else resolved.format]
     try:
-        started = time.perf_counter()
         with spinner if spinner is not None else nullcontext():
             report = run_check(files, ref, options)
         report.fail_on = resolved.fail_on

@@ -217,5 +217,5 @@ def _closing_summary(console: Console, report: Report, claims: dict[tuple[str, s
         ),
     )
     if report.elapsed_seconds is not None:
-        closing.add_row("time", literal(f"{report.elapsed_seconds:.1f} s"))
+        closing.add_row("time", literal(f"{report.elapsed_seconds:.1f} s to check, before this report was written"))
     console.print(Panel(closing, title="summary", expand=False))
