@@ -158,3 +158,11 @@ def test_an_x12_writers_fault_is_one_group_and_a_shared_policy_is_cited_once(tmp
     cited = rich[rich.index("rules cited") :]
     assert cited.count("Not a payer rule: HIPAA adopts the X12 5010 837") == 1, cited  # XE002 and XE004 share it
     assert "XE002" in cited and "XE004" in cited
+
+
+@pytest.mark.parametrize(
+    "command", [["check"], ["convert"], ["lookup"], ["rules"], ["reference"], ["reference", "import-icd10"]]
+)
+def test_help_names_what_each_option_takes(command):
+    text = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"}).stdout
+    assert "<str>" not in text and "<path>" not in text and "<int" not in text, text

@@ -38,7 +38,10 @@ app.add_typer(reference_app, name="reference")
 ReferenceDirOption = Annotated[
     Path | None,
     typer.Option(
-        "--reference-dir", envvar=ENV_REFERENCE_DIR, help="Use this reference table set instead of the shipped one."
+        "--reference-dir",
+        metavar="FOLDER",
+        envvar=ENV_REFERENCE_DIR,
+        help="Use this reference table set instead of the shipped one.",
     ),
 ]
 

@@ -16,13 +16,18 @@ from cgt_claimcheck.exitcodes import ExitStatus
 @app.command("convert")
 def convert(
     files: Annotated[list[str], typer.Argument(help="X12 837 files or extracts (CSV, .gz, Parquet); - for stdin.")],
-    output: Annotated[str, typer.Option("--output", "-o", help="The file to write (never an input); - is stdout.")],
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="FILE", help="The file to write (never an input); - is stdout.")
+    ],
     to: Annotated[
-        str | None, typer.Option("--to", help="csv or parquet (default: from the output's suffix, else csv).")
+        str | None,
+        typer.Option(
+            "--to", metavar="csv|parquet", help="csv or parquet (default: from the output's suffix, else csv)."
+        ),
     ] = None,
     payer: O.Payer = None,
     delimiter: O.Delimiter = None,
-    encoding: Annotated[str, typer.Option("--encoding", help="Text encoding of CSV inputs.")] = "utf-8",
+    encoding: Annotated[str, typer.Option("--encoding", metavar="NAME", help="Text encoding of CSV inputs.")] = "utf-8",
 ) -> None:
     """Write the canonical claim-line extract that `check` reads: one row per service line."""
     from cgt_claimcheck import convert as conversion

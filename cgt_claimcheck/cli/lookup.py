@@ -18,8 +18,10 @@ def lookup(
         str,
         typer.Argument(help="HCPCS/CPT code, NDC (any layout), ICD-10-PCS or ICD-10-CM code, or a brand/generic name."),
     ],
-    on: Annotated[str | None, typer.Option("--on", help="Answer as of this date of service (YYYY-MM-DD).")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="rich or json.")] = "rich",
+    on: Annotated[
+        str | None, typer.Option("--on", metavar="DATE", help="Answer as of this date of service (YYYY-MM-DD).")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", metavar="rich|json", help="rich or json.")] = "rich",
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """Look up a code, NDC or product name: product, codes with dates, NDCs, PCS, indications, rules."""

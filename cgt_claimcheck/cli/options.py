@@ -38,7 +38,7 @@ def _payer_profiles(incomplete: str) -> list[str]:
 
 def _rule_codes_option(flag: str, help_: str):  # type: ignore[no-untyped-def]
     """A repeatable option of rule codes or prefixes, completing the catalogue's codes."""
-    return Annotated[list[str] | None, typer.Option(flag, autocompletion=_rule_codes, help=help_)]
+    return Annotated[list[str] | None, typer.Option(flag, metavar="CODES", autocompletion=_rule_codes, help=help_)]
 
 
 def _rule_codes(incomplete: str) -> list[str]:
@@ -52,6 +52,7 @@ Payer = Annotated[
     str | None,
     typer.Option(
         "--payer",
+        metavar="PROFILE",
         autocompletion=_payer_profiles,
         help="Payer profile for rows without a payer value: wnc, medi-cal-ffs, medi-cal-mcp.",
     ),
@@ -61,15 +62,23 @@ OutputFormat = Annotated[
     str | None,
     typer.Option(
         "--format",
+        metavar="FORMAT",
         autocompletion=_completing("FORMATS"),
-        help="rich (default on a terminal), json (default otherwise), jsonl, csv, junit, concise, github, gitlab, sarif, html (one self-contained page).",
+        help=(
+            "rich (default on a terminal), json (default otherwise), jsonl, csv, junit, concise, github, gitlab, "
+            "sarif, html (one self-contained page); with -o and no --format, the file's suffix names it "
+            "(.json .jsonl .csv .xml .sarif .html)."
+        ),
     ),
 ]
 
 Output = Annotated[
     Path | None,
     typer.Option(
-        "--output", "-o", help="Write the report to this file (atomically; - is stdout), never onto an input."
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write the report to this file (atomically; - is stdout), never onto an input.",
     ),
 ]
 
@@ -77,6 +86,7 @@ FailOn = Annotated[
     str | None,
     typer.Option(
         "--fail-on",
+        metavar="SEVERITY",
         autocompletion=_completing("FAIL_ON"),
         help="Exit 1 for findings at or above: error (default), warning, info, never.",
     ),
@@ -88,24 +98,30 @@ Ignore = _rule_codes_option("--ignore", "Rule codes or prefixes to skip; the lon
 
 Config = Annotated[
     Path | None,
-    typer.Option("--config", help="Config file (default: cgt-claimcheck.toml or pyproject.toml found upward)."),
+    typer.Option(
+        "--config", metavar="FILE", help="Config file (default: cgt-claimcheck.toml or pyproject.toml found upward)."
+    ),
 ]
 
 Facilities = Annotated[
     str | None,
     typer.Option(
         "--facilities",
+        metavar="FILE",
         help="Facility registry CSV (npi, certification, product, effective_from, effective_to) for ST002.",
     ),
 ]
 
 History = Annotated[
     list[str] | None,
-    typer.Option("--history", help="Prior claims (same format) for repeat-treatment and fertility rules."),
+    typer.Option(
+        "--history", metavar="FILE", help="Prior claims (same format) for repeat-treatment and fertility rules."
+    ),
 ]
 
 RepeatWindowDays = Annotated[
-    int | None, typer.Option("--repeat-window-days", min=1, help="Days one CGT treatment spans (default 30).")
+    int | None,
+    typer.Option("--repeat-window-days", metavar="DAYS", min=1, help="Days one CGT treatment spans (default 30)."),
 ]
 
 Redact = Annotated[
@@ -116,21 +132,32 @@ Delimiter = Annotated[
     str | None,
     typer.Option(
         "--delimiter",
+        metavar="CHAR",
         autocompletion=_completing("DELIMITER_NAMES"),
         help="CSV delimiter (default: sniffed from the header).",
     ),
 ]
 
-Encoding = Annotated[str | None, typer.Option("--encoding", help="Text encoding of the extracts (default utf-8).")]
+Encoding = Annotated[
+    str | None, typer.Option("--encoding", metavar="NAME", help="Text encoding of the extracts (default utf-8).")
+]
 
 DateFormat = Annotated[
     str | None,
-    typer.Option("--date-format", help="strptime pattern for dates in another layout (e.g. %d.%m.%Y); %Y required."),
+    typer.Option(
+        "--date-format",
+        metavar="PATTERN",
+        help="strptime pattern for dates in another layout (e.g. %d.%m.%Y); %Y required.",
+    ),
 ]
 
 UnknownPayer = Annotated[
     str | None,
-    typer.Option("--unknown-payer", help="A payer value no profile maps: out-of-scope (counted; default) or error."),
+    typer.Option(
+        "--unknown-payer",
+        metavar="out-of-scope|error",
+        help="A payer value no profile maps: out-of-scope (counted; default) or error.",
+    ),
 ]
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
@@ -155,13 +182,19 @@ Statistics = Annotated[
 Baseline = Annotated[
     Path | None,
     typer.Option(
-        "--baseline", help="Suppress the findings this baseline file records; report how many, and stale entries."
+        "--baseline",
+        metavar="FILE",
+        help="Suppress the findings this baseline file records; report how many, and stale entries.",
     ),
 ]
 
 WriteBaseline = Annotated[
     Path | None,
-    typer.Option("--write-baseline", help="Record this run's findings in a baseline file (JSON, a reason per entry)."),
+    typer.Option(
+        "--write-baseline",
+        metavar="FILE",
+        help="Record this run's findings in a baseline file (JSON, a reason per entry).",
+    ),
 ]
 
 
@@ -174,6 +207,7 @@ MaxRepeats = Annotated[
     int | None,
     typer.Option(
         "--max-repeats",
+        metavar="N",
         min=0,
         help="Findings listed per cause (rule, file, field, message) before one record says how many more "
         "there were (default 1000; 0: no limit). Counts and the exit code include them all.",

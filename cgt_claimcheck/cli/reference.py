@@ -15,7 +15,7 @@ from cgt_claimcheck.errors import UsageError
 @reference_app.callback(invoke_without_command=True)
 def reference_show(
     ctx: typer.Context,
-    output_format: Annotated[str, typer.Option("--format", help="rich or json.")] = "rich",
+    output_format: Annotated[str, typer.Option("--format", metavar="rich|json", help="rich or json.")] = "rich",
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """Show the reference version, its policies, tables, row counts, checksums and sources."""
@@ -51,7 +51,7 @@ def reference_import_hcpcs(
     file: Annotated[
         Path, typer.Argument(help="A CMS HCPCS quarterly file: the ANWEB .xlsx, or its columns as CSV/tab text.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="A new folder for the updated table set.")],
+    out: Annotated[Path, typer.Option("--out", metavar="FOLDER", help="A new folder for the updated table set.")],
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """Update the HCPCS effective and termination dates from a CMS file; write a new table set."""
@@ -88,15 +88,19 @@ def reference_import_icd10(
             help="CMS ICD-10-CM/PCS order or code files of one fiscal year (.txt, or the .zip CMS publishes)."
         ),
     ],
-    out: Annotated[Path, typer.Option("--out", help="A new folder for the extended table set.")],
+    out: Annotated[Path, typer.Option("--out", metavar="FOLDER", help="A new folder for the extended table set.")],
     fiscal_year: Annotated[
         int | None,
-        typer.Option("--fiscal-year", min=2016, max=2100, help="The fiscal year (default: from the file names)."),
+        typer.Option(
+            "--fiscal-year", metavar="YEAR", min=2016, max=2100, help="The fiscal year (default: from the file names)."
+        ),
     ] = None,
     starting: Annotated[
         str | None,
         typer.Option(
-            "--from", help="The date the files take effect, for an April update (default: October 1 before the year)."
+            "--from",
+            metavar="DATE",
+            help="The date the files take effect, for an April update (default: October 1 before the year).",
         ),
     ] = None,
     reference_dir: ReferenceDirOption = None,

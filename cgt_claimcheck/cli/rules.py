@@ -15,7 +15,7 @@ from cgt_claimcheck.printable import excerpt
 @app.command()
 def rules(
     code: Annotated[str | None, typer.Argument(help="A rule code (e.g. CT001) for its full documentation.")] = None,
-    output_format: Annotated[str, typer.Option("--format", help="rich or json.")] = "rich",
+    output_format: Annotated[str, typer.Option("--format", metavar="rich|json", help="rich or json.")] = "rich",
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """List the rule catalogue, or show one rule's documentation with examples."""
