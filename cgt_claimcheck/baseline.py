@@ -19,7 +19,7 @@ from typing import Any, TextIO
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.printable import excerpt
-from cgt_claimcheck.report import BaselineInfo, Findings, Report
+from cgt_claimcheck.report import BaselineInfo, Findings, Report, StaleEntry
 
 FORMAT = "cgt-claimcheck-baseline/1"
 
@@ -86,6 +86,22 @@ def apply_baseline(report: Report, baseline: Baseline) -> None:
     report.recount()
     seen = set(prints)
     stale = [print_ for print_ in baseline.entries if print_ not in seen]
+    described = [
+        StaleEntry(
+            fingerprint=print_,
+            **{key: _text(baseline.entries[print_].get(key)) for key in ("rule", "claim_id", "line_number", "field")},
+            value=_text(baseline.entries[print_].get("value")),
+        )
+        for print_ in stale
+    ]
     report.baseline = BaselineInfo(
-        path=baseline.path, suppressed=len(prints) - report.findings.table.num_rows, stale=stale
+        path=baseline.path,
+        suppressed=len(prints) - report.findings.table.num_rows,
+        stale=stale,
+        stale_entries=described,
     )
+
+
+def _text(value: Any) -> str | None:
+    """A value of a hand-edited baseline entry, as text (None when absent)."""
+    return None if value is None else excerpt(value, 200)

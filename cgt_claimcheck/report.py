@@ -27,12 +27,11 @@ from cgt_claimcheck.finding_records import (  # noqa: F401  (reporters import th
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
-    import numpy as np
     import pyarrow as pa
 
-SCHEMA_VERSION = "1.5"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
+SCHEMA_VERSION = "1.6"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
 # 1.3: summary.claims_denied and summary.charges_denied; 1.4: a finding's X12 location;
-# 1.5: summary.findings_not_listed (a cause repeated past --max-repeats)
+# 1.5: summary.findings_not_listed (a cause repeated past --max-repeats); 1.6: baseline.stale_entries
 
 # The columns of a finding, in the order of the JSON record and the CSV report.
 FINDING_COLUMNS = (
@@ -290,36 +289,28 @@ class BaselineInfo:
     path: str
     suppressed: int
     stale: list[str] = field(default_factory=list)  # fingerprints of entries this run did not find
+    # The same entries as a person finds them in the baseline file: rule, claim, line, field, value.
+    stale_entries: list[StaleEntry] = field(default_factory=list)
 
 
-def _denied_claims(errors: pa.Table) -> dict[str, np.ndarray]:
-    """file -> the hashes of its claims with an error (sorted, distinct): the listed findings' own
-    and those their closing records stand for. Hashes and numpy, 8 bytes a claim: a file with a
-    million rejected claims is counted without a string or a hash table per claim."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
+@dataclass
+class StaleEntry:
+    __pydantic_config__ = _STRICT
 
-    if not errors.num_rows or CLAIM_HASH not in errors.column_names:
-        return {}
-    files = errors.column("file").combine_chunks().cast(pa.string()).to_numpy(zero_copy_only=False)
-    own = errors.column(CLAIM_HASH).combine_chunks()
-    lists = errors.column(UNLISTED_CLAIMS).combine_chunks()
-    owners = pc.list_parent_indices(lists).to_numpy(zero_copy_only=False)
-    unlisted = pc.list_flatten(lists).to_numpy(zero_copy_only=False)
-    named = own.is_valid().to_numpy(zero_copy_only=False)
-    hashes = own.fill_null(0).to_numpy(zero_copy_only=False)
-    denied = {}
-    names = list(dict.fromkeys(files.tolist()))
-    for file in names:
-        if len(names) == 1:  # the common case: no masks over a million unlisted claims
-            found = np.unique(np.concatenate([hashes[named], unlisted]))
-        else:
-            here = files == file
-            found = np.unique(np.concatenate([hashes[here & named], unlisted[here[owners]]]))
-        if len(found):
-            denied[file] = found
-    return denied
+    fingerprint: str
+    rule: str | None
+    claim_id: str | None
+    line_number: str | None
+    field: str | None
+    value: str | None
+
+    def __str__(self) -> str:
+        where = " ".join(
+            p
+            for p in (self.claim_id and f"claim {self.claim_id}", self.line_number and f"line {self.line_number}")
+            if p
+        )
+        return f"{self.rule or '?'} {where} {self.field or ''} {self.value!r}".replace("  ", " ").strip()
 
 
 @dataclass
@@ -346,9 +337,10 @@ class Report:
 
     def recount(self) -> None:
         """Set the summary's finding counts and denied claims from the findings (after any baseline)."""
-        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
+
+        from cgt_claimcheck.denied_claims import denied_charges, denied_claims
 
         counts = self.findings.counts("severity")
         for severity in ("error", "warning", "info"):
@@ -356,27 +348,10 @@ class Report:
         self.summary.findings_not_listed = self.findings.not_listed()
         table = self.findings.table
         errors = table.filter(pc.equal(table.column("severity").cast(pa.string()), "error"))
-        denied = _denied_claims(errors)
+        denied = denied_claims(errors)
         self.summary.claims_denied = sum(len(hashes) for hashes in denied.values())
-        total = 0.0
-        for billed_by_claim in (self.claims, self.rejected_billed):  # kept lines, then rejected rows
-            if denied and billed_by_claim is not None and billed_by_claim.num_rows:
-                files = billed_by_claim.column("file").combine_chunks()
-                files = files if pa.types.is_dictionary(files.type) else pc.dictionary_encode(files)
-                names = files.dictionary.to_pylist()
-                index = files.indices.to_numpy(zero_copy_only=False)
-                hashes = billed_by_claim.column(CLAIM_HASH).to_numpy()
-                billed = billed_by_claim.column("billed").to_numpy(zero_copy_only=False)
-                for file, claims in denied.items():
-                    if file in names:
-                        found = np.searchsorted(claims, hashes)
-                        np.minimum(found, len(claims) - 1, out=found)
-                        hit = np.equal(claims[found], hashes)
-                        del found
-                        if len(names) > 1:
-                            hit &= index == names.index(file)
-                        total += float(np.nansum(billed[hit]))
-        self.summary.charges_denied = round(total, 2)
+        billed = [t for t in (self.claims, self.rejected_billed) if t is not None]  # kept lines, then rejected rows
+        self.summary.charges_denied = round(sum(denied_charges(denied, t) for t in billed), 2)
 
     def claim_headers(self) -> dict[tuple[str, str], ClaimHeader]:
         if self.claims is None or not self.claims.num_rows:

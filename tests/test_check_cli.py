@@ -87,7 +87,7 @@ def test_error_example_fires_every_rule():
     # are about X12 files: examples/claims_with_errors.x12 fires them (tests/test_x12.py).
     x12_rules = {code for code in CATALOGUE if code.startswith("XE")}
     assert {f["rule"] for f in report["findings"]} == set(CATALOGUE) - {"IN005"} - x12_rules
-    assert report["schema_version"] == "1.5"
+    assert report["schema_version"] == "1.6"
     assert set(report) == {
         "schema_version", "tool", "reference", "inputs", "summary", "errors", "findings", "not_checked"
     }  # fmt: skip

@@ -166,3 +166,26 @@ def test_an_x12_writers_fault_is_one_group_and_a_shared_policy_is_cited_once(tmp
 def test_help_names_what_each_option_takes(command):
     text = runner.invoke(app, [*command, "--help"], env={"COLUMNS": "120"}).stdout
     assert "<str>" not in text and "<path>" not in text and "<int" not in text, text
+
+
+def test_a_stale_baseline_entry_is_described_not_just_fingerprinted(tmp_path):
+    header = "claim_id,line_number,claim_type,payer,member_id,service_date,procedure_code,units,ndc,prior_auth,diagnosis_codes"
+    before = tmp_path / "monday.csv"
+    before.write_text(f"{header}\nC5,1,837P,wnc,M5,2025-03-01,J3392,1,51167-0290-01,,D57.1\n")  # AU001
+    after = tmp_path / "tuesday.csv"
+    after.write_text(f"{header}\nC5,1,837P,wnc,M5,2025-03-01,J3392,1,51167-0290-01,PA5,D57.1\n")  # fixed
+    baseline = tmp_path / "baseline.json"
+    runner.invoke(app, ["check", str(before), "--write-baseline", str(baseline), "-o", str(tmp_path / "r.json")])
+    report = json.loads(
+        runner.invoke(app, ["check", str(after), "--baseline", str(baseline), "--format", "json"]).stdout
+    )
+    [entry] = [e for e in report["baseline"]["stale_entries"] if e["rule"] == "AU001"]
+    assert (
+        entry["claim_id"] == "C5"
+        and entry["line_number"] == "1"
+        and entry["fingerprint"] in report["baseline"]["stale"]
+    )
+    rich = runner.invoke(
+        app, ["check", str(after), "--baseline", str(baseline), "--format", "rich"], env={"COLUMNS": "200"}
+    )
+    assert "AU001 claim C5 line 1" in rich.stdout

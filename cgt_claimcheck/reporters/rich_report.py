@@ -49,8 +49,13 @@ def render(report: Report, stream: TextIO) -> None:
     )
     if report.baseline is not None:
         b = report.baseline
-        stale = f"; {len(b.stale)} of its entries no longer occur" if b.stale else ""
-        summary.add_row("baseline", literal(f"{b.suppressed} known findings suppressed ({b.path}){stale}"))
+        stale = (
+            f"; {counted(len(b.stale), 'entry no longer occurs', 'of its entries no longer occur')}" if b.stale else ""
+        )
+        shown = "; ".join(str(entry) for entry in b.stale_entries[:5])
+        more = f" and {len(b.stale_entries) - 5:,} more" if len(b.stale_entries) > 5 else ""
+        stale += f" ({shown}{more})" if shown else ""
+        summary.add_row("baseline", literal(f"{b.suppressed:,} known findings suppressed ({b.path}){stale}"))
     by_rule = report.findings_by_rule()
     if by_rule:
         summary.add_row("by rule", literal(", ".join(f"{code} x{n}" for code, n in by_rule.items())))
