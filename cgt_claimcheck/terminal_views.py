@@ -35,6 +35,28 @@ def _end(row: dict[str, Any]) -> str:
     return "open"
 
 
+def _window(start: Any, row: dict[str, Any]) -> str:
+    """'2025-01-01 onward', '2022-10-01 to 2024-09-30': a validity window as a clerk says it."""
+    end = _end(row)
+    return f"{start or 'unknown start'} onward" if end == "open" else f"{start or 'unknown start'} to {end}"
+
+
+def _ages(low: Any, high: Any) -> str:
+    """'12 and older', 'up to 17', '4 to 5', 'any age' (the table's bounds are inclusive years)."""
+    if low is None and high is None:
+        return "any age"
+    if high is None:
+        return f"{low} and older"
+    if low is None:
+        return f"up to {high}"
+    return f"{low} to {high}"
+
+
+def _words(token: Any) -> str:
+    """A table token as words: per_treatment -> per treatment, best_knowledge -> best knowledge."""
+    return "" if token is None else str(token).replace("_", " ")
+
+
 def _t(value: Any) -> Text:
     return shown(value)
 
@@ -58,9 +80,7 @@ def render_lookup(console: Console, answer: dict[str, Any]) -> None:
             Panel(
                 Group(
                     shown(f"{m['code']}: {m.get('descriptor') or m.get('description')}"),
-                    shown(
-                        f"effective {m.get('effective_from') or 'unknown start'} to {_end(m)}; confidence {m['confidence']}"
-                    ),
+                    shown(f"effective {_window(m.get('effective_from'), m)}; confidence {_words(m['confidence'])}"),
                     shown(f"source: {m['source']}", style="dim"),
                     shown(m.get("notes") or "", style="dim"),
                 ),
@@ -88,23 +108,23 @@ def _render_card(console: Console, card: dict[str, Any]) -> None:
         lines.append(shown(text, style="bold green"))
     hcpcs = _table("HCPCS", "kind", "unit", "effective", "in use by", "successor", "confidence")
     for h in card["hcpcs"]:
-        window = f"{h['effective_from'] or '?'} to {_end(h)}"
+        window = _window(h["effective_from"], h)
         if h["valid_on_date"] is not None:
             window += " (valid)" if h["valid_on_date"] else " (NOT valid)"
         hcpcs.add_row(
             _t(h["code"]),
             _t(h["kind"]),
-            _t(h["billing_unit"]),
+            _t(_words(h["billing_unit"])),
             _t(window),
             _t(h["in_use_by"]),
             _t(h["successor"]),
-            _t(h["confidence"]),
+            _t(_words(h["confidence"])),
         )
     lines.append(hcpcs)
     if card["ndc"]:
         ndc = _table("NDC 5-4-2", "level", "package", "confidence")
         for n in card["ndc"]:
-            ndc.add_row(_t(n["ndc_5_4_2"]), _t(n["level"]), _t(n["package_description"]), _t(n["confidence"]))
+            ndc.add_row(_t(n["ndc_5_4_2"]), _t(n["level"]), _t(n["package_description"]), _t(_words(n["confidence"])))
         lines.append(ndc)
     else:
         lines.append(shown("NDC: none verified (see the table notes)", style="yellow"))
@@ -114,23 +134,22 @@ def _render_card(console: Console, card: dict[str, Any]) -> None:
             pcs.add_row(
                 _t(p["code"]),
                 _t(p["kind"]),
-                _t(f"{p['effective_from'] or '?'} to {p['effective_to'] or 'open'}"),
+                _t(_window(p["effective_from"], p)),
                 _t(p["description"]),
-                _t(p["confidence"]),
+                _t(_words(p["confidence"])),
             )
         lines.append(pcs)
     else:
         lines.append(shown("ICD-10-PCS: no product-specific code found in the sources", style="yellow"))
     ind = _table("indication", "ICD-10-CM", "ages", "from", "codes")
     for i in card["indications"]:
-        ages = f"{i['min_age'] if i['min_age'] is not None else ''}-{i['max_age'] if i['max_age'] is not None else ''}"
         codes = i["icd10cm_include"] + (f" except {i['icd10cm_exclude']}" if i["icd10cm_exclude"] else "")
         ind.add_row(
             _t(i["indication"]),
             _t(codes or "unknown"),
-            _t(ages if ages != "-" else "any"),
+            _t(_ages(i["min_age"], i["max_age"])),
             _t(i["effective_from"] or "?"),
-            _t(i["codes_confidence"]),
+            _t(_words(i["codes_confidence"])),
         )
     lines.append(ind)
     rules = _table("payer", "rules that apply")

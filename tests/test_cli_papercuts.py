@@ -189,3 +189,12 @@ def test_a_stale_baseline_entry_is_described_not_just_fingerprinted(tmp_path):
         app, ["check", str(after), "--baseline", str(baseline), "--format", "rich"], env={"COLUMNS": "200"}
     )
     assert "AU001 claim C5 line 1" in rich.stdout
+
+
+def test_a_lookup_speaks_words_not_table_tokens():
+    text = runner.invoke(app, ["lookup", "J3392"], env={"COLUMNS": "200"}).stdout
+    for said in ("billed per treatment", "2025-01-01 onward", "12 and older", "best knowledge"):
+        assert said in text, said
+    for token in ("per_treatment", "to open", "best_knowledge", "│ 12-"):
+        assert token not in text, token
+    assert "4 to 5" in runner.invoke(app, ["lookup", "Elevidys"], env={"COLUMNS": "200"}).stdout
