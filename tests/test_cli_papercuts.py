@@ -198,3 +198,15 @@ def test_a_lookup_speaks_words_not_table_tokens():
     for token in ("per_treatment", "to open", "best_knowledge", "│ 12-"):
         assert token not in text, token
     assert "4 to 5" in runner.invoke(app, ["lookup", "Elevidys"], env={"COLUMNS": "200"}).stdout
+
+
+def test_the_html_severity_filter_lists_errors_first(tmp_path):
+    out = tmp_path / "report.html"
+    runner.invoke(app, ["check", ERRORS, "--facilities", str(EXAMPLES / "facilities.csv"), "-o", str(out)])
+    page = out.read_text(encoding="utf-8")
+    select = page[page.index('id="filter-severity"') :]
+    select = select[: select.index("</select>")]
+    order = [v for v in ("error", "warning", "info") if f'value="{v}"' in select]
+    assert len(order) >= 2 and [select.index(f'value="{v}"') for v in order] == sorted(
+        select.index(f'value="{v}"') for v in order
+    )

@@ -102,6 +102,7 @@ def render(report: Report, stream: TextIO) -> None:
     _claims_section(report, rest, write)
 
     values = {name: [v for v in rest.counts(name) if v != "None"] for name in ("rule", "severity", "payer")}
+    values["severity"].sort(key=lambda v: SEVERITY_RANK.get(v, 9))  # error, warning, info: not alphabetical
     write('<section id="findings">\n<h2>Findings</h2>\n<form id="filters">\n')
     for name, label in (("rule", "Rule"), ("severity", "Severity"), ("payer", "Payer")):
         options = "".join(f'<option value="{e(v)}">{e(v)}</option>' for v in values[name])
