@@ -172,14 +172,36 @@ def main() -> None:
     text = "\n".join(table)
     print(text)
     if not args.no_write:
-        args.output.write_text(
-            "# Benchmark results\n\n"
+        record(
+            args.output,
             f"Machine: {machine()}.\n\n"
             f"Command: `python benchmarks/run.py{' --quick' if args.quick else ''}` ({runs} runs per measurement, medians; "
             "files from benchmarks/generate.py, 24 columns, ~0.5% CGT claims unless named otherwise; package "
             "byte-compiled as an install leaves it).\n\n" + text + "\n",
-            encoding="utf-8",
         )
+
+
+HISTORY_HEAD = "# Benchmark results\n\nEvery run of `benchmarks/run.py`, newest first (a run adds its section; none is overwritten).\n"
+
+
+def record(path: Path, section: str) -> None:
+    """Add this run to the history file, newest first, keeping every earlier run."""
+    import datetime
+
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(HERE), "describe", "--always", "--dirty"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown commit"
+    when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    earlier = path.read_text(encoding="utf-8") if path.exists() else ""
+    if earlier.startswith(HISTORY_HEAD):
+        earlier = earlier[len(HISTORY_HEAD) :].lstrip("\n")
+    elif earlier.startswith("# Benchmark results"):  # the one-run file this history replaced
+        notes = earlier.split("\n", 1)[1].lstrip("\n").replace("\n## ", "\n### ")
+        earlier = "## Before this file kept a history (runs and notes as they were written)\n\n" + notes
+    path.write_text(f"{HISTORY_HEAD}\n## {when}, {commit}\n\n{section}\n{earlier}", encoding="utf-8")
 
 
 if __name__ == "__main__":
