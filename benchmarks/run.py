@@ -1,4 +1,4 @@
-"""Time cgt-claimcheck against its yardsticks in one run, and write benchmarks/results.md.
+"""Time cgt-claimcheck against its yardsticks in one run, and add the run to benchmarks/results.md (a history).
 
     python benchmarks/run.py              # every target, 5 runs each (10M-line runs: 2)
     python benchmarks/run.py --quick      # no 10M-line file, 3 runs
