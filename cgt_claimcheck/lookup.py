@@ -238,6 +238,10 @@ def _lookup_name(ref: Reference, text: str) -> Answer:
             names[name] = product.product_id
     hits = {pid for name, pid in names.items() if name.startswith(word) or f" {word}" in f" {name}"}
     notes = []
+    for other_way in (_by_short_name, _by_kind, _by_indication):  # what people say besides the names
+        if not hits:
+            hits, note = other_way(ref, word)
+            notes += [note] if hits else []
     if not hits:
         close = difflib.get_close_matches(word, list(names), n=3, cutoff=0.75)
         hits = {names[c] for c in close}
@@ -246,6 +250,41 @@ def _lookup_name(ref: Reference, text: str) -> Answer:
     if not hits:
         raise NotFound(text, f"{excerpt(text)!r} matches no CGT product, code or NDC", _nearest(ref, text))
     return Answer(query=text, kind="name", products=sorted(hits), notes=notes)
+
+
+def _squashed(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _by_short_name(ref: Reference, word: str) -> tuple[set[str], str]:
+    """exa-cel, lovo-cel, axi-cel, arsa-cel: a syllable of the generic name and its stem's end."""
+    short = re.fullmatch(r"([a-z]{2,6})-(cel|vec)", word)
+    if not short:
+        return set(), ""
+    start, end = short.groups()
+    hits = set()
+    for product in ref.products.values():
+        words = re.sub(r"-[a-z]{4}\b|\(.*?\)", "", product.generic.lower()).split()  # no -xxxx suffix
+        if words and start in words[0] and words[-1].endswith(end):
+            hits.add(product.product_id)
+    return hits, f"{word!r} read as the short form of a generic name"
+
+
+def _by_kind(ref: Reference, word: str) -> tuple[set[str], str]:
+    """car-t, CAR T, tcr-t, gene therapy: a family or a category of product."""
+    key = _squashed(word)
+    hits = {
+        p.product_id
+        for p in ref.products.values()
+        if key and (_squashed(p.family) == key or _squashed(p.category).startswith(key))
+    }
+    return hits, f"{word!r} read as a kind of product: every product of that kind"
+
+
+def _by_indication(ref: Reference, word: str) -> tuple[set[str], str]:
+    """sickle cell, hemophilia B, large B-cell lymphoma: words of an FDA indication."""
+    hits = {pid for pid, rows in ref.indications.items() if any(word in row.indication.lower() for row in rows)}
+    return hits, f"{word!r} found in the FDA indications of these products, not in a name"
 
 
 def product_card(ref: Reference, product_id: str, on: date | None, rules: list[Any]) -> dict[str, Any]:

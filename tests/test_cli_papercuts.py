@@ -210,3 +210,21 @@ def test_the_html_severity_filter_lists_errors_first(tmp_path):
     assert len(order) >= 2 and [select.index(f'value="{v}"') for v in order] == sorted(
         select.index(f'value="{v}"') for v in order
     )
+
+
+@pytest.mark.parametrize(
+    ("query", "products"),
+    [
+        ("sickle cell", ["casgevy", "lyfgenia"]),
+        ("exa-cel", ["casgevy"]),
+        ("lovo-cel", ["lyfgenia"]),
+        ("axi-cel", ["yescarta"]),
+        ("car-t", ["abecma", "aucatzyl", "breyanzi", "carvykti", "kymriah", "tecartus", "yescarta"]),
+        ("CAR T", ["abecma", "aucatzyl", "breyanzi", "carvykti", "kymriah", "tecartus", "yescarta"]),
+        ("casgevy", ["casgevy"]),
+    ],
+)
+def test_lookup_finds_products_by_what_people_call_them(query, products):
+    answer = json.loads(runner.invoke(app, ["lookup", query, "--format", "json"]).stdout)
+    assert answer["found"] and [card["product_id"] for card in answer["cards"]] == products
+    assert runner.invoke(app, ["lookup", "xyz-cel"]).exit_code == 1  # a short form of nothing is not found
