@@ -103,8 +103,8 @@ def _table(columns: dict[str, Any], n: int, file_index: np.ndarray | pa.Array, r
         elif name == REPRESENTS:  # one finding a record, unless the intake already folded repeats
             given = columns.get(REPRESENTS)
             arrays.append(given if given is not None else pa.array(np.ones(n, np.int64)))
-        elif name == CLAIM_HASH:
-            arrays.append(row_claim_hashes(arrays[FINDINGS_SCHEMA.get_field_index("claim_id")]))
+        elif name == CLAIM_HASH:  # filled once for the whole table in `assemble`
+            arrays.append(pa.nulls(n, pa.uint64()))
         elif name == UNLISTED_CLAIMS:
             given = columns.get(UNLISTED_CLAIMS)
             arrays.append(given if given is not None else pa.nulls(n, UNLISTED_TYPE))
@@ -294,6 +294,8 @@ def assemble(parts: list[pa.Table], locators: dict[int, Callable[[int], str]] | 
     if not parts:
         return Findings(FINDINGS_SCHEMA.empty_table().drop_columns(["_file_index", "_rule"]))
     table = pa.concat_tables(parts).unify_dictionaries().combine_chunks()
+    hashes = row_claim_hashes(table.column("claim_id"))  # one pass over every rule's findings
+    table = table.set_column(table.schema.get_field_index(CLAIM_HASH), CLAIM_HASH, hashes)
     if locators:
         table = _located(table, locators)
     order = pc.sort_indices(

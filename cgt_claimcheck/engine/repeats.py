@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cgt_claimcheck.engine.claim_ids import row_claim_hashes
-from cgt_claimcheck.report import REPRESENTS, UNLISTED_CLAIMS, Findings, not_listed_note
+from cgt_claimcheck.report import CLAIM_HASH, REPRESENTS, UNLISTED_CLAIMS, Findings, not_listed_note
 
 CAUSE = ("rule", "file", "field", "message")
 INPUT_RULE_PREFIXES = ("IN", "XE")  # causes of the file itself; every other rule's causes are per claim
@@ -170,7 +170,7 @@ def _unlisted_claims(table: pa.Table, fold: _Fold) -> pa.Array:
     lists = table.column(UNLISTED_CLAIMS).combine_chunks()
     closing_of_group = np.full(int(group.max()) + 1, -1, np.int64)
     closing_of_group[group[closing]] = closing
-    hashes = row_claim_hashes(table.column("claim_id"))
+    hashes = table.column(CLAIM_HASH).combine_chunks()  # hashed once, when the findings were assembled
     dropped = tail & hashes.is_valid().to_numpy(zero_copy_only=False)
     dropped[closing] = False  # the closing record is listed: its own claim counts from it
     targets = [closing_of_group[group[dropped]]]
