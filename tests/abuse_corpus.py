@@ -34,7 +34,7 @@ FORMATS = ("json", "jsonl", "csv", "junit", "rich", "concise", "github", "gitlab
 # The only elements the HTML report writes: anything else came from an input, unescaped.
 HTML_TAGS = frozenset(
     "html head meta title style body header h1 h2 p section div span ul li form label select option input "
-    "button table thead tbody tr th td strong script".split()
+    "button table thead tbody tr th td strong script nav a noscript".split()
 )
 
 

@@ -1,9 +1,11 @@
 """The HTML report: one self-contained page a clerk opens, filters, sorts and prints.
 
-No network: the style sheet and the script are inlined and a Content-Security-Policy forbids
-any fetch. Every value from the input is escaped (text and attributes) and stripped of control
-and reordering characters, so an extract cannot inject markup or script. Findings are written a
-batch at a time; the page shows what the JSON report holds, in the same counts.
+No network: the style sheet, the script and the data are inlined and a Content-Security-Policy
+forbids any fetch. The claims and findings tables are drawn by the page's script from one
+embedded, dictionary-encoded data set (`html_data.py`), a page of rows at a time, so a report of
+100,000 findings opens in a second instead of a minute. The script writes every value as text
+(never as markup), and every value was made printable here: an extract cannot inject markup or
+script. The page shows what the JSON report holds, in the same counts.
 """
 
 from __future__ import annotations
@@ -12,22 +14,37 @@ from html import escape
 from importlib import resources
 from typing import Any, TextIO
 
+import pyarrow as pa
+
 from cgt_claimcheck.printable import printable
-from cgt_claimcheck.report import ClaimHeader, FindingRecord, Report, denial_codes
+from cgt_claimcheck.report import Findings, Report
+from cgt_claimcheck.reporters.html_data import claim_counts, report_data
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
-SEVERITIES = ("error", "warning", "info")
-# The findings table: (heading, how a click sorts it, or None).
-COLUMNS = (
-    ("Claim", "text"),
-    ("Line", "number"),
-    ("Row (X12: where)", "number"),
-    ("Severity", "number"),
-    ("Rule", "text"),
-    ("Payer", "text"),
-    ("Field", "text"),
-    ("Value", "text"),
-    ("Message and fix", None),
+# The tables' columns: (heading, how a click on it sorts, or None; key in the data set). The
+# script reads them from the headings, so they are declared here once.
+FINDING_COLUMNS: tuple[tuple[str, str | None, str], ...] = (
+    ("Claim", "text", "claim"),
+    ("Line", "number", "line"),
+    ("Row (X12: where)", "number", "row"),
+    ("Severity", "severity", "severity"),
+    ("Rule", "text", "rule"),
+    ("Payer", "text", "payer"),
+    ("Field", "text", "field"),
+    ("Value", "text", "value"),
+    ("Message and fix", None, "message"),
+)
+CLAIM_COLUMNS: tuple[tuple[str, str | None, str], ...] = (
+    ("Claim", "text", "claim"),
+    ("Member", "text", "member"),
+    ("Dates of service", "text", "dates"),
+    ("Payer", "text", "payer"),
+    ("Billed", "number", "billed"),
+    ("Errors", "number", "error"),
+    ("Warnings", "number", "warning"),
+    ("Info", "number", "info"),
+    ("File", "text", "file"),
+    ("", None, "show"),
 )
 SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}  # errors first when sorted ascending
 
@@ -99,34 +116,71 @@ def render(report: Report, stream: TextIO) -> None:
             f"{g.count:,} findings with one cause. {e(g.message)}. First: {e(shown)}. "
             f'<span class="fix">Fix: {e(g.hint)}</span></div>\n'
         )
-    _claims_section(report, rest, write)
+    counts = claim_counts(rest)
+    write(
+        '<nav class="jump">'
+        + (f'<a href="#claims">Claims with findings ({len(counts):,})</a>' if counts else "")
+        + f'<a href="#findings">Findings ({len(rest):,})</a><a href="#rules">Rules cited</a></nav>\n'
+        '<noscript><p class="notes">The claims and findings tables are drawn by the page\'s own script: '
+        "allow JavaScript for this file, or write the same findings with --format csv or json.</p></noscript>\n"
+    )
+    if counts:
+        _claims_section(len(counts), write)
+    _findings_section(rest, write)
+    _rules_cited(rest, [(g.rule, g.name) for g in systemic], write)
+    write(f'<script type="application/json" id="report-data">{report_data(report, rest, counts)}</script>\n')
+    write(f"<script>\n{_asset('html_report.js')}</script>\n</body>\n</html>\n")
 
-    values = {name: [v for v in rest.counts(name) if v != "None"] for name in ("rule", "severity", "payer")}
-    values["severity"].sort(key=lambda v: SEVERITY_RANK.get(v, 9))  # error, warning, info: not alphabetical
-    write('<section id="findings">\n<h2>Findings</h2>\n<form id="filters">\n')
-    for name, label in (("rule", "Rule"), ("severity", "Severity"), ("payer", "Payer")):
-        options = "".join(f'<option value="{e(v)}">{e(v)}</option>' for v in values[name])
+
+def _pager(name: str, sizes: tuple[int, ...]) -> str:
+    options = "".join(f'<option value="{n}">{n} a page</option>' for n in sizes)
+    return (
+        f'<div class="pager" id="{name}-pager"><button type="button" class="prev">&#9664; previous</button>'
+        f'<span class="range"></span><button type="button" class="next">next &#9654;</button>'
+        f'<select class="size" aria-label="rows a page">{options}</select></div>\n'
+    )
+
+
+def _table(table_id: str, columns: tuple[tuple[str, str | None, str], ...]) -> str:
+    heads = "".join(
+        f'<th data-key="{key}"' + (f' data-sort="{sort}" tabindex="0"' if sort else "") + f">{heading}</th>"
+        for heading, sort, key in columns
+    )
+    return f'<table id="{table_id}">\n<thead><tr>{heads}</tr></thead>\n<tbody></tbody>\n</table>\n'
+
+
+def _claims_section(count: int, write: Any) -> None:
+    """One row per claim with findings: its header and counts; sortable, searchable, paged."""
+    write(
+        '<section id="claims">\n<h2>Claims with findings</h2>\n<form id="claim-filters" class="filters">\n'
+        '<label>Claim or member<input id="claims-search" type="search" placeholder="claim or member number">'
+        "</label>\n"
+        '<label class="check"><input id="claims-errors" type="checkbox"> only claims with errors</label>\n'
+        f'<span class="meta"><span id="claims-count">{count:,}</span> of {count:,} claims shown; '
+        "click a heading to sort</span>\n</form>\n"
+    )
+    write(_pager("claims", (25, 100, 500)) + _table("claims-table", CLAIM_COLUMNS) + "</section>\n")
+
+
+def _findings_section(rest: Any, write: Any) -> None:
+    values = {name: rest.counts(name) for name in ("rule", "severity", "payer", "field")}
+    for tally in values.values():
+        tally.pop("None", None)
+    write('<section id="findings">\n<h2>Findings</h2>\n<form id="filters" class="filters">\n')
+    for name, label in (("rule", "Rule"), ("severity", "Severity"), ("payer", "Payer"), ("field", "Field")):
+        names = list(values[name])
+        if name == "severity":
+            names.sort(key=lambda v: SEVERITY_RANK.get(v, 9))  # error, warning, info: not alphabetical
+        options = "".join(f'<option value="{e(v)}">{e(v)} ({values[name][v]:,})</option>' for v in names)
         write(f'<label>{label}<select id="filter-{name}"><option value="">all</option>{options}</select></label>\n')
     write(
         '<label>Claim<input id="filter-claim" type="search" placeholder="claim number"></label>\n'
+        '<label>Text<input id="filter-text" type="search" placeholder="in value or message"></label>\n'
         '<button type="button" id="filter-reset">Show all</button>\n'
         f'<span class="meta"><span id="shown-count">{len(rest):,}</span> of {len(rest):,} findings shown</span>\n'
         "</form>\n"
     )
-    write('<table id="findings-table">\n<thead><tr>')
-    for heading, sort in COLUMNS:
-        write(f'<th data-sort="{sort}">{heading}</th>' if sort else f"<th>{heading}</th>")
-    write("</tr></thead>\n<tbody>\n")
-    cited: dict[str, tuple[str, dict[str, None], str]] = {}
-    for f in rest:
-        write(_finding_row(f))
-        name, policies, codes = cited.setdefault(f.rule, (f.name, {}, denial_codes(f)))
-        policies[f.policy] = None
-    write("</tbody>\n</table>\n</section>\n")
-    for g in systemic:
-        cited.setdefault(g.rule, (g.name, {}, ""))
-    _rules_cited(cited, write)
-    write(f"<script>\n{_asset('html_report.js')}</script>\n</body>\n</html>\n")
+    write(_pager("findings", (100, 250, 500)) + _table("findings-table", FINDING_COLUMNS) + "</section>\n")
 
 
 def _notes(report: Report, write: Any) -> None:
@@ -142,54 +196,18 @@ def _notes(report: Report, write: Any) -> None:
         write('<ul class="notes">' + "".join(f"<li>{n}</li>" for n in notes) + "</ul>\n")
 
 
-def _claims_section(report: Report, rest: Any, write: Any) -> None:
-    """One row per claim with findings: the claim's header and its counts by severity."""
-    counts: dict[tuple[str, str], dict[str, int]] = {}
-    for batch in rest.batches():
-        columns = [batch.column(n).to_pylist() for n in ("file", "claim_id", "severity")]
-        for file, claim, severity in zip(*columns, strict=True):
-            if claim is not None:
-                tally = counts.setdefault((file, claim), dict.fromkeys(SEVERITIES, 0))
-                tally[severity] += 1
-    if not counts:
-        return
-    headers = report.claim_headers()
-    write(
-        '<section id="claims">\n<h2>Claims with findings</h2>\n<table id="claims-table">\n<thead><tr>'
-        "<th>Claim</th><th>Member</th><th>Dates of service</th><th>Payer</th>"
-        '<th class="num">Billed</th><th class="num">Errors</th><th class="num">Warnings</th>'
-        '<th class="num">Info</th><th>File</th><th></th></tr></thead>\n<tbody>\n'
-    )
-    for (file, claim), tally in counts.items():
-        h = headers.get((file, claim)) or ClaimHeader(file, claim, "", "", "", "", None)
-        dates = h.service_dates()
-        write(
-            f'<tr data-claim="{e(claim)}"><td>{e(claim)}</td><td>{e(h.member_id)}</td><td>{e(dates)}</td>'
-            f'<td>{e(h.payer)}</td><td class="num">{_money(h.billed)}</td>'
-            + "".join(f'<td class="num">{tally[sev]}</td>' for sev in SEVERITIES)
-            + f'<td>{e(file)}</td><td><button type="button" class="show-claim" data-claim="{e(claim)}">'
-            "show findings</button></td></tr>\n"
-        )
-    write("</tbody>\n</table>\n</section>\n")
-
-
-def _finding_row(f: FindingRecord) -> str:
-    sev = f.severity.value
-    line = f.line_number or ""
-    return (
-        f'<tr data-rule="{e(f.rule)}" data-severity="{sev}" data-payer="{e(f.payer or "")}" '
-        f'data-claim="{e(f.claim_id or "")}">'
-        f"<td>{e(f.claim_id or ('(rejected row)' if f.row else '(the file)'))}</td>"
-        f'<td class="num" data-sort="{e(line) if line.isdigit() else -1}">{e(line)}</td>'
-        f'<td class="num" data-sort="{f.row}">{e(f.location) if f.location else f.row}</td>'
-        f'<td data-sort="{SEVERITY_RANK[sev]}"><span class="sev sev-{sev}">{sev}</span></td>'
-        f'<td title="{e(f.name)}">{e(f.rule)}</td><td>{e(f.payer or "")}</td><td>{e(f.field)}</td>'
-        f'<td class="value">{e(f.value)}</td>'
-        f'<td>{e(f.message)} <span class="fix">Fix: {e(f.hint)}</span></td></tr>\n'
-    )
-
-
-def _rules_cited(cited: dict[str, tuple[str, dict[str, None], str]], write: Any) -> None:
+def _rules_cited(rest: Findings, systemic: list[tuple[str, str]], write: Any) -> None:
+    """Each rule behind a finding once, with every policy text its findings cite and its denial codes."""
+    columns = ("rule", "name", "policy", "carc", "rarc")
+    cited: dict[str, tuple[str, dict[str, None], str]] = {}
+    if len(rest):
+        table = pa.table({c: rest.table.column(c).cast(pa.string()) for c in columns})
+        distinct = table.group_by(list(columns)).aggregate([])
+        for code, name, policy, carc, rarc in zip(*(distinct.column(c).to_pylist() for c in columns), strict=True):
+            codes = " ".join(part for part in (f"CARC {carc}" if carc else "", f"RARC {rarc}" if rarc else "") if part)
+            cited.setdefault(code, (name, {}, codes))[1][policy] = None
+    for code, name in systemic:
+        cited.setdefault(code, (name, {}, ""))
     if not cited:
         return
     write('<section id="rules">\n<h2>Rules cited</h2>\n')
@@ -197,5 +215,5 @@ def _rules_cited(cited: dict[str, tuple[str, dict[str, None], str]], write: Any)
         name, policies, codes = cited[code]
         denial = f" (payer would deny with {e(codes)})" if codes else ""
         write(f'<div class="rule-cited" data-rule="{e(code)}"><strong>{e(code)} {e(name)}</strong>{denial}')
-        write("".join(f"<p>{e(p)}</p>" for p in policies) + "</div>\n")
+        write("".join(f"<p>{e(p)}</p>" for p in sorted(policies)) + "</div>\n")
     write("</section>\n")
