@@ -147,7 +147,8 @@ def test_claim_button_and_claim_filter_and_sorting(browser, reports):
 def test_hostile_values_stay_text(browser, tmp_path):
     """A value that is markup in the extract is shown as text: no element, no script ran."""
     header = "claim_id,line_number,claim_type,payer,member_id,service_date,procedure_code,units,ndc"
-    hostile = "<img src=x onerror=\"document.title='pwned'\">"
+    # Closing the data set's <script> element first: the rest would be markup if it could.
+    hostile = "</script><img src=x onerror=\"document.title='pwned'\"><!--"
     extract = tmp_path / "x.csv"
     quoted = '"' + hostile.replace('"', '""') + '"'
     # In the claim number (shown in cells and attributes) and as the NDC (the finding's value).
