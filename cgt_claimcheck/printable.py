@@ -41,6 +41,16 @@ def excerpt(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
+def elided(value: object, limit: int) -> str:
+    """A printable value of at most `limit` characters: its start and its end, the middle elided
+    (an NDC's package, a file's extension, a claim number's last digits stay visible)."""
+    text = printable(value)
+    if len(text) <= limit:
+        return text
+    head = (limit - 3 + 1) // 2
+    return f"{text[:head]}...{text[len(text) - (limit - 3 - head) :]}"
+
+
 def shown(value: object, *, newlines: bool = False, style: str = "") -> Text:
     """A rich Text of the value: printed as data, never as markup."""
     from rich.text import Text

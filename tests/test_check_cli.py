@@ -653,8 +653,9 @@ def test_rich_shows_a_systemic_cause_once_with_a_file_headline(tmp_path):
     result = check(_all_bad_dates(tmp_path), "--format", "rich", env={"COLUMNS": "400"})
     out = result.stdout
     assert result.exit_code == 1
-    assert "service_date: 500 of 500 rows" in out and "'03/01/25' on line 2" in out
-    assert out.count("two-digit year") == 2  # the headline and the one group, not 500 panels
+    assert "IN001 invalid-value: 500 findings, one cause" in out
+    assert "500 of 500 rows, first on line 2 ('03/01/25')" in out
+    assert out.count("two-digit year") == 1  # one group, not 500 findings, said once
     assert len(out.splitlines()) < 60
 
 

@@ -154,7 +154,8 @@ def test_an_x12_writers_fault_is_one_group_and_a_shared_policy_is_cited_once(tmp
     path = tmp_path / "composite.x12"
     path.write_bytes(data.replace(b"HC:J3392", b"HC>J3392").replace(b"SE*", b"SE*9", 1))
     rich = runner.invoke(app, ["check", str(path), "--format", "rich"], env={"COLUMNS": "160"}).stdout
-    assert "one cause, 30 rows" in rich  # XE004 on each of the 30 claims: one group, not 30 findings
+    assert "XE004 x12-composite: 30 findings, one cause" in rich  # on each of the 30 claims: one group
+    assert rich.count("Write each composite") == 1  # its fix printed once
     cited = rich[rich.index("rules cited") :]
     assert cited.count("Not a payer rule: HIPAA adopts the X12 5010 837") == 1, cited  # XE002 and XE004 share it
     assert "XE002" in cited and "XE004" in cited

@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import TextIO
 
 from rich.console import Console, Group
+from rich.padding import Padding
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from cgt_claimcheck.printable import excerpt
+from cgt_claimcheck.printable import elided
 from cgt_claimcheck.printable import shown as literal
-from cgt_claimcheck.report import ClaimHeader, Report, counted, denial_codes
+from cgt_claimcheck.report import ClaimHeader, Report, SystemicGroup, counted, denial_codes
 from cgt_claimcheck.report import FindingRecord as Finding
+from cgt_claimcheck.reporters.terminal_layout import TerminalLayout
 
 VALUE_SHOWN = 200  # characters of a value on a finding's line (a rejected row is shown as its raw text)
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+INDENT = (0, 0, 0, 4)  # a hanging block under a heading line
 
 
 def render(report: Report, stream: TextIO) -> None:
@@ -69,30 +72,29 @@ def render(report: Report, stream: TextIO) -> None:
 
     systemic, rest = report.findings.split_systemic()
     rows_read = {i.path: i.rows_read for i in report.inputs}
-    for g in systemic:  # a file where most rows fail for one reason opens with that
-        if rows_read.get(g.file) and g.count * 2 >= rows_read[g.file]:
-            row, value = g.examples[0]
-            console.print(
+    by_rule: dict[tuple[str, str], list[SystemicGroup]] = {}
+    for g in systemic:  # one panel a rule and file: each cause on its line, each distinct fix once
+        by_rule.setdefault((g.rule, g.file), []).append(g)
+    for (rule, file), causes in by_rule.items():
+        total = sum(g.count for g in causes)
+        # The file is named when the run read several (one file is in the summary above).
+        lines: list[Text | Padding] = [literal(file, style="dim")] if len(report.inputs) > 1 else []
+        for g in causes:
+            read = rows_read.get(g.file) or 0
+            share = f"{g.count:,} of {read:,} rows" if read and g.count * 2 >= read else f"{g.count:,} rows"
+            first = ", ".join(f"{row + 1} ({value!r})" for row, value in dict.fromkeys(g.examples))
+            lines.append(
                 Text.assemble(
-                    literal(f"{g.file}: ", style="bold"),
-                    literal(f"{g.field}: {g.count:,} of {rows_read[g.file]:,} rows: ", style=STYLE[g.severity]),
-                    literal(f"{g.message}, e.g. {value!r} on line {row + 1}: {g.hint}"),
+                    literal(f"{g.severity.upper():7} ", style=STYLE[g.severity]),
+                    literal(f"{g.field}: ", style="bold"),
+                    literal(f"{g.message}: {share}, first on line {first}"),
                 )
             )
-    for g in systemic:
-        lines = ", ".join(f"{row + 1} ({value!r})" for row, value in g.examples)
-        body = Group(
-            Text.assemble(
-                literal(f"{g.severity.upper():7} ", style=STYLE[g.severity]),
-                literal(f"{g.rule} {g.name}", style="bold"),
-                literal(f"  {g.message}"),
-            ),
-            Text.assemble("    ", literal(f"{g.count:,} findings; first on lines {lines}")),
-            Text.assemble(("    fix: ", "green"), literal(g.hint)),
-        )
-        console.print(
-            Panel(body, title=literal(f"{g.field}: one cause, {g.count:,} rows  [{g.file}]"), title_align="left")
-        )
+        for hint in dict.fromkeys(g.hint for g in causes):
+            lines.append(Text.assemble(("fix: ", "green"), literal(hint)))
+        title = f"{rule} {causes[0].name}: {counted(total, 'finding')}"
+        title += f", {len(causes)} causes" if len(causes) > 1 else ", one cause"
+        console.print(Panel(Group(*lines), title=literal(title), title_align="left"))
 
     claims: dict[tuple[str, str], list[Finding]] = {}
     cited: dict[str, dict[str, None]] = {}  # rule -> its distinct policy texts (one per payer at most)
@@ -105,23 +107,32 @@ def render(report: Report, stream: TextIO) -> None:
         cited.setdefault(g.rule, {})
         names[g.rule] = g.name
     headers = report.claim_headers()
+    # At a terminal, lines are laid out for its width: words never split, a finding's text hangs
+    # under its first line, the fix on a line of its own. Elsewhere (a file, a pipe, a CI log) each
+    # finding is one line, for grep and for a viewer that wraps by itself.
+    layout = TerminalLayout(console.width) if console.is_terminal else None
     for (file, claim), findings in claims.items():
-        # One header line a claim, one line a finding (soft-wrapped, so a narrow terminal wraps it
-        # rather than the report growing): 100 claims with 300 findings is about 400 lines.
-        block = _claim_header(claim, file, headers.get((file, claim)))
+        # At a terminal, a run of one file names it in the summary only (a line a claim saved).
+        shown_file = "" if layout is not None and len(report.inputs) == 1 else file
+        block = _claim_header(claim, shown_file, headers.get((file, claim)), layout)
         for f in sorted(findings, key=_line_order):
             block.append("\n")
-            block.append_text(
-                Text.assemble(
-                    literal(f"  line {f.line_number or '-'} ({f.location or f'row {f.row}'})  "),
-                    literal(f"{f.severity.value.upper():7} ", style=STYLE[f.severity.value]),
-                    literal(f.rule, style="bold"),
-                    literal(_value_shown(f)),
-                    literal(f.message),
-                    ("  fix: ", "green"),
-                    literal(f.hint),
-                )
-            )
+            head = f"  line {f.line_number or '-'} ({f.location or f'row {f.row}'})  "
+            severity = f"{f.severity.value.upper():7} "
+            text = _value_shown(f, layout) + f.message
+            if layout is None:
+                parts = [literal(text), literal("  fix: ", style="green"), literal(f.hint)]
+            else:  # the layout's line breaks are kept: every other control character is still escaped
+                laid_out = layout.finding(len(head) + len(severity) + len(f.rule), text, f.hint)
+                parts = [literal(piece, newlines=True, style=style) for piece, style in laid_out]
+            for part in (
+                literal(head),
+                literal(severity, style=STYLE[f.severity.value]),
+                literal(f.rule, style="bold"),
+            ):
+                block.append_text(part)
+            for part in parts:
+                block.append_text(part)
             cited.setdefault(f.rule, {})[f.policy] = None
             names[f.rule] = f.name
             codes = denial_codes(f)
@@ -135,24 +146,35 @@ def render(report: Report, stream: TextIO) -> None:
     _closing_summary(console, report, claims)
 
 
-def _value_shown(f: Finding) -> str:
-    """'  field = 'value': ' before the message, unless the message already quotes the value."""
+def _value_shown(f: Finding, layout: TerminalLayout | None) -> str:
+    """'  field = 'value': ' before the message, unless the message already quotes the value.
+
+    A long value keeps its start and its end (the middle elided): at a terminal, to a third of the width.
+    """
     if not f.value or f.value in f.message:
         return "  "
-    return f"  {f.field} = {excerpt(f.value, VALUE_SHOWN)!r}: "
+    limit = VALUE_SHOWN if layout is None else max(24, layout.width // 3)
+    return f"  {f.field} = {elided(f.value, limit)!r}: "
 
 
-def _claim_header(claim: str, file: str, header: ClaimHeader | None) -> Text:
+def _claim_header(claim: str, file: str, header: ClaimHeader | None, layout: TerminalLayout | None) -> Text:
     """'claim P1001  member M1 · 2025-03-01 · wnc · billed $2,100,000.00  [file]'."""
     parts = []
     if header is not None:
         dates = header.service_dates()
         parts = [f"member {header.member_id or '-'}", dates or "no date", header.payer or "no payer"]
         parts.append(f"billed ${header.billed:,.2f}" if header.billed is not None else "no charge")
+    details = f"  {' · '.join(parts)}" if parts else ""
+    where = f"  [{file}]" if file else ""
+    if layout is not None:  # the file name moves to the next line whole rather than split
+        details, where = layout.header(len(f"claim {claim}"), details, where)
+        return Text.assemble(
+            literal(f"claim {claim}", style="bold underline"),
+            literal(details, newlines=True),
+            literal(where, newlines=True, style="dim"),
+        )
     return Text.assemble(
-        literal(f"claim {claim}", style="bold underline"),
-        literal(f"  {' · '.join(parts)}" if parts else ""),
-        literal(f"  [{file}]", style="dim"),
+        literal(f"claim {claim}", style="bold underline"), literal(details), literal(where, style="dim")
     )
 
 
@@ -177,14 +199,14 @@ def _rules_cited(
     sharing: dict[tuple[str, ...], list[str]] = {}
     for code in sorted(cited):
         sharing.setdefault(tuple(cited[code]), []).append(code)
-    parts = []
+    parts: list[Text | Padding] = []
     for policies, codes in sharing.items():
         for code in codes:
             head = Text.assemble(literal(f"{code} {names.get(code, '')}", style="bold"))
             if code in denial:
                 head.append_text(literal(f"  (payer would deny with {denial[code]})", style="dim"))
             parts.append(head)
-        parts.extend(Text.assemble("    ", literal(policy), style="dim") for policy in policies)
+        parts.extend(Padding(literal(policy, style="dim"), INDENT) for policy in policies)
     console.print(Panel(Group(*parts), title="rules cited", title_align="left"))
 
 

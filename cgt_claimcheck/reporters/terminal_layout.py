@@ -1,0 +1,61 @@
+"""Lines laid out for a terminal's width: words never split, text hanging under its first line.
+
+A terminal wraps a long line wherever the width ends, mid-word ("is no/t a date"), back at the
+first column. The rich report, at a terminal, asks this layout for its line breaks instead:
+a finding's text continues under itself, its fix starts a line of its own, a claim's file name
+moves to the next line whole. Dates and codes are not broken at their hyphens. Off a terminal
+the report does not use it: one line per finding.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from cgt_claimcheck.printable import printable
+
+HANG = " " * 6  # where a finding's continued text and its fix start
+FIX = "fix: "
+NARROWEST = 40  # below this, the layout is for 40 columns and the terminal wraps the rest
+NO_BREAK = "\u00a0"  # a space that is not a line break opportunity (in file names)
+
+
+def _wrapped(text: str, width: int, first: int, then: str) -> list[str]:
+    """`text` in lines of `width`: the first starts at column `first`, the others with `then`."""
+    return textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=" " * first,
+        subsequent_indent=then,
+        break_on_hyphens=False,  # 2025-03-01, 51167-0290-01 stay whole
+        replace_whitespace=False,
+    )
+
+
+class TerminalLayout:
+    def __init__(self, width: int) -> None:
+        self.width = max(NARROWEST, width)
+
+    def finding(self, used: int, text: str, hint: str) -> list[tuple[str, str]]:
+        """The rest of a finding's first line after `used` columns, its continuation and its fix:
+        (text, style) pieces, printable but for the line breaks the layout put in."""
+        first = used + 2
+        if first > self.width - 20:  # a long location: the text starts on the next line
+            lines = [""] + _wrapped(printable(text).strip(), self.width, len(HANG), HANG)
+        else:
+            lines = _wrapped(printable(text).strip(), self.width, first, HANG)
+            lines[:1] = ["  " + lines[0][first:]] if lines else [""]
+        fix = _wrapped(printable(hint).strip(), self.width, len(HANG + FIX), HANG + " " * len(FIX)) or [""]
+        fix[0] = fix[0][len(HANG + FIX) :]
+        return [("\n".join(lines), ""), ("\n" + HANG + FIX, "green"), ("\n".join(fix), "")]
+
+    def header(self, used: int, details: str, where: str) -> tuple[str, str]:
+        """A claim's header after its first `used` columns: (the details, the file in brackets),
+        broken between words, never inside the file name unless the name is wider than the line."""
+        kept = printable(where.strip()).replace(" ", NO_BREAK)
+        lines = _wrapped("  ".join(p for p in (printable(details).strip(), kept) if p), self.width, used + 2, "  ")
+        joined = "\n".join(lines)
+        joined = "  " + joined[used + 2 :] if lines else ""
+        at = joined.rfind(kept)
+        if at < 0:  # the name itself was folded: no brackets to style apart
+            return joined.replace(NO_BREAK, " "), ""
+        return joined[:at], joined[at:].replace(NO_BREAK, " ")
