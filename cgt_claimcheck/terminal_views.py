@@ -168,14 +168,40 @@ def render_not_found(console: Console, query: str, reason: str, nearest: list[st
         console.print(shown("nearest: " + ", ".join(nearest)))
 
 
-def render_rule_list(console: Console, rules: list[Rule]) -> None:
-    table = _table("code", "name", "severity", "payers", "denial", "enforces")
-    for r in rules:
-        denial = "/".join(x for x in (r.carc, r.rarc) if x)
-        table.add_row(
-            _t(r.code), _t(r.name), _t(r.severity.value), _t(", ".join(r.payers)), _t(denial), _t(r.policy_text)
-        )
+def render_rule_list(console: Console, rules: list[Rule], *, long: bool = False) -> None:
+    """One line a rule (code, severity, payers, what it checks), or with --long the policy each enforces."""
+    if long:
+        table = _table("code", "name", "severity", "payers", "denial", "enforces")
+        for r in rules:
+            denial = "/".join(x for x in (r.carc, r.rarc) if x)
+            table.add_row(
+                _t(r.code), _t(r.name), _t(r.severity.value), _t(", ".join(r.payers)), _t(denial), _t(r.policy_text)
+            )
+        console.print(table)
+        return
+    rows = [(r.code, r.severity.value, _payers(r.payers), r.summary) for r in rules]
+    if not console.is_terminal:  # a pipe or a file: whole lines, for grep
+        for row in rows:
+            console.print(shown("{:<6} {:<8} {:<9} {}".format(*row)), soft_wrap=True)
+        return
+    table = Table(box=None, show_header=True, header_style="bold", pad_edge=False, padding=(0, 2, 0, 0))
+    widths = [max(len(name), *(len(row[i]) for row in rows)) for i, name in enumerate(("code", "severity", "payers"))]
+    for name, width in zip(("code", "severity", "payers"), widths, strict=True):  # kept whole
+        table.add_column(name, no_wrap=True, width=width)
+    # The summary gives way: cut with an ellipsis at the terminal's edge, one line a rule.
+    table.add_column("checks", no_wrap=True, overflow="ellipsis", width=max(10, console.width - sum(widths) - 6))
+    for row in rows:
+        table.add_row(*(_t(value) for value in row))
     console.print(table)
+    console.print(shown(f"{len(rules)} rules; `rules CODE` shows one in full, `rules --long` their policies."))
+
+
+def _payers(payers: tuple[str, ...]) -> str:
+    if set(payers) == {"wnc", "medi-cal-ffs", "medi-cal-mcp"}:
+        return "all"
+    if set(payers) == {"medi-cal-ffs", "medi-cal-mcp"}:
+        return "medi-cal"
+    return ", ".join(payers)
 
 
 def render_rule(console: Console, r: Rule, ref: Reference | None) -> None:

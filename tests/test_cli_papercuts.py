@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -229,3 +230,18 @@ def test_lookup_finds_products_by_what_people_call_them(query, products):
     answer = json.loads(runner.invoke(app, ["lookup", query, "--format", "json"]).stdout)
     assert answer["found"] and [card["product_id"] for card in answer["cards"]] == products
     assert runner.invoke(app, ["lookup", "xyz-cel"]).exit_code == 1  # a short form of nothing is not found
+
+
+def test_rules_lists_one_line_a_rule_and_long_gives_the_policy_texts():
+    from cgt_claimcheck.rules import CATALOGUE
+
+    at_terminal = {"TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": "80"}
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", runner.invoke(app, ["rules"], env=at_terminal).stdout)
+    lines = listing.splitlines()
+    assert len(lines) == len(CATALOGUE) + 2  # a heading, one line a rule, how to see more (it was 1,191 lines)
+    assert all(len(line) <= 80 for line in lines)
+    assert [line.split()[0] for line in lines[1:-1]] == list(CATALOGUE)
+    piped = runner.invoke(app, ["rules"], env={"COLUMNS": "80"}).stdout.splitlines()
+    assert len(piped) == len(CATALOGUE) and any(len(line) > 80 for line in piped)  # whole lines for grep
+    long = runner.invoke(app, ["rules", "--long"], env={"COLUMNS": "160"}).stdout
+    assert "WNC.CP.299" in long and "WNC.CP.299" not in listing

@@ -17,8 +17,11 @@ def rules(
     code: Annotated[str | None, typer.Argument(help="A rule code (e.g. CT001) for its full documentation.")] = None,
     output_format: Annotated[str, typer.Option("--format", metavar="rich|json", help="rich or json.")] = "rich",
     reference_dir: ReferenceDirOption = None,
+    long: Annotated[
+        bool, typer.Option("--long", help="Every rule with its name, denial codes and the policy text it enforces.")
+    ] = False,
 ) -> None:
-    """List the rule catalogue, or show one rule's documentation with examples."""
+    """List the rules, one line each, or show one rule's documentation with examples."""
     from cgt_claimcheck.rules import CATALOGUE
 
     if output_format not in ("rich", "json"):
@@ -50,7 +53,7 @@ def rules(
 
     console = stdout_console()
     if code is None:
-        render_rule_list(console, chosen)
+        render_rule_list(console, chosen, long=long)
     else:
         from contextlib import suppress
 
