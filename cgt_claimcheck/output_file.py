@@ -12,7 +12,9 @@ Every writer (reports, baselines, `convert`, the `reference` commands) goes thro
   /dev/null into a regular file holding the report.
 - A folder is refused.
 A write error (a full disk, a reader that closed its pipe) is an `OutputError` naming the path:
-exit 2, and no temporary file is left.
+exit 2, and no temporary file is left. One exception: standard output whose reader closed it
+(`check ... | head`) is `ReaderClosed`: the reader took what it wanted, like `git log | head`;
+the command says nothing and exits with its own verdict.
 """
 
 from __future__ import annotations
@@ -117,11 +119,26 @@ def write_output(output: str, render: Callable[[Any], None], *, binary: bool = F
     except OutputError:
         raise
     except OSError as exc:
+        if output == STDOUT and exc.errno == errno.EPIPE:
+            silence_stdout()
+            raise ReaderClosed("the reader of standard output closed it", file="standard output") from None
         shown = "standard output" if output == STDOUT else output
         raise OutputError(f"cannot be written ({_reason(exc)})", file=shown) from None
 
 
 _TEXT: dict[str, Any] = {"encoding": "utf-8", "newline": ""}
+
+
+class ReaderClosed(OutputError):
+    """Standard output's reader closed it on purpose (`| head`, `| grep -q`): not an error."""
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null, so that the interpreter's last flush does not fail again."""
+    with suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
 
 
 def _reason(exc: OSError) -> str:

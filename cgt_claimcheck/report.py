@@ -29,9 +29,10 @@ from cgt_claimcheck.severity import Severity
 if TYPE_CHECKING:
     import pyarrow as pa
 
-SCHEMA_VERSION = "1.6"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
+SCHEMA_VERSION = "1.7"  # 1.1: rows_out_of_scope and out_of_scope (per payer value); 1.2: baseline;
 # 1.3: summary.claims_denied and summary.charges_denied; 1.4: a finding's X12 location;
-# 1.5: summary.findings_not_listed (a cause repeated past --max-repeats); 1.6: baseline.stale_entries
+# 1.5: summary.findings_not_listed (a cause repeated past --max-repeats); 1.6: baseline.stale_entries;
+# 1.7: run (when, how long, the config file and the effective settings, the reference horizon)
 
 # The columns of a finding, in the order of the JSON record and the CSV report.
 FINDING_COLUMNS = (
@@ -261,6 +262,22 @@ class ToolInfo:
 
 
 @dataclass
+class RunInfo:
+    """How the report was made, so that a report found later can be explained and run again."""
+
+    __pydantic_config__ = _STRICT
+
+    started_at: str  # UTC, ISO 8601 to the second
+    seconds: float  # from the command's start to the report (reading the settings and tables included)
+    command: str
+    config: str | None  # the config file read, if any
+    options: dict[str, Any]  # every setting's effective value (as --show-settings prints them)
+    option_sources: dict[str, str]  # where each came from: default, the config file, a flag
+    reference_release: str
+    reference_verified_through: str | None  # the tables' horizon: later dates of service are not judged
+
+
+@dataclass
 class ReferenceInfo:
     __pydantic_config__ = _STRICT
 
@@ -334,6 +351,7 @@ class Report:
     # (file, claim_hash, billed) of claims with rejected rows: their charges count as denied too.
     # `claims` carries the same claim_hash column beside its header columns.
     rejected_billed: pa.Table | None = None
+    run: RunInfo | None = None  # set by the command line; a report made through the API has none
 
     def recount(self) -> None:
         """Set the summary's finding counts and denied claims from the findings (after any baseline)."""
@@ -374,14 +392,20 @@ class Report:
 
     def header(self) -> dict[str, Any]:
         """Everything but the findings, in the JSON report's key order."""
-        return {
-            "schema_version": self.schema_version,
-            "tool": asdict(self.tool),
-            "reference": asdict(self.reference),
-            "inputs": [asdict(i) for i in self.inputs],
-            "summary": asdict(self.summary),
-            "errors": [asdict(e) for e in self.errors],
-        } | ({"baseline": asdict(self.baseline)} if self.baseline is not None else {})
+        return (
+            {
+                "schema_version": self.schema_version,
+                "tool": asdict(self.tool),
+            }
+            | ({"run": asdict(self.run)} if self.run is not None else {})
+            | {
+                "reference": asdict(self.reference),
+                "inputs": [asdict(i) for i in self.inputs],
+                "summary": asdict(self.summary),
+                "errors": [asdict(e) for e in self.errors],
+            }
+            | ({"baseline": asdict(self.baseline)} if self.baseline is not None else {})
+        )
 
     def not_checked_json(self) -> list[dict[str, str]]:
         return [asdict(n) for n in self.not_checked]

@@ -19,6 +19,7 @@ from cgt_claimcheck.report import (
     InputSummary,
     NotChecked,
     ReferenceInfo,
+    RunInfo,
     Summary,
     ToolInfo,
 )
@@ -39,6 +40,7 @@ class Report(BaseModel):
 
     schema_version: str = SCHEMA_VERSION
     tool: ToolInfo
+    run: RunInfo | None = None  # written by the command line
     reference: ReferenceInfo
     inputs: list[InputSummary]
     summary: Summary

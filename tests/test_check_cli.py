@@ -7,6 +7,7 @@ import gzip
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,12 @@ def test_golden_report_of_the_error_example():
     assert result.exit_code == 1
     report = json.loads(result.stdout)
     report["reference"]["path"] = "<reference>"
+    run = report.pop("run")  # when and how long differ from run to run; the rest is pinned here
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", run.pop("started_at")) and run.pop("seconds") > 0
+    assert run["options"]["history"] == ["examples/history.csv"] and run["option_sources"]["history"] == "command line"
+    assert run["options"]["fail-on"] == "error" and run["option_sources"]["fail-on"] == "default"
+    assert run["config"] is None and run["command"] == "check"
+    assert (run["reference_release"], run["reference_verified_through"]) == ("2026.12", "2026-09-30")
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.parent.mkdir(exist_ok=True)
         GOLDEN.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -87,7 +94,7 @@ def test_error_example_fires_every_rule():
     # are about X12 files: examples/claims_with_errors.x12 fires them (tests/test_x12.py).
     x12_rules = {code for code in CATALOGUE if code.startswith("XE")}
     assert {f["rule"] for f in report["findings"]} == set(CATALOGUE) - {"IN005"} - x12_rules
-    assert report["schema_version"] == "1.6"
+    assert report["schema_version"] == "1.7"
     assert set(report) == {
         "schema_version", "tool", "reference", "inputs", "summary", "errors", "findings", "not_checked"
     }  # fmt: skip

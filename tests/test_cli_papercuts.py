@@ -245,3 +245,29 @@ def test_rules_lists_one_line_a_rule_and_long_gives_the_policy_texts():
     assert len(piped) == len(CATALOGUE) and any(len(line) > 80 for line in piped)  # whole lines for grep
     long = runner.invoke(app, ["rules", "--long"], env={"COLUMNS": "160"}).stdout
     assert "WNC.CP.299" in long and "WNC.CP.299" not in listing
+
+
+@pytest.mark.parametrize(
+    "args, verdict",
+    [
+        (["check", "examples/claims_with_errors.csv"], 1),  # the check's own verdict: errors found
+        (["check", "examples/claims.csv"], 0),
+        (["convert", "examples/claims.csv", "-o", "-"], 0),
+        (["rules"], 0),
+        (["lookup", "car-t"], 0),
+    ],
+)
+def test_a_reader_that_closes_stdout_gets_a_quiet_exit_with_the_verdict(args, verdict):
+    """`check ... | head`: no message, no internal error, and the exit code the output would have had
+    (it was 0, 1 or 2 at random, with "cannot be written")."""
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cgt_claimcheck", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    process.stdout.close()  # the reader is gone before the first byte
+    assert process.wait(timeout=60) == verdict
+    assert process.stderr.read() == b""

@@ -32,6 +32,8 @@ def main() -> None:
     try:
         app()
     except SystemExit as done:
+        if _stdout_reader_closed():  # `rules | head`: the reader took what it wanted, like `git log | head`
+            sys.exit(0)
         sys.exit(stop_signals.status_after_abort(done.code))
     except Exception as exc:  # never a traceback for a user; CGT_CLAIMCHECK_DEBUG=1 shows it
         if os.environ.get(ENV_DEBUG):
@@ -41,3 +43,9 @@ def main() -> None:
             file=sys.stderr,
         )
         sys.exit(ExitStatus.ERROR)
+
+
+def _stdout_reader_closed() -> bool:
+    """Did printing to standard output end in a closed pipe? (The command line library then wraps
+    stdout so that later flushes are quiet, and exits 1; `check` and `convert` catch it themselves.)"""
+    return type(sys.stdout).__name__ == "PacifyFlushWrapper"  # (by name: the class is the library's own)

@@ -50,7 +50,16 @@ def stdout_console() -> Console:
     # Created per call so tests (and --output) can swap sys.stdout; rich loads only when printing.
     from rich.console import Console
 
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    class StdoutConsole(Console):
+        def on_broken_pipe(self) -> None:
+            """`rules | head`: the reader took what it wanted; exit 0 quietly, like `git log | head`."""
+            from cgt_claimcheck.output_file import silence_stdout
+
+            self.quiet = True
+            silence_stdout()
+            raise SystemExit(0)
+
+    return StdoutConsole(file=sys.stdout, highlight=False, soft_wrap=False)
 
 
 def stderr_console() -> Console:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -60,6 +60,7 @@ def check(
 ) -> None:
     """Check claim-line extracts against the CGT rules and report what to fix before submission."""
     started = time.perf_counter()  # the time a report states counts the settings and the tables too
+    started_at = time.time()
     from cgt_claimcheck.config import CheckFlags, find_config, load_settings, reference_dir_of, resolve_check
 
     try:
@@ -101,7 +102,7 @@ def check(
     if not files:
         fail("no input: give one or more files (or - for stdin)")
     from cgt_claimcheck.engine import run_check
-    from cgt_claimcheck.output_file import STDOUT, refuse_inputs, write_output
+    from cgt_claimcheck.output_file import STDOUT, ReaderClosed, refuse_inputs, write_output
     from cgt_claimcheck.reporters import REPORTERS
 
     destination = str(output) if output is not None else STDOUT
@@ -143,7 +144,10 @@ def check(
             if known is not None:
                 baselines.apply_baseline(report, known)
         report.elapsed_seconds = time.perf_counter() - started
+        report.run = run_record(started_at, report.elapsed_seconds, config_path, resolved.sources or {}, ref)
         write_output(destination, lambda stream: render(report, stream))
+    except ReaderClosed:
+        pass  # `| head` took what it wanted: no message, and the exit code is still the check's verdict
     except UsageError as exc:
         fail(exc)
     except KeyboardInterrupt as interrupt:
@@ -166,3 +170,27 @@ def check(
         return  # recording a baseline accepts this run's findings: the job that records it succeeds
     if report.fails(report.worst_severity()):
         raise typer.Exit(ExitStatus.FINDINGS)
+
+
+def run_record(
+    started_at: float, seconds: float, config_path: Path | None, sources: dict[str, tuple[object, str]], ref: Any
+) -> Any:
+    """The report's `run`: when, how long, which config, every setting's value and origin, the horizon."""
+    import json
+    from datetime import UTC, datetime
+
+    from cgt_claimcheck.report import RunInfo
+
+    # As JSON has them (a tuple is a list, a path a string): the record is data, never an object.
+    values = json.loads(json.dumps({name: value for name, (value, _) in sources.items()}, default=str))
+    horizon = ref.manifest.verified_through
+    return RunInfo(
+        started_at=datetime.fromtimestamp(started_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        seconds=round(seconds, 3),
+        command="check",
+        config=str(config_path) if config_path is not None else None,
+        options=values,
+        option_sources={name: source for name, (_, source) in sources.items()},
+        reference_release=ref.version,
+        reference_verified_through=horizon.isoformat() if horizon is not None else None,
+    )

@@ -33,7 +33,7 @@ def convert(
     from cgt_claimcheck import convert as conversion
     from cgt_claimcheck.config import delimiter_of
     from cgt_claimcheck.engine.options import CheckOptions
-    from cgt_claimcheck.output_file import refuse_inputs, write_output
+    from cgt_claimcheck.output_file import ReaderClosed, refuse_inputs, write_output
     from cgt_claimcheck.printable import printable, shown
 
     suffix = Path(output).suffix.lower()
@@ -56,6 +56,8 @@ def convert(
                 raise UsageError(outcome.errors[0])
 
         write_output(output, render, binary=True)
+    except ReaderClosed:
+        return  # `| head` took what it wanted: nothing more to say
     except UsageError as exc:
         fail(exc)
     except KeyboardInterrupt as interrupt:
