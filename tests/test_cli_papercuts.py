@@ -271,3 +271,19 @@ def test_a_reader_that_closes_stdout_gets_a_quiet_exit_with_the_verdict(args, ve
     process.stdout.close()  # the reader is gone before the first byte
     assert process.wait(timeout=60) == verdict
     assert process.stderr.read() == b""
+
+
+def test_a_history_row_is_not_shown_as_a_claim_of_the_run(monkeypatch):
+    """The history's unusable row (IN006) is listed under its file, not as `claim NC240315002`,
+    and the HTML report's claims table holds only claims of the files checked."""
+    from tests.conftest import REPO
+
+    monkeypatch.chdir(REPO)
+    args = ["check", "examples/claims_with_errors.csv", "--history", "examples/history.csv"]
+    rich = runner.invoke(app, [*args, "--format", "rich"], env={"COLUMNS": "200"}).stdout
+    assert "rows left out of examples/history.csv" in rich and "claim NC240315002" not in rich
+    assert "IN006" in rich[rich.index("rows left out of examples/history.csv") :]
+    page = runner.invoke(app, [*args, "--format", "html"]).stdout
+    data = json.loads(re.search(r'id="report-data">(.*?)</script>', page, re.S).group(1))
+    assert "NC240315002" not in data["claims"]["claim"]["values"]
+    assert "NC240315002" in data["findings"]["claim"]["values"]  # the finding itself is listed

@@ -58,6 +58,7 @@ def reference_import_hcpcs(
     import csv
     import io
 
+    from cgt_claimcheck.finding_records import counted
     from cgt_claimcheck.printable import printable
     from cgt_claimcheck.reference import hcpcs_import
 
@@ -77,7 +78,7 @@ def reference_import_hcpcs(
         typer.echo(printable(f"{change.code}: {change.field} {change.before} -> {change.after}"))
     for reason in left:
         typer.echo(printable(f"unchanged {reason}"))
-    typer.echo(f"{len(changes)} change(s); new table set in {out} (use --reference-dir {out})")
+    typer.echo(f"{counted(len(changes), 'change')}; new table set in {out} (use --reference-dir {out})")
 
 
 @reference_app.command("import-icd10")

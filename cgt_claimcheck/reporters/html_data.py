@@ -71,13 +71,17 @@ def findings_data(findings: Findings) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def claim_counts(findings: Findings) -> list[tuple[str, str, dict[str, int]]]:
-    """(file, claim, findings listed by severity) for each claim with findings, in report order."""
+def claim_counts(findings: Findings, checked_files: Iterable[str]) -> list[tuple[str, str, dict[str, int]]]:
+    """(file, claim, findings listed by severity) for each claim with findings, in report order.
+
+    Only claims of the files checked: a --history or --facilities row is not a claim of this run.
+    """
     table = findings.table
     if not table.num_rows:
         return []
     keys = pa.table({name: table.column(name).cast(pa.string()) for name in ("file", "claim_id", "severity")})
-    keys = keys.filter(pc.is_valid(keys.column("claim_id")))
+    checked = pc.is_in(keys.column("file"), value_set=pa.array(list(checked_files), pa.string()))
+    keys = keys.filter(pc.and_(pc.is_valid(keys.column("claim_id")), checked))
     order: dict[tuple[str, str], dict[str, int]] = {}
     for file, claim in zip(keys.column("file").to_pylist(), keys.column("claim_id").to_pylist(), strict=True):
         order.setdefault((file, claim), dict.fromkeys(SEVERITIES, 0))  # first appearance = report order

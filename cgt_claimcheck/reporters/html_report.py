@@ -116,7 +116,7 @@ def render(report: Report, stream: TextIO) -> None:
             f"{g.count:,} findings with one cause. {e(g.message)}. First: {e(shown)}. "
             f'<span class="fix">Fix: {e(g.hint)}</span></div>\n'
         )
-    counts = claim_counts(rest)
+    counts = claim_counts(rest, [i.path for i in report.inputs])
     write(
         '<nav class="jump">'
         + (f'<a href="#claims">Claims with findings ({len(counts):,})</a>' if counts else "")

@@ -19,6 +19,7 @@ from cgt_claimcheck.reporters.terminal_layout import TerminalLayout
 VALUE_SHOWN = 200  # characters of a value on a finding's line (a rejected row is shown as its raw text)
 STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 INDENT = (0, 0, 0, 4)  # a hanging block under a heading line
+SIDE_FILE = ""  # the group of a side file's unusable rows (no claim id is empty)
 
 
 def render(report: Report, stream: TextIO) -> None:
@@ -100,8 +101,15 @@ def render(report: Report, stream: TextIO) -> None:
     cited: dict[str, dict[str, None]] = {}  # rule -> its distinct policy texts (one per payer at most)
     denial: dict[str, str] = {}
     names: dict[str, str] = {}
+    checked_files = {i.path for i in report.inputs}
     for finding in rest:
-        key = (finding.file, finding.claim_id or (f"(row {finding.row}, rejected)" if finding.row else "(the file)"))
+        if finding.file not in checked_files:  # a --history or --facilities row: context, not a claim of this run
+            key = (finding.file, SIDE_FILE)
+        else:
+            key = (
+                finding.file,
+                finding.claim_id or (f"(row {finding.row}, rejected)" if finding.row else "(the file)"),
+            )
         claims.setdefault(key, []).append(finding)
     for g in systemic:
         cited.setdefault(g.rule, {})
@@ -114,7 +122,13 @@ def render(report: Report, stream: TextIO) -> None:
     for (file, claim), findings in claims.items():
         # At a terminal, a run of one file names it in the summary only (a line a claim saved).
         shown_file = "" if layout is not None and len(report.inputs) == 1 else file
-        block = _claim_header(claim, shown_file, headers.get((file, claim)), layout)
+        if claim == SIDE_FILE:
+            title, note = f"rows left out of {file}", "  (a --history or --facilities file: not claims of this run)"
+            if layout is not None:
+                note, _ = layout.header(len(title), note, "")
+            block = Text.assemble(literal(title, style="bold underline"), literal(note, newlines=True, style="dim"))
+        else:
+            block = _claim_header(claim, shown_file, headers.get((file, claim)), layout)
         for f in sorted(findings, key=_line_order):
             block.append("\n")
             head = f"  line {f.line_number or '-'} ({f.location or f'row {f.row}'})  "
@@ -212,7 +226,11 @@ def _rules_cited(
 
 def _closing_summary(console: Console, report: Report, claims: dict[tuple[str, str], list[Finding]]) -> None:
     s = report.summary
-    failing = sum(1 for findings in claims.values() if any(report.fails(f.severity) for f in findings))
+    failing = sum(
+        1
+        for (_, claim), findings in claims.items()
+        if claim != SIDE_FILE and any(report.fails(f.severity) for f in findings)
+    )
     closing = _grid()
     closing.add_row(
         "rows",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cgt_claimcheck.finding_records import counted
 from cgt_claimcheck.ingest.problems import InputProblems, ProblemSet
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, no_triggers, rule
@@ -278,11 +279,11 @@ def unusable_context_row(problems: InputProblems, ctx: RuleContext) -> ProblemSe
     ),
     field="service_date",
     message=(
-        "{past_count} CGT claim line(s) have dates of service after {horizon}, the date the reference tables were "
+        "{past_lines} of service after {horizon}, the date the reference tables were "
         "verified through: code, label and payer changes after it are not known, and nothing that depends on them "
         "was judged on those lines (not a finding against this claim)"
     ),
-    details=("past_count", "horizon"),
+    details=("past_lines", "horizon"),
     hint="Update the tables (a newer release, or `--reference-dir` with tables verified for these dates) and check again.",
     triggers=no_triggers,
     applies_to=None,
@@ -308,6 +309,6 @@ def past_reference_horizon(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     # The earliest such date of service (then claim and line) carries it, whatever the row order.
     earliest = lines.loc[past].sort_values(["service_date", "claim_id", "line_number"]).index[:1]
     first = pd.Series(lines.index.isin(earliest), index=lines.index)
-    return pd.DataFrame(
-        {"hit": first, "past_count": f"{int(past.sum()):,}", "horizon": horizon.isoformat()}, index=lines.index
-    )
+    n = int(past.sum())
+    past_lines = counted(n, "CGT claim line has a date", "CGT claim lines have dates")
+    return pd.DataFrame({"hit": first, "past_lines": past_lines, "horizon": horizon.isoformat()}, index=lines.index)
