@@ -32,10 +32,7 @@ RELEASED = "2026-12-06"
 
 MEDI_CAL = "Medi-Cal Provider Manual, Cell and Gene Therapy (page updated July 2025)"
 WNC = "WellCare of North Carolina clinical policy WNC.CP.299 Cell and Gene Therapies (01/2025)"
-CMS_2020 = (
-    "CMS HCPCS Oct-2020 alpha-numeric file (anweb.xlsx: LONG DESCRIPTION, ADD DT, TERM DT), "
-    "mirror github:pereozogu/utils-prs-hcpcs-reference-qtr-plus-asc-monthly-codes-master"
-)
+CMS_2020 = "CMS HCPCS Oct-2020 alpha-numeric file (anweb.xlsx: LONG DESCRIPTION, ADD DT, TERM DT)"
 TMHP = "Texas Medicaid (TMHP) provider notice"
 
 # --------------------------------------------------------------------------------------------
@@ -806,11 +803,38 @@ def sentences(*parts: str) -> str:
     return " ".join(part for part in parts if part)
 
 
+# A source is cited by its publisher and document (CMS's HCPCS file, X12's remark-code list), not
+# by the repository or search index a researcher happened to read a copy from: those copies are
+# how the research reached the document, said once in reference_data/NOTES.md.
+WHERE_A_COPY_WAS_READ = (
+    r",?\s*(?:as\s+)?mirror(?:ed)?(?:\s+at)?\s+github:[^\s;,)]+(?:\s+data/\S+)?",  # "... mirrored at github:x/y:path"
+    r";?\s*CMS 2020 HCPCS \(rendered\) github:\S+",
+    r"\s+via https://github\.com/\S+",
+    r",?\s*\(GitHub code search, [^)]*\)",
+    r"\s+in public GitHub files \(index ids [^)]*\)",
+    r"\s*\(GitHub (?:index|code)[^)]*\)",  # "(GitHub index id 55855037115)", "(GitHub code search, 2026-12)"
+)
+THIRD_PARTY_RARC = r"multiple third-party GitHub code lists \(e\.g\., index ids [^)]*\)"
+
+
+def cited_by_document(source: str) -> str:
+    import re
+
+    for copy in WHERE_A_COPY_WAS_READ:
+        source = re.sub(copy, "", source)
+    source = re.sub(THIRD_PARTY_RARC, "third-party copies of the X12 Remittance Advice Remark Codes list", source)
+    source = re.sub(r"ICD titles: GitHub index ids? [\d, ]+", "ICD titles: the ICD-10-CM code list (CDC)", source)
+    if "github" in source.lower():
+        raise SystemExit(f"a source still names a repository copy, cite the document instead: {source!r}")
+    return source
+
+
 def write_csv(out: Path, name: str, columns: list[str], rows: list[dict[str, str]]) -> None:
+    sources = [c for c in columns if c.endswith("source")]
     with open(out / name, "w", encoding="utf-8", newline="") as fh:
         writer = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({**row, **{c: cited_by_document(row.get(c) or "") for c in sources}} for row in rows)
 
 
 # --------------------------------------------------------------------------------------------

@@ -65,6 +65,18 @@ def test_every_product_can_be_recognised_on_a_claim(ref):
         assert bool(recognisable) != (product_id in no_code_no_ndc), product_id
 
 
+def test_sources_are_cited_by_publisher_and_document_not_by_a_repository_copy():
+    import csv
+
+    tables = Path(__file__).resolve().parent.parent / "reference_data"
+    for path in sorted(tables.glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as fh:
+            for number, row in enumerate(csv.DictReader(fh), start=2):
+                for column, text in row.items():
+                    if column.endswith("source"):
+                        assert "github" not in (text or "").lower(), f"{path.name}:{number} {column}: {text}"
+
+
 def test_kymriah_predecessor_window(ref):
     from datetime import date
 
