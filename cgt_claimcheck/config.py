@@ -6,6 +6,7 @@ Precedence: built-in defaults < config file < command-line flags. Unknown keys a
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.printable import excerpt
 from cgt_claimcheck.report import MAX_REPEATS
 from cgt_claimcheck.severity import Severity
+from cgt_claimcheck.toml_places import key_places, place_of
 
 if TYPE_CHECKING:
     from cgt_claimcheck.engine.options import CheckOptions
@@ -154,19 +156,27 @@ def load_settings(path: Path | None) -> tuple[FileSettings, Path | None]:
         raise ConfigError(f"config is not valid TOML: {excerpt(exc, 200)}", file=str(path)) from None
     except RecursionError:  # tomllib recurses once per nested array or table: 10,000 '[' exhaust the stack
         raise ConfigError("config nests arrays or tables too deeply to be a settings file", file=str(path)) from None
+    table: tuple[str, ...] = ()
     if path.name == "pyproject.toml":
         tool = data.get("tool")
         data = tool.get("cgt-claimcheck", {}) if isinstance(tool, dict) else {}
+        table = ("tool", "cgt-claimcheck")
     try:
         return FileSettings.model_validate(data), path
     except ValidationError as exc:
+        places = key_places(path.read_text(encoding="utf-8"))  # for 'line 3, column 1: ...'
         problems = []
         for error in exc.errors():
-            key = excerpt(".".join(str(p) for p in error["loc"]))
+            loc = tuple(str(p) for p in error["loc"])
+            key = excerpt(".".join(loc))
             text = error["msg"].removeprefix("Value error, ")
             if error["type"] == "extra_forbidden":
-                text = "unknown key" + _did_you_mean(str(error["loc"][-1]), _config_keys())
-            problems.append(f"{key}: {excerpt(text, 300)}")
+                text = "unknown key" + _did_you_mean(loc[-1], _config_keys())
+            elif error["type"] in ("literal_error", "enum"):  # a value off the list: the nearest one
+                allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+                text += _did_you_mean(str(error.get("input")), allowed)
+            where = place_of(places, table + loc)
+            problems.append(f"{where}{key}: {excerpt(text, 300)}")
         more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         raise ConfigError("; ".join(problems[:5]) + more, file=str(path)) from None
 

@@ -7,6 +7,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cgt_claimcheck.cli import app
@@ -287,3 +289,41 @@ def test_a_history_row_is_not_shown_as_a_claim_of_the_run(monkeypatch):
     data = json.loads(re.search(r'id="report-data">(.*?)</script>', page, re.S).group(1))
     assert "NC240315002" not in data["claims"]["claim"]["values"]
     assert "NC240315002" in data["findings"]["claim"]["values"]  # the finding itself is listed
+
+
+def test_a_config_error_names_the_line_column_and_nearest_key_or_value(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\n\n[tool.cgt-claimcheck]\nfail-on = "warning"\n  fial-on = "x"\n'
+        'max-repeats = "many"\n\n[tool.cgt-claimcheck.columns]\nclaim_id = 5\n'
+    )
+    error = runner.invoke(app, ["check", "claims.csv"]).stderr
+    assert "line 6, column 3: fial-on: unknown key (did you mean fail-on?)" in error
+    assert "line 7, column 1: max-repeats:" in error and "line 10, column 1: columns.claim_id:" in error
+    (tmp_path / "cgt-claimcheck.toml").write_text('# settings\n"fail-on" = "warnin"\n')
+    error = runner.invoke(app, ["check", "claims.csv"]).stderr
+    assert "cgt-claimcheck.toml: line 2, column 1: fail-on:" in error and "(did you mean warning?)" in error
+
+
+_KEY = st.from_regex(r"[a-z][a-z0-9_-]{0,12}", fullmatch=True).filter(lambda key: key != "columns")
+
+
+@given(
+    st.lists(_KEY, min_size=1, max_size=8, unique=True),
+    st.lists(_KEY, min_size=0, max_size=4, unique=True),
+    st.integers(0, 4),
+)
+def test_every_key_of_a_toml_text_is_placed_where_it_is_written(top, nested, indent):
+    import tomllib
+
+    from cgt_claimcheck.toml_places import key_places
+
+    lines = ["# settings"] + [f'{" " * indent}{k} = "v"' for k in top] + ["", "[columns]"]
+    lines += [f'"{k}" = 1' for k in nested]
+    text = "\n".join(lines) + "\n"
+    parsed = tomllib.loads(text)  # the text is TOML, and the places agree with what it holds
+    places = key_places(text)
+    for number, key in enumerate(top, start=2):
+        assert key in parsed and places[(key,)] == (number, indent + 1)
+    for number, key in enumerate(nested, start=len(top) + 4):
+        assert key in parsed["columns"] and places[("columns", key)] == (number, 1)
