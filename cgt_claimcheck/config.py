@@ -40,6 +40,7 @@ FORMAT_OF_SUFFIX = {
     ".sarif": "sarif",
     ".html": "html",
     ".htm": "html",
+    ".txt": "rich",  # the text report a person reads, without colors
 }
 Format = Literal["rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif", "html"]
 

@@ -108,15 +108,31 @@ def test_near_misses_are_named(tmp_path):
     assert typo.exit_code == 2 and "fial-on: unknown key (did you mean fail-on?)" in typo.stderr
 
 
+def _zipped(*members: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in members:
+            archive.writestr(name, "<x/>" if name.endswith(".xml") else "claim_id,line_number\n")
+    return buffer.getvalue()
+
+
 @pytest.mark.parametrize(
     ("first_bytes", "said"),
     [
-        (b"PK\x03\x04" + b"\x00" * 200, "is a zip archive (an Excel .xlsx workbook, perhaps), not a text extract"),
+        (_zipped("[Content_Types].xml", "xl/workbook.xml"), "is an Excel workbook (.xlsx), not a text extract: save"),
+        (_zipped("claims.csv"), "is a zip archive, not a text extract: unzip it and check the extract inside"),
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "is an Excel 97-2003 workbook"),
         (b"PAR1" + b"\x00" * 64, "is a Parquet file, not a text extract: name it .parquet"),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "is a PDF document, not a text extract: export the claim lines"),
+        (b"\n  <!DOCTYPE html>\n<html><body>claims</body></html>", "is an HTML page, not a text extract"),
+        (b'{\n  "schema_version": "1.7",\n  "findings": []}', "is a JSON document (a report, perhaps)"),
+        (b'[{"claim_id": "C1"}]', "is a JSON document"),
     ],
 )
-def test_a_workbook_or_parquet_named_csv_is_named_for_what_it_is(tmp_path, first_bytes, said):
+def test_a_workbook_pdf_page_or_report_named_csv_is_named_for_what_it_is(tmp_path, first_bytes, said):
     path = tmp_path / "claims.csv"
     path.write_bytes(first_bytes)
     result = runner.invoke(app, ["check", str(path), "--format", "json"])
@@ -327,3 +343,13 @@ def test_every_key_of_a_toml_text_is_placed_where_it_is_written(top, nested, ind
         assert key in parsed and places[(key,)] == (number, indent + 1)
     for number, key in enumerate(nested, start=len(top) + 4):
         assert key in parsed["columns"] and places[("columns", key)] == (number, 1)
+
+
+def test_a_txt_output_is_the_text_report(tmp_path):
+    from tests.conftest import REPO
+
+    out = tmp_path / "report.txt"
+    result = runner.invoke(app, ["check", str(REPO / "examples/claims_with_errors.csv"), "-o", str(out)])
+    assert result.exit_code == 1
+    text = out.read_text(encoding="utf-8")
+    assert "claim E02" in text and "\x1b[" not in text and not text.lstrip().startswith("{")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import codecs
 import gzip
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -180,9 +181,10 @@ class ByteSource:
     def _resolve_encoding(self, given: str) -> str:
         given_name = text_encoding(given, self.display)
         head = self._head()
-        for magic, what, advice in NOT_TEXT:  # before any encoding advice: following that would fail again
-            if head.startswith(magic):
-                raise UsageError(f"is {what}, not a text extract: {advice}", file=self.display)
+        recognized = what_it_is(head)  # before any encoding advice: following that would fail again
+        if recognized is not None:
+            what, advice = recognized
+            raise UsageError(f"is {what}, not a text extract: {advice}", file=self.display)
         marked = next((name for bom, name in _BOMS if head.startswith(bom)), None)
         if marked and marked != "utf-8":
             if given_name in _UTF8:
@@ -205,11 +207,36 @@ class ByteSource:
 
 # Files a billing system or a clerk hands over by mistake, by their first bytes.
 SAVE_AS_CSV = "save the sheet as CSV (UTF-8) and check that file"
+EXPORT_AS_CSV = "export the claim lines from the billing system as CSV and check that file"
 NOT_TEXT = (
-    (b"PK\x03\x04", "a zip archive (an Excel .xlsx workbook, perhaps)", SAVE_AS_CSV),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (or another OLE document)", SAVE_AS_CSV),
     (b"PAR1", "a Parquet file", "name it .parquet (or .pq) and check it again"),
+    (b"%PDF-", "a PDF document", EXPORT_AS_CSV),
 )
+# What a zip archive holds, by the first member's name (a workbook names its parts first).
+ZIP_PARTS = (
+    (b"xl/", "an Excel workbook (.xlsx)", SAVE_AS_CSV),
+    (b"[Content_Types].xml", "an Office document (an Excel .xlsx workbook, perhaps)", SAVE_AS_CSV),
+    (b"word/", "a Word document", EXPORT_AS_CSV),
+)
+
+
+def what_it_is(head: bytes) -> tuple[str, str] | None:
+    """(what the file is, what to do) for a file that is plainly not a claim-line extract, else None."""
+    for magic, what, advice in NOT_TEXT:
+        if head.startswith(magic):
+            return what, advice
+    if head.startswith(b"PK\x03\x04"):
+        for part, what, advice in ZIP_PARTS:
+            if part in head[:2048]:
+                return what, advice
+        return "a zip archive", "unzip it and check the extract inside"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:64].lower()
+    if text.startswith((b"<!doctype html", b"<html")):
+        return "an HTML page", EXPORT_AS_CSV + " (a page saved from a browser is not an extract)"
+    if text.startswith(b"{") or re.match(rb"\[\s*[{\[\"\d-]", text):
+        return "a JSON document (a report, perhaps)", "check the claim-line extract it was made from"
+    return None
 
 
 def _bare_cr_as_lf(block: bytes) -> bytes:
