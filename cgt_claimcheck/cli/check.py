@@ -168,7 +168,7 @@ def check(
         raise typer.Exit(ExitStatus.ERROR)
     if write_baseline is not None and known is None:
         return  # recording a baseline accepts this run's findings: the job that records it succeeds
-    if report.fails(report.worst_severity()):
+    if report.fails():
         raise typer.Exit(ExitStatus.FINDINGS)
 
 

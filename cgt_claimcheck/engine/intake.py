@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,6 +32,7 @@ from cgt_claimcheck.engine.rejections import (
 )
 from cgt_claimcheck.engine.repeats import RepeatedProblems
 from cgt_claimcheck.errors import EmptyInput, UsageError
+from cgt_claimcheck.ingest.arrow_source import ArrowSource
 from cgt_claimcheck.ingest.columns import COLUMNS, HISTORY_PREFIX, OTHER_PAYER_PREFIX
 from cgt_claimcheck.ingest.normalise import complete
 from cgt_claimcheck.ingest.problems import InputProblems
@@ -94,7 +95,7 @@ class Relevance:
         self.pcs_codes = triggers.pcs_codes
 
 
-def take_in(paths: list[str], ref: Reference, options: CheckOptions, relevance: Relevance) -> Intake:
+def take_in(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOptions, relevance: Relevance) -> Intake:
     files: list[FileState] = []
     kept: list[_Pending] = []
     rejections = RepeatedProblems(options.max_repeats)  # memory by cause, not by row
@@ -327,7 +328,7 @@ def _triage(
 
 def _recover_split_claims(
     lines: pd.DataFrame | None,
-    paths: list[str],
+    paths: Sequence[str | ArrowSource],
     files: list[FileState],
     dropped: np.ndarray,
     options: CheckOptions,

@@ -6,7 +6,7 @@ The pipeline: intake (read, screen, keep relevant claims, count rows) -> lines (
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -20,6 +20,7 @@ from cgt_claimcheck.engine.lines import derive
 from cgt_claimcheck.engine.options import CheckOptions
 from cgt_claimcheck.engine.rejections import with_file
 from cgt_claimcheck.engine.repeats import limit_repeats
+from cgt_claimcheck.ingest.arrow_source import ArrowSource
 from cgt_claimcheck.ingest.facilities import load_facilities
 from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.reference import Reference
@@ -28,7 +29,7 @@ from cgt_claimcheck.rules import select_rules
 from cgt_claimcheck.rules.base import Rule, RuleContext
 
 
-def run_check(paths: list[str], ref: Reference, options: CheckOptions) -> Report:
+def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOptions) -> Report:
     selected, deselected = select_rules(options.select, options.ignore)
     registry = load_facilities(options.facilities, ref) if options.facilities else None
     facilities = registry.frame if registry is not None else None

@@ -75,7 +75,7 @@ class ExtractReader:
         self.encoding = self.source.encoding
         header = self._parquet_header() if self.is_parquet else self._csv_header(delimiter)
         self.header = header
-        self.columns = self._map_columns(header, column_map or {}, payer_given)
+        self.columns = map_columns(header, column_map or {}, payer_given, self.display, getattr(self, "delimiter", ","))
         wanted_set = set(wanted) if wanted is not None else set(COLUMNS)
         self.columns = {c: h for c, h in self.columns.items() if c in wanted_set or c in REQUIRED}
         self.problems: list[X12Problem] = []  # the file's own problems: an extract's are its rows'
@@ -113,44 +113,6 @@ class ExtractReader:
         except (OSError, pa.ArrowException) as exc:
             raise UsageError(f"not a readable Parquet file ({exc})", file=self.display) from None
         return list(self._parquet.schema_arrow.names)
-
-    def _map_columns(self, header: list[str], column_map: dict[str, str], payer_given: bool) -> dict[str, str]:
-        by_key: dict[str, str] = {}
-        for name in header:
-            key = name_key(name)
-            if not key:
-                continue
-            if key in by_key:
-                raise UsageError(
-                    f"columns {by_key[key]!r} and {name!r} are the same column once case, spaces and underscores are ignored",
-                    file=self.display,
-                    line=1,
-                    column=name,
-                )
-            by_key[key] = name
-        mapped: dict[str, str] = {}
-        for canonical in COLUMNS:
-            source_name = column_map.get(canonical, canonical)
-            # A mapped name wins; an extract that uses the canonical name still works with the
-            # same config (one config file, several extract layouts).
-            actual = by_key.get(name_key(source_name)) or by_key.get(name_key(canonical))
-            if actual is not None:
-                mapped[canonical] = actual
-        missing = [c for c in REQUIRED if c not in mapped and not (c == "payer" and payer_given)]
-        if missing:
-            hints = ", ".join(f"{c}" + (f" (mapped to {column_map[c]!r})" if c in column_map else "") for c in missing)
-            other = _delimiter_hint(header, getattr(self, "delimiter", ","))
-            advice = other or (
-                f"{_header_shown(header, mapped)}"
-                + ("" if column_map else "; map other names in the [columns] table of cgt-claimcheck.toml")
-            )
-            raise UsageError(
-                f"required column{'s' if len(missing) > 1 else ''} missing: {hints}; {advice}",
-                file=self.display,
-                line=1,
-                column=missing[0],
-            )
-        return mapped
 
     # --- rows --------------------------------------------------------------------------------------
     def batches(self) -> Iterator[RawBatch]:
@@ -311,7 +273,7 @@ class ExtractReader:
         try:
             for record_batch in self._parquet.iter_batches(batch_size=self.batch_rows, columns=columns):
                 arrays = {
-                    canonical: _as_text(record_batch.column(record_batch.schema.get_field_index(actual)))
+                    canonical: as_text(record_batch.column(record_batch.schema.get_field_index(actual)))
                     for canonical, actual in self.columns.items()
                 }
                 table = pa.table(arrays)
@@ -322,8 +284,51 @@ class ExtractReader:
             raise UsageError(f"cannot be read as Parquet ({exc})", file=self.display) from None
 
 
-def _as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
-    """Parquet columns of any type as strings ('' for null), the way a CSV would give them."""
+def map_columns(
+    header: list[str], column_map: dict[str, str], payer_given: bool, display: str, delimiter: str = ","
+) -> dict[str, str]:
+    """The canonical column -> the input's column name (names match ignoring case, spaces and
+    underscores; `[columns]` maps others); a required column missing is a UsageError."""
+    by_key: dict[str, str] = {}
+    for name in header:
+        key = name_key(name)
+        if not key:
+            continue
+        if key in by_key:
+            raise UsageError(
+                f"columns {by_key[key]!r} and {name!r} are the same column once case, spaces and underscores are ignored",
+                file=display,
+                line=1,
+                column=name,
+            )
+        by_key[key] = name
+    mapped: dict[str, str] = {}
+    for canonical in COLUMNS:
+        source_name = column_map.get(canonical, canonical)
+        # A mapped name wins; an extract that uses the canonical name still works with the
+        # same config (one config file, several extract layouts).
+        actual = by_key.get(name_key(source_name)) or by_key.get(name_key(canonical))
+        if actual is not None:
+            mapped[canonical] = actual
+    missing = [c for c in REQUIRED if c not in mapped and not (c == "payer" and payer_given)]
+    if missing:
+        hints = ", ".join(f"{c}" + (f" (mapped to {column_map[c]!r})" if c in column_map else "") for c in missing)
+        other = _delimiter_hint(header, delimiter)
+        advice = other or (
+            f"{_header_shown(header, mapped)}"
+            + ("" if column_map else "; map other names in the [columns] table of cgt-claimcheck.toml")
+        )
+        raise UsageError(
+            f"required column{'s' if len(missing) > 1 else ''} missing: {hints}; {advice}",
+            file=display,
+            line=1,
+            column=missing[0],
+        )
+    return mapped
+
+
+def as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Parquet or Arrow columns of any type as strings ('' for null), the way a CSV would give them."""
     import pyarrow.compute as pc
 
     if pa.types.is_date(array.type) or pa.types.is_timestamp(array.type):

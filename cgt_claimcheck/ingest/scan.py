@@ -1,7 +1,8 @@
 """Stage: the input boundary. Every input is opened here, recognized by its content, and scanned.
 
 `open_input` chooses the reader (an X12 837 by its ISA envelope whatever the name; Parquet by
-its name; anything else a delimited extract, stdin included); every reader meets `Reader`, so no
+its name; a frame a Python caller holds (`ArrowSource`); anything else a delimited extract,
+stdin included); every reader meets `Reader`, so no
 caller asks which kind it holds. `scan` reads a reader's batches and screens each one
 (`Screening`): the check's intake, its history files, the second pass that recovers split claims
 and `convert` all read through here.
@@ -16,6 +17,7 @@ from typing import Protocol
 import numpy as np
 import pyarrow as pa
 
+from cgt_claimcheck.ingest.arrow_source import ArrowSource, TableReader
 from cgt_claimcheck.ingest.reader import ExtractReader, RawBatch
 from cgt_claimcheck.ingest.screen import Screened, screen
 from cgt_claimcheck.ingest.x12 import X12Problem, X12Reader, is_x12
@@ -38,7 +40,7 @@ class Reader(Protocol):
 
 
 def open_input(
-    path: str,
+    path: str | ArrowSource,
     *,
     payer: str | None = None,
     column_map: dict[str, str] | None = None,
@@ -48,6 +50,8 @@ def open_input(
     max_repeats: int = 1_000,
 ) -> Reader:
     """The reader for this input, chosen by content (raises EmptyInput or UsageError)."""
+    if isinstance(path, ArrowSource):  # claim lines a Python caller holds (cgt_claimcheck.check)
+        return TableReader(path, column_map=column_map, payer_given=bool(payer), batch_rows=batch_rows)
     if is_x12(path):
         return X12Reader(path, payer=payer, batch_rows=batch_rows, max_repeats=max_repeats)
     return ExtractReader(

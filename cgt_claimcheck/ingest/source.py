@@ -42,8 +42,12 @@ _UTF8 = frozenset({"utf-8", "utf-8-sig"})
 _stdin_spool: tuple[object, IO[bytes]] | None = None  # (the stdin stream it copies, the copy)
 
 
-def display_name(path: str) -> str:
-    return "<stdin>" if path == STDIN else path
+def display_name(path: object) -> str:
+    """How an input is named in reports: its path, `<stdin>`, or an in-memory source's own name."""
+    shown = getattr(path, "display", None)
+    if isinstance(shown, str):
+        return shown
+    return "<stdin>" if path == STDIN else str(path)
 
 
 def _spooled_stdin() -> IO[bytes]:

@@ -41,8 +41,8 @@ def render(report: Report, stream: TextIO) -> None:
     cases: dict[str, list[Finding]] = {}
     for finding in rest:
         cases.setdefault(_case_name(finding), []).append(finding)
-    failing_cases = sum(1 for findings in cases.values() if any(report.fails(f.severity) for f in findings))
-    failures = failing_cases + sum(1 for g in systemic if report.fails(g.severity))
+    failing_cases = sum(1 for findings in cases.values() if any(report.severity_fails(f.severity) for f in findings))
+    failures = failing_cases + sum(1 for g in systemic if report.severity_fails(g.severity))
     total = len(cases) + len(systemic)
     suites = ET.Element("testsuites", name="cgt-claimcheck", tests=str(max(total, 1)), failures=str(failures))
     suite = ET.SubElement(
@@ -66,7 +66,7 @@ def render(report: Report, stream: TextIO) -> None:
         case = ET.SubElement(suite, "testcase", classname=g.file, name=f"{g.field}: {g.count:,} rows, {g.rule}")
         lines = ", ".join(f"{row + 1} ({value!r})" for row, value in g.examples)
         text = f"[{g.rule} {g.name}] {g.count:,} findings with one cause; first on lines {lines}: {g.message}. Fix: {g.hint}"
-        if report.fails(g.severity):
+        if report.severity_fails(g.severity):
             ET.SubElement(case, "failure", type=g.rule, message=f"{g.rule} x{g.count:,} {g.message}").text = text
         else:
             ET.SubElement(case, "system-out").text = f"{g.severity}: {text}"
@@ -76,7 +76,7 @@ def render(report: Report, stream: TextIO) -> None:
         )
     for name, findings in cases.items():
         case = ET.SubElement(suite, "testcase", classname=findings[0].file, name=name)
-        failing = [f for f in findings if report.fails(f.severity)]
+        failing = [f for f in findings if report.severity_fails(f.severity)]
         if failing:
             rules = ", ".join(dict.fromkeys(f.rule for f in failing))
             failure = ET.SubElement(
@@ -88,7 +88,7 @@ def render(report: Report, stream: TextIO) -> None:
             failure.text = "\n\n".join(
                 f"{_line(f)}\nPolicy: {f.policy}\nDenial: CARC {f.carc or '-'} RARC {f.rarc or '-'}" for f in failing
             )
-        notes = [f"{f.severity.value}: {_line(f)}" for f in findings if not report.fails(f.severity)]
+        notes = [f"{f.severity.value}: {_line(f)}" for f in findings if not report.severity_fails(f.severity)]
         if notes:
             ET.SubElement(case, "system-out").text = "\n".join(notes)
     ET.indent(suites)

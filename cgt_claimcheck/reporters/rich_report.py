@@ -73,10 +73,10 @@ def render(report: Report, stream: TextIO) -> None:
 
     systemic, rest = report.findings.split_systemic()
     rows_read = {i.path: i.rows_read for i in report.inputs}
-    by_rule: dict[tuple[str, str], list[SystemicGroup]] = {}
+    groups: dict[tuple[str, str], list[SystemicGroup]] = {}
     for g in systemic:  # one panel a rule and file: each cause on its line, each distinct fix once
-        by_rule.setdefault((g.rule, g.file), []).append(g)
-    for (rule, file), causes in by_rule.items():
+        groups.setdefault((g.rule, g.file), []).append(g)
+    for (rule, file), causes in groups.items():
         total = sum(g.count for g in causes)
         # The file is named when the run read several (one file is in the summary above).
         lines: list[Text | Padding] = [literal(file, style="dim")] if len(report.inputs) > 1 else []
@@ -229,7 +229,7 @@ def _closing_summary(console: Console, report: Report, claims: dict[tuple[str, s
     failing = sum(
         1
         for (_, claim), findings in claims.items()
-        if claim != SIDE_FILE and any(report.fails(f.severity) for f in findings)
+        if claim != SIDE_FILE and any(report.severity_fails(f.severity) for f in findings)
     )
     closing = _grid()
     closing.add_row(
