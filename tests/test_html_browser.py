@@ -51,10 +51,16 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
+    """The example's HTML page and JSON report, written by the command line (in this process)."""
+    from typer.testing import CliRunner
+
+    from cgt_claimcheck.cli import app
+
     out = tmp_path_factory.mktemp("html")
     html, data = out / "report.html", out / "report.json"
-    assert _run(*EXAMPLE, "--format", "html", "-o", str(html)).returncode == 1
-    assert _run(*EXAMPLE, "--format", "json", "-o", str(data)).returncode == 1
+    paths = [str(REPO / a) if a.startswith("examples/") else a for a in EXAMPLE]
+    assert CliRunner().invoke(app, ["check", *paths, "--format", "html", "-o", str(html)]).exit_code == 1
+    assert CliRunner().invoke(app, ["check", *paths, "--format", "json", "-o", str(data)]).exit_code == 1
     return html, json.loads(data.read_text(encoding="utf-8"))
 
 
