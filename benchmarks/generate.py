@@ -173,11 +173,14 @@ def main() -> None:
     parser.add_argument("--every-line-cgt", action="store_true", help="every line of a CGT claim bills the drug")
     parser.add_argument("--bad-date", help="write this text as every service_date (a file rejected row by row)")
     parser.add_argument("--chunk", type=int, default=2_000_000, help="lines generated at a time (memory)")
+    parser.add_argument(
+        "--claim-prefix", default="", help="put before every claim id (files of one night have distinct claims)"
+    )
     args = parser.parse_args()
     if args.out.suffix == ".parquet" or args.lines <= args.chunk:
-        write(
-            generate(args.lines, args.seed, args.cgt_share, args.defects, args.every_line_cgt, args.bad_date), args.out
-        )
+        frame = generate(args.lines, args.seed, args.cgt_share, args.defects, args.every_line_cgt, args.bad_date)
+        frame["claim_id"] = args.claim_prefix + frame["claim_id"]
+        write(frame, args.out)
         return
     # Large CSVs: append chunks with distinct claim ids so memory stays small.
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -194,7 +197,7 @@ def main() -> None:
                 args.every_line_cgt,
                 args.bad_date,
             )
-            frame["claim_id"] = f"B{index:03d}" + frame["claim_id"]
+            frame["claim_id"] = f"{args.claim_prefix}B{index:03d}" + frame["claim_id"]
             frame["member_id"] = f"B{index:03d}" + frame["member_id"]
             table = pa.Table.from_pandas(frame, preserve_index=False)
             pacsv.write_csv(

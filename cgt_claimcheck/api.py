@@ -42,6 +42,7 @@ def check(
     reference: str | os.PathLike[str] | None = None,
     config: str | os.PathLike[str] | None = None,
     name: str | None = None,
+    jobs: int | None = None,
 ) -> Report:
     """Check claim lines against the CGT rules and return the report.
 
@@ -50,7 +51,7 @@ def check(
     (named as in the README, or mapped by the config's `[columns]`). `name` is what the report
     calls an in-memory source (default `<pyarrow.Table>`, `<pandas.DataFrame>`). The other
     arguments are the flags of `cgt-claimcheck check` (`--payer`, `--facilities`, `--history`,
-    `--select`, `--ignore`, `--fail-on`, `--reference-dir`, `--config`).
+    `--select`, `--ignore`, `--fail-on`, `--reference-dir`, `--config`, `--jobs`).
     """
     from cgt_claimcheck.config import CheckFlags, FileSettings, load_settings, reference_dir_of, resolve_check
     from cgt_claimcheck.engine import run_check
@@ -64,6 +65,7 @@ def check(
         ignore=_codes(ignore),
         facilities=str(facilities) if facilities is not None else None,
         history=[str(h) for h in history] if history is not None else None,
+        jobs=jobs,
     )
     resolved = resolve_check(flags, settings, config_path, ref)
     report = run_check(_sources(source, name), ref, resolved.options)

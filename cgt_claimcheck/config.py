@@ -67,6 +67,7 @@ class FileSettings(BaseModel):
     date_format: str | None = Field(default=None, alias="date-format")
     unknown_payer: Literal["out-of-scope", "error"] | None = Field(default=None, alias="unknown-payer")
     max_repeats: int | None = Field(default=None, ge=0, alias="max-repeats")
+    jobs: int | None = Field(default=None, ge=1)
     # A table set written by `reference import-hcpcs` / `import-icd10` (the flag and the
     # CGT_CLAIMCHECK_REFERENCE_DIR variable win over it).
     reference_dir: str | None = Field(default=None, alias="reference-dir")
@@ -217,6 +218,7 @@ class CheckFlags:
     unknown_payer: str | None = None
     batch_rows: int = 250_000
     max_repeats: int | None = None
+    jobs: int | None = None
 
 
 @dataclass
@@ -333,6 +335,7 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         redact=flags.redact if flags.redact is not None else bool(settings.redact),
         batch_rows=flags.batch_rows,
         max_repeats=_first_given(flags.max_repeats, settings.max_repeats, MAX_REPEATS),
+        jobs=flags.jobs or settings.jobs,  # None: automatic
     )
     return ResolvedCheck(
         options=options,
@@ -360,12 +363,15 @@ SHOWN = (
     ("date-format", "date_format", "date_format"),
     ("unknown-payer", "unknown_payer", "unknown_payer"),
     ("max-repeats", "max_repeats", "max_repeats"),
+    ("jobs", "jobs", "jobs"),
 )
 
 
 def _sources(
     flags: CheckFlags, settings: FileSettings, config_path: Path | None, options: CheckOptions, fmt: str, fail_on: str
 ) -> dict[str, tuple[object, str]]:
+    from cgt_claimcheck.engine.parallel_reads import default_jobs
+
     effective: dict[str, object] = {
         "format": fmt,
         "fail-on": fail_on,
@@ -383,6 +389,7 @@ def _sources(
         "date-format": options.date_format,
         "unknown-payer": options.unknown_payer,
         "max-repeats": options.max_repeats,
+        "jobs": options.jobs or f"auto (up to {default_jobs()}, for files of 32 MB or more)",
     }
     result: dict[str, tuple[object, str]] = {}
     for name, flag_field, file_field in SHOWN:

@@ -56,6 +56,7 @@ def check(
     write_baseline: O.WriteBaseline = None,
     batch_rows: O.BatchRows = 250_000,
     max_repeats: O.MaxRepeats = None,
+    jobs: O.Jobs = None,
     reference_dir: ReferenceDirOption = None,
 ) -> None:
     """Check claim-line extracts against the CGT rules and report what to fix before submission."""
@@ -90,6 +91,7 @@ def check(
         unknown_payer=unknown_payer,
         batch_rows=batch_rows,
         max_repeats=max_repeats,
+        jobs=jobs,
     )
     try:
         resolved = resolve_check(flags, settings, config_path, ref)

@@ -213,3 +213,17 @@ MaxRepeats = Annotated[
         "there were (default 1000; 0: no limit). Counts and the exit code include them all.",
     ),
 ]
+
+
+Jobs = Annotated[
+    int | None,
+    typer.Option(
+        "--jobs",
+        "-j",
+        metavar="N",
+        min=1,
+        help="Processes that read and screen the input files side by side (default: up to the machine's "
+        "cores, at most 8, for files of 32 MB or more). The report is the same for any N; a file is read by "
+        "one process.",
+    ),
+]

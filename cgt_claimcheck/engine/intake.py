@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 
 from cgt_claimcheck.engine.claim_ids import contains, hash_ids, sorted_unique
 from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.engine.parallel_reads import read_files
 from cgt_claimcheck.engine.rejections import (
     file_problem,
     rejected,
@@ -107,30 +108,22 @@ def take_in(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOp
     x12_locators: dict[int, Callable[[int], str]] = {}
     errors: list[tuple[UsageError, InputError]] = []
     screening = _screening(ref, options, relevance)
-    for file_index, path in enumerate(paths):
-        display = display_name(path)
-        try:
-            reader = open_input(path, **options.reading())
-        except EmptyInput:
-            files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))
-            empty.append(file_problem("is empty (no header, no rows)", file_index))
-            continue
-        except UsageError as exc:  # unreadable: the other files are still checked, the exit code is 2
-            files.append(FileState(display, InputSummary(path=display), set(COLUMNS)))  # no "column absent" noise
-            errors.append((exc, InputError(file=display, message=str(exc))))
-            continue
-        state = FileState(reader.display, InputSummary(path=reader.display), set(reader.columns))
-        files.append(state)
-        try:
-            _read_file(reader, file_index, state, options, screening, kept, rejections, claim_hashes, dropped_hashes)
-        except UsageError as exc:
-            errors.append((exc, InputError(file=state.path, message=f"{exc} (after {state.summary.rows_read:,} rows)")))
-        if reader.locator is not None:
-            x12_locators[file_index] = reader.locator
-        for code, table in x12_problem_tables(reader.problems).items():
-            x12_problems.setdefault(code, []).append(with_file(table, file_index))
-        if state.summary.rows_read == 0 and not any(e.file == state.path for _, e in errors):
-            empty.append(file_problem("has a header but no rows", file_index))
+    # Each file is read, screened and triaged on its own (in parallel with --jobs); the results
+    # meet here in file order, so the report is the same whatever the number of jobs.
+    for file_index, read in enumerate(read_files(paths, options, screening, read_one)):
+        files.append(read.state)
+        kept.extend(read.kept)
+        rejections.absorb(read.rejections)
+        claim_hashes.extend(read.claim_hashes)
+        dropped_hashes.extend(read.dropped_hashes)
+        if read.error is not None:
+            errors.append(read.error)
+        if read.locator is not None:
+            x12_locators[file_index] = read.locator
+        for code, table in read.x12_problems.items():
+            x12_problems.setdefault(code, []).append(table)
+        if read.empty is not None:
+            empty.append(read.empty)
     if errors and len(errors) == len(paths):
         raise errors[0][0]  # nothing usable could be read
 
@@ -163,6 +156,48 @@ def take_in(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOp
         x12=x12_problems,
     )
     return Intake(files, lines, problems, claims, [error for _, error in errors], x12_locators)
+
+
+@dataclass
+class FileRead:
+    """One input read, screened and triaged: what the intake merges, file by file, in file order."""
+
+    state: FileState
+    rejections: RepeatedProblems
+    kept: list[_Pending] = field(default_factory=list)
+    claim_hashes: list[np.ndarray] = field(default_factory=list)
+    dropped_hashes: list[np.ndarray] = field(default_factory=list)
+    x12_problems: dict[str, pa.Table] = field(default_factory=dict)
+    locator: Callable[[int], str] | None = None
+    empty: pa.Table | None = None  # the IN005 problem of an empty file
+    error: tuple[UsageError, InputError] | None = None  # a file that could not be read (whole or in part)
+
+
+def read_one(path: str | ArrowSource, file_index: int, options: CheckOptions, screening: Screening) -> FileRead:
+    """Read one input (in this process, or in a worker of `read_files`)."""
+    display = display_name(path)
+    rejections = RepeatedProblems(options.max_repeats)  # memory by cause, not by row
+    try:
+        reader = open_input(path, **options.reading())
+    except EmptyInput:
+        blank = FileState(display, InputSummary(path=display), set(COLUMNS))
+        return FileRead(blank, rejections, empty=file_problem("is empty (no header, no rows)", file_index))
+    except UsageError as exc:  # unreadable: the other files are still checked, the exit code is 2
+        blank = FileState(display, InputSummary(path=display), set(COLUMNS))  # no "column absent" noise
+        return FileRead(blank, rejections, error=(exc, InputError(file=display, message=str(exc))))
+    state = FileState(reader.display, InputSummary(path=reader.display), set(reader.columns))
+    read = FileRead(state, rejections)
+    try:
+        _read_file(
+            reader, file_index, state, options, screening, read.kept, rejections, read.claim_hashes, read.dropped_hashes
+        )
+    except UsageError as exc:
+        read.error = (exc, InputError(file=state.path, message=f"{exc} (after {state.summary.rows_read:,} rows)"))
+    read.locator = reader.locator
+    read.x12_problems = {code: with_file(t, file_index) for code, t in x12_problem_tables(reader.problems).items()}
+    if state.summary.rows_read == 0 and read.error is None:
+        read.empty = file_problem("has a header but no rows", file_index)
+    return read
 
 
 def _read_file(

@@ -28,6 +28,9 @@ class CheckOptions:
     unknown_payer: str = "out-of-scope"  # or "error": a payer value that maps to no profile is rejected
     history: list[str] = field(default_factory=list)
     progress: Callable[[str, int], None] | None = None  # (file, rows read so far)
+    # Processes that read and screen files side by side (engine/parallel_reads.py); None: the
+    # cores, for files big enough to pay for a worker.
+    jobs: int | None = 1
     # run: which rules, with what resources
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)

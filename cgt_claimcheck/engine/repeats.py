@@ -74,6 +74,16 @@ class RepeatedProblems:
         if self.max_repeats and self._rows > self.max_repeats:
             self._fold()
 
+    def absorb(self, other: RepeatedProblems) -> None:
+        """Take another file's problems (read apart, perhaps in another process), after these.
+
+        Causes name their file, so the two share none; folding again gives what one fold over
+        both would (a closing record folded again keeps its count and its claims).
+        """
+        for key, parts in other._claims.items():
+            self._claims.setdefault(key, []).extend(parts)
+        self.extend(other.parts)
+
     def tables(self) -> list[pa.Table]:
         """The problems kept, closing records with the claims they stand for."""
         if not self._claims:

@@ -1,0 +1,98 @@
+"""Stage: read the inputs side by side. Each file is read, screened and triaged in a worker
+process (`--jobs N`); only what a file keeps (its relevant claims, whole), its counts and its
+folded problems come back, and they meet in the intake in file order, so the report is the same
+byte for byte whatever the number of jobs. Claim-level and lifetime rules then run once, in
+this process, on everything kept.
+
+What stays in this process: standard input (read once), X12 files (their line locator is the
+reader itself), frames a Python caller holds (copying them to a worker costs more than reading
+them), and everything when there is one file or one job. A file is the unit of work: one large
+file is read by one worker.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from cgt_claimcheck.ingest.x12 import is_x12
+
+if TYPE_CHECKING:
+    from cgt_claimcheck.engine.options import CheckOptions
+    from cgt_claimcheck.ingest.arrow_source import ArrowSource
+    from cgt_claimcheck.ingest.scan import Screening
+
+MAX_JOBS = 8  # beyond this, reading is bound by the disk and the merge, not the cores
+# Without --jobs, a file goes to a worker only when reading it takes longer than starting a
+# worker (about a second): 32 MB of text, some 300,000 lines (a compressed file counts 5 times).
+AUTO_MIN_BYTES = 32 * 1024 * 1024
+
+
+def default_jobs() -> int:
+    """The machine's cores (those this process may use), capped."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_JOBS))
+
+
+def _in_a_worker(path: str | ArrowSource, automatic: bool) -> bool:
+    if not isinstance(path, str) or path == "-":
+        return False
+    try:
+        if automatic:
+            size = os.path.getsize(path) * (5 if path.lower().endswith(".gz") else 1)
+            if size < AUTO_MIN_BYTES:
+                return False
+        return not is_x12(path)
+    except OSError:
+        return False  # unreadable: this process says so, as it would alone
+
+
+def _share_cores(threads: int) -> None:
+    """In a worker: Arrow's thread pools sized to this worker's share of the cores (N workers
+    each parsing with every core's thread would fight over them)."""
+    import pyarrow as pa
+
+    pa.set_cpu_count(threads)
+    pa.set_io_thread_count(threads)
+
+
+def read_files(
+    paths: Sequence[str | ArrowSource],
+    options: CheckOptions,
+    screening: Screening,
+    read_one: Callable[[str | ArrowSource, int, CheckOptions, Screening], Any],
+) -> Iterator[Any]:
+    """Each input's `read_one` result, in input order: in worker processes where it pays."""
+    automatic = options.jobs is None  # no --jobs: the cores, for files big enough to pay for a worker
+    workers = [i for i, path in enumerate(paths) if _in_a_worker(path, automatic)]
+    jobs = min(default_jobs() if automatic else options.jobs, len(workers))
+    if jobs < 2:
+        for index, path in enumerate(paths):
+            yield read_one(path, index, options, screening)
+        return
+    # A fresh interpreter per worker (forkserver): forking a process whose Arrow thread pools
+    # already run can deadlock the child. The server imports the engine once for all workers.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["cgt_claimcheck.engine.intake"])
+    plain = replace(options, progress=None)  # a callback does not cross processes
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_cores, initargs=(threads,))
+    try:
+        futures: dict[int, Future[Any]] = {i: pool.submit(read_one, paths[i], i, plain, screening) for i in workers}
+        for index, path in enumerate(paths):
+            if index in futures:
+                result = futures.pop(index).result()
+                if options.progress:
+                    options.progress(result.state.path, result.state.summary.rows_read)
+                yield result
+            else:
+                yield read_one(path, index, options, screening)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)

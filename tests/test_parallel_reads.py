@@ -1,0 +1,81 @@
+"""`--jobs N` changes nothing but the time: files read in worker processes give the report of one
+process, also when causes are folded (`--max-repeats`), with X12, Parquet, stdin-free mixes,
+an unreadable file and a history."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from cgt_claimcheck.cli import app
+from cgt_claimcheck.engine import CheckOptions, run_check
+from cgt_claimcheck.engine.parallel_reads import default_jobs
+from tests.conftest import REPO
+
+EXAMPLES = REPO / "examples"
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("jobs")
+    with (EXAMPLES / "claims.csv").open(encoding="utf-8", newline="") as fh:
+        header, *rows = list(csv.reader(fh))
+    date, claim = header.index("service_date"), header.index("claim_id")
+    paths = []
+    for n in range(3):  # the example's claims three times (distinct ids), then 40 claims with a bad date
+        bad = [
+            [f"B{n}-{i}" if c == claim else "03/01/25" if c == date else v for c, v in enumerate(rows[0])]
+            for i in range(40)
+        ]
+        path = folder / f"night_{n}.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            csv.writer(fh).writerows(
+                [header, *([f"F{n}-{r[claim]}" if c == claim else v for c, v in enumerate(r)] for r in rows), *bad]
+            )
+        paths.append(str(path))
+    parquet = folder / "night_3.parquet"
+    pq.write_table(pacsv.read_csv(EXAMPLES / "claims.csv"), parquet)
+    (folder / "broken.csv").write_text("not,an,extract\n1,2,3\n", encoding="utf-8")
+    return [*paths, str(parquet), str(EXAMPLES / "claims_with_errors.x12"), str(folder / "broken.csv")]
+
+
+def _findings(report):
+    return report.findings_table(), report.summary, [i.path for i in report.inputs], report.errors
+
+
+def test_workers_give_the_report_of_one_process(inputs, ref):
+    options = {"history": [str(EXAMPLES / "history.csv")], "max_repeats": 5}
+    alone = run_check(inputs, ref, CheckOptions(jobs=1, **options))
+    shared = run_check(inputs, ref, CheckOptions(jobs=2, **options))
+    table, summary, names, errors = _findings(alone)
+    assert len(errors) == 1 and summary.findings_not_listed > 0  # a file failed; causes were folded
+    assert _findings(shared) == (table, summary, names, errors)
+    assert alone.claims.equals(shared.claims)
+    # and folding, whether the files were read here or in workers, leaves every count as it was
+    listed = run_check(inputs, ref, CheckOptions(jobs=2, history=options["history"], max_repeats=0)).summary
+    assert (summary.claims_denied, summary.charges_denied, summary.findings) == (
+        listed.claims_denied,
+        listed.charges_denied,
+        listed.findings,
+    )
+
+
+def test_the_command_line_takes_jobs_and_says_so(inputs):
+    runner = CliRunner()
+    settings = runner.invoke(app, ["check", "--show-settings", "--jobs", "3"]).stdout
+    assert "jobs = 3  (command line)" in settings
+    automatic = f"jobs = 'auto (up to {default_jobs()}, for files of 32 MB or more)'  (default)"
+    assert automatic in runner.invoke(app, ["check", "--show-settings"]).stdout
+    reports = []
+    for jobs in ("1", "2"):
+        result = runner.invoke(app, ["check", *inputs[:4], "--jobs", jobs, "--format", "json"])
+        assert result.exit_code == 1, result.stderr
+        report = json.loads(result.stdout)
+        assert report.pop("run")["options"]["jobs"] == int(jobs)
+        reports.append(report)
+    assert reports[0] == reports[1]
