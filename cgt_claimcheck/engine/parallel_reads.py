@@ -19,7 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from cgt_claimcheck.ingest.x12 import is_x12
+from cgt_claimcheck.ingest.scan import readable_elsewhere
 
 if TYPE_CHECKING:
     from cgt_claimcheck.engine.options import CheckOptions
@@ -42,16 +42,15 @@ def default_jobs() -> int:
 
 
 def _in_a_worker(path: str | ArrowSource, automatic: bool) -> bool:
-    if not isinstance(path, str) or path == "-":
+    if not isinstance(path, str) or not readable_elsewhere(path):
         return False
+    if not automatic:
+        return True
     try:
-        if automatic:
-            size = os.path.getsize(path) * (5 if path.lower().endswith(".gz") else 1)
-            if size < AUTO_MIN_BYTES:
-                return False
-        return not is_x12(path)
+        size = os.path.getsize(path) * (5 if str(path).lower().endswith(".gz") else 1)
     except OSError:
-        return False  # unreadable: this process says so, as it would alone
+        return False
+    return size >= AUTO_MIN_BYTES
 
 
 def _share_cores(threads: int) -> None:
@@ -72,7 +71,7 @@ def read_files(
     """Each input's `read_one` result, in input order: in worker processes where it pays."""
     automatic = options.jobs is None  # no --jobs: the cores, for files big enough to pay for a worker
     workers = [i for i, path in enumerate(paths) if _in_a_worker(path, automatic)]
-    jobs = min(default_jobs() if automatic else options.jobs, len(workers))
+    jobs = min(options.jobs or default_jobs(), len(workers))
     if jobs < 2:
         for index, path in enumerate(paths):
             yield read_one(path, index, options, screening)
@@ -80,7 +79,7 @@ def read_files(
     # A fresh interpreter per worker (forkserver): forking a process whose Arrow thread pools
     # already run can deadlock the child. The server imports the engine once for all workers.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["cgt_claimcheck.engine.intake"])
+    context.set_forkserver_preload(["cgt_claimcheck.engine.file_read"])
     plain = replace(options, progress=None)  # a callback does not cross processes
     threads = max(1, (os.cpu_count() or 1) // jobs)
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_cores, initargs=(threads,))

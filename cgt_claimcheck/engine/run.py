@@ -15,9 +15,10 @@ import pyarrow as pa
 from cgt_claimcheck import __version__
 from cgt_claimcheck.engine.claims import claim_headers
 from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_findings
-from cgt_claimcheck.engine.intake import FileState, Relevance, take_in
+from cgt_claimcheck.engine.intake import Relevance, take_in
 from cgt_claimcheck.engine.lines import derive
 from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.engine.pending import FileState
 from cgt_claimcheck.engine.rejections import with_file
 from cgt_claimcheck.engine.repeats import limit_repeats
 from cgt_claimcheck.ingest.arrow_source import ArrowSource

@@ -64,6 +64,18 @@ def open_input(
     )
 
 
+def readable_elsewhere(path: str | ArrowSource) -> bool:
+    """Can another process read this input as well as this one (a worker of `--jobs`)? A path to
+    an extract or a Parquet file can; standard input (read once), an X12 file (its line locator
+    is its reader) and a frame this process holds are read here."""
+    if not isinstance(path, str) or path == "-":
+        return False
+    try:
+        return not is_x12(path)
+    except OSError:
+        return False  # unreadable: this process says so, as it would alone
+
+
 @dataclass(frozen=True)
 class Screening:
     """How rows are screened in this run: the payers checked and the codes that make a line relevant."""

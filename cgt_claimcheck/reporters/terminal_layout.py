@@ -9,8 +9,6 @@ the report does not use it: one line per finding.
 
 from __future__ import annotations
 
-import textwrap
-
 from cgt_claimcheck.printable import printable
 
 HANG = " " * 6  # where a finding's continued text and its fix start
@@ -20,15 +18,36 @@ NO_BREAK = "\u00a0"  # a space that is not a line break opportunity (in file nam
 
 
 def _wrapped(text: str, width: int, first: int, then: str) -> list[str]:
-    """`text` in lines of `width`: the first starts at column `first`, the others with `then`."""
-    return textwrap.wrap(
-        text,
-        width=width,
-        initial_indent=" " * first,
-        subsequent_indent=then,
-        break_on_hyphens=False,  # 2025-03-01, 51167-0290-01 stay whole
-        replace_whitespace=False,
-    )
+    """`text` in lines of `width`: the first starts at column `first`, the others with `then`.
+
+    Greedy, at spaces only (dates and codes are not broken at their hyphens); a word that does
+    not fit where a line has reached moves to the next line, and only a word wider than a whole
+    line is cut. (textwrap cuts a word that does not fit the shorter first line.)
+    """
+    lines: list[str] = []
+    line, room = " " * first, width - first
+    for word in text.split(" "):
+        if not word:
+            continue
+        while len(word) > width - len(then) and (line.strip() == "" or room < len(word) + 1):
+            if line.strip():  # the long word starts on a line of its own
+                lines.append(line)
+                line, room = then, width - len(then)
+            lines.append(line + word[:room])
+            word = word[room:]
+            line, room = then, width - len(then)
+        if not word:
+            continue
+        needed = len(word) + (1 if line.strip() else 0)
+        if needed > room and line.strip():
+            lines.append(line)
+            line, room = then, width - len(then)
+            needed = len(word)
+        line += (" " if line.strip() else "") + word
+        room -= needed
+    if line.strip():
+        lines.append(line)
+    return lines
 
 
 class TerminalLayout:
@@ -39,7 +58,9 @@ class TerminalLayout:
         """The rest of a finding's first line after `used` columns, its continuation and its fix:
         (text, style) pieces, printable but for the line breaks the layout put in."""
         first = used + 2
-        if first > self.width - 20:  # a long location: the text starts on the next line
+        words = printable(text).split()
+        # A long location, or a first word that does not fit after it: the text starts below.
+        if first > self.width - 20 or (words and len(words[0]) > self.width - first):
             lines = [""] + _wrapped(printable(text).strip(), self.width, len(HANG), HANG)
         else:
             lines = _wrapped(printable(text).strip(), self.width, first, HANG)
@@ -52,9 +73,15 @@ class TerminalLayout:
         """A claim's header after its first `used` columns: (the details, the file in brackets),
         broken between words, never inside the file name unless the name is wider than the line."""
         kept = printable(where.strip()).replace(" ", NO_BREAK)
-        lines = _wrapped("  ".join(p for p in (printable(details).strip(), kept) if p), self.width, used + 2, "  ")
-        joined = "\n".join(lines)
-        joined = "  " + joined[used + 2 :] if lines else ""
+        text = "  ".join(p for p in (printable(details).strip(), kept) if p)
+        words = text.split()
+        if words and len(words[0]) > self.width - used - 2:  # nothing fits after the claim: start below
+            lines = [""] + _wrapped(text, self.width, 2, "  ")
+            joined = "\n".join(lines)
+        else:
+            lines = _wrapped(text, self.width, used + 2, "  ")
+            joined = "\n".join(lines)
+            joined = "  " + joined[used + 2 :] if lines else ""
         at = joined.rfind(kept)
         if at < 0:  # the name itself was folded: no brackets to style apart
             return joined.replace(NO_BREAK, " "), ""
