@@ -396,7 +396,7 @@ invalid_row = st.sampled_from(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(st.booleans(), valid_row, invalid_row), min_size=1, max_size=30))
 def test_every_row_is_accounted_for_once(tmp_path_factory, ref, rows):
     lines = [good if keep else bad for keep, good, bad in rows]
