@@ -53,10 +53,10 @@ def check(
     arguments are the flags of `cgt-claimcheck check` (`--payer`, `--facilities`, `--history`,
     `--select`, `--ignore`, `--fail-on`, `--reference-dir`, `--config`, `--jobs`).
     """
-    from cgt_claimcheck.config import CheckFlags, FileSettings, load_settings, reference_dir_of, resolve_check
+    from cgt_claimcheck.config import CheckFlags, load_settings, reference_dir_of, resolve_check
     from cgt_claimcheck.engine import run_check
 
-    settings, config_path = load_settings(Path(config)) if config is not None else (FileSettings(), None)
+    settings, config_path = load_settings(Path(config) if config is not None else None)
     ref = tables(reference_dir_of(Path(reference) if reference is not None else None, settings, config_path))
     flags = CheckFlags(
         payer=payer,

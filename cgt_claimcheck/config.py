@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from cgt_claimcheck.errors import ConfigError, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS
@@ -45,52 +43,51 @@ FORMAT_OF_SUFFIX = {
 Format = Literal["rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif", "html"]
 
 
-class FileSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+@dataclass
+class FileSettings:
+    """The settings a config file may hold, with their defaults (no file: all defaults).
+
+    Declared once, without pydantic: a check with no config file never imports it. A file's
+    settings are validated against this declaration by `config_file.py` (types, `alias` and bounds
+    from each field's metadata, the checks below).
+    """
 
     payer: str | None = None
-    columns: dict[str, str] = Field(default_factory=dict, description="canonical column -> header in the extract")
-    payers: dict[str, str] = Field(default_factory=dict, description="payer value in the extract -> profile")
-    select: list[str] = Field(default_factory=list)
-    ignore: list[str] = Field(default_factory=list)
-    extend_select: list[str] = Field(default_factory=list, alias="extend-select")
-    extend_ignore: list[str] = Field(default_factory=list, alias="extend-ignore")
-    severity: dict[str, Severity] = Field(default_factory=dict)
-    fail_on: FailOn | None = Field(default=None, alias="fail-on")
-    format: Format | None = None
-    repeat_window_days: int | None = Field(default=None, ge=1, alias="repeat-window-days")
+    columns: dict[str, str] = field(default_factory=dict, metadata={"check": "known_columns"})
+    payers: dict[str, str] = field(default_factory=dict)  # payer value in the extract -> profile
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    extend_select: list[str] = field(default_factory=list, metadata={"alias": "extend-select"})
+    extend_ignore: list[str] = field(default_factory=list, metadata={"alias": "extend-ignore"})
+    severity: dict[str, Severity] = field(default_factory=dict)
+    fail_on: FailOn | None = field(default=None, metadata={"alias": "fail-on", "any_case": True})
+    format: Format | None = field(default=None, metadata={"any_case": True})
+    repeat_window_days: int | None = field(default=None, metadata={"alias": "repeat-window-days", "ge": 1})
     facilities: str | None = None
-    history: list[str] = Field(default_factory=list)
+    history: list[str] = field(default_factory=list)
     redact: bool | None = None
     delimiter: str | None = None
     encoding: str | None = None
-    date_format: str | None = Field(default=None, alias="date-format")
-    unknown_payer: Literal["out-of-scope", "error"] | None = Field(default=None, alias="unknown-payer")
-    max_repeats: int | None = Field(default=None, ge=0, alias="max-repeats")
-    jobs: int | None = Field(default=None, ge=1)
+    date_format: str | None = field(default=None, metadata={"alias": "date-format", "check": "date_pattern"})
+    unknown_payer: Literal["out-of-scope", "error"] | None = field(
+        default=None, metadata={"alias": "unknown-payer", "any_case": True}
+    )
+    max_repeats: int | None = field(default=None, metadata={"alias": "max-repeats", "ge": 0})
+    jobs: int | None = field(default=None, metadata={"ge": 1})
     # A table set written by `reference import-hcpcs` / `import-icd10` (the flag and the
     # CGT_CLAIMCHECK_REFERENCE_DIR variable win over it).
-    reference_dir: str | None = Field(default=None, alias="reference-dir")
+    reference_dir: str | None = field(default=None, metadata={"alias": "reference-dir"})
 
-    @field_validator("format", "fail_on", "unknown_payer", mode="before")
-    @classmethod
-    def _any_case(cls, value: object) -> object:
-        return value.lower() if isinstance(value, str) else value
 
-    @field_validator("date_format")
-    @classmethod
-    def _date_pattern(cls, value: str | None) -> str | None:
-        return None if value is None else check_date_format(value)
+def known_columns(value: dict[str, str]) -> dict[str, str]:
+    unknown = [k for k in value if k not in COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown column {', '.join(excerpt(k) for k in unknown[:5])} (known: {', '.join(COLUMNS)})")
+    return value
 
-    @field_validator("columns")
-    @classmethod
-    def _known_columns(cls, value: dict[str, str]) -> dict[str, str]:
-        unknown = [k for k in value if k not in COLUMNS]
-        if unknown:
-            raise ValueError(
-                f"unknown column {', '.join(excerpt(k) for k in unknown[:5])} (known: {', '.join(COLUMNS)})"
-            )
-        return value
+
+def date_pattern(value: str | None) -> str | None:
+    return None if value is None else check_date_format(value)
 
 
 def check_date_format(pattern: str) -> str:
@@ -163,28 +160,37 @@ def load_settings(path: Path | None) -> tuple[FileSettings, Path | None]:
         tool = data.get("tool")
         data = tool.get("cgt-claimcheck", {}) if isinstance(tool, dict) else {}
         table = ("tool", "cgt-claimcheck")
+    from cgt_claimcheck.config_file import validated
+
     try:
-        return FileSettings.model_validate(data), path
-    except ValidationError as exc:
+        return validated(data), path
+    except ConfigProblems as exc:
         places = key_places(path.read_text(encoding="utf-8"))  # for 'line 3, column 1: ...'
         problems = []
-        for error in exc.errors():
-            loc = tuple(str(p) for p in error["loc"])
+        for loc_parts, kind, message, given, expected in exc.problems:
+            loc = tuple(str(p) for p in loc_parts)
             key = excerpt(".".join(loc))
-            text = error["msg"].removeprefix("Value error, ")
-            if error["type"] == "extra_forbidden":
+            text = message.removeprefix("Value error, ")
+            if kind == "extra_forbidden":
                 text = "unknown key" + _did_you_mean(loc[-1], _config_keys())
-            elif error["type"] in ("literal_error", "enum"):  # a value off the list: the nearest one
-                allowed = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
-                text += _did_you_mean(str(error.get("input")), allowed)
+            elif kind in ("literal_error", "enum"):  # a value off the list: the nearest one
+                text += _did_you_mean(str(given), re.findall(r"'([^']*)'", expected))
             where = place_of(places, table + loc)
             problems.append(f"{where}{key}: {excerpt(text, 300)}")
         more = f"; and {len(problems) - 5} more" if len(problems) > 5 else ""
         raise ConfigError("; ".join(problems[:5]) + more, file=str(path)) from None
 
 
+class ConfigProblems(Exception):
+    """What validation found wrong in a config file: (location, kind, message, value, expected)."""
+
+    def __init__(self, problems: list[tuple[tuple[object, ...], str, str, object, str]]) -> None:
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+
 def _config_keys() -> list[str]:
-    return [field.alias or name for name, field in FileSettings.model_fields.items()]
+    return [f.metadata.get("alias", f.name) for f in fields(FileSettings)]
 
 
 def _did_you_mean(given: str, known: list[str]) -> str:
