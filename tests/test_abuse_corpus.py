@@ -105,7 +105,7 @@ def mutated(draw) -> tuple[bytes, tuple[str, ...]]:
 
 
 # 40 mutations (a whole check each) of six kinds keep the suite under 3 minutes on 2 cores.
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=16, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(mutated())
 def test_mutated_extracts_keep_every_invariant(tmp_path, mutation):
     data, args = mutation

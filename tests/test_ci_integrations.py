@@ -109,14 +109,7 @@ def _run_step(name: str, inputs: dict[str, str], outputs: dict[str, str], tmp_pa
     return done.returncode
 
 
-@pytest.mark.parametrize(
-    ("files", "fail_on", "status"),
-    [
-        ("examples/claims_with*.csv", "error", "1"),
-        ("examples/claims.csv", "error", "0"),
-        ("examples/claims_with_errors.csv", "never", "0"),
-    ],
-)
+@pytest.mark.parametrize(("files", "fail_on", "status"), [("examples/claims_with*.csv", "error", "1")])
 def test_the_actions_check_and_verdict_steps_run(tmp_path, files, fail_on, status):
     inputs = {name: str(spec.get("default", "")) for name, spec in _action()["inputs"].items()}
     inputs |= {"files": files, "fail-on": fail_on, "sarif": str(tmp_path / "out.sarif")}

@@ -332,17 +332,16 @@ def test_empty_findings_write_an_empty_array():
     assert isinstance(report.findings, Findings) and not report.findings
 
 
-def test_a_check_without_a_config_file_never_imports_pydantic(tmp_path):
+def test_a_check_without_a_config_file_never_imports_pydantic(tmp_path, ref):
     """pydantic validates a config file (config_file.py), reference tables not yet in the cache and
     the published report schema, never the check itself: importing it cost about 0.14 s of every
-    run (issue 24). The first run here fills the reference cache; the second is the pin."""
+    run (issue 24). (`ref` has filled this session's reference cache, which the process shares.)"""
     import subprocess
     import sys
 
     command = [sys.executable, "-X", "importtime", "-m", "cgt_claimcheck", "check", str(EXAMPLES / "claims.csv")]
     command += ["--format", "json", "-o", str(tmp_path / "out.json")]
-    for _ in range(2):
-        done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-500:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
     assert "cgt_claimcheck.engine" in imported  # (the importtime listing is there)
