@@ -42,15 +42,18 @@ def default_jobs() -> int:
 
 
 def _in_a_worker(path: str | ArrowSource, automatic: bool) -> bool:
-    if not isinstance(path, str) or not readable_elsewhere(path):
+    """Whether a worker should read this input. The size comes first: it costs a stat, while
+    telling an X12 file apart opens the file."""
+    if not isinstance(path, str) or path == "-":
         return False
-    if not automatic:
-        return True
-    try:
-        size = os.path.getsize(path) * (5 if str(path).lower().endswith(".gz") else 1)
-    except OSError:
-        return False
-    return size >= AUTO_MIN_BYTES
+    if automatic:
+        try:
+            size = os.path.getsize(path) * (5 if path.lower().endswith(".gz") else 1)
+        except OSError:
+            return False
+        if size < AUTO_MIN_BYTES:
+            return False
+    return readable_elsewhere(path)
 
 
 def _share_cores(threads: int) -> None:
@@ -70,7 +73,8 @@ def read_files(
 ) -> Iterator[Any]:
     """Each input's `read_one` result, in input order: in worker processes where it pays."""
     automatic = options.jobs is None  # no --jobs: the cores, for files big enough to pay for a worker
-    workers = [i for i, path in enumerate(paths) if _in_a_worker(path, automatic)]
+    one_at_a_time = options.jobs == 1 or len(paths) < 2
+    workers = [] if one_at_a_time else [i for i, path in enumerate(paths) if _in_a_worker(path, automatic)]
     jobs = min(options.jobs or default_jobs(), len(workers))
     if jobs < 2:
         for index, path in enumerate(paths):

@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -82,9 +83,13 @@ def claim_counts(findings: Findings, checked_files: Iterable[str]) -> list[tuple
     keys = pa.table({name: table.column(name).cast(pa.string()) for name in ("file", "claim_id", "severity")})
     checked = pc.is_in(keys.column("file"), value_set=pa.array(list(checked_files), pa.string()))
     keys = keys.filter(pc.and_(pc.is_valid(keys.column("claim_id")), checked))
-    order: dict[tuple[str, str], dict[str, int]] = {}
-    for file, claim in zip(keys.column("file").to_pylist(), keys.column("claim_id").to_pylist(), strict=True):
-        order.setdefault((file, claim), dict.fromkeys(SEVERITIES, 0))  # first appearance = report order
+    # Each (file, claim) once, at its first appearance (report order): one row index per pair.
+    files, claims = (pc.dictionary_encode(keys.column(n)).combine_chunks() for n in ("file", "claim_id"))
+    pair = files.indices.to_numpy().astype(np.int64) * len(claims.dictionary) + claims.indices.to_numpy()
+    _, first = np.unique(pair, return_index=True)
+    firsts = keys.take(pa.array(np.sort(first)))
+    pairs = zip(firsts.column("file").to_pylist(), firsts.column("claim_id").to_pylist(), strict=True)
+    order = {pair: dict.fromkeys(SEVERITIES, 0) for pair in pairs}
     tally = keys.group_by(["file", "claim_id", "severity"]).aggregate([([], "count_all")])
     columns = (tally.column(name).to_pylist() for name in ("file", "claim_id", "severity", "count_all"))
     for file, claim, severity, count in zip(*columns, strict=True):
