@@ -23,6 +23,7 @@ from cgt_claimcheck.engine.repeats import UNLISTED_TYPE, with_fold_columns
 from cgt_claimcheck.ingest.columns import DISPLAY_COLUMN, WHOLE_ROW
 from cgt_claimcheck.report import CLAIM_HASH, FINDING_COLUMNS, NULLABLE_COLUMNS, REPRESENTS, UNLISTED_CLAIMS, Findings
 from cgt_claimcheck.rules.base import Rule, RuleDeclarationError
+from cgt_claimcheck.rules.lines import Hits
 from cgt_claimcheck.severity import Severity
 
 REDACTED = "[redacted]"
@@ -134,6 +135,12 @@ def _policies(r: Rule, at: pd.DataFrame) -> np.ndarray:
     programs = at["program"].fillna("").astype(str)
     quotes = {program: r.policy_for(program) for program in pd.unique(programs)}
     return programs.map(quotes).to_numpy(dtype=object)
+
+
+def frame_of_hits(found: Hits, index: pd.Index) -> pd.DataFrame:
+    """An Arrow check's hits in the pandas form `rule_findings` reads (while both engines exist)."""
+    at = index[found.rows]
+    return pd.DataFrame({"hit": np.ones(len(at), dtype=bool), **found.details}, index=at)
 
 
 def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, options: CheckOptions) -> pa.Table | None:

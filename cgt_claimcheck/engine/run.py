@@ -14,10 +14,11 @@ import pyarrow as pa
 
 from cgt_claimcheck import __version__
 from cgt_claimcheck.engine.claims import claim_headers
-from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_findings
+from cgt_claimcheck.engine.findings import assemble, frame_of_hits, rejection_findings, rule_findings
 from cgt_claimcheck.engine.intake import Relevance, take_in
 from cgt_claimcheck.engine.lines import derive
 from cgt_claimcheck.engine.options import CheckOptions
+from cgt_claimcheck.engine.parity import both_engines
 from cgt_claimcheck.engine.pending import FileState
 from cgt_claimcheck.engine.rejections import with_file
 from cgt_claimcheck.engine.repeats import limit_repeats
@@ -28,6 +29,7 @@ from cgt_claimcheck.reference import Reference
 from cgt_claimcheck.report import CLAIM_HASH, FindingCounts, NotChecked, ReferenceInfo, Report, Summary, ToolInfo
 from cgt_claimcheck.rules import select_rules
 from cgt_claimcheck.rules.base import Rule, RuleContext
+from cgt_claimcheck.rules.lines import Lines
 
 
 def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOptions) -> Report:
@@ -73,7 +75,7 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
         if not r.runs_on_clinical_trials:
             scope &= ~trial
         if scope.any():
-            parts.append(rule_findings(r, lines, r.check(lines, ctx), scope, options))
+            parts.append(_rule_findings(r, lines, scope, ctx, options))
 
     for code, reasons in ctx.not_judged.items():
         not_checked.extend(NotChecked(rule=code, reason=reason) for reason in reasons)
@@ -102,6 +104,28 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
     report.findings = limit_repeats(report.findings, options.max_repeats)
     report.summary.findings_not_listed = report.findings.not_listed()
     return report
+
+
+def _rule_findings(
+    r: Rule, lines: pd.DataFrame, scope: pd.Series, ctx: RuleContext, options: CheckOptions
+) -> pa.Table | None:
+    """One rule's findings: from its Arrow check when it has one, else from its pandas check."""
+    if r.arrow_check is None or options.rule_engine == "pandas":
+        return rule_findings(r, lines, r.check(lines, ctx), scope, options)
+    if options.rule_engine == "parity":
+        return both_engines(r, lines, scope, ctx, options, _arrow_lines(lines, ctx))
+    if options.rule_engine != "arrow":
+        raise ValueError(f"rule engine {options.rule_engine!r}: expected arrow, pandas or parity")
+    found = r.arrow_check(_arrow_lines(lines, ctx), ctx)
+    return rule_findings(r, lines, frame_of_hits(found, lines.index), scope, options)
+
+
+def _arrow_lines(lines: pd.DataFrame, ctx: RuleContext) -> Lines:
+    """One Arrow view of the lines per run, shared by every rule (its codes factorized once)."""
+    key = ("arrow lines", id(lines))
+    if key not in ctx.options:
+        ctx.options[key] = Lines(pa.Table.from_pandas(lines, preserve_index=False))
+    return ctx.options[key]
 
 
 def _rejected_billed(files: list[FileState]) -> pa.Table | None:

@@ -133,6 +133,14 @@ class Rule:
     # the intake found in the inputs themselves (ingest.problems.InputProblems; it returns the
     # ProblemSet it reports): the input rules, IN001, IN005, IN006 and XE.
     reads: str = "lines"
+    # The same check on the Arrow lines (rules.lines.Lines -> Hits) while the engine moves off
+    # pandas (issue 24): the parity harness holds it to the pandas check on every case.
+    arrow_check: CheckFn | None = None
+
+    def in_arrow(self, check: CheckFn) -> CheckFn:
+        """Declare the Arrow form of this rule's check (a decorator; returns the function)."""
+        object.__setattr__(self, "arrow_check", check)
+        return check
 
     def __post_init__(self) -> None:
         if self.reads not in READS:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
+    from cgt_claimcheck.rules.lines import Hits, Lines
 
 WNC_NOTE = (
     "WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall file outpatient claims for Cell & Gene "
@@ -246,6 +247,13 @@ def units_per_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     billing = lines["procedure_code"].map(units_of)
     hit = billing.notna() & lines["units"].ne(1)
     return pd.DataFrame({"hit": hit, "unit_text": billing.str.replace("_", " ", regex=False)})
+
+
+@units_per_treatment.in_arrow
+def _units_per_treatment(lines: Lines, ctx: RuleContext) -> Hits:
+    unit_text = {h.code: h.billing_unit.replace("_", " ") for h in ctx.ref.hcpcs if h.billing_unit in ONE_UNIT_BILLING}
+    hit = lines.isin("procedure_code", unit_text) & (lines.numbers("units") != 1)
+    return lines.hits(hit, unit_text=lines.lookup("procedure_code", unit_text))
 
 
 def _ceiling_codes(ref: Reference) -> Triggers:

@@ -11,7 +11,10 @@ from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, no_triggers, rule
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+
+    from cgt_claimcheck.rules.lines import Hits, Lines
 
 INPUT_POLICY = {
     "wnc": "WNC.CP.299 Claims-Related Information: 'All claims must comply with National Coding Guidelines.'",
@@ -92,6 +95,22 @@ def duplicate_line(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     ).set_axis(lines.index)
 
 
+@duplicate_line.in_arrow
+def _duplicate_line(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    claim, number = lines.groups("claim_id"), lines.groups("line_number")
+    key = claim.astype(np.int64) * (len(lines.coded("line_number").values) + 1) + number
+    _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    first_of_line = first[inverse]  # the row where each (claim, line number) first appears
+    hit = first_of_line != np.arange(len(lines))
+    at = first_of_line[hit]
+    files, first_files = lines.text("_file")[hit], lines.text("_file")[at]
+    elsewhere = np.where(first_files != files, " of " + first_files.astype(object), "")
+    first_row = lines.numbers("_row")[at].astype(np.int64).astype(str).astype(object) + elsewhere
+    return lines.hits(hit, first_row=first_row)
+
+
 CLAIM_LEVEL = ("claim_type", "payer", "member_id", "member_dob_text", "bill_type")
 
 
@@ -142,6 +161,54 @@ def inconsistent_claim(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
         values = values.mask(new, current)
         expected = expected.mask(new, first)
     return pd.DataFrame({"hit": fields.ne(""), "field": fields, "value": values, "expected": expected})
+
+
+@inconsistent_claim.in_arrow
+def _inconsistent_claim(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    first = _first_line_of_claim(lines)
+    fields = np.full(len(lines), "", dtype=object)
+    values = fields.copy()
+    expected = fields.copy()
+    for column in CLAIM_LEVEL:
+        current = lines.text(column)
+        compared = current
+        if column == "member_dob_text":
+            # The same date written two ways (2010-12-31 and 12/31/2010) is the same date of birth.
+            read_as = lines.text("member_dob")
+            compared = np.where(read_as != "", read_as, current)
+        differs = compared != compared[first]
+        name = column.removesuffix("_text")
+        new = differs & (fields == "")
+        fields = np.where(new, name, np.where(differs, fields + ", " + name, fields))
+        values = np.where(new, current, values)
+        expected = np.where(new, current[first], expected)
+    hit = fields != ""
+    return lines.hits(hit, field=fields, value=values, expected=expected)
+
+
+def _first_line_of_claim(lines: Lines) -> np.ndarray:
+    """Per line, the position of its claim's lowest-numbered line (then the first in the input)."""
+    import numpy as np
+
+    number = lines.per_value("line_number", _line_number, missing=np.nan, dtype=np.float64)
+    claim = lines.groups("claim_id")
+    order = np.lexsort((lines.numbers("_seq"), number, claim))
+    in_order = claim[order]
+    starts = np.r_[True, in_order[1:] != in_order[:-1]]
+    first = np.empty(len(lines.coded("claim_id").values) + 1, dtype=np.int64)
+    first[in_order[starts]] = order[starts]
+    return first[claim]
+
+
+def _line_number(text: str) -> float:
+    """A line number as a number for ordering (pandas.to_numeric's reading: NaN when not one)."""
+    import re
+
+    if not re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", text):
+        return float("nan")
+    return float(text)
 
 
 @rule(
@@ -312,3 +379,23 @@ def past_reference_horizon(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     n = int(past.sum())
     past_lines = counted(n, "CGT claim line has a date", "CGT claim lines have dates")
     return pd.DataFrame({"hit": first, "past_lines": past_lines, "horizon": horizon.isoformat()}, index=lines.index)
+
+
+@past_reference_horizon.in_arrow
+def _past_reference_horizon(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    horizon = ctx.ref.manifest.verified_through
+    if horizon is None:
+        return lines.hits(np.zeros(len(lines), dtype=bool))
+    past = (lines.days("service_date") > np.datetime64(horizon, "s")) & ~lines.flags("_history")
+    # The earliest such date of service (then claim and line) carries it, whatever the row order.
+    at = np.flatnonzero(past)
+    first = np.zeros(len(lines), dtype=bool)
+    if len(at):
+        order = np.lexsort(
+            (lines.text("line_number")[at], lines.text("claim_id")[at], lines.days("service_date")[at])
+        )
+        first[at[order[0]]] = True
+    past_lines = counted(len(at), "CGT claim line has a date", "CGT claim lines have dates")
+    return lines.hits(first, past_lines=past_lines, horizon=horizon.isoformat())

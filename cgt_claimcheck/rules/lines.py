@@ -1,0 +1,172 @@
+"""The kept claim lines as the Arrow checks read them, and the hits they return.
+
+A check takes `Lines` (the lines contract of `ingest.columns` as one Arrow table) and returns
+`Hits` (made with `lines.hits(mask, **details)`): the positions of the lines it flags and, for those lines only, the detail values its
+templates name. It works with numpy on codes factorized once per run: a column of 100k lines
+holds a few hundred distinct values, so membership, mappings and text are decided per distinct
+value and spread back with one `take`. Nothing here loops over lines in Python.
+
+Rule modules import this module only for type checking (numpy and pyarrow stay off the import
+path of `lookup` and `rules`); a check imports numpy inside, as it did pandas. Nulls are explicit: `coded` gives -1 to a null, `isin` and `eq` are False on it, `numbers` and
+`days` give NaN and NaT (which compare False), `text` gives ''.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+
+class Coded(NamedTuple):
+    """A column factorized: one int32 code per line (-1 for null) and the distinct values."""
+
+    codes: np.ndarray
+    values: list[Any]
+
+    def spread(self, per_value: Iterable[Any], missing: Any = None, dtype: Any = object) -> np.ndarray:
+        """Values computed once per distinct value, given back per line (`missing` for a null)."""
+        table = np.array([*per_value, missing], dtype=dtype)
+        return table[self.codes]  # code -1 takes the trailing `missing`
+
+
+class Lines:
+    """The kept lines: one Arrow table, with cached numpy views and factorized codes."""
+
+    def __init__(self, table: pa.Table) -> None:
+        self.table = table
+        self.n = table.num_rows
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def _memo(self, kind: str, name: str, make: Callable[[], Any]) -> Any:
+        key = (kind, name)
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def array(self, name: str) -> pa.Array:
+        return self._memo("array", name, lambda: self.table.column(name).combine_chunks())
+
+    def coded(self, name: str) -> Coded:
+        def make() -> Coded:
+            encoded = pc.dictionary_encode(self.array(name))
+            codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
+            return Coded(codes, encoded.dictionary.to_pylist())
+
+        return self._memo("coded", name, make)
+
+    def numbers(self, name: str) -> np.ndarray:
+        """A numeric column as float64, NaN where null."""
+        return self._memo(
+            "numbers", name, lambda: self.array(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
+        )
+
+    def flags(self, name: str) -> np.ndarray:
+        """A boolean column, a null taken as False."""
+        return self._memo("flags", name, lambda: self.array(name).fill_null(False).to_numpy(zero_copy_only=False))
+
+    def is_null(self, name: str) -> np.ndarray:
+        return self._memo("is_null", name, lambda: self.array(name).is_null().to_numpy(zero_copy_only=False))
+
+    def days(self, name: str) -> np.ndarray:
+        """A date column as numpy datetime64[s], NaT where null."""
+        return self._memo("days", name, lambda: self.array(name).to_numpy(zero_copy_only=False).astype("M8[s]"))
+
+    def text(self, name: str) -> np.ndarray:
+        """A column as Python strings per line, '' where null (dates as YYYY-MM-DD)."""
+
+        def make() -> np.ndarray:
+            coded = self.coded(name)
+            return coded.spread((_shown(v) for v in coded.values), missing="")
+
+        return self._memo("text", name, make)
+
+    def per_value(self, name: str, fn: Callable[[Any], Any], missing: Any = None, dtype: Any = object) -> np.ndarray:
+        """fn of each distinct value of a column, per line (`missing` where null)."""
+        coded = self.coded(name)
+        return coded.spread((fn(v) for v in coded.values), missing, dtype)
+
+    def isin(self, name: str, values: Iterable[Any]) -> np.ndarray:
+        wanted = set(values)
+        return self.per_value(name, lambda v: v in wanted, missing=False, dtype=bool)
+
+    def eq(self, name: str, value: Any) -> np.ndarray:
+        return self.isin(name, (value,))
+
+    def lookup(self, name: str, mapping: Mapping[Any, Any], missing: Any = None) -> np.ndarray:
+        """mapping[value] per line; `missing` where the value is null or not in the mapping."""
+        return self.per_value(name, lambda v: mapping.get(v, missing), missing)
+
+    # --- groups: a claim, a member -------------------------------------------------------------
+    def groups(self, name: str) -> np.ndarray:
+        return self.coded(name).codes
+
+    def group_any(self, mask: np.ndarray, by: str) -> np.ndarray:
+        """True on every line whose group (claim_id, member_id...) has a line with the mask."""
+        groups = self.groups(by)
+        seen = np.zeros(len(self.coded(by).values) + 1, dtype=bool)
+        seen[groups[mask]] = True
+        return seen[groups]
+
+    def claim_any(self, mask: np.ndarray) -> np.ndarray:
+        return self.group_any(mask, "claim_id")
+
+    def first_of_claim(self, mask: np.ndarray) -> np.ndarray:
+        """True on the first line (in input order) of each claim among the masked lines."""
+        seq = self.numbers("_seq")
+        groups = self.groups("claim_id")
+        first = np.full(len(self.coded("claim_id").values) + 1, np.inf)
+        np.minimum.at(first, groups[mask], seq[mask])
+        return mask & (seq == first[groups])
+
+    # --- what a check returns ------------------------------------------------------------------
+    def hits(self, mask: np.ndarray, **details: Any) -> Hits:
+        """Hits on the lines where mask is True; a detail given per line is taken at those lines."""
+        rows = np.flatnonzero(mask)
+        taken = {
+            name: value[rows] if isinstance(value, np.ndarray) and len(value) == self.n else value
+            for name, value in details.items()
+        }
+        return Hits(rows, taken)
+
+    @staticmethod
+    def where(mask: np.ndarray, text: str, otherwise: str = "") -> np.ndarray:
+        """A text column: `text` where mask, else `otherwise`."""
+        return np.where(mask, text, otherwise).astype(object)
+
+
+def _shown(value: Any) -> str:
+    """A value as a finding shows it: dates as YYYY-MM-DD, whole floats without '.0'."""
+    if value is None:
+        return ""
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return ""
+        if value.is_integer():
+            return str(int(value))
+    return str(value)
+
+
+@dataclass
+class Hits:
+    """What a check flags: line positions (ascending) and, per flagged line, its detail values.
+
+    A detail is an array aligned to `rows` (or a single value for every hit). Details the engine
+    reads besides template values: `field`, `value`, `severity`, `carc`, `rarc` ('' or None
+    keeps the rule's own).
+    """
+
+    rows: np.ndarray
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
