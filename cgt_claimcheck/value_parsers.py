@@ -158,3 +158,15 @@ def parse_flag(text: str) -> bool | None:
     if word in FALSE_WORDS:
         return False
     raise ValueError(f"{text!r} is not a yes/no value")
+
+
+def codes_shown(joined: str) -> str:
+    """'D571;E119' -> 'D57.1; E11.9' for messages."""
+    return re.sub(r"(^|;)([A-Z][0-9][0-9A-Z])([0-9A-Z])", r"\1\2.\3", joined).replace(";", "; ")
+
+
+def line_number_value(text: str) -> float:
+    """A line number as a number for ordering (pandas.to_numeric's reading: NaN when it is not one)."""
+    if not re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", text):
+        return float("nan")
+    return float(text)

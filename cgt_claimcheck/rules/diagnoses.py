@@ -6,12 +6,16 @@ from typing import TYPE_CHECKING
 
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, Triggers, cgt_drug_triggers, rule
+from cgt_claimcheck.rules.diagnosis_status import NO_CHAPTER, NOT_JUDGED, OUTSIDE_DATES, diagnosis_status
 from cgt_claimcheck.severity import Severity
+from cgt_claimcheck.value_parsers import codes_shown, line_number_value
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
+    from cgt_claimcheck.rules.lines import Hits, Lines
 
 OFFICIAL_GUIDELINES = (
     "ICD-10-CM Official Guidelines for Coding and Reporting, Section I.B.2, Level of Detail in Coding (the "
@@ -87,16 +91,21 @@ def diagnosis_not_billable(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
 
 
 def _say_what_was_not_judged(status: pd.DataFrame, lines: pd.DataFrame, ctx: RuleContext) -> None:
+    unjudged = status[status["status"].eq("not judged") & ~lines["_history"].reindex(status.index).astype(bool)]
+    if unjudged.empty:
+        return
+    chapter = unjudged[unjudged["note"].str.startswith(NO_CHAPTER)]
+    dated = unjudged[unjudged["note"].str.endswith(OUTSIDE_DATES)]
+    _not_judged(sorted(set(chapter["code"])), dated.index.nunique(), ctx)
+
+
+def _not_judged(chapter_codes: list[str], dated_lines: int, ctx: RuleContext) -> None:
     """Codes CD006 cannot know (a chapter the table lacks, a date it does not cover) are never a
     finding: the report's not_checked says how many, and why."""
     from cgt_claimcheck.value_parsers import format_icd10cm
 
-    unjudged = status[status["status"].eq("not judged") & ~lines["_history"].reindex(status.index).astype(bool)]
-    if unjudged.empty:
-        return
-    chapter = unjudged[unjudged["note"].str.startswith("the validity table holds no code")]
-    if len(chapter):
-        codes = sorted(set(chapter["code"]))
+    if chapter_codes:
+        codes = chapter_codes
         shown = ", ".join(format_icd10cm(c) for c in codes[:5]) + (", ..." if len(codes) > 5 else "")
         starts = ctx.ref.icd10cm_validity.chapter_starts if ctx.ref.icd10cm_validity is not None else {}
         initials = sorted({c[:1] for c in codes})
@@ -109,11 +118,53 @@ def _say_what_was_not_judged(status: pd.DataFrame, lines: pd.DataFrame, ctx: Rul
             f"the ICD-10-CM validity table does not hold their chapter ({held}: the MS-DRG definitions it comes from "
             "leave out the external causes V00-Y99, which come from the CDC tabular of April 2026)",
         )
-    dated = unjudged[unjudged["note"].str.endswith("outside the dates the validity table covers")]
-    if len(dated):
-        count = dated.index.nunique()
+    if dated_lines:
+        count = dated_lines
         ctx.could_not_judge(
             "CD006",
             f"not judged on {count:,} line{'s' if count != 1 else ''} dated outside the dates the ICD-10-CM validity "
             "table covers (its first and last fiscal years)",
         )
+
+
+@diagnosis_not_billable.in_arrow
+def _diagnosis_not_billable(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    status = diagnosis_status(lines, ctx.ref, ctx.options)
+    unjudged = (status.status == NOT_JUDGED) & ~lines.flags("_history")[status.line]
+    notes = status.note[unjudged]
+    chapter = {c for c, n in zip(status.code[unjudged], notes, strict=True) if n.startswith(NO_CHAPTER)}
+    dated = np.unique(status.line[unjudged][[n.endswith(OUTSIDE_DATES) for n in notes]])
+    _not_judged(sorted(chapter), len(dated), ctx)
+
+    # Per claim, every distinct bad code (lists repeat on each line), on the claim's first CGT line.
+    claim = lines.groups("claim_id")
+    bad = status.not_billable
+    problems: dict[int, dict[str, str]] = {}
+    for c, code, note in zip(claim[status.line[bad]].tolist(), status.code[bad], status.note[bad], strict=True):
+        problems.setdefault(c, {}).setdefault(code, note)
+    cgt_line = lines.flags("is_cgt_drug") | lines.flags("is_car_t_admin")
+    anchor = lowest_numbered(lines, cgt_line) & np.isin(claim, list(problems))
+    at = claim[anchor].tolist()
+    return lines.hits(
+        anchor,
+        problems=np.array(["; ".join(problems[c].values()) for c in at], dtype=object),
+        value=np.array([codes_shown(";".join(problems[c])) for c in at], dtype=object),
+    )
+
+
+def lowest_numbered(lines: Lines, mask: np.ndarray) -> np.ndarray:
+    """Per claim, the masked line with the lowest line number (the first in the input on a tie);
+    none where no masked line has a numeric line number."""
+    import numpy as np
+
+    number = np.where(mask, lines.per_value("line_number", line_number_value, np.nan, np.float64), np.nan)
+    claim = lines.groups("claim_id")
+    groups = len(lines.coded("claim_id").values) + 1
+    lowest = np.full(groups, np.inf)
+    np.fmin.at(lowest, claim, number)
+    candidate = mask & (number == lowest[claim])
+    first = np.full(groups, len(lines))
+    np.minimum.at(first, claim[candidate], np.flatnonzero(candidate))
+    return candidate & (np.arange(len(lines)) == first[claim])

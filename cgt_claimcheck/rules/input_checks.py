@@ -9,6 +9,7 @@ from cgt_claimcheck.ingest.problems import InputProblems, ProblemSet
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, no_triggers, rule
 from cgt_claimcheck.severity import Severity
+from cgt_claimcheck.value_parsers import line_number_value
 
 if TYPE_CHECKING:
     import numpy as np
@@ -168,31 +169,45 @@ def _inconsistent_claim(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
     first = _first_line_of_claim(lines)
-    fields = np.full(len(lines), "", dtype=object)
-    values = fields.copy()
-    expected = fields.copy()
-    for column in CLAIM_LEVEL:
-        current = lines.text(column)
-        compared = current
-        if column == "member_dob_text":
-            # The same date written two ways (2010-12-31 and 12/31/2010) is the same date of birth.
-            read_as = lines.text("member_dob")
-            compared = np.where(read_as != "", read_as, current)
-        differs = compared != compared[first]
-        name = column.removesuffix("_text")
-        new = differs & (fields == "")
-        fields = np.where(new, name, np.where(differs, fields + ", " + name, fields))
-        values = np.where(new, current, values)
-        expected = np.where(new, current[first], expected)
-    hit = fields != ""
-    return lines.hits(hit, field=fields, value=values, expected=expected)
+    differs = np.zeros(len(lines), dtype=np.int64)  # bit k: CLAIM_LEVEL[k] differs from the first line
+    for k, column in enumerate(CLAIM_LEVEL):
+        compared = _compared(lines, column)
+        differs |= (compared != compared[first]).astype(np.int64) << k
+    hit = differs != 0
+    at, first_at, bits = np.flatnonzero(hit), first[hit], differs[hit]
+    # The first differing column gives the value and the expected one; every one is named.
+    lowest = (bits & -bits).astype(np.float64)
+    which = np.log2(lowest).astype(np.int64) if len(bits) else bits
+    texts = [lines.text(column) for column in CLAIM_LEVEL]
+    names = [column.removesuffix("_text") for column in CLAIM_LEVEL]
+    fields = {b: ", ".join(n for k, n in enumerate(names) if b >> k & 1) for b in set(bits.tolist())}
+    return lines.hits(
+        hit,
+        field=np.array([fields[b] for b in bits.tolist()], dtype=object),
+        value=np.array([texts[k][i] for k, i in zip(which.tolist(), at.tolist(), strict=True)], dtype=object),
+        expected=np.array([texts[k][i] for k, i in zip(which.tolist(), first_at.tolist(), strict=True)], dtype=object),
+    )
+
+
+def _compared(lines: Lines, column: str) -> np.ndarray:
+    """A claim-level column as int codes that are equal where the values are (null and '' alike);
+    a date of birth compares as the date read, when it was read (2010-12-31 and 12/31/2010 agree)."""
+    import numpy as np
+
+    coded = lines.coded(column)
+    empty = coded.values.index("") if "" in coded.values else -1
+    codes = np.where(coded.codes == empty, -1, coded.codes).astype(np.int64)
+    if column != "member_dob_text":
+        return codes
+    born = lines.days("member_dob").astype("M8[D]")
+    return np.where(np.isnat(born), codes + 2**40, born.view(np.int64))
 
 
 def _first_line_of_claim(lines: Lines) -> np.ndarray:
     """Per line, the position of its claim's lowest-numbered line (then the first in the input)."""
     import numpy as np
 
-    number = lines.per_value("line_number", _line_number, missing=np.nan, dtype=np.float64)
+    number = lines.per_value("line_number", line_number_value, missing=np.nan, dtype=np.float64)
     claim = lines.groups("claim_id")
     order = np.lexsort((lines.numbers("_seq"), number, claim))
     in_order = claim[order]
@@ -200,15 +215,6 @@ def _first_line_of_claim(lines: Lines) -> np.ndarray:
     first = np.empty(len(lines.coded("claim_id").values) + 1, dtype=np.int64)
     first[in_order[starts]] = order[starts]
     return first[claim]
-
-
-def _line_number(text: str) -> float:
-    """A line number as a number for ordering (pandas.to_numeric's reading: NaN when not one)."""
-    import re
-
-    if not re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", text):
-        return float("nan")
-    return float(text)
 
 
 @rule(
@@ -393,9 +399,7 @@ def _past_reference_horizon(lines: Lines, ctx: RuleContext) -> Hits:
     at = np.flatnonzero(past)
     first = np.zeros(len(lines), dtype=bool)
     if len(at):
-        order = np.lexsort(
-            (lines.text("line_number")[at], lines.text("claim_id")[at], lines.days("service_date")[at])
-        )
+        order = np.lexsort((lines.text("line_number")[at], lines.text("claim_id")[at], lines.days("service_date")[at]))
         first[at[order[0]]] = True
     past_lines = counted(len(at), "CGT claim line has a date", "CGT claim lines have dates")
     return lines.hits(first, past_lines=past_lines, horizon=horizon.isoformat())

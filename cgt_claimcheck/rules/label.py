@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
+from cgt_claimcheck.reference.icd import icd_matches
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import (
     ALL_PAYERS,
@@ -11,12 +13,16 @@ from cgt_claimcheck.rules.base import (
     RuleContext,
     rule,
 )
+from cgt_claimcheck.rules.diagnosis_status import diagnosis_status
 from cgt_claimcheck.severity import Severity
+from cgt_claimcheck.value_parsers import codes_shown
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
+    from cgt_claimcheck.rules.lines import Hits, Lines
 
 
 MEDI_CAL_CONDITIONS = (
@@ -25,6 +31,14 @@ MEDI_CAL_CONDITIONS = (
     "table' (likewise hemophilia A or B, Duchenne muscular dystrophy, spinal muscular atrophy, retinal "
     "dystrophy, beta thalassemia, synovial sarcoma; CAR-T 'to treat several types of cancer')."
 )
+
+NO_INDICATION = (
+    "the reference tables have no FDA indication for {them} (indications.csv); an unknown indication is not a mismatch"
+)
+UNKNOWN_CODES = (
+    "the ICD-10-CM codes of an indication in force are unknown to the reference tables (codes_confidence unknown)"
+)
+PARTLY_BEST_KNOWLEDGE = " (the tables' code list for it is partly best knowledge)"
 
 
 def indication_fit(lines: pd.DataFrame, ref: Reference, memo: dict | None = None) -> pd.DataFrame:
@@ -123,34 +137,21 @@ def _fit(lines: pd.DataFrame, ctx: RuleContext, code: str) -> pd.DataFrame:
     fit = ctx.options[key]
     drug = lines["is_cgt_drug"] & ~lines["_history"]
     no_row = drug & fit["no_indication"].fillna(False).astype(bool)
-    _not_judged(
-        ctx,
-        code,
-        lines,
-        no_row,
-        "the reference tables have no FDA indication for {them} (indications.csv); "
-        "an unknown indication is not a mismatch",
-    )
+    _not_judged(ctx, code, lines, no_row, NO_INDICATION)
     if code == "CV006":
         unknown_codes = drug & ~fit["checkable"].fillna(True).astype(bool) & ~no_row
-        _not_judged(
-            ctx,
-            code,
-            lines,
-            unknown_codes,
-            "the ICD-10-CM codes of an indication in force are unknown to "
-            "the reference tables (codes_confidence unknown)",
-        )
+        _not_judged(ctx, code, lines, unknown_codes, UNKNOWN_CODES)
     return fit
 
 
 def _not_judged(ctx: RuleContext, code: str, lines: pd.DataFrame, where: pd.Series, why: str) -> None:
     """Say in not_checked which products' lines `code` did not judge, and why."""
-    if not where.any():
-        return
-    products = lines.loc[where, "product"].unique()
+    if where.any():
+        _say_not_judged(ctx, code, set(lines.loc[where, "product"].unique()), int(where.sum()), why)
+
+
+def _say_not_judged(ctx: RuleContext, code: str, products: set[str], count: int, why: str) -> None:
     brands = sorted({ctx.ref.products[p].brand for p in products if p in ctx.ref.products})
-    count = int(where.sum())
     them = "it" if len(brands) == 1 else "them"
     lines_text = f"{count:,} CGT drug line{'s' if count != 1 else ''}"
     ctx.could_not_judge(code, f"not judged on {lines_text} of {', '.join(brands)}: " + why.format(them=them))
@@ -195,7 +196,7 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     )
     diagnoses = V.icd_display(lines["diagnosis_codes"]).replace("", "none")
     confidence_note = pd.Series("", index=lines.index, dtype="str").mask(
-        fit["best_knowledge"].fillna(False).astype(bool), " (the tables' code list for it is partly best knowledge)"
+        fit["best_knowledge"].fillna(False).astype(bool), PARTLY_BEST_KNOWLEDGE
     )
     epsdt = lines["epsdt"]
     severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(epsdt, "info")
@@ -246,12 +247,7 @@ def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     age = lines["age"]
     no_birth_date = lines["is_cgt_drug"] & ~lines["_history"] & lines["member_dob_text"].eq("")
     if no_birth_date.any():
-        count = int(no_birth_date.sum())
-        ctx.could_not_judge(
-            "CV007",
-            f"not judged on {count:,} CGT drug line{'s' if count != 1 else ''} without the member's date of birth "
-            "(in an X12 file: a dependent patient, 2000C, without a DMG segment)",
-        )
+        _say_no_birth_date(ctx, int(no_birth_date.sum()))
     too_young = fit["min_age"].notna() & age.lt(fit["min_age"])
     too_old = fit["max_age"].notna() & age.gt(fit["max_age"])
     hit = lines["is_cgt_drug"] & age.notna() & (too_young | too_old)
@@ -276,6 +272,166 @@ def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     )
 
 
+def _say_no_birth_date(ctx: RuleContext, count: int) -> None:
+    ctx.could_not_judge(
+        "CV007",
+        f"not judged on {count:,} CGT drug line{'s' if count != 1 else ''} without the member's date of birth "
+        "(in an X12 file: a dependent patient, 2000C, without a DMG segment)",
+    )
+
+
 def _whole(values: pd.Series) -> pd.Series:
     """Whole numbers as text, '' where missing."""
     return values.round().astype("Int64").astype("str").fillna("").replace("<NA>", "")
+
+
+# --- the Arrow checks ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Fit:
+    """Per line (False / NaN off CGT drug lines): what `indication_fit` says, in numpy."""
+
+    checkable: np.ndarray
+    matched: np.ndarray
+    best_knowledge: np.ndarray
+    min_age: np.ndarray
+    max_age: np.ndarray
+    no_indication: np.ndarray
+
+
+def fit_of_lines(lines: Lines, ref: Reference, memo: dict[Any, Any]) -> Fit:
+    """For each CGT drug line: does a billable diagnosis match a label indication in force, and
+    the ages of the indications it matched (else of all in force). Once per run: CV006 and CV007."""
+    import numpy as np
+
+    key = ("indication fit", id(lines))
+    if key in memo:
+        return memo[key]
+    n = len(lines)
+    drug = lines.flags("is_cgt_drug")
+    status = diagnosis_status(lines, ref, memo)
+    # Only billable codes (or codes on dates the validity table does not judge) can match a label:
+    # a category header such as D57 is CD006's finding, not an indication.
+    usable = ~status.not_billable & drug[status.line]
+    token_line, token_code = status.line[usable], status.code[usable]
+    distinct_codes = sorted(set(token_code.tolist()))
+    code_at = {c: i for i, c in enumerate(distinct_codes)}
+    token_index = np.array([code_at[c] for c in token_code.tolist()], dtype=np.int64)
+    days = lines.days("service_date")
+    in_force_any, matched_any = np.zeros(n, bool), np.zeros(n, bool)
+    unknown_any, best_knowledge_any = np.zeros(n, bool), np.zeros(n, bool)
+    in_force_rows = []
+    for product_id, indications in ref.indications.items():
+        product = drug & lines.eq("product", product_id)
+        if not product.any():
+            continue
+        for indication in indications:
+            start, end = indication.effective_from, indication.effective_to
+            in_force = product.copy()
+            if start is not None:
+                in_force &= days >= np.datetime64(start, "s")
+            if end is not None:
+                in_force &= days <= np.datetime64(end, "s")
+            fits = np.array(
+                [icd_matches(c, indication.icd10cm_include, indication.icd10cm_exclude) for c in distinct_codes], bool
+            )
+            matched = np.zeros(n, bool)
+            matched[token_line[fits[token_index]]] = True
+            matched &= in_force
+            in_force_any |= in_force
+            matched_any |= matched
+            unknown_any |= in_force & (indication.codes_confidence == "unknown")
+            best_knowledge_any |= in_force & (indication.codes_confidence == "best_knowledge")
+            in_force_rows.append((in_force, matched, indication.min_age, indication.max_age))
+    # Ages: from the indications the diagnosis matched, else from all in force; one open bound
+    # among them leaves the line without that bound.
+    low, high = np.full(n, np.inf), np.full(n, -np.inf)
+    open_low, open_high = np.zeros(n, bool), np.zeros(n, bool)
+    for in_force, matched, min_age, max_age in in_force_rows:
+        basis = in_force & (matched | ~matched_any)
+        if min_age is None:
+            open_low |= basis
+        else:
+            low = np.where(basis, np.minimum(low, min_age), low)
+        if max_age is None:
+            open_high |= basis
+        else:
+            high = np.where(basis, np.maximum(high, max_age), high)
+    # A product the tables give no indication at all is unknown, not mismatched: never judged.
+    no_indication = drug & ~lines.isin("product", ref.indications)
+    fit = Fit(
+        checkable=drug & ~(in_force_any & unknown_any) & ~no_indication,
+        matched=matched_any,
+        best_knowledge=best_knowledge_any,
+        min_age=np.where(open_low | np.isinf(low), np.nan, low),
+        max_age=np.where(open_high | np.isinf(high), np.nan, high),
+        no_indication=no_indication,
+    )
+    memo[key] = fit
+    return fit
+
+
+def _fit_of(lines: Lines, ctx: RuleContext, code: str) -> Fit:
+    """The fit, and what `code` could not judge for lack of an indication row (or of its codes)."""
+    fit = fit_of_lines(lines, ctx.ref, ctx.options)
+    drug = lines.flags("is_cgt_drug") & ~lines.flags("_history")
+    no_row = drug & fit.no_indication
+    _not_judged_lines(ctx, code, lines, no_row, NO_INDICATION)
+    if code == "CV006":
+        _not_judged_lines(ctx, code, lines, drug & ~fit.checkable & ~no_row, UNKNOWN_CODES)
+    return fit
+
+
+def _not_judged_lines(ctx: RuleContext, code: str, lines: Lines, where: np.ndarray, why: str) -> None:
+    if where.any():
+        _say_not_judged(ctx, code, set(lines.text("product")[where].tolist()), int(where.sum()), why)
+
+
+@indication_mismatch.in_arrow
+def _indication_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
+    fit = _fit_of(lines, ctx, "CV006")
+    hit = lines.flags("is_cgt_drug") & fit.checkable & ~fit.matched
+    epsdt = lines.flags("epsdt")[hit]
+    return lines.hits(
+        hit,
+        diagnoses=lines.per_value("diagnosis_codes", lambda v: codes_shown(v) or "none", missing="")[hit],
+        confidence_note=lines.where(fit.best_knowledge, PARTLY_BEST_KNOWLEDGE)[hit],
+        severity=lines.where(epsdt, "info", None),
+        epsdt=lines.where(epsdt, " " + EPSDT_NOTE + "."),
+    )
+
+
+@age_outside_label.in_arrow
+def _age_outside_label(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    fit = _fit_of(lines, ctx, "CV007")
+    drug = lines.flags("is_cgt_drug")
+    no_birth_date = drug & ~lines.flags("_history") & (lines.text("member_dob_text") == "")
+    if no_birth_date.any():
+        _say_no_birth_date(ctx, int(no_birth_date.sum()))
+    age = lines.numbers("age")
+    with np.errstate(invalid="ignore"):
+        outside = (age < fit.min_age) | (age > fit.max_age)  # NaN compares False
+    hit = drug & ~np.isnan(age) & outside
+    low, high = _whole_numbers(fit.min_age[hit]), _whole_numbers(fit.max_age[hit])
+    epsdt = lines.flags("epsdt")[hit]
+    return lines.hits(
+        hit,
+        range_text=np.array([_age_range(a, b) for a, b in zip(low, high, strict=True)], dtype=object),
+        age_text=_whole_numbers(age[hit]),
+        severity=lines.where(epsdt, "info", None),
+        epsdt=lines.where(epsdt, " " + EPSDT_NOTE + "."),
+        value=lines.text("member_dob_text"),
+    )
+
+
+def _whole_numbers(values: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    return np.array(["" if v != v else str(int(round(v))) for v in values.tolist()], dtype=object)
+
+
+def _age_range(low: str, high: str) -> str:
+    if low and high:
+        return f"ages {low} to {high}"
+    return f"ages {low} and over" if low else f"ages up to {high}"

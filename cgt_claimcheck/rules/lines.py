@@ -64,9 +64,7 @@ class Lines:
 
     def numbers(self, name: str) -> np.ndarray:
         """A numeric column as float64, NaN where null."""
-        return self._memo(
-            "numbers", name, lambda: self.array(name).cast(pa.float64()).to_numpy(zero_copy_only=False)
-        )
+        return self._memo("numbers", name, lambda: self.array(name).cast(pa.float64()).to_numpy(zero_copy_only=False))
 
     def flags(self, name: str) -> np.ndarray:
         """A boolean column, a null taken as False."""
@@ -103,6 +101,23 @@ class Lines:
     def lookup(self, name: str, mapping: Mapping[Any, Any], missing: Any = None) -> np.ndarray:
         """mapping[value] per line; `missing` where the value is null or not in the mapping."""
         return self.per_value(name, lambda v: mapping.get(v, missing), missing)
+
+    def tokens(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """A ';'-joined code list exploded: (line position, code) pairs in line order, each
+        distinct list split once."""
+
+        def make() -> tuple[np.ndarray, np.ndarray]:
+            coded = self.coded(name)
+            split = [[t for t in (v or "").split(";") if t] for v in coded.values]
+            counts = np.array([len(t) for t in split] + [0], dtype=np.int64)
+            starts = np.concatenate([[0], np.cumsum(counts)])
+            flat = np.array([t for ts in split for t in ts], dtype=object)
+            per_line = counts[coded.codes]
+            line = np.repeat(np.arange(self.n), per_line)
+            offset = np.arange(len(line)) - np.repeat(np.cumsum(per_line) - per_line, per_line)
+            return line, flat[starts[coded.codes][line] + offset] if len(line) else flat[:0]
+
+        return self._memo("tokens", name, make)
 
     # --- groups: a claim, a member -------------------------------------------------------------
     def groups(self, name: str) -> np.ndarray:

@@ -11,6 +11,8 @@ from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cgt_claimcheck.rules.diagnosis_status import verdict_of
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -173,35 +175,10 @@ def diagnosis_status(lines: pd.DataFrame, ref: Reference, memo: dict[Any, Any]) 
             statuses.append("not judged")
             notes.append("")
             continue
-        status, note = _diagnosis_verdict(validity, code, pd.Timestamp(day).date())
+        status, note = verdict_of(validity, code, pd.Timestamp(day).date())
         statuses.append(status)
         notes.append(note)
     judged = distinct.assign(status=statuses, note=notes)
     result = pairs.merge(judged, on=["code", "day"], how="left").set_index("line")
     memo[key] = result
     return result
-
-
-def _diagnosis_verdict(validity: Any, code: str, day: date) -> tuple[str, str]:
-    from cgt_claimcheck.reference.icd_validity import Status, window_text
-    from cgt_claimcheck.value_parsers import format_icd10cm
-
-    verdict = validity.verdict(code, day)
-    shown = format_icd10cm(code)
-    if verdict.status is Status.NOT_JUDGED:
-        if not validity.holds_chapter_of(code, day):
-            return verdict.status.value, f"the validity table holds no code of {shown}'s chapter ({code[:1]})"
-        return verdict.status.value, f"{day.isoformat()} is outside the dates the validity table covers"
-    was = f"; it was billable {window_text(verdict.windows, validity)}" if verdict.windows else ""
-    if verdict.status is Status.HEADER:
-        below = ", ".join(format_icd10cm(c) for c in verdict.children)
-        more = ", ..." if len(verdict.children) >= 5 else ""
-        return verdict.status.value, f"{shown} is a category, not a billable code (below it: {below}{more}){was}"
-    if verdict.status is Status.NOT_VALID:
-        if verdict.windows:
-            return (
-                verdict.status.value,
-                f"{shown} is not valid on that date (valid {window_text(verdict.windows, validity)})",
-            )
-        return verdict.status.value, f"{shown} is not an ICD-10-CM code"
-    return verdict.status.value, ""
