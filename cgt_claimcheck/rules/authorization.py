@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
+    from cgt_claimcheck.rules.lines import Hits, Lines
 
 
 def _auth_triggers(ref: Reference) -> Triggers:
@@ -64,7 +65,7 @@ def prior_auth_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     import pandas as pd
 
     value = lines["prior_auth"].str.strip().str.upper()
-    placeholder = value.str.fullmatch(r"0+|X+")
+    placeholder = value.str.fullmatch(PLACEHOLDER_PATTERN)
     for program_id, program in ctx.ref.programs.items():
         words = {w.strip().upper() for w in program.placeholder_prior_auth}
         placeholder |= lines["program"].eq(program_id) & value.isin(words)
@@ -112,3 +113,48 @@ def invoice_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     """
     has_invoice = V.claim_any(lines["invoice_attached"].fillna(False).astype(bool), lines)
     return lines["is_cgt_drug"] & ~has_invoice
+
+
+# --- the Arrow checks ----------------------------------------------------------------------------
+PLACEHOLDER_PATTERN = r"0+|X+"
+
+
+@prior_auth_missing.in_arrow
+def _prior_auth_missing(lines: Lines, ctx: RuleContext) -> Hits:
+    import re
+
+    import numpy as np
+
+    value = lines.per_value("prior_auth", lambda v: v.strip().upper(), missing="")
+    placeholder = lines.per_value(
+        "prior_auth", lambda v: bool(re.fullmatch(PLACEHOLDER_PATTERN, v.strip().upper())), missing=False, dtype=bool
+    )
+    for program_id, program in ctx.ref.programs.items():
+        words = {w.strip().upper() for w in program.placeholder_prior_auth}
+        placeholder |= lines.eq("program", program_id) & np.isin(value, list(words))
+    no_auth = (value == "") | placeholder
+    drug, car_t = lines.flags("is_cgt_drug"), lines.flags("is_car_t_admin")
+    pcs_claim = lines.claim_any(lines.has_token("icd10_pcs_codes", ctx.ref.product_pcs_codes))
+    inpatient_only_pcs = lines.flags("inpatient") & pcs_claim & ~lines.claim_any(drug)
+    hit = no_auth & (drug | car_t | lines.first_of_claim(inpatient_only_pcs))
+    code, brand, claim = (lines.text(name)[hit] for name in ("procedure_code", "brand", "claim_id"))
+    what = np.where(
+        drug[hit],
+        code + " (" + brand + ")",
+        np.where(car_t[hit], "CAR-T administration " + code, "inpatient CGT claim " + claim),
+    )
+    written = lines.text("prior_auth")[hit]
+    problem = [
+        f"has prior_auth {v!r}, which looks like a placeholder, not an authorization number"
+        if is_placeholder
+        else "has no prior authorization number"
+        for v, is_placeholder in zip(written, placeholder[hit], strict=True)
+    ]
+    auth_kind = lines.lookup("program", {"wnc": "PA", "medi-cal": "TAR or SAR"}, missing="PA")
+    return lines.hits(hit, what=what, auth_kind=auth_kind, problem=np.array(problem, dtype=object))
+
+
+@invoice_missing.in_arrow
+def _invoice_missing(lines: Lines, ctx: RuleContext) -> Hits:
+    has_invoice = lines.claim_any(lines.flags("invoice_attached"))
+    return lines.hits(lines.flags("is_cgt_drug") & ~has_invoice)

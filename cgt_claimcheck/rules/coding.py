@@ -307,3 +307,28 @@ def dose_over_label_maximum(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFra
     basis = lines["procedure_code"].map({c: h.max_units_basis for c, h in ceilings.items()})
     shown = day_units.map(lambda v: f"{v:g}")
     return pd.DataFrame({"hit": hit, "day_units": shown, "max_units": max_units, "basis": basis})
+
+
+@dose_over_label_maximum.in_arrow
+def _dose_over_label_maximum(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    ceilings = {h.code: h for h in ctx.ref.hcpcs if h.max_units_per_day}
+    units = lines.numbers("units")
+    billed = lines.isin("procedure_code", ceilings) & ~np.isnan(units)
+    # Units add up over every line and claim of the member on that date of service.
+    key = np.zeros(len(lines), dtype=np.int64)
+    for name in ("member_id", "procedure_code", "service_date"):
+        coded = lines.coded(name)
+        key = key * (len(coded.values) + 1) + coded.codes + 1
+    _, day = np.unique(key, return_inverse=True)
+    day_units = np.bincount(day, weights=np.where(billed, units, 0.0))[day]
+    max_units = lines.lookup("procedure_code", {c: h.max_units_per_day for c, h in ceilings.items()})
+    ceiling = np.array([np.nan if m is None else float(m) for m in max_units.tolist()])
+    hit = billed & (day_units > ceiling)
+    return lines.hits(
+        hit,
+        day_units=np.array([f"{v:g}" for v in day_units[hit].tolist()], dtype=object),
+        max_units=max_units,
+        basis=lines.lookup("procedure_code", {c: h.max_units_basis for c, h in ceilings.items()}),
+    )

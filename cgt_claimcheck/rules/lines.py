@@ -102,6 +102,11 @@ class Lines:
         """mapping[value] per line; `missing` where the value is null or not in the mapping."""
         return self.per_value(name, lambda v: mapping.get(v, missing), missing)
 
+    def has_token(self, name: str, codes: Iterable[str]) -> np.ndarray:
+        """Does a ';'-joined code list hold one of the codes?"""
+        wanted = frozenset(codes)
+        return self.per_value(name, lambda v: not wanted.isdisjoint(v.split(";")), missing=False, dtype=bool)
+
     def tokens(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """A ';'-joined code list exploded: (line position, code) pairs in line order, each
         distinct list split once."""

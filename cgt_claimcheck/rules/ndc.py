@@ -10,6 +10,8 @@ from cgt_claimcheck.severity import Severity
 if TYPE_CHECKING:
     import pandas as pd
 
+    from cgt_claimcheck.rules.lines import Hits, Lines
+
 NDC_POLICY = {
     "wnc": (
         "WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall include the prior authorization (PA) number "
@@ -187,3 +189,70 @@ def ndc_not_listed(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     )
     ndc11_text = product_code + "-" + lines["ndc11"].str.slice(9)
     return pd.DataFrame({"hit": on_code | on_j3590, "ndc_note": note, "ndc11_text": ndc11_text})
+
+
+# --- the Arrow checks ----------------------------------------------------------------------------
+@ndc_missing.in_arrow
+def _ndc_missing(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    specific = ~lines.is_null("product_hcpcs")
+    hit = (specific | lines.flags("is_j3590")) & lines.eq("ndc_status", "missing")
+    code, brand = lines.text("procedure_code")[hit], lines.text("brand")[hit]
+    what = np.where(specific[hit], code + " (" + brand + ")", code + " (not otherwise classified)")
+    consequence = lines.where(
+        lines.flags("is_j3590"), ": the product cannot be identified, so the line cannot be priced or paid"
+    )
+    return lines.hits(hit, what=what, consequence=consequence)
+
+
+@ndc_invalid.in_arrow
+def _ndc_invalid(lines: Lines, ctx: RuleContext) -> Hits:
+    relevant = ~lines.is_null("product_hcpcs") | lines.flags("is_j3590")
+    hit = relevant & lines.isin("ndc_status", ("invalid", "ambiguous"))
+    ambiguity = lines.where(lines.eq("ndc_status", "ambiguous"), " (10 digits without hyphens fit three 5-4-2 codes)")
+    return lines.hits(hit, ambiguity=ambiguity)
+
+
+@ndc_product_mismatch.in_arrow
+def _ndc_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
+    by_code, by_ndc = lines.text("product_hcpcs"), lines.text("product_ndc")
+    hit = (by_code != "") & (by_ndc != "") & (by_ndc != by_code)
+    brands = {pid: p.brand for pid, p in ctx.ref.products.items()}
+    return lines.hits(hit, ndc_brand=lines.lookup("product_ndc", brands))
+
+
+@ndc_not_listed.in_arrow
+def _ndc_not_listed(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    valid = lines.eq("ndc_status", "valid")
+    by_code, by_ndc = lines.text("product_hcpcs"), lines.text("product_ndc")
+    on_code = (by_code != "") & valid & ~lines.eq("ndc_match", "package") & ((by_ndc == "") | (by_ndc == by_code))
+    on_j3590 = lines.flags("is_j3590") & valid & lines.isin("ndc_match", ("product", "labeler"))
+    hit = on_code | on_j3590
+    ndc11, brand, match = lines.text("ndc11")[hit], lines.text("brand")[hit], lines.text("ndc_match")[hit]
+    labeler_of = {pid: p.labeler_code for pid, p in ctx.ref.products.items() if p.labeler_code}
+    own_labeler = lines.lookup("product_hcpcs", labeler_of)[hit]
+    notes = []
+    for number, name, how, own, j3590 in zip(ndc11, brand, match, own_labeler, on_j3590[hit], strict=True):
+        labeler, product_code = number[:5], f"{number[:5]}-{number[5:9]}"
+        if j3590 and how == "labeler":
+            notes.append(
+                f"is from labeler {labeler} ({ctx.ref.cgt_labelers.get(labeler, '')}), a maker of cell and gene "
+                "therapies, but its product code is not in the tables: the CGT rules were not applied to this line"
+            )
+        elif how == "product":
+            notes.append(
+                f"is not a listed package, but its product code {product_code} is {name}: the line is checked as "
+                f"{name} (a new package?)"
+            )
+        elif own is not None and labeler == own:
+            notes.append(
+                f"is not listed for {name} (its labeler is the product's manufacturer: likely a package missing "
+                "from the tables)"
+            )
+        else:
+            notes.append(f"is not listed for {name}")
+    shown = np.array([f"{n[:5]}-{n[5:9]}-{n[9:]}" if n else "" for n in ndc11], dtype=object)
+    return lines.hits(hit, ndc_note=np.array(notes, dtype=object), ndc11_text=shown)
