@@ -18,9 +18,11 @@ from cgt_claimcheck.rules.base import (
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
+    from cgt_claimcheck.rules.lines import Hits, Lines
 
 FERTILITY_DX = "Z3184"
 
@@ -356,3 +358,183 @@ def clinical_trial(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
     """
     cgt = lines["is_cgt_drug"] | lines["is_car_t_admin"]
     return V.first_of_claim(lines, cgt & lines["trial_markers"].ne(""))
+
+
+# --- the Arrow checks ----------------------------------------------------------------------------
+ONE_TREATMENT = "Do not bill a second CGT: the policy covers one treatment per lifetime (check the member's history)."
+
+
+@repeat_treatment.in_arrow
+def _repeat_treatment(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    once = [pid for pid, p in ctx.ref.products.items() if p.dosing == "once"]
+    counted = lines.flags("is_cgt_drug") & lines.isin("product", once) & ~lines.eq("frequency", "8")
+    rows = np.flatnonzero(counted)
+    member = lines.groups("member_id")[rows]
+    day = lines.days("service_date")[rows].astype("M8[D]").view(np.int64)
+    product, claim = _ranks(lines, "product")[rows], _ranks(lines, "claim_id")[rows]
+    # Order by date, then product and claim id: the result does not depend on row order.
+    order = np.lexsort((claim, product, day, member))
+    rows, member, day, product, claim = rows[order], member[order], day[order], product[order], claim[order]
+    first = _group_firsts(member)  # per row, the member's first treatment
+    replacement = lines.eq("frequency", "7")[rows]
+    same_treatment = (product == product[first]) & ((day - day[first] <= ctx.repeat_window_days) | replacement)
+    repeat = (day > day[first]) & ~same_treatment
+    first_claim = _group_firsts(member, day, product)  # per row, the first claim of that product that day
+    duplicate = ~repeat & (claim != claim[first_claim]) & ~replacement
+
+    hit = np.zeros(len(lines), dtype=bool)
+    hit[rows[repeat | duplicate]] = True
+    flagged = np.zeros(len(lines), dtype=np.int64)
+    flagged[rows] = np.arange(len(rows))
+    at = flagged[hit]  # positions in the sorted rows of the hit lines, in line order
+    brand, served, claim_id, payer = (lines.text(n) for n in ("brand", "service_date", "claim_id", "payer"))
+    epsdt = lines.flags("epsdt")
+    detail, fix, severity, carc, rarc = [], [], [], [], []
+    for i in at.tolist():
+        line, prior, same_day = rows[i], rows[first[i]], rows[first_claim[i]]
+        if repeat[i]:
+            earlier = claim_id[prior]
+            where = (
+                " in the history file"
+                if earlier.startswith(HISTORY_PREFIX)
+                else f", billed to {payer[prior]}"
+                if earlier.startswith(OTHER_PAYER_PREFIX)
+                else ""
+            )
+            shown = earlier.removeprefix(HISTORY_PREFIX).removeprefix(OTHER_PAYER_PREFIX)
+            detail.append(
+                f"{brand[line]} on {served[line]} is a repeat CGT: the member received {brand[prior]} on "
+                f"{served[prior]} (claim {shown}{where})"
+            )
+            fix.append(ONE_TREATMENT + (f" {EPSDT_NOTE}." if epsdt[line] else ""))
+            severity.append("warning" if epsdt[line] else None)
+            carc.append(None)
+            rarc.append("N362")
+        else:
+            detail.append(f"the same {brand[line]} on {served[line]} is already billed on claim {claim_id[same_day]}")
+            fix.append("Remove the duplicate claim, or correct the date of service.")
+            severity.append(None)
+            carc.append("18")
+            rarc.append(None)
+    return lines.hits(hit, detail=detail, fix=fix, severity=severity, carc=carc, rarc=rarc)
+
+
+def _ranks(lines: Lines, name: str) -> np.ndarray:
+    """Per line, the rank of its value in string order (-1 for null): for sorting by text."""
+    import numpy as np
+
+    values = lines.coded(name).values
+    rank = np.empty(len(values) + 1, dtype=np.int64)
+    rank[np.argsort(np.array(values, dtype=object), kind="stable")] = np.arange(len(values))
+    rank[-1] = -1
+    return rank[lines.coded(name).codes]
+
+
+def _group_firsts(*keys: np.ndarray) -> np.ndarray:
+    """For rows sorted by the keys (and more), the position of the first row of each row's group."""
+    import numpy as np
+
+    n = len(keys[0])
+    starts = np.zeros(n, dtype=bool)
+    if n:
+        starts[0] = True
+        for key in keys:
+            starts[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(starts)[np.cumsum(starts) - 1]
+
+
+@fertility_preservation_not_covered.in_arrow
+def _fertility_preservation_not_covered(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    fertility_dx_claim = lines.claim_any(lines.has_token("diagnosis_codes", {FERTILITY_DX}))
+    drug = lines.flags("is_cgt_drug")
+    service = lines.isin("procedure_code", ctx.ref.codes("fertility_preservation")) | (
+        fertility_dx_claim
+        & ~drug
+        & ~lines.isin("procedure_code", ctx.ref.codes("nemt"))
+        & ~lines.flags("is_car_t_admin")
+    )
+    # The member's CGT: the brand of their first CGT drug line in the input.
+    member = lines.groups("member_id")
+    first = np.full(len(lines.coded("member_id").values) + 1, len(lines))
+    np.minimum.at(first, member[drug], np.flatnonzero(drug))
+    has_cgt = first[member] < len(lines)
+    hit = service & has_cgt
+    return lines.hits(hit, member_cgt=lines.text("brand")[first[member[hit]]])
+
+
+@nemt_for_fertility_not_covered.in_arrow
+def _nemt_for_fertility_not_covered(lines: Lines, ctx: RuleContext) -> Hits:
+    fertility_dx_claim = lines.claim_any(lines.has_token("diagnosis_codes", {FERTILITY_DX}))
+    return lines.hits(lines.isin("procedure_code", ctx.ref.codes("nemt")) & fertility_dx_claim)
+
+
+@wrong_delivery_system.in_arrow
+def _wrong_delivery_system(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    n = len(lines)
+    carved, covered_product, sickle_cell = np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
+    days = lines.days("service_date")
+    for carve_out in ctx.ref.programs["medi-cal"].carve_out:
+        product = lines.eq("product", carve_out.product)
+        covered_product |= product
+        indicated = _included_not_excluded(lines, carve_out.diagnoses_include, carve_out.diagnoses_exclude)
+        sickle_cell |= indicated
+        since = carve_out.effective_from
+        dated = days >= np.datetime64(since, "s") if since is not None else ~np.isnat(days)
+        carved |= product & lines.claim_any(indicated) & dated
+    expected = np.where(carved, "medi-cal-ffs", "medi-cal-mcp").astype(object)
+    hit = covered_product & lines.flags("is_cgt_drug") & lines.eq("program", "medi-cal")
+    hit &= lines.text("payer") != expected
+    # Fee-for-service billed for a plan's use: right when the member is not in a plan (N).
+    ffs_for_plan = hit & ~carved
+    enrolled, unknown_enrollment = lines.flags("mcp_enrolled"), lines.is_null("mcp_enrolled")
+    hit &= ~(ffs_for_plan & ~enrolled & ~unknown_enrollment)
+    unknown = ffs_for_plan & unknown_enrollment
+    enrollment = np.where(
+        unknown,
+        " (the extract does not say whether the member is enrolled in a plan: mcp_enrolled)",
+        np.where(ffs_for_plan & enrolled, " (mcp_enrolled says the member is in a plan)", ""),
+    ).astype(object)
+    return lines.hits(
+        hit,
+        indication=lines.where(lines.claim_any(sickle_cell), "sickle cell disease", "a non-sickle-cell indication"),
+        responsibility=lines.where(
+            carved,
+            "is carved out of managed care (CMS CGT Access Model)",
+            "remains the managed care plan's responsibility",
+        ),
+        expected_payer=lines.where(
+            carved, "Medi-Cal fee-for-service (medi-cal-ffs)", "the member's managed care plan (medi-cal-mcp)"
+        ),
+        member_note=lines.where(carved, "", " (if the member is enrolled in a Medi-Cal managed care plan)"),
+        enrollment=enrollment,
+        severity=lines.where(unknown, "warning", None),
+    )
+
+
+def _included_not_excluded(lines: Lines, include: list[str], exclude: list[str]) -> np.ndarray:
+    """Some diagnosis on the line starts with an include prefix and with no exclude prefix."""
+    included = tuple(p.replace(".", "").upper() for p in include)
+    excluded = tuple(p.replace(".", "").upper() for p in exclude)
+
+    def fits(joined: str) -> bool:
+        return any(
+            code.startswith(included) and not (excluded and code.startswith(excluded))
+            for code in joined.split(";")
+            if code
+        )
+
+    if not included:
+        return lines.eq("diagnosis_codes", None)  # no line: None is never a value
+    return lines.per_value("diagnosis_codes", fits, missing=False, dtype=bool)
+
+
+@clinical_trial.in_arrow
+def _clinical_trial(lines: Lines, ctx: RuleContext) -> Hits:
+    cgt = lines.flags("is_cgt_drug") | lines.flags("is_car_t_admin")
+    return lines.hits(lines.first_of_claim(cgt & ~lines.eq("trial_markers", "")))

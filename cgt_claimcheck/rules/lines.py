@@ -157,7 +157,7 @@ class Lines:
         return Hits(rows, taken)
 
     @staticmethod
-    def where(mask: np.ndarray, text: str, otherwise: str = "") -> np.ndarray:
+    def where(mask: np.ndarray, text: str | None, otherwise: str | None = "") -> np.ndarray:
         """A text column: `text` where mask, else `otherwise`."""
         return np.where(mask, text, otherwise).astype(object)
 
