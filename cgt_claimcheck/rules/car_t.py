@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
+    from cgt_claimcheck.rules.lines import Hits, Lines
 
 
 def _car_t(ref: Reference, product_id: str, payer: str) -> bool:
@@ -42,6 +43,14 @@ def car_t_admin_without_drug(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series
     """
     is_drug = lines["procedure_code"].isin(ctx.ref.codes("car_t_drug"))
     return lines["is_car_t_admin"] & ~V.claim_any(is_drug, lines)
+
+
+EM_WHY = " without modifier 25: the physician's monitoring before, during and after the infusion is part of 38228"
+EM_FIX = (
+    "Remove the visit, or add modifier 25 if it was a significant, separately identifiable service "
+    "(documented apart from the infusion monitoring)."
+)
+SUPPLY_FIX = "Remove the line: fluids, incidental hydration and concurrent supportive drugs are part of 38228."
 
 
 @rule(
@@ -94,18 +103,8 @@ def car_t_bundled_service(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame
     )
     descriptions = {code: entry.description for code, entry in bundled.items()}
     description = lines["procedure_code"].map(descriptions).fillna("").mask(is_em, "E/M visit")
-    why = pd.Series("", index=lines.index, dtype="str").mask(
-        is_em, " without modifier 25: the physician's monitoring before, during and after the infusion is part of 38228"
-    )
-    fix = pd.Series(
-        "Remove the line: fluids, incidental hydration and concurrent supportive drugs are part of 38228.",
-        index=lines.index,
-        dtype="str",
-    ).mask(
-        is_em,
-        "Remove the visit, or add modifier 25 if it was a significant, separately identifiable service "
-        "(documented apart from the infusion monitoring).",
-    )
+    why = pd.Series("", index=lines.index, dtype="str").mask(is_em, EM_WHY)
+    fix = pd.Series(SUPPLY_FIX, index=lines.index, dtype="str").mask(is_em, EM_FIX)
     severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(is_em, "error")
     return pd.DataFrame(
         {
@@ -115,4 +114,34 @@ def car_t_bundled_service(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame
             "fix": fix,
             "severity": severity,
         }
+    )
+
+
+# --- the Arrow checks ----------------------------------------------------------------------------
+@car_t_admin_without_drug.in_arrow
+def _car_t_admin_without_drug(lines: Lines, ctx: RuleContext) -> Hits:
+    is_drug = lines.isin("procedure_code", ctx.ref.codes("car_t_drug"))
+    return lines.hits(lines.flags("is_car_t_admin") & ~lines.claim_any(is_drug))
+
+
+@car_t_bundled_service.in_arrow
+def _car_t_bundled_service(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    bundled = ctx.ref.codesets.get("car_t_bundled", {})
+    is_supply = lines.isin("procedure_code", bundled)
+    is_em = lines.isin("procedure_code", ctx.ref.codes("em_visit")) & ~lines.has_token("modifiers", {"25"})
+    claim, day = lines.coded("claim_id"), lines.coded("service_date")
+    claim_day = claim.codes.astype(np.int64) * (len(day.values) + 1) + day.codes + 1
+    _, group = np.unique(claim_day, return_inverse=True)
+    admin = np.zeros(group.max() + 1 if len(group) else 0, dtype=bool)
+    admin[group[lines.flags("is_car_t_admin")]] = True
+    hit = (is_supply | is_em) & admin[group]
+    descriptions = lines.lookup("procedure_code", {code: e.description for code, e in bundled.items()}, missing="")
+    return lines.hits(
+        hit,
+        bundled_description=np.where(is_em, "E/M visit", descriptions),
+        why=lines.where(is_em, EM_WHY),
+        fix=lines.where(is_em, EM_FIX, SUPPLY_FIX),
+        severity=lines.where(is_em, "error", None),
     )

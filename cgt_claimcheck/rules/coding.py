@@ -332,3 +332,9 @@ def _dose_over_label_maximum(lines: Lines, ctx: RuleContext) -> Hits:
         max_units=max_units,
         basis=lines.lookup("procedure_code", {c: h.max_units_basis for c, h in ceilings.items()}),
     )
+
+
+@unclassified_not_cgt.in_arrow
+def _unclassified_not_cgt(lines: Lines, ctx: RuleContext) -> Hits:
+    unknown = lines.flags("is_j3590") & lines.is_null("product_ndc")
+    return lines.hits(unknown & lines.eq("ndc_status", "valid") & lines.eq("ndc_match", ""))

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
+    from cgt_claimcheck.rules.lines import Hits, Lines
 
 
 def _outpatient_only(ref: Reference, product_id: str, payer: str) -> bool:
@@ -292,3 +293,26 @@ def pcs_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     foreign_codes = foreign.groupby("line")["pcs"].agg(lambda s: ", ".join(sorted(set(s))))
     foreign_brands = named.groupby("line")["pcs_product"].agg(lambda s: "/".join(sorted({brands[p] for p in s})))
     return V.hits_at(lines, foreign_codes.index, value=foreign_codes, pcs_brands=foreign_brands)
+
+
+# --- the Arrow checks ----------------------------------------------------------------------------
+@hospital_outpatient_only.in_arrow
+def _hospital_outpatient_only(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    program = ctx.ref.programs["medi-cal"]
+    restricted = lines.isin("family", program.hospital_outpatient_only_families) & lines.flags("is_cgt_drug")
+    institutional = lines.eq("claim_type", "837I")
+    prefixes = tuple(program.outpatient_bill_type_prefixes or ["013"])
+    wrong_tob = institutional & ~lines.per_value("bill_type", lambda v: v.startswith(prefixes), False, bool)
+    wrong_pos = ~institutional & ~lines.isin("place_of_service", program.outpatient_places_of_service)
+    hit = restricted & (wrong_tob | wrong_pos)
+    on_bill = institutional[hit]
+    value = np.where(on_bill, lines.text("bill_type")[hit], lines.text("place_of_service")[hit])
+    shown = np.where(value == "", "missing", value)
+    return lines.hits(
+        hit,
+        field=np.where(on_bill, "bill_type", "place_of_service"),
+        value=value,
+        site=np.where(on_bill, "the type of bill is " + shown.astype(object), "the place of service is " + shown),
+    )
