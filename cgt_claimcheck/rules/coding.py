@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from cgt_claimcheck.reference.rows import ONE_UNIT_BILLING
@@ -10,6 +12,7 @@ from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, Triggers, rule
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
@@ -338,3 +341,101 @@ def _dose_over_label_maximum(lines: Lines, ctx: RuleContext) -> Hits:
 def _unclassified_not_cgt(lines: Lines, ctx: RuleContext) -> Hits:
     unknown = lines.flags("is_j3590") & lines.is_null("product_ndc")
     return lines.hits(unknown & lines.eq("ndc_status", "valid") & lines.eq("ndc_match", ""))
+
+
+@code_not_effective.in_arrow
+def _code_not_effective(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    ref = ctx.ref
+    windows = _windows_of_codes(ref)
+    days = lines.days("service_date")
+    dated, valid = np.zeros(len(lines), bool), np.zeros(len(lines), bool)
+    for w in windows:
+        code = lines.eq("procedure_code", w.code)
+        dated |= code
+        valid |= code & _within(days, w.start, w.end)
+    hit = dated & ~valid
+    code_of, served = lines.text("procedure_code")[hit], days[hit].astype("M8[D]").astype(object)
+    approval = {pid: p.fda_approval_date for pid, p in ref.products.items()}
+    window_text, suggestion = [], []
+    for code, day in zip(code_of, served, strict=True):
+        w = next(w for w in windows if w.code == code)  # the code's first window, as in the tables
+        window_text.append(
+            f"{w.start.isoformat() if w.start else 'from an unknown date'} to "
+            f"{w.end.isoformat() if w.end else 'open'}{w.end_note}"
+        )
+        # What was valid that day in the same group: a code with a known start window first.
+        same_group = [v for v in windows if v.group == w.group and _within_day(day, v.start, v.end)]
+        known = [v.code for v in same_group if v.start is not None]
+        in_use = [v.code for v in same_group if v.start is None and v.in_use_by is not None and v.in_use_by <= day]
+        approved_on = approval.get(w.group)
+        if known or in_use:
+            suggestion.append(f"code {(known or in_use)[0]}")
+        elif w.group == "administration":
+            suggestion.append("the CAR-T administration code in effect on that date")
+        elif approved_on is not None and day < approved_on:
+            suggestion.append(f"nothing: the product was not FDA-approved until {approved_on.isoformat()}")
+        else:
+            suggestion.append("J3590 with the NDC (no product-specific code was in effect on that date)")
+    return lines.hits(hit, window=np.array(window_text, dtype=object), suggestion=np.array(suggestion, dtype=object))
+
+
+@unclassified_with_specific_code.in_arrow
+def _unclassified_with_specific_code(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    product_codes = {h.code for h in ctx.ref.hcpcs if h.kind == "product"}
+    windows = [w for w in _windows_of_codes(ctx.ref) if w.group in ctx.ref.products and w.code in product_codes]
+    j3590 = lines.flags("is_j3590") & ~lines.is_null("product_ndc")
+    days = lines.days("service_date")
+    specific = np.full(len(lines), None, dtype=object)
+    since = np.full(len(lines), None, dtype=object)
+    for w in reversed(windows):  # the first window in the tables' order wins
+        start = w.start or w.in_use_by
+        if start is None:
+            continue
+        applies = j3590 & lines.eq("product_ndc", w.group) & _within(days, start, w.end)
+        specific[applies], since[applies] = w.code, start.isoformat()
+    hit = specific != None  # noqa: E711 (elementwise)
+    return lines.hits(hit, specific_code=specific, since=since)
+
+
+@dataclass(frozen=True)
+class CodeWindow:
+    code: str
+    group: str  # the product, or "administration"
+    start: date | None
+    end: date | None
+    in_use_by: date | None
+    end_note: str  # why the window ends where it does when the tables give no end date
+
+
+def _windows_of_codes(ref: Reference) -> list[CodeWindow]:
+    """The dated CGT and CAR-T administration codes, in the tables' order (`_code_windows`)."""
+    return [
+        CodeWindow(
+            h.code,
+            h.product_id or "administration",
+            h.effective_from,
+            ref.hcpcs_end(h),
+            h.in_use_by,
+            f" (it ends the day before its successor {ref.implied_hcpcs_end[h.code][1]} starts)"
+            if h.effective_to is None and h.code in ref.implied_hcpcs_end
+            else "",
+        )
+        for h in ref.hcpcs
+        if h.product_id or h.kind == "administration"
+    ]
+
+
+def _within(days: np.ndarray, start: date | None, end: date | None) -> np.ndarray:
+    """Dates inside [start, end], a missing bound open; NaT is inside only when both are open."""
+    import numpy as np
+
+    inside = np.ones(len(days), bool) if start is None else days >= np.datetime64(start, "s")
+    return inside if end is None else inside & (days <= np.datetime64(end, "s"))
+
+
+def _within_day(day: date, start: date | None, end: date | None) -> bool:
+    return (start is None or day >= start) and (end is None or day <= end)
