@@ -165,8 +165,18 @@ def codes_shown(joined: str) -> str:
     return re.sub(r"(^|;)([A-Z][0-9][0-9A-Z])([0-9A-Z])", r"\1\2.\3", joined).replace(";", "; ")
 
 
-def line_number_value(text: str) -> float:
-    """A line number as a number for ordering (pandas.to_numeric's reading: NaN when it is not one)."""
-    if not re.fullmatch(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*", text):
-        return float("nan")
-    return float(text)
+NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+INFINITE = {"inf": 1.0, "+inf": 1.0, "-inf": -1.0, "infinity": 1.0, "+infinity": 1.0, "-infinity": -1.0}
+
+
+def numeric_value(text: str) -> float:
+    """A number as the kept-line columns read it (pandas.to_numeric, errors='coerce'): decimal or
+    exponent notation and inf, trimmed; NaN for anything else (1_000, 0x10, 1,000, full-width digits)."""
+    text = text.strip()
+    if NUMBER.fullmatch(text):
+        return float(text)
+    sign = INFINITE.get(text.lower())
+    return float("nan") if sign is None else sign * float("inf")
+
+
+line_number_value = numeric_value  # a line number as a number, for ordering a claim's lines

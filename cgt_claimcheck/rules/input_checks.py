@@ -9,7 +9,7 @@ from cgt_claimcheck.ingest.problems import InputProblems, ProblemSet
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, no_triggers, rule
 from cgt_claimcheck.severity import Severity
-from cgt_claimcheck.value_parsers import line_number_value
+from cgt_claimcheck.value_parsers import line_number_value, numeric_value
 
 if TYPE_CHECKING:
     import numpy as np
@@ -271,6 +271,38 @@ def invalid_optional_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
         values = values.mask(new, raw)
         reasons = reasons.mask(new, reason)
     return pd.DataFrame({"hit": fields.ne(""), "field": fields, "value": values, "reason": reasons})
+
+
+@invalid_optional_value.in_arrow
+def _invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    from cgt_claimcheck.ingest.normalise import MAX_CHARGE
+
+    def charge_reason(text: str) -> str:
+        amount = numeric_value(text)
+        if text == "" or amount != amount:
+            return "is not a number" if text else ""
+        if amount in (float("inf"), float("-inf")):
+            return "is not a finite amount"
+        if amount < 0:
+            return "is negative"
+        return f"is ${MAX_CHARGE:,} or more: no service line is billed that much" if amount >= MAX_CHARGE else ""
+
+    checks = (
+        ("member_dob", "member_dob_text", lines.is_null("member_dob"), "is not a date"),
+        ("invoice_attached", "invoice_attached_text", lines.is_null("invoice_attached"), "is not a yes/no value"),
+    )
+    fields = np.full(len(lines), "", dtype=object)
+    values, reasons = fields.copy(), fields.copy()
+    for name, written, unread, reason in checks:
+        bad = (lines.text(written) != "") & unread & (fields == "")
+        fields[bad], values[bad], reasons[bad] = name, lines.text(written)[bad], reason
+    charge = lines.per_value("charge_text", charge_reason, missing="")
+    bad = (charge != "") & (fields == "")
+    fields[bad], values[bad], reasons[bad] = "charge", lines.text("charge_text")[bad], charge[bad]
+    hit = fields != ""
+    return lines.hits(hit, field=fields, value=values, reason=reasons)
 
 
 @rule(

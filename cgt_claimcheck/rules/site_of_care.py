@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING
 
 from cgt_claimcheck.rules import vector as V
@@ -9,6 +10,7 @@ from cgt_claimcheck.rules.base import ALL_PAYERS, EPSDT_NOTE, MEDI_CAL, WNC, Rul
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
 
     from cgt_claimcheck.reference import Reference
@@ -93,6 +95,10 @@ def _requirements(ctx: RuleContext) -> pd.DataFrame:
                     rows["req_superseded"].append(V.timestamp(cert.superseded_on))
                     rows["req_note"].append(cert.superseded_note)
     return V.frame(rows)
+
+
+CERTIFIED_FIX = "Administer at a facility with that certification, or update the registry given with --facilities."
+LAPSED_FIX = "Nothing to fix for this date of service; this notes a requirement that has lapsed."
 
 
 @rule(
@@ -182,15 +188,9 @@ def facility_not_certified(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     severity = (
         pd.Series(pd.NA, index=certification.index, dtype="str").mask(epsdt, "warning").mask(only_superseded, "info")
     )
-    fix = pd.Series(
-        "Administer at a facility with that certification, or update the registry given with --facilities.",
-        index=certification.index,
-        dtype="str",
-    )
+    fix = pd.Series(CERTIFIED_FIX, index=certification.index, dtype="str")
     fix = fix.mask(epsdt, fix + " " + EPSDT_NOTE + ".")
-    fix = fix.mask(
-        only_superseded, "Nothing to fix for this date of service; this notes a requirement that has lapsed."
-    )
+    fix = fix.mask(only_superseded, LAPSED_FIX)
     return V.hits_at(
         lines,
         certification.index,
@@ -316,3 +316,143 @@ def _hospital_outpatient_only(lines: Lines, ctx: RuleContext) -> Hits:
         value=value,
         site=np.where(on_bill, "the type of bill is " + shown.astype(object), "the place of service is " + shown),
     )
+
+
+@facility_not_certified.in_arrow
+def _facility_not_certified(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    registry = ctx.facilities
+    assert registry is not None
+    n = len(lines)
+    facility = lines.text("facility_npi")
+    npi = np.where(facility == "", lines.text("billing_npi"), facility)
+    npi_codes = pc.dictionary_encode(pa.array(npi.tolist(), pa.string()))
+    npi_of = {v: i for i, v in enumerate(npi_codes.dictionary.to_pylist())}
+    npi_index = npi_codes.indices.to_numpy(zero_copy_only=False)
+    days, product = lines.days("service_date"), lines.text("product")
+    # Per certification, the lines a registry row covers: its facility, its product (or every
+    # product), its dates (blank = open).
+    covered: dict[str, np.ndarray] = {}
+    for row in registry.itertuples(index=False):
+        if row.npi not in npi_of:
+            continue
+        covers = (npi_index == npi_of[row.npi]) & _within(days, _day(row.reg_start), _day(row.reg_end))
+        if row.reg_product:
+            covers &= product == row.reg_product
+        covered[row.certification] = covered.get(row.certification, np.zeros(n, bool)) | covers
+    drug = lines.flags("is_cgt_drug")
+    missing: dict[str, np.ndarray] = {}  # certification -> lines lacking it
+    superseded: dict[str, np.ndarray] = {}  # certification -> lines where every lack is a lapsed rule
+    notes: dict[str, np.ndarray] = {}  # certification -> per line, the first lacking requirement's note
+    for program_id, program in ctx.ref.programs.items():
+        in_program = drug & lines.eq("program", program_id)
+        for cert in program.certification:
+            products = [pid for pid, p in ctx.ref.products.items() if p.family in cert.families or pid in cert.products]
+            applies = in_program & lines.isin("product", products)
+            applies &= _within(days, cert.effective_from, cert.effective_to)
+            lacking = applies & ~covered.get(cert.certification, np.zeros(n, bool))
+            if not lacking.any():
+                continue
+            lapsed = cert.superseded_on is not None
+            lapsed_here = (days >= np.datetime64(cert.superseded_on, "s")) if lapsed else np.zeros(n, bool)
+            known = missing.get(cert.certification, np.zeros(n, bool))
+            superseded[cert.certification] = np.where(
+                known,
+                superseded.get(cert.certification, np.ones(n, bool)) & np.where(lacking, lapsed_here, True),
+                lapsed_here,
+            )
+            missing[cert.certification] = known | lacking
+            note = notes.setdefault(cert.certification, np.full(n, "", dtype=object))
+            note[lacking & (note == "")] = cert.superseded_note or ""
+    hit = np.zeros(n, bool)
+    for lacking in missing.values():
+        hit |= lacking
+    names = sorted(missing)
+    certification = np.array(
+        ["/".join(c for c in names if missing[c][i]) for i in np.flatnonzero(hit).tolist()], dtype=object
+    )
+    only_superseded = np.ones(n, bool)
+    for c in names:
+        only_superseded &= ~missing[c] | superseded[c]
+    only_superseded &= hit
+    first_note = np.full(n, "", dtype=object)
+    for c in reversed(names):  # the note of the first certification that has one, in name order
+        first_note = np.where(missing[c] & (notes[c] != ""), "; " + notes[c].astype(object), first_note)
+    epsdt = lines.flags("epsdt")
+    fix = np.where(epsdt, CERTIFIED_FIX + " " + EPSDT_NOTE + ".", CERTIFIED_FIX).astype(object)
+    return lines.hits(
+        hit,
+        certification=certification,
+        npi=np.where(npi == "", "(none given)", npi).astype(object),
+        value=npi.astype(object),
+        note=np.where(only_superseded, first_note, ""),
+        severity=np.where(only_superseded, "info", np.where(epsdt, "warning", None)),
+        fix=np.where(only_superseded, LAPSED_FIX, fix),
+    )
+
+
+def _day(value: object) -> date | None:
+    """A registry date (a pandas Timestamp, or NaT) as a date."""
+    return None if value is None or value != value else value.date()  # type: ignore[attr-defined]
+
+
+def _within(days: np.ndarray, start: date | None, end: date | None) -> np.ndarray:
+    import numpy as np
+
+    inside = np.ones(len(days), bool) if start is None else days >= np.datetime64(start, "s")
+    return inside if end is None else inside & (days <= np.datetime64(end, "s"))
+
+
+@inpatient_pcs_missing.in_arrow
+def _inpatient_pcs_missing(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    n = len(lines)
+    inpatient = lines.flags("is_cgt_drug") & lines.flags("inpatient")
+    days = lines.days("service_date")
+    expected, found = np.zeros(n, bool), np.zeros(n, bool)
+    codes_of: list[tuple[np.ndarray, str]] = []
+    for p in ctx.ref.pcs:
+        if not p.product_id:
+            continue
+        applies = inpatient & lines.eq("product", p.product_id) & _within(days, p.effective_from, p.effective_to)
+        if not applies.any():
+            continue
+        expected |= applies
+        found |= applies & lines.claim_any(lines.has_token("icd10_pcs_codes", {p.code}))
+        codes_of.append((applies, p.code))
+    hit = expected & ~found
+    text = [", ".join(sorted({code for applies, code in codes_of if applies[i]})) for i in np.flatnonzero(hit).tolist()]
+    return lines.hits(hit, expected=np.array(text, dtype=object))
+
+
+@pcs_product_mismatch.in_arrow
+def _pcs_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
+    import numpy as np
+
+    products_of: dict[str, set[str]] = {}
+    for p in ctx.ref.pcs:
+        if p.product_id:
+            products_of.setdefault(p.code, set()).add(p.product_id)
+    brands = {pid: p.brand for pid, p in ctx.ref.products.items()}
+    candidate = lines.flags("is_cgt_drug") & lines.has_token("icd10_pcs_codes", products_of)
+    # Per distinct (PCS list, product): the product-specific codes of other products.
+    listed, product = lines.coded("icd10_pcs_codes"), lines.coded("product")
+    key = listed.codes.astype(np.int64) * (len(product.values) + 1) + product.codes + 1
+    verdicts: dict[int, tuple[str, str]] = {}
+    for i in np.flatnonzero(candidate).tolist():
+        if key[i] in verdicts:
+            continue
+        billed = product.values[product.codes[i]]
+        foreign = sorted(
+            {c for c in listed.values[listed.codes[i]].split(";") if c in products_of and billed not in products_of[c]}
+        )
+        owners = sorted({brands[p] for c in foreign for p in products_of[c]})
+        verdicts[int(key[i])] = (", ".join(foreign), "/".join(owners))
+    value = np.array([verdicts.get(int(k), ("", ""))[0] for k in key], dtype=object)
+    owners = np.array([verdicts.get(int(k), ("", ""))[1] for k in key], dtype=object)
+    hit = candidate & (value != "")
+    return lines.hits(hit, value=value, pcs_brands=owners)
