@@ -33,7 +33,9 @@ def contains(sorted_unique: np.ndarray, values: np.ndarray) -> np.ndarray:
     return sorted_unique[position] == values
 
 
-def hash_ids(values: pd.Series) -> np.ndarray:
+def hash_ids(values: pd.Series | pa.Array) -> np.ndarray:
+    if isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pd.Series(values.to_pandas())
     return pd.util.hash_pandas_object(values, index=False).to_numpy()
 
 

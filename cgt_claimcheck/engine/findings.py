@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -23,7 +22,7 @@ from cgt_claimcheck.engine.repeats import UNLISTED_TYPE, with_fold_columns
 from cgt_claimcheck.ingest.columns import DISPLAY_COLUMN, WHOLE_ROW
 from cgt_claimcheck.report import CLAIM_HASH, FINDING_COLUMNS, NULLABLE_COLUMNS, REPRESENTS, UNLISTED_CLAIMS, Findings
 from cgt_claimcheck.rules.base import Rule, RuleDeclarationError
-from cgt_claimcheck.rules.lines import Hits
+from cgt_claimcheck.rules.lines import Hits, Lines, shown
 from cgt_claimcheck.severity import Severity
 
 REDACTED = "[redacted]"
@@ -43,21 +42,24 @@ FINDINGS_SCHEMA = pa.schema(
 )
 
 
-def _text(value: Any) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
-        return ""
-    if isinstance(value, pd.Timestamp):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+def texts(values: Any, n: int) -> np.ndarray:
+    """A detail as display text per finding ('' for missing, dates as YYYY-MM-DD, whole floats
+    without '.0'): one value for every finding, or one each; converted once per distinct value."""
+    if values is None or isinstance(values, (str, int, float)) or not hasattr(values, "__len__"):
+        return np.full(n, shown(values), dtype=object)
+    seen: dict[Any, str] = {}
+    out = np.empty(n, dtype=object)
+    for i, v in enumerate(values.tolist() if isinstance(values, np.ndarray) else values):
+        key = (type(v), v) if v == v else ("nan", None)  # NaN is not equal to itself
+        if key not in seen:
+            seen[key] = shown(v)
+        out[i] = seen[key]
+    return out
 
 
-def texts(values: pd.Series | np.ndarray) -> np.ndarray:
-    """A column as display text ('' for missing, dates as YYYY-MM-DD), converted per distinct value."""
-    codes, uniques = pd.factorize(pd.Series(values) if not isinstance(values, pd.Series) else values)
-    table = np.array([_text(u) for u in uniques] + [""], dtype=object)
-    return table[codes]  # code -1 (missing) takes the trailing ''
+def _factorized(values: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    encoded = pc.dictionary_encode(pa.array(values.tolist() if isinstance(values, np.ndarray) else values, pa.string()))
+    return encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist()
 
 
 def _format(template: str, names: tuple[str, ...], values: dict[str, np.ndarray], n: int) -> pa.DictionaryArray:
@@ -68,7 +70,7 @@ def _format(template: str, names: tuple[str, ...], values: dict[str, np.ndarray]
     key = values[used[0]].astype(object)
     for name in used[1:]:
         key = key + "\x1f" + values[name]
-    codes, uniques = pd.factorize(key)
+    codes, uniques = _factorized(key)
     first = np.zeros(len(uniques), dtype=np.int64)
     first[codes[::-1]] = np.arange(n - 1, -1, -1)  # the first row of each combination
     texts_ = [template.format(**{name: values[name][i] for name in used}) for i in first]
@@ -83,9 +85,7 @@ def _constant(value: str | None, n: int) -> pa.DictionaryArray:
 
 
 def _encoded(values: np.ndarray) -> pa.DictionaryArray:
-    codes, uniques = pd.factorize(values)
-    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
-    return pa.DictionaryArray.from_arrays(indices, pa.array(list(uniques), pa.string()))
+    return pc.dictionary_encode(pa.array(values.tolist(), pa.string())).cast(_TEXT)
 
 
 def _nullable(values: np.ndarray) -> pa.Array:
@@ -130,65 +130,76 @@ def _null_empty_dictionary(array: pa.DictionaryArray) -> pa.DictionaryArray:
     return pa.DictionaryArray.from_arrays(indices, dictionary)
 
 
-def _policies(r: Rule, at: pd.DataFrame) -> np.ndarray:
-    """Each finding's quote: the policy of the line's own payer (a handful of distinct values)."""
-    programs = at["program"].fillna("").astype(str)
-    quotes = {program: r.policy_for(program) for program in pd.unique(programs)}
-    return programs.map(quotes).to_numpy(dtype=object)
-
-
-def frame_of_hits(found: Hits, index: pd.Index) -> pd.DataFrame:
-    """An Arrow check's hits in the pandas form `rule_findings` reads (while both engines exist)."""
-    at = index[found.rows]
-    return pd.DataFrame({"hit": np.ones(len(at), dtype=bool), **found.details}, index=at)
-
-
-def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, options: CheckOptions) -> pa.Table | None:
+def rule_findings(r: Rule, lines: Lines, found: Hits, scope: np.ndarray, options: CheckOptions) -> pa.Table | None:
     """The findings of one rule: its hits on the lines in scope, with their texts."""
-    hits = hits.to_frame("hit") if isinstance(hits, pd.Series) else hits
-    undeclared = [c for c in hits.columns if c != "hit" and c not in r.details]
+    undeclared = [c for c in found.details if c not in r.details]
     if undeclared:
         raise RuleDeclarationError(f"rule {r.code}: the check returned undeclared details {', '.join(undeclared)}")
-    mask = hits["hit"].reindex(lines.index, fill_value=False).fillna(False).astype(bool) & scope
-    if not mask.any():
+    keep = scope[found.rows]
+    rows = found.rows[keep]
+    if not len(rows):
         return None
-    index = mask.index[mask.to_numpy()]
-    at = lines.loc[index]
-    detail = hits.reindex(index)
-    n = len(index)
+    n = len(rows)
+    per_hit = {name: np.asarray(v, dtype=object) if isinstance(v, list) else v for name, v in found.details.items()}
+    details = {name: v[keep] if isinstance(v, np.ndarray) else v for name, v in per_hit.items()}
+    present = set(lines.table.column_names)
+
+    def column_text(name: str) -> np.ndarray:
+        return lines.text(name)[rows] if name in present else np.full(n, "", dtype=object)
+
+    return finding_table(
+        r,
+        n,
+        column_text,
+        {name: texts(value, n) for name, value in details.items()},
+        rows=lines.numbers("_row")[rows].astype(np.int64),
+        seq=lines.numbers("_seq")[rows].astype(np.int64),
+        options=options,
+    )
+
+
+def finding_table(
+    r: Rule,
+    n: int,
+    column_text: Callable[[str], np.ndarray],
+    detail: dict[str, np.ndarray],
+    rows: np.ndarray,
+    seq: np.ndarray,
+    options: CheckOptions,
+) -> pa.Table:
+    """A rule's findings from the texts of its hit lines (`column_text`: a line column's text at
+    the hits) and of its details: fields, values, messages, severities, codes and policy."""
 
     def line_text(name: str) -> np.ndarray:
-        column = DISPLAY_COLUMN.get(name, name)
-        return texts(at[column]) if column in at.columns else np.full(n, "", dtype=object)
+        return column_text(DISPLAY_COLUMN.get(name, name))
 
     fields = np.full(n, r.field, dtype=object)
-    if "field" in detail.columns:
-        given = texts(detail["field"])
-        fields = np.where(given != "", given, fields)
-    if "value" in detail.columns:
-        value = texts(detail["value"])
+    if "field" in detail:
+        fields = np.where(detail["field"] != "", detail["field"], fields)
+    if "value" in detail:
+        value = detail["value"]
     else:
         value = np.full(n, "", dtype=object)
-        for name in pd.unique(fields):
+        for name in set(fields.tolist()):
             value[fields == name] = line_text(name)[fields == name]
 
     def quoted(name: str) -> np.ndarray:
         # A message quotes a date as it was read (2025-09-30), not as written (2025-09-30 00:00:00);
         # the finding's value keeps what was written.
-        if name in DATE_COLUMNS and name in at.columns:
-            read_as = texts(at[name])
+        if name in DATE_COLUMNS:
+            read_as = column_text(name)
             return np.where(read_as != "", read_as, line_text(name))
         return line_text(name)
 
     values: dict[str, np.ndarray] = {"field": fields, "value": value}
     for name in r.placeholders:
         if name not in values:
-            values[name] = texts(detail[name]) if name in detail.columns else quoted(name)
+            values[name] = detail[name] if name in detail else quoted(name)
     if options.redact:
         for name in IDENTIFYING_PLACEHOLDERS:
             if name in values:
                 values[name] = np.full(n, REDACTED, dtype=object)
-        names = pd.unique(fields)  # a handful of field names, not one test per finding
+        names = set(fields.tolist())  # a handful of field names, not one test per finding
         identifying = {name for name in names if any(part.strip() in MEMBER_FIELDS for part in name.split(","))}
         member = np.isin(fields, list(identifying))
         if member.any():
@@ -197,19 +208,20 @@ def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, opt
                     values[name] = np.where(member, REDACTED, values[name])
     default = options.severity_overrides.get(r.code, r.severity)
     severity: Any = _constant(default.value, n)
-    if "severity" in detail.columns and r.code not in options.severity_overrides:
-        given = texts(detail["severity"])
-        severity = np.where(given != "", given, default.value)
-        unknown = set(pd.unique(severity)) - {s.value for s in Severity}
+    if "severity" in detail and r.code not in options.severity_overrides:
+        severity = np.where(detail["severity"] != "", detail["severity"], default.value)
+        unknown = set(severity.tolist()) - {s.value for s in Severity}
         if unknown:
             raise RuleDeclarationError(f"rule {r.code}: unknown severity {sorted(unknown)}")
     codes = {}
     for name, fixed in (("carc", r.carc), ("rarc", r.rarc)):
-        if name in detail.columns:
-            given = texts(detail[name])
-            codes[name] = np.where(given != "", given, fixed or "")
-        else:
-            codes[name] = _constant(fixed, n)
+        codes[name] = np.where(detail[name] != "", detail[name], fixed or "") if name in detail else _constant(fixed, n)
+    if isinstance(r.policy, str):
+        policy: Any = _constant(r.policy, n)
+    else:  # each finding quotes the policy of the line's own payer (a handful of distinct values)
+        programs = column_text("program")
+        quotes = {program: r.policy_for(program or None) for program in set(programs.tolist())}
+        policy = _encoded(np.array([quotes[p] for p in programs.tolist()], dtype=object))
     columns = {
         "rule": _constant(r.code, n),
         "name": _constant(r.name, n),
@@ -217,17 +229,17 @@ def rule_findings(r: Rule, lines: pd.DataFrame, hits: Any, scope: pd.Series, opt
         "payer": line_text("payer"),
         "claim_id": line_text("claim_id"),
         "line_number": line_text("line_number"),
-        "file": _encoded(at["_file"].to_numpy(dtype=object)),
-        "row": pa.array(at["_row"].to_numpy(dtype=np.int64)),
+        "file": _encoded(column_text("_file")),
+        "row": pa.array(rows),
         "location": pa.nulls(n, pa.string()),  # set in `assemble` for X12 lines
         "field": fields,
         "value": values["value"],
         "message": _format(r.message, r.placeholders, values, n),
         "hint": _format(r.hint, r.placeholders, values, n),
-        "policy": _constant(r.policy, n) if isinstance(r.policy, str) else _encoded(_policies(r, at)),
+        "policy": policy,
         **codes,
     }
-    return _table(columns, n, file_index_of(at["_seq"]), r.code)
+    return _table(columns, n, file_index_of(seq), r.code)
 
 
 def rejection_findings(rejections: list[pa.Table], r: Rule, files: list[str], options: CheckOptions) -> pa.Table | None:

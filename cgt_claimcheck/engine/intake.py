@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -46,7 +45,9 @@ class Intake:
     """What the rules and the findings stage need from the inputs."""
 
     files: list[FileState]
-    lines: pd.DataFrame | None  # normalised kept lines (input and history), in input order
+    kept: list[Pending]  # the kept rows of the inputs, screened, not yet normalised
+    # Context rows, never checked: (rows, claim id prefix) of --history files and of payers out of scope.
+    context: list[tuple[list[Pending], str]]
     # What is wrong with the inputs themselves, for the input rules: rejected rows, empty files,
     # unusable rows of --history files (never dropped silently: a repeat treatment may hide
     # there), what the X12 reader found.
@@ -99,7 +100,6 @@ def take_in(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOp
     if errors and len(errors) == len(paths):
         raise errors[0][0]  # nothing usable could be read
 
-    lines = _complete(kept, options.date_format)
     dropped = sorted_unique(dropped_hashes)
     kept_claims = sorted_unique(claim_hashes)
     # A claim both kept and dropped had lines on both sides (an unsorted file): count it once; a
@@ -108,17 +108,9 @@ def take_in(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOp
         f.rejected_claims[:] = summed_by_claim(f.rejected_claims)
     rejected_claims = sorted_unique([t.column(CLAIM_HASH).to_numpy() for f in files for t in f.rejected_claims])
     claims = len(sorted_unique([dropped, kept_claims, rejected_claims]))
-    lines = _recover_split_claims(lines, paths, files, dropped, options, screening)
-
+    kept.extend(_recover_split_claims(kept, paths, files, dropped, options, screening))
     history, history_rejections, history_files = _read_history(options, screening, first_index=len(paths))
-    other_payers = _as_history(
-        _complete([p for f in files for p in f.other_payer_rows], options.date_format, history=True), OTHER_PAYER_PREFIX
-    )
-    for context in (history, other_payers):
-        if context is not None and len(context):
-            lines = context if lines is None else pd.concat([lines, context], ignore_index=True)
-    if lines is not None:
-        lines = lines.sort_values("_seq", kind="stable").reset_index(drop=True)
+    context = [(history, HISTORY_PREFIX), ([p for f in files for p in f.other_payer_rows], OTHER_PAYER_PREFIX)]
     problems = InputProblems(
         files=[f.path for f in files],
         rejected_rows=rejections.tables(),
@@ -127,15 +119,27 @@ def take_in(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOp
         context_files=[f.path for f in files] + history_files,
         x12=x12_problems,
     )
-    return Intake(files, lines, problems, claims, [error for _, error in errors], x12_locators)
+    return Intake(files, kept, context, problems, claims, [error for _, error in errors], x12_locators)
 
 
-def file_index_of(seq: pd.Series | np.ndarray) -> np.ndarray:
+def file_index_of(seq: np.ndarray) -> np.ndarray:
     return np.asarray(seq, dtype=np.int64) >> FILE_SHIFT
 
 
-def _complete(parts: list[Pending], date_format: str | None, history: bool = False) -> pd.DataFrame | None:
-    """Normalise the kept rows in one go (few rows, so one pandas pass is cheapest)."""
+def kept_lines(intake: Intake, date_format: str | None) -> pa.Table | None:
+    """The kept rows normalised, with the context rows (claim ids prefixed), in input order."""
+    parts = [_complete(intake.kept, date_format)]
+    parts += [_as_history(_complete(rows, date_format, history=True), prefix) for rows, prefix in intake.context]
+    tables = [t for t in parts if t is not None and t.num_rows]
+    if not tables:
+        return None
+    lines = pa.concat_tables(tables, promote_options="default")
+    return lines.take(pc.sort_indices(lines, sort_keys=[("_seq", "ascending")]))
+
+
+def raw_rows(parts: list[Pending]) -> tuple[pa.Table, np.ndarray, pa.Array, np.ndarray] | None:
+    """The rows of some parts as one table of text (a column a file lacks is ''), with their data
+    rows, files and input order."""
     parts = [p for p in parts if p.table.num_rows]
     if not parts:
         return None
@@ -149,12 +153,21 @@ def _complete(parts: list[Pending], date_format: str | None, history: bool = Fal
         for name, array in missing.items():
             table = table.append_column(name, array)
         tables.append(table.select(names).cast(pa.schema([(n, pa.string()) for n in names])))
-    lines = complete(pa.concat_tables(tables), np.concatenate([p.rows for p in parts]), date_format)
-    lines["_file"] = np.concatenate([np.full(p.table.num_rows, p.path, dtype=object) for p in parts])
-    lines["_file"] = lines["_file"].astype("str")
-    lines["_history"] = history
-    lines["_seq"] = np.concatenate([sequence(p.file_index, p.rows) for p in parts])
-    return lines
+    files = pa.concat_arrays([pa.repeat(pa.scalar(p.path, pa.string()), p.table.num_rows) for p in parts])
+    rows = np.concatenate([p.rows for p in parts])
+    seq = np.concatenate([sequence(p.file_index, p.rows) for p in parts])
+    return pa.concat_tables(tables), rows, files, seq
+
+
+def _complete(parts: list[Pending], date_format: str | None, history: bool = False) -> pa.Table | None:
+    """Normalise the kept rows in one go (ingest.normalise), with their bookkeeping columns."""
+    raw = raw_rows(parts)
+    if raw is None:
+        return None
+    table, rows, files, seq = raw
+    lines = complete(table, rows, date_format)
+    lines = lines.append_column("_file", files).append_column("_history", pa.repeat(pa.scalar(history), len(rows)))
+    return lines.append_column("_seq", pa.array(seq))
 
 
 def _screening(ref: Reference, options: CheckOptions, relevance: Relevance) -> Screening:
@@ -171,37 +184,35 @@ def _screening(ref: Reference, options: CheckOptions, relevance: Relevance) -> S
 
 
 def _recover_split_claims(
-    lines: pd.DataFrame | None,
+    kept: list[Pending],
     paths: Sequence[str | ArrowSource],
     files: list[FileState],
     dropped: np.ndarray,
     options: CheckOptions,
     screening: Screening,
-) -> pd.DataFrame | None:
+) -> list[Pending]:
     """Second pass, only when an unsorted file dropped lines of a claim that later became relevant."""
-    if lines is None or not len(dropped):
-        return lines
-    relevant_ids = pd.Series(lines["claim_id"].unique())
-    suspect = relevant_ids[contains(dropped, hash_ids(relevant_ids))]
-    if suspect.empty:
-        return lines
-    wanted = pa.array(sorted(set(suspect)), pa.string())
-    have = lines["_seq"].to_numpy()
+    if not kept or not len(dropped):
+        return []
+    relevant_ids = pc.unique(pa.concat_arrays([p.table.column("claim_id").combine_chunks() for p in kept]))
+    suspect = relevant_ids.filter(pa.array(contains(dropped, hash_ids(relevant_ids))))
+    if not len(suspect):
+        return []
+    have = np.concatenate([sequence(p.file_index, p.rows) for p in kept])
     recovered = []
     for file_index, (path, state) in enumerate(zip(paths, files, strict=True)):
         for batch, screened in scan(open_input(path, **options.reading()), screening):  # rejections counted already
             pending = Pending(screened.table, batch.rows, screened.relevant, file_index, state.path)
-            mask = screened.valid & np.asarray(pc.is_in(screened.table.column("claim_id"), wanted), dtype=bool)
+            mask = screened.valid & np.asarray(pc.is_in(screened.table.column("claim_id"), suspect), dtype=bool)
             mask &= ~np.isin(sequence(file_index, batch.rows), have)
             if mask.any():
                 recovered.append(pending.subset(mask))
-    extra = _complete(recovered, options.date_format)
-    return lines if extra is None else pd.concat([lines, extra], ignore_index=True)
+    return recovered
 
 
 def _read_history(
     options: CheckOptions, screening: Screening, first_index: int
-) -> tuple[pd.DataFrame | None, list[pa.Table], list[str]]:
+) -> tuple[list[Pending], list[pa.Table], list[str]]:
     """Prior claims (same format): their relevant lines inform member-level rules, never get findings.
 
     Rows that cannot be read come back as problems (IN006) with their file index: a history row
@@ -220,15 +231,17 @@ def _read_history(
                 parts.append(
                     Pending(screened.table, batch.rows, screened.relevant, file_index, reader.display).subset(mask)
                 )
-    lines = _as_history(_complete(parts, options.date_format, history=True), HISTORY_PREFIX)
-    return lines, rejections.tables(), displays
+    return parts, rejections.tables(), displays
 
 
-def _as_history(lines: pd.DataFrame | None, prefix: str) -> pd.DataFrame | None:
+def _as_history(lines: pa.Table | None, prefix: str) -> pa.Table | None:
     """Context lines, their claim ids prefixed; a line without a member or a readable date cannot
     be anyone's history (rows of checked payers with such values were rejected already)."""
     if lines is None:
         return None
-    lines = lines[lines["service_date"].notna() & lines["member_id"].ne("")].copy()
-    lines["claim_id"] = prefix + lines["claim_id"]
-    return lines if len(lines) else None
+    usable = pc.and_(
+        pc.is_valid(lines.column("service_date")), pc.fill_null(pc.not_equal(lines.column("member_id"), ""), False)
+    )
+    lines = lines.filter(usable)
+    prefixed = pc.binary_join_element_wise(pa.scalar(prefix), lines.column("claim_id"), "")
+    return lines.set_column(lines.schema.get_field_index("claim_id"), "claim_id", prefixed) if lines.num_rows else None

@@ -7,13 +7,13 @@ findings. A file can reject a million rows: they stay in Arrow, never one object
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cgt_claimcheck.engine.claim_ids import row_claim_hashes
 from cgt_claimcheck.engine.repeats import UNLISTED_TYPE
 from cgt_claimcheck.ingest.columns import WHOLE_ROW
-from cgt_claimcheck.ingest.normalise import usable_charge
+from cgt_claimcheck.ingest.normalise import numbers, usable_charge
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, claimless_problems
 from cgt_claimcheck.ingest.x12 import X12Problem
@@ -39,8 +39,8 @@ def rejected_claims(screened: Screened) -> list[pa.Table]:
     taken = pa.array(rejected_rows)
     billed = np.zeros(len(taken))
     if "charge" in table.column_names:
-        written = pd.Series(table.column("charge").take(taken).to_pandas(), dtype="str")
-        billed = usable_charge(pd.to_numeric(written, errors="coerce")).fillna(0.0).to_numpy()
+        written = pc.utf8_trim_whitespace(table.column("charge").take(taken).combine_chunks())
+        billed = usable_charge(numbers(written)).fill_null(0.0).to_numpy(zero_copy_only=False)
     claims = pa.table({CLAIM_HASH: hashes.take(taken), "billed": pa.array(billed, pa.float64())})
     return summed_by_claim([claims])
 

@@ -9,16 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from cgt_claimcheck import __version__
 from cgt_claimcheck.engine.claims import claim_headers
-from cgt_claimcheck.engine.findings import assemble, frame_of_hits, rejection_findings, rule_findings
-from cgt_claimcheck.engine.intake import Relevance, take_in
+from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_findings
+from cgt_claimcheck.engine.intake import Relevance, kept_lines, take_in
 from cgt_claimcheck.engine.lines import derive
 from cgt_claimcheck.engine.options import CheckOptions
-from cgt_claimcheck.engine.parity import both_engines
+from cgt_claimcheck.engine.pandas_engine import PandasEngine
+from cgt_claimcheck.engine.parity import same_findings, same_headers, same_judgements, same_lines
 from cgt_claimcheck.engine.pending import FileState
 from cgt_claimcheck.engine.rejections import with_file
 from cgt_claimcheck.engine.repeats import limit_repeats
@@ -52,13 +52,16 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
             found = r.check(problems, ctx)
             parts.append(rejection_findings(found.tables, r, found.files, options))
 
-    lines = intake.lines
+    table = kept_lines(intake, options.date_format)
+    lines = Lines(derive(table, ref)) if table is not None else None
+    # The pandas engine runs only for the parity harness (or when asked for), on the same intake.
+    old = PandasEngine(intake, ref, options, facilities, window) if options.rule_engine != "arrow" else None
     cgt_claims = 0
-    if lines is not None and len(lines):
-        lines = derive(lines, ref)
-        input_rows = ~lines["_history"]
-        cgt_claims = int(lines.loc[input_rows & (lines["is_cgt_drug"] | lines["is_car_t_admin"]), "claim_id"].nunique())
-        trial = lines["program"].eq("medi-cal") & lines["trial_markers"].ne("")
+    if lines is not None:
+        input_rows = ~lines.flags("_history")
+        cgt_lines = input_rows & (lines.flags("is_cgt_drug") | lines.flags("is_car_t_admin"))
+        cgt_claims = len(np.unique(lines.groups("claim_id")[cgt_lines]))
+        trial = lines.eq("program", "medi-cal") & ~lines.eq("trial_markers", "")
     for r in selected:
         if r.reads != "lines":
             continue
@@ -66,20 +69,37 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
         if reason:
             not_checked.append(NotChecked(rule=r.code, reason=reason))
             continue
-        if lines is None or not len(lines):
+        if lines is None:
             continue
         partial = partial_columns(r, files)
         if partial:
             not_checked.append(NotChecked(rule=r.code, reason=partial))
-        scope = lines["payer"].isin(r.payers) & input_rows
+        scope = lines.isin("payer", r.payers) & input_rows
         if not r.runs_on_clinical_trials:
             scope &= ~trial
-        if scope.any():
-            parts.append(_rule_findings(r, lines, scope, ctx, options))
+        if not scope.any():
+            continue
+        if old is not None and options.rule_engine == "pandas":
+            parts.append(old.findings(r))
+            continue
+        part = rule_findings(r, lines, r.arrow_check(lines, ctx), scope, options)
+        if old is not None:
+            same_findings(r.code, part, old.findings(r))
+        parts.append(part)
+    if old is not None:
+        same_lines(lines, old.lines)
+        same_judgements(ctx.not_judged, old.ctx.not_judged)
+        if options.rule_engine == "pandas":
+            ctx, cgt_claims = old.ctx, old.cgt_claims()
 
     for code, reasons in ctx.not_judged.items():
         not_checked.extend(NotChecked(rule=code, reason=reason) for reason in reasons)
     findings = assemble(parts, intake.x12_locators)
+    headers = claim_headers(lines.table if lines is not None else None, findings, options.redact)
+    if old is not None:
+        old_headers = old.headers(findings)
+        same_headers(headers, old_headers)
+        headers = old_headers if options.rule_engine == "pandas" else headers
     report = Report(
         tool=ToolInfo(name="cgt-claimcheck", version=__version__),
         reference=ReferenceInfo(version=ref.version, path=str(ref.directory)),
@@ -97,35 +117,13 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
         findings=findings,
         not_checked=not_checked,
         errors=intake.errors,
-        claims=claim_headers(lines, findings, options.redact),
+        claims=headers,
         rejected_billed=_rejected_billed(files),
     )
     report.recount()  # on every finding; then a cause repeated past max_repeats is closed by one record
     report.findings = limit_repeats(report.findings, options.max_repeats)
     report.summary.findings_not_listed = report.findings.not_listed()
     return report
-
-
-def _rule_findings(
-    r: Rule, lines: pd.DataFrame, scope: pd.Series, ctx: RuleContext, options: CheckOptions
-) -> pa.Table | None:
-    """One rule's findings: from its Arrow check when it has one, else from its pandas check."""
-    if r.arrow_check is None or options.rule_engine == "pandas":
-        return rule_findings(r, lines, r.check(lines, ctx), scope, options)
-    if options.rule_engine == "parity":
-        return both_engines(r, lines, scope, ctx, options, _arrow_lines(lines, ctx))
-    if options.rule_engine != "arrow":
-        raise ValueError(f"rule engine {options.rule_engine!r}: expected arrow, pandas or parity")
-    found = r.arrow_check(_arrow_lines(lines, ctx), ctx)
-    return rule_findings(r, lines, frame_of_hits(found, lines.index), scope, options)
-
-
-def _arrow_lines(lines: pd.DataFrame, ctx: RuleContext) -> Lines:
-    """One Arrow view of the lines per run, shared by every rule (its codes factorized once)."""
-    key = ("arrow lines", id(lines))
-    if key not in ctx.options:
-        ctx.options[key] = Lines(pa.Table.from_pandas(lines, preserve_index=False))
-    return ctx.options[key]
 
 
 def _rejected_billed(files: list[FileState]) -> pa.Table | None:
@@ -139,7 +137,7 @@ def _rejected_billed(files: list[FileState]) -> pa.Table | None:
     return pa.concat_tables(parts).unify_dictionaries().select(["file", CLAIM_HASH, "billed"]) if parts else None
 
 
-def cannot_run(r: Rule, files: list[FileState], facilities: pd.DataFrame | None, ref: Reference) -> str | None:
+def cannot_run(r: Rule, files: list[FileState], facilities: object | None, ref: Reference) -> str | None:
     if "facilities" in r.requires and facilities is None:
         return "no facility registry given (--facilities FILE)"
     if "icd10cm_validity" in r.requires and "icd10cm_validity" not in ref.manifest.tables:

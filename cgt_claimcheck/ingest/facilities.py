@@ -86,7 +86,8 @@ def load_facilities(path: str, ref: Reference) -> Registry:
         records["reg_end"].append(get("effective_to"))
     frame = pd.DataFrame(records, dtype="str")
     for column in ("reg_start", "reg_end"):
-        frame[column] = parse_dates(frame[column].astype("str"))
+        parsed = parse_dates(pa.array(records[column], pa.string())).to_numpy(zero_copy_only=False)
+        frame[column] = pd.Series(parsed, index=frame.index).astype("datetime64[s]")
     return Registry(frame, problems)
 
 
@@ -120,5 +121,4 @@ def _row_problem(get, names: dict[str, str], number: int) -> RegistryProblem | N
 
 
 def _date(text: str) -> Any:
-    parsed = parse_dates(pd.Series([text], dtype="str")).iloc[0]
-    return None if pd.isna(parsed) else parsed
+    return parse_dates(pa.array([text], pa.string()))[0].as_py()

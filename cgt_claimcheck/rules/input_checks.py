@@ -9,7 +9,7 @@ from cgt_claimcheck.ingest.problems import InputProblems, ProblemSet
 from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, no_triggers, rule
 from cgt_claimcheck.severity import Severity
-from cgt_claimcheck.value_parsers import line_number_value, numeric_value
+from cgt_claimcheck.value_parsers import line_number_value
 
 if TYPE_CHECKING:
     import numpy as np
@@ -244,7 +244,7 @@ def invalid_optional_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     """
     import pandas as pd
 
-    from cgt_claimcheck.ingest.normalise import charge_problem
+    from cgt_claimcheck.engine.pandas_engine import charge_problem
 
     charge_reason = charge_problem(lines["charge_text"])
     checks = (
@@ -277,17 +277,7 @@ def invalid_optional_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
 def _invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
-    from cgt_claimcheck.ingest.normalise import MAX_CHARGE
-
-    def charge_reason(text: str) -> str:
-        amount = numeric_value(text)
-        if text == "" or amount != amount:
-            return "is not a number" if text else ""
-        if amount in (float("inf"), float("-inf")):
-            return "is not a finite amount"
-        if amount < 0:
-            return "is negative"
-        return f"is ${MAX_CHARGE:,} or more: no service line is billed that much" if amount >= MAX_CHARGE else ""
+    from cgt_claimcheck.ingest.normalise import charge_problem
 
     checks = (
         ("member_dob", "member_dob_text", lines.is_null("member_dob"), "is not a date"),
@@ -298,7 +288,7 @@ def _invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
     for name, written, unread, reason in checks:
         bad = (lines.text(written) != "") & unread & (fields == "")
         fields[bad], values[bad], reasons[bad] = name, lines.text(written)[bad], reason
-    charge = lines.per_value("charge_text", charge_reason, missing="")
+    charge = lines.per_value("charge_text", charge_problem, missing="")
     bad = (charge != "") & (fields == "")
     fields[bad], values[bad], reasons[bad] = "charge", lines.text("charge_text")[bad], charge[bad]
     hit = fields != ""

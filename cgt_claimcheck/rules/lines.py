@@ -82,7 +82,7 @@ class Lines:
 
         def make() -> np.ndarray:
             coded = self.coded(name)
-            return coded.spread((_shown(v) for v in coded.values), missing="")
+            return coded.spread((shown(v) for v in coded.values), missing="")
 
         return self._memo("text", name, make)
 
@@ -162,7 +162,7 @@ class Lines:
         return np.where(mask, text, otherwise).astype(object)
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
     """A value as a finding shows it: dates as YYYY-MM-DD, whole floats without '.0'."""
     if value is None:
         return ""
