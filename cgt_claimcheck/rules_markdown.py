@@ -5,9 +5,46 @@ A test keeps the file fresh, so the audit document always matches the rules that
 
 from __future__ import annotations
 
+import inspect
+
 from cgt_claimcheck.reference import Reference, load_reference
 from cgt_claimcheck.rules import CATALOGUE
 from cgt_claimcheck.rules.base import PROGRAM_LABEL
+
+
+WORKED_RULE = CATALOGUE["CD004"]
+CONTRACT = [
+    "## How a rule is written",
+    "",
+    "A rule is declared once, in `cgt_claimcheck/rules/`, by the `@rule(...)` decorator above its check:",
+    "its code, name, severity, payers, the policy sentence it enforces (one per program when the payers",
+    "follow different policies), the policy sections it cites, the field a finding points at, the message",
+    "and fix templates, the CARC/RARC a payer would deny with, and the details the check computes.",
+    "",
+    "The check is a function `(lines: Lines, ctx: RuleContext) -> Hits`:",
+    "",
+    "- `lines` (`rules/lines.py`) is the kept claim lines as one Arrow table: every column of the lines",
+    "  contract (`ingest/columns.py`: the extract's columns normalised, the text as written, bookkeeping",
+    "  and the columns derived from the reference tables). A check reads it through numpy views and",
+    "  codes factorized once per run: `lines.isin(column, codes)`, `lines.eq`, `lines.lookup(column,",
+    "  mapping)`, `lines.numbers`, `lines.days`, `lines.flags`, `lines.text`, `lines.has_token` for",
+    "  `;`-joined code lists, `lines.claim_any(mask)` and `lines.first_of_claim(mask)` for claim-level",
+    "  facts. Nulls are explicit: membership and equality are False on a null, numbers NaN, text `''`.",
+    "- It returns `lines.hits(mask, **details)`: the lines it flags and, per flagged line, the values",
+    "  its templates name that are not line columns. `field`, `value`, `severity`, `carc` and `rarc`",
+    "  override the declaration per finding. A template placeholder that is neither a line column nor a",
+    "  declared detail fails at import; an undeclared detail fails when the check runs.",
+    "- A check never prints, reads a file or loops over lines in Python; a loop over its hits, to word",
+    "  their messages, is fine. Facts several rules read (a diagnosis's ICD-10-CM status, the label",
+    "  fit) are worked out once per run and memoised in `ctx.options`. What a check cannot judge (an",
+    "  unknown reference value) is said with `ctx.could_not_judge(code, reason)`, never flagged.",
+    "- The engine scopes the hits (the rule's payers, no context lines, no clinical-trial claims",
+    "  unless the rule says so) and turns them into findings: messages are formatted once per",
+    "  distinct combination of the values they name.",
+    "",
+    "A worked rule, CD004, as it is in `cgt_claimcheck/rules/coding.py`:",
+    "",
+]
 
 
 def render_rules_markdown(ref: Reference) -> str:
@@ -16,6 +53,13 @@ def render_rules_markdown(ref: Reference) -> str:
         "",
         "Generated from the catalogue by `python -m cgt_claimcheck.rules_markdown`; do not edit by hand.",
         f"Reference tables: release {ref.version}. Denial texts are our paraphrases of the X12 CARC/RARC lists.",
+        "",
+        *CONTRACT,
+        "```python",
+        inspect.getsource(WORKED_RULE.check).rstrip(),  # the decorator and the check, as they run
+        "```",
+        "",
+        "## The rules",
         "",
         "| code | name | severity | payers | CARC | RARC |",
         "|---|---|---|---|---|---|",

@@ -171,8 +171,9 @@ INFINITE = {"inf": 1.0, "+inf": 1.0, "-inf": -1.0, "infinity": 1.0, "+infinity":
 
 def numeric_value(text: str) -> float:
     """A number as the kept-line columns read it (pandas.to_numeric, errors='coerce'): decimal or
-    exponent notation and inf, trimmed; NaN for anything else (1_000, 0x10, 1,000, full-width digits)."""
-    text = text.strip()
+    exponent notation and inf, ASCII spaces around; NaN for anything else (1_000, 0x10, 1,000,
+    full-width digits, other whitespace)."""
+    text = text.strip(" \t\n\r\f\v")
     if NUMBER.fullmatch(text):
         return float(text)
     sign = INFINITE.get(text.lower())

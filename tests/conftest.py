@@ -9,9 +9,7 @@ import pytest
 from cgt_claimcheck.reference import Reference, load_reference
 
 REPO = Path(__file__).resolve().parent.parent
-# Every check the suite runs, in this process or in a subprocess, runs the pandas and the Arrow
-# form of each ported rule and fails on any difference (engine/parity.py, issue 24).
-os.environ.setdefault("CGT_CLAIMCHECK_RULE_ENGINE", "parity")
+
 REFERENCE_DIR = REPO / "reference_data"
 
 

@@ -62,8 +62,6 @@ def test_a_format_spec_is_refused():
 
 
 def test_a_check_returning_an_undeclared_detail_fails_when_it_runs(ref, monkeypatch):
-    import pandas as pd
-
     import cgt_claimcheck.engine.run as run_module
 
     bad = rule(
@@ -75,7 +73,7 @@ def test_a_check_returning_an_undeclared_detail_fails_when_it_runs(ref, monkeypa
         field="ndc",
         message="{procedure_code}",
         hint="x",
-    )(lambda lines, ctx: pd.DataFrame({"hit": lines["is_cgt_drug"], "surprise": "x"}))
+    )(lambda lines, ctx: lines.hits(lines.flags("is_cgt_drug"), surprise="x"))
     monkeypatch.setattr(run_module, "select_rules", lambda select, ignore: ([bad], []))
     with pytest.raises(RuleDeclarationError, match="ND001.*undeclared details surprise"):
         run_check([str(EXAMPLES / "claims.csv")], ref, CheckOptions())
@@ -83,12 +81,11 @@ def test_a_check_returning_an_undeclared_detail_fails_when_it_runs(ref, monkeypa
 
 # --- the lines contract ------------------------------------------------------------------------------
 def test_derive_adds_exactly_the_declared_columns(ref):
-    from cgt_claimcheck.engine.intake import Relevance, take_in
+    from cgt_claimcheck.engine.intake import Relevance, kept_lines, take_in
 
     intake = take_in([str(EXAMPLES / "claims.csv")], ref, CheckOptions(), Relevance(ref, []))
-    before = set(intake.lines.columns)
-    after = set(derive(intake.lines, ref).columns)
-    assert after - before == set(DERIVED)
+    lines = kept_lines(intake, None)
+    assert set(derive(lines, ref).column_names) - set(lines.column_names) == set(DERIVED)
 
 
 # --- import layering ---------------------------------------------------------------------------------

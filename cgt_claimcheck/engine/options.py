@@ -7,12 +7,10 @@ findings the report options.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from cgt_claimcheck.env_vars import ENV_RULE_ENGINE
 from cgt_claimcheck.report import MAX_REPEATS
 from cgt_claimcheck.severity import Severity
 
@@ -38,9 +36,6 @@ class CheckOptions:
     ignore: list[str] = field(default_factory=list)
     repeat_window_days: int | None = None
     facilities: str | None = None
-    # "arrow" runs a rule's Arrow check where it has one, "pandas" only the pandas checks, "parity"
-    # both, failing on any difference (env_vars.ENV_RULE_ENGINE; the test suite runs "parity").
-    rule_engine: str = field(default_factory=lambda: os.environ.get(ENV_RULE_ENGINE, "arrow"))
     # findings: how they are written
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     redact: bool = False

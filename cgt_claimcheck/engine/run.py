@@ -17,8 +17,6 @@ from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_fi
 from cgt_claimcheck.engine.intake import Relevance, kept_lines, take_in
 from cgt_claimcheck.engine.lines import derive
 from cgt_claimcheck.engine.options import CheckOptions
-from cgt_claimcheck.engine.pandas_engine import PandasEngine
-from cgt_claimcheck.engine.parity import same_findings, same_headers, same_judgements, same_lines
 from cgt_claimcheck.engine.pending import FileState
 from cgt_claimcheck.engine.rejections import with_file
 from cgt_claimcheck.engine.repeats import limit_repeats
@@ -35,7 +33,7 @@ from cgt_claimcheck.rules.lines import Lines
 def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOptions) -> Report:
     selected, deselected = select_rules(options.select, options.ignore)
     registry = load_facilities(options.facilities, ref) if options.facilities else None
-    facilities = registry.frame if registry is not None else None
+    facilities = registry.rows if registry is not None else None
     window = options.repeat_window_days or ref.programs["wnc"].repeat_treatment_window_days or 30
     intake = take_in(paths, ref, options, Relevance(ref, selected))
     files = intake.files
@@ -54,8 +52,6 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
 
     table = kept_lines(intake, options.date_format)
     lines = Lines(derive(table, ref)) if table is not None else None
-    # The pandas engine runs only for the parity harness (or when asked for), on the same intake.
-    old = PandasEngine(intake, ref, options, facilities, window) if options.rule_engine != "arrow" else None
     cgt_claims = 0
     if lines is not None:
         input_rows = ~lines.flags("_history")
@@ -79,27 +75,12 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
             scope &= ~trial
         if not scope.any():
             continue
-        if old is not None and options.rule_engine == "pandas":
-            parts.append(old.findings(r))
-            continue
-        part = rule_findings(r, lines, r.arrow_check(lines, ctx), scope, options)
-        if old is not None:
-            same_findings(r.code, part, old.findings(r))
-        parts.append(part)
-    if old is not None:
-        same_lines(lines, old.lines)
-        same_judgements(ctx.not_judged, old.ctx.not_judged)
-        if options.rule_engine == "pandas":
-            ctx, cgt_claims = old.ctx, old.cgt_claims()
+        parts.append(rule_findings(r, lines, r.check(lines, ctx), scope, options))
 
     for code, reasons in ctx.not_judged.items():
         not_checked.extend(NotChecked(rule=code, reason=reason) for reason in reasons)
     findings = assemble(parts, intake.x12_locators)
     headers = claim_headers(lines.table if lines is not None else None, findings, options.redact)
-    if old is not None:
-        old_headers = old.headers(findings)
-        same_headers(headers, old_headers)
-        headers = old_headers if options.rule_engine == "pandas" else headers
     report = Report(
         tool=ToolInfo(name="cgt-claimcheck", version=__version__),
         reference=ReferenceInfo(version=ref.version, path=str(ref.directory)),

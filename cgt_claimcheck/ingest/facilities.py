@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
 import pyarrow as pa
 
 from cgt_claimcheck.bounded import read_bounded
@@ -39,7 +38,7 @@ class RegistryProblem:
 
 @dataclass
 class Registry:
-    frame: pd.DataFrame  # npi, certification, reg_product, reg_start, reg_end: the usable rows
+    rows: pa.Table  # npi, certification, reg_product, reg_start, reg_end: the usable rows
     problems: list[RegistryProblem] = field(default_factory=list)
 
     def problem_table(self) -> pa.Table:
@@ -84,11 +83,10 @@ def load_facilities(path: str, ref: Reference) -> Registry:
         records["reg_product"].append(names.get(get("product").lower(), ""))
         records["reg_start"].append(get("effective_from"))
         records["reg_end"].append(get("effective_to"))
-    frame = pd.DataFrame(records, dtype="str")
-    for column in ("reg_start", "reg_end"):
-        parsed = parse_dates(pa.array(records[column], pa.string())).to_numpy(zero_copy_only=False)
-        frame[column] = pd.Series(parsed, index=frame.index).astype("datetime64[s]")
-    return Registry(frame, problems)
+    columns = {name: pa.array(values, pa.string()) for name, values in records.items()}
+    for name in ("reg_start", "reg_end"):
+        columns[name] = parse_dates(columns[name])
+    return Registry(pa.table(columns), problems)
 
 
 def _registry_text(path: str) -> str:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, WNC, RuleContext, Triggers, cgt_drug_triggers, rule
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from cgt_claimcheck.reference import Reference
     from cgt_claimcheck.rules.lines import Hits, Lines
 
@@ -49,78 +46,19 @@ def _auth_triggers(ref: Reference) -> Triggers:
     rarc="M62",
     triggers=_auth_triggers,
 )
-def prior_auth_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def prior_auth_missing(lines: Lines, ctx: RuleContext) -> Hits:
     """A CGT drug line, a CAR-T administration (38228) line or an inpatient CGT claim without a PA.
 
     A placeholder is not a number: `N/A`, `NA`, `NONE`, `NULL`, `PENDING`, `TBD`, `UNKNOWN`, `-`
     (the payer profile's placeholder_prior_auth list, which a payer can extend), and values of only
     zeros or only X, compared trimmed and case-insensitively, count as absent; the message says the
     value looks like a placeholder. An inpatient claim (type of bill 011x) with a CGT ICD-10-PCS
-    code but no CGT drug line is flagged once, on its first line. EPSDT does not lift the
+    code but no CGT drug line is flagged once, on its lowest-numbered line. EPSDT does not lift the
     prior-approval requirement.
 
     Fails: J3392 with an empty prior_auth, or with `N/A`, `pending` or `000000`.
     Passes: J3392 with prior_auth PA12345 (or `NA12345`, `X1`: a number that merely starts like a placeholder).
     """
-    import pandas as pd
-
-    value = lines["prior_auth"].str.strip().str.upper()
-    placeholder = value.str.fullmatch(PLACEHOLDER_PATTERN)
-    for program_id, program in ctx.ref.programs.items():
-        words = {w.strip().upper() for w in program.placeholder_prior_auth}
-        placeholder |= lines["program"].eq(program_id) & value.isin(words)
-    no_auth = value.eq("") | placeholder
-    pcs_claim = V.claim_any(V.has_token(lines["icd10_pcs_codes"], ctx.ref.product_pcs_codes), lines)
-    inpatient_only_pcs = lines["inpatient"] & pcs_claim & ~V.claim_any(lines["is_cgt_drug"], lines)
-    anchor = V.first_of_claim(lines, inpatient_only_pcs)
-    hit = no_auth & (lines["is_cgt_drug"] | lines["is_car_t_admin"] | anchor)
-    what = pd.Series("inpatient CGT claim " + lines["claim_id"], index=lines.index, dtype="str")
-    what = what.mask(lines["is_car_t_admin"], "CAR-T administration " + lines["procedure_code"])
-    what = what.mask(lines["is_cgt_drug"], lines["procedure_code"] + " (" + lines["brand"].fillna("") + ")")
-    auth_kind = lines["program"].map({"wnc": "PA", "medi-cal": "TAR or SAR"}).fillna("PA")
-    problem = pd.Series("has no prior authorization number", index=lines.index, dtype="str").mask(
-        placeholder,
-        "has prior_auth "
-        + lines["prior_auth"].map(repr)
-        + ", which looks like a placeholder, not an authorization number",
-    )
-    return pd.DataFrame({"hit": hit, "what": what, "auth_kind": auth_kind, "problem": problem})
-
-
-@rule(
-    code="AU002",
-    name="invoice-missing",
-    severity=Severity.ERROR,
-    payers=WNC,
-    policy="WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall attach invoice from manufacturer of Cell & Gene Therapy.'",
-    cites=("WNC Coding Implications NOTE",),
-    field="invoice_attached",
-    message="claim {claim_id} bills {brand} but no line says the manufacturer invoice is attached",
-    hint="Attach the manufacturer's invoice and set invoice_attached to Y (in an X12 837: a PWK with PWK02 BM, EL, "
-    "EM, FT or FX; PWK02 AA, available on request, is not an attachment).",
-    carc="252",
-    rarc="M127",
-    requires_columns=("invoice_attached",),
-)
-def invoice_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
-    """A CGT drug claim without the manufacturer invoice attached on any of its lines.
-
-    Flagged on each CGT drug line of the claim. A blank or unreadable invoice_attached counts
-    as not attached; in an X12 file, PWK02 AA (available on request) is read as not attached.
-
-    Fails: claim with J3392 and invoice_attached N.
-    Passes: the same claim with invoice_attached Y on any line.
-    """
-    has_invoice = V.claim_any(lines["invoice_attached"].fillna(False).astype(bool), lines)
-    return lines["is_cgt_drug"] & ~has_invoice
-
-
-# --- the Arrow checks ----------------------------------------------------------------------------
-PLACEHOLDER_PATTERN = r"0+|X+"
-
-
-@prior_auth_missing.in_arrow
-def _prior_auth_missing(lines: Lines, ctx: RuleContext) -> Hits:
     import re
 
     import numpy as np
@@ -136,7 +74,7 @@ def _prior_auth_missing(lines: Lines, ctx: RuleContext) -> Hits:
     drug, car_t = lines.flags("is_cgt_drug"), lines.flags("is_car_t_admin")
     pcs_claim = lines.claim_any(lines.has_token("icd10_pcs_codes", ctx.ref.product_pcs_codes))
     inpatient_only_pcs = lines.flags("inpatient") & pcs_claim & ~lines.claim_any(drug)
-    hit = no_auth & (drug | car_t | lines.first_of_claim(inpatient_only_pcs))
+    hit = no_auth & (drug | car_t | lines.is_first_of_claim(inpatient_only_pcs))
     code, brand, claim = (lines.text(name)[hit] for name in ("procedure_code", "brand", "claim_id"))
     what = np.where(
         drug[hit],
@@ -154,7 +92,32 @@ def _prior_auth_missing(lines: Lines, ctx: RuleContext) -> Hits:
     return lines.hits(hit, what=what, auth_kind=auth_kind, problem=np.array(problem, dtype=object))
 
 
-@invoice_missing.in_arrow
-def _invoice_missing(lines: Lines, ctx: RuleContext) -> Hits:
+@rule(
+    code="AU002",
+    name="invoice-missing",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy="WNC.CP.299 Coding Implications NOTE: 'Provider(s) shall attach invoice from manufacturer of Cell & Gene Therapy.'",
+    cites=("WNC Coding Implications NOTE",),
+    field="invoice_attached",
+    message="claim {claim_id} bills {brand} but no line says the manufacturer invoice is attached",
+    hint="Attach the manufacturer's invoice and set invoice_attached to Y (in an X12 837: a PWK with PWK02 BM, EL, "
+    "EM, FT or FX; PWK02 AA, available on request, is not an attachment).",
+    carc="252",
+    rarc="M127",
+    requires_columns=("invoice_attached",),
+)
+def invoice_missing(lines: Lines, ctx: RuleContext) -> Hits:
+    """A CGT drug claim without the manufacturer invoice attached on any of its lines.
+
+    Flagged on each CGT drug line of the claim. A blank or unreadable invoice_attached counts
+    as not attached; in an X12 file, PWK02 AA (available on request) is read as not attached.
+
+    Fails: claim with J3392 and invoice_attached N.
+    Passes: the same claim with invoice_attached Y on any line.
+    """
     has_invoice = lines.claim_any(lines.flags("invoice_attached"))
     return lines.hits(lines.flags("is_cgt_drug") & ~has_invoice)
+
+
+PLACEHOLDER_PATTERN = r"0+|X+"

@@ -1,18 +1,20 @@
 """What a rule is: one declaration with its code, severity, payers, policy quote and check.
 
-A check is a vectorised function of the prepared claim lines (a pandas DataFrame whose columns
-are the lines contract, `ingest.columns.LINE_COLUMNS`) and a RuleContext. It returns a boolean
-Series (True = a finding on that line) or a DataFrame with a boolean `hit` column plus the detail
-columns the rule declares in `details`. Details the engine understands besides template values:
-`field` / `value` (the column at fault and its value, per line), `severity` (per-line override,
-e.g. EPSDT), `carc` / `rarc` (per-line override).
+A check is a vectorised function of the kept claim lines and a RuleContext. The lines are
+`rules.lines.Lines`: the lines contract (`ingest.columns.LINE_COLUMNS`) as one Arrow table, read
+through numpy views and codes factorized once per run. The check returns `Hits`, made with
+`lines.hits(mask, **details)`: the lines it flags and, for those lines, the detail values the
+rule declares in `details`. Details the engine understands besides template values: `field` /
+`value` (the column at fault and its value, per line), `severity` (per-line override, e.g.
+EPSDT), `carc` / `rarc` (per-line override). docs/rules.md shows the contract on a worked rule.
 
 Templates are strict: a placeholder that is neither a line column nor a declared detail fails
 when the rule is declared (at import), naming the rule; a check that returns an undeclared
 detail fails when it runs.
 
-Rules never print, read files, or loop over rows in Python. Rule modules do not import pandas at
-module level, so `lookup` and `rules` can read the catalogue without loading it.
+Rules never print, read files, or loop over lines in Python (a loop over the hits, to word
+their messages, is fine). Rule modules import numpy only inside checks, so `lookup` and `rules`
+read the catalogue without loading it.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from cgt_claimcheck.ingest.columns import LINE_COLUMNS
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pyarrow as pa
 
     from cgt_claimcheck.reference import Reference
 
@@ -69,7 +71,7 @@ class RuleContext:
     """What a check may read besides the lines: tables, optional registries, options."""
 
     ref: Reference
-    facilities: pd.DataFrame | None = None
+    facilities: pa.Table | None = None  # the registry's usable rows (ingest.facilities)
     repeat_window_days: int = 30
     options: dict[Any, Any] = field(default_factory=dict)  # per-run memo shared by rules
     # What a rule could not judge because a reference value is unknown (a product without an
@@ -82,7 +84,7 @@ class RuleContext:
             self.not_judged[code].append(reason)
 
 
-CheckFn = Callable[[Any, RuleContext], Any]  # (lines, ctx) -> hits, or (problems, ctx) -> a ProblemSet
+CheckFn = Callable[[Any, RuleContext], Any]  # (Lines, ctx) -> Hits, or (problems, ctx) -> a ProblemSet
 READS = ("lines", "problems")
 TriggerFn = Callable[["Reference"], Triggers]
 ProductFilter = Callable[["Reference", str, str], bool]
@@ -129,18 +131,10 @@ class Rule:
     # The policy sections the rule enforces, as docs/policy-map.md names them ("WNC III.D",
     # "Medi-Cal Overview"); a test keeps the two in step.
     cites: tuple[str, ...] = ()
-    # What the check reads: the kept claim lines (a DataFrame; it returns hits), or the problems
+    # What the check reads: the kept claim lines (Lines; it returns Hits), or the problems
     # the intake found in the inputs themselves (ingest.problems.InputProblems; it returns the
     # ProblemSet it reports): the input rules, IN001, IN005, IN006 and XE.
     reads: str = "lines"
-    # The same check on the Arrow lines (rules.lines.Lines -> Hits) while the engine moves off
-    # pandas (issue 24): the parity harness holds it to the pandas check on every case.
-    arrow_check: CheckFn | None = None
-
-    def in_arrow(self, check: CheckFn) -> CheckFn:
-        """Declare the Arrow form of this rule's check (a decorator; returns the function)."""
-        object.__setattr__(self, "arrow_check", check)
-        return check
 
     def __post_init__(self) -> None:
         if self.reads not in READS:

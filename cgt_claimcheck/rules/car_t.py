@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import MEDI_CAL, RuleContext, Triggers, rule
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from cgt_claimcheck.reference import Reference
     from cgt_claimcheck.rules.lines import Hits, Lines
 
@@ -33,7 +30,7 @@ def _car_t(ref: Reference, product_id: str, payer: str) -> bool:
     triggers=lambda ref: Triggers(procedure_codes=ref.codes("car_t_admin") | ref.codes("car_t_drug")),
     applies_to=_car_t,
 )
-def car_t_admin_without_drug(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
+def car_t_admin_without_drug(lines: Lines, ctx: RuleContext) -> Hits:
     """CAR-T administration (38228) billed without a CAR-T drug code on the same claim.
 
     The CAR-T drug codes are the manual's table: Q2041, Q2042, Q2053, Q2054, Q2055, Q2056, Q2058.
@@ -41,8 +38,8 @@ def car_t_admin_without_drug(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series
     Fails: claim C1 = [38228].
     Passes: claim C2 = [38228, Q2041].
     """
-    is_drug = lines["procedure_code"].isin(ctx.ref.codes("car_t_drug"))
-    return lines["is_car_t_admin"] & ~V.claim_any(is_drug, lines)
+    is_drug = lines.isin("procedure_code", ctx.ref.codes("car_t_drug"))
+    return lines.hits(lines.flags("is_car_t_admin") & ~lines.claim_any(is_drug))
 
 
 EM_WHY = " without modifier 25: the physician's monitoring before, during and after the infusion is part of 38228"
@@ -77,7 +74,7 @@ SUPPLY_FIX = "Remove the line: fluids, incidental hydration and concurrent suppo
     triggers=lambda ref: Triggers(procedure_codes=ref.codes("car_t_admin")),
     applies_to=_car_t,
 )
-def car_t_bundled_service(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def car_t_bundled_service(lines: Lines, ctx: RuleContext) -> Hits:
     """Fluids, hydration, supportive drugs or an E/M visit billed with 38228 that day.
 
     - The supply set (`car_t_bundled` in codesets.csv, each code with its reason) is a reading of
@@ -93,39 +90,6 @@ def car_t_bundled_service(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame
     Fails: claim [38228, Q2041, J7050] all on 2025-08-01; [38228, Q2041, 99214] the same day.
     Passes: J7050 on 2025-08-03, two days after the infusion; 99214 with modifier 25 that day.
     """
-    import pandas as pd
-
-    bundled = ctx.ref.codesets.get("car_t_bundled", {})
-    is_supply = lines["procedure_code"].isin(list(bundled))
-    is_em = lines["procedure_code"].isin(ctx.ref.codes("em_visit")) & ~V.has_token(lines["modifiers"], {"25"})
-    admin_that_day = (
-        lines["is_car_t_admin"].groupby([lines["claim_id"], lines["service_date"]]).transform("any").astype(bool)
-    )
-    descriptions = {code: entry.description for code, entry in bundled.items()}
-    description = lines["procedure_code"].map(descriptions).fillna("").mask(is_em, "E/M visit")
-    why = pd.Series("", index=lines.index, dtype="str").mask(is_em, EM_WHY)
-    fix = pd.Series(SUPPLY_FIX, index=lines.index, dtype="str").mask(is_em, EM_FIX)
-    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(is_em, "error")
-    return pd.DataFrame(
-        {
-            "hit": (is_supply | is_em) & admin_that_day,
-            "bundled_description": description,
-            "why": why,
-            "fix": fix,
-            "severity": severity,
-        }
-    )
-
-
-# --- the Arrow checks ----------------------------------------------------------------------------
-@car_t_admin_without_drug.in_arrow
-def _car_t_admin_without_drug(lines: Lines, ctx: RuleContext) -> Hits:
-    is_drug = lines.isin("procedure_code", ctx.ref.codes("car_t_drug"))
-    return lines.hits(lines.flags("is_car_t_admin") & ~lines.claim_any(is_drug))
-
-
-@car_t_bundled_service.in_arrow
-def _car_t_bundled_service(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
     bundled = ctx.ref.codesets.get("car_t_bundled", {})

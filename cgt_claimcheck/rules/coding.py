@@ -7,13 +7,11 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from cgt_claimcheck.reference.rows import ONE_UNIT_BILLING
-from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, Triggers, rule
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
     from cgt_claimcheck.reference import Reference
     from cgt_claimcheck.rules.lines import Hits, Lines
@@ -31,27 +29,6 @@ MEDI_CAL_TABLES = (
     "the codes in the following table' (for example 'CGTs used to treat Medi-Cal members who have been "
     "diagnosed with sickle cell disease can be billed with the codes in the following table')."
 )
-
-
-def _code_windows(ref: Reference) -> pd.DataFrame:
-    """One row per HCPCS window: code, group (product or 'administration'), bounds."""
-    rows = [h for h in ref.hcpcs if h.product_id or h.kind == "administration"]
-    return V.frame(
-        {
-            "code": [h.code for h in rows],
-            "group": [h.product_id or "administration" for h in rows],
-            "start": [V.timestamp(h.effective_from) for h in rows],
-            "end": [V.timestamp(ref.hcpcs_end(h)) for h in rows],
-            "in_use_by": [V.timestamp(h.in_use_by) for h in rows],
-            # Why the window ends where it does when the tables give no end date.
-            "end_note": [
-                f" (it ends the day before its successor {ref.implied_hcpcs_end[h.code][1]} starts)"
-                if h.effective_to is None and h.code in ref.implied_hcpcs_end
-                else ""
-                for h in rows
-            ],
-        }
-    )
 
 
 def _dated_codes(ref: Reference) -> Triggers:
@@ -85,7 +62,7 @@ def _dated_codes(ref: Reference) -> Triggers:
     carc="181",
     triggers=_dated_codes,
 )
-def code_not_effective(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def code_not_effective(lines: Lines, ctx: RuleContext) -> Hits:
     """A CGT HCPCS (or CAR-T administration code) billed outside its effective window.
 
     Only known bounds are enforced: a code whose start date the sources do not give is never
@@ -100,251 +77,6 @@ def code_not_effective(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     2025-03-01 (38228 replaced it on 2025-01-01).
     Passes: Q2042 on 2019-03-01; 0540T on 2024-06-01.
     """
-    import pandas as pd
-
-    ref = ctx.ref
-    windows = _code_windows(ref)
-    subset = lines.loc[lines["procedure_code"].isin(windows["code"]), ["procedure_code", "service_date"]]
-    merged = subset.reset_index(names="line").merge(windows, left_on="procedure_code", right_on="code")
-    merged["valid"] = V.in_windows(merged["service_date"], merged["start"], merged["end"])
-    valid_any = merged.groupby("line")["valid"].any()
-    bad = valid_any.index[~valid_any.to_numpy()]
-    flagged = merged[merged["line"].isin(bad)].drop_duplicates("line")
-    flagged = flagged.assign(
-        window=flagged["start"].dt.strftime("%Y-%m-%d").fillna("from an unknown date")
-        + " to "
-        + flagged["end"].dt.strftime("%Y-%m-%d").fillna("open")
-        + flagged["end_note"]
-    )
-
-    # What was valid that day in the same group: a code with a known start window first.
-    alternatives = flagged[["line", "service_date", "group"]].merge(windows, on="group")
-    known = alternatives["start"].notna() & V.in_windows(
-        alternatives["service_date"], alternatives["start"], alternatives["end"]
-    )
-    in_use = (
-        alternatives["start"].isna()
-        & alternatives["in_use_by"].le(alternatives["service_date"])
-        & V.in_windows(alternatives["service_date"], alternatives["start"], alternatives["end"])
-    )
-    best = (
-        pd.concat([alternatives[known].assign(rank=0), alternatives[in_use].assign(rank=1)])
-        .sort_values(["line", "rank"])
-        .drop_duplicates("line")
-        .set_index("line")["code"]
-    )
-
-    approval = {pid: V.timestamp(p.fda_approval_date) for pid, p in ref.products.items()}
-    flagged = flagged.set_index("line")
-    approved_on = flagged["group"].map(approval)
-    suggestion = pd.Series(
-        "J3590 with the NDC (no product-specific code was in effect on that date)", index=flagged.index, dtype="str"
-    )
-    before_approval = approved_on.notna() & flagged["service_date"].lt(approved_on)
-    suggestion[before_approval] = "nothing: the product was not FDA-approved until " + approved_on[
-        before_approval
-    ].dt.strftime("%Y-%m-%d")
-    suggestion[flagged["group"].eq("administration")] = "the CAR-T administration code in effect on that date"
-    suggestion.update("code " + best)
-    return V.hits_at(lines, flagged.index, window=flagged["window"], suggestion=suggestion)
-
-
-@rule(
-    code="CD002",
-    name="unclassified-with-specific-code",
-    severity=Severity.ERROR,
-    payers=ALL_PAYERS,
-    policy={"wnc": WNC_NOTE, "medi-cal": MEDI_CAL_TABLES},
-    cites=("WNC Coding Implications NOTE", "Medi-Cal procedure code tables"),
-    field="procedure_code",
-    message="J3590 billed for {brand} (NDC {ndc}) on {service_date}, when its product-specific code {specific_code} is in effect (since {since})",
-    details=("since", "specific_code"),
-    hint="Bill {specific_code} with the same NDC instead of J3590.",
-    carc="189",
-    triggers=lambda ref: Triggers(procedure_codes=frozenset({"J3590"})),
-)
-def unclassified_with_specific_code(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """J3590 billed with the NDC of a product whose product-specific HCPCS is in effect that day.
-
-    "In effect" uses the code's effective date, or where the sources give none, the date by
-    which the code was demonstrably billable (the table's in_use_by). Before that date J3590 is
-    what the policy asks for, so nothing is flagged.
-
-    Fails: J3590 + NDC 51167-0290-01 (Casgevy) on 2025-03-01 -> bill J3392.
-    Passes: the same line on 2024-10-01 (J3392 effective 2025-01-01).
-    """
-
-    windows = _code_windows(ctx.ref)
-    windows = windows[windows["group"].isin([pid for pid in ctx.ref.products])]
-    windows = windows[windows["code"].isin([h.code for h in ctx.ref.hcpcs if h.kind == "product"])]
-    windows = windows.assign(since=windows["start"].fillna(windows["in_use_by"]))
-    subset = lines.loc[lines["is_j3590"] & lines["product_ndc"].notna(), ["product_ndc", "service_date"]]
-    merged = subset.reset_index(names="line").merge(windows, left_on="product_ndc", right_on="group")
-    merged = merged[
-        merged["since"].notna()
-        & merged["service_date"].ge(merged["since"])
-        & (merged["end"].isna() | merged["service_date"].le(merged["end"]))
-    ]
-    merged = merged.drop_duplicates("line").set_index("line")
-    return V.hits_at(lines, merged.index, specific_code=merged["code"], since=merged["since"].dt.strftime("%Y-%m-%d"))
-
-
-@rule(
-    code="CD003",
-    name="unclassified-not-cgt",
-    severity=Severity.INFO,
-    payers=ALL_PAYERS,
-    policy={"wnc": WNC_NOTE, "medi-cal": MEDI_CAL_TABLES},
-    cites=("WNC Coding Implications NOTE", "Medi-Cal procedure code tables"),
-    field="ndc",
-    message="J3590 with NDC {ndc!r} is not a CGT product in the reference tables: the CGT rules were not applied to this line",
-    hint="If this is a cell or gene therapy, check the NDC (or add the package to the tables with --reference-dir).",
-    triggers=lambda ref: Triggers(procedure_codes=frozenset({"J3590"})),
-    applies_to=None,
-)
-def unclassified_not_cgt(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
-    """J3590 whose NDC is not a CGT package, product code or CGT labeler: CGT rules were not applied.
-
-    A missing NDC is ND001's error, an NDC that cannot be read ND002's, and an NDC from a CGT
-    maker with an unknown product code ND004's warning.
-
-    Fails (info): J3590 with NDC 00002-1433-80.
-    Passes: J3590 with NDC 51167-0290-01 (Casgevy).
-    """
-    return lines["is_j3590"] & lines["product_ndc"].isna() & lines["ndc_status"].eq("valid") & lines["ndc_match"].eq("")
-
-
-@rule(
-    code="CD004",
-    name="units-per-treatment",
-    severity=Severity.ERROR,
-    payers=ALL_PAYERS,
-    policy={
-        "wnc": "WNC.CP.299 Billing Units: 'Provider(s) shall report the appropriate code(s) used which determines "
-        "the billing unit(s).'",
-        "medi-cal": "Medi-Cal CGT manual, tables of procedure codes: the code descriptors bill these codes 'per "
-        "treatment', 'per therapeutic dose' or 'per infusion'.",
-    },
-    cites=("WNC Billing Units", "Medi-Cal procedure code tables"),
-    field="units",
-    message="{procedure_code} is billed {unit_text}, so one line carries 1 unit, not {units_text}",
-    details=("unit_text",),
-    hint="Bill 1 unit on this line (a second infusion of a split dose is its own line).",
-    carc="16",
-    rarc="M53",
-    triggers=lambda ref: Triggers(
-        procedure_codes=frozenset(h.code for h in ref.hcpcs if h.billing_unit in ONE_UNIT_BILLING)
-    ),
-)
-def units_per_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """A code billed per treatment, per therapeutic dose or per infusion with units other than 1.
-
-    Codes billed per mL (J1412) or per 1e9 vector genomes (J3398) are not checked.
-
-    Fails: J3399 (Zolgensma, per treatment) with 2 units.
-    Passes: J3399 with 1 unit.
-    """
-    import pandas as pd
-
-    units_of = {h.code: h.billing_unit for h in ctx.ref.hcpcs if h.billing_unit in ONE_UNIT_BILLING}
-    billing = lines["procedure_code"].map(units_of)
-    hit = billing.notna() & lines["units"].ne(1)
-    return pd.DataFrame({"hit": hit, "unit_text": billing.str.replace("_", " ", regex=False)})
-
-
-@units_per_treatment.in_arrow
-def _units_per_treatment(lines: Lines, ctx: RuleContext) -> Hits:
-    unit_text = {h.code: h.billing_unit.replace("_", " ") for h in ctx.ref.hcpcs if h.billing_unit in ONE_UNIT_BILLING}
-    hit = lines.isin("procedure_code", unit_text) & (lines.numbers("units") != 1)
-    return lines.hits(hit, unit_text=lines.lookup("procedure_code", unit_text))
-
-
-def _ceiling_codes(ref: Reference) -> Triggers:
-    return Triggers(procedure_codes=frozenset(h.code for h in ref.hcpcs if h.max_units_per_day))
-
-
-@rule(
-    code="CD005",
-    name="dose-over-label-maximum",
-    severity=Severity.ERROR,
-    payers=ALL_PAYERS,
-    policy={
-        "wnc": "WNC.CP.299 III.B.2: not covered when 'The Cell or Gene Therapy is being administered outside U.S. "
-        "FDA guidelines regarding ... Dosage and administration'; Billing Units: 'Provider(s) shall report the "
-        "appropriate code(s) used which determines the billing unit(s).'",
-        "medi-cal": "Medi-Cal CGT manual, Retinal Dystrophy: J3398 'Injection, voretigene neparvovec-rzyl, 1 billion "
-        "vector genomes': a unit is 1 billion vector genomes, and the FDA label fixes the dose per eye.",
-    },
-    cites=("WNC I.B.2", "WNC III.B.2", "WNC Billing Units", "Medi-Cal Retinal Dystrophy"),
-    field="units",
-    message=(
-        "{procedure_code} ({brand}) billed {day_units} units for the member on {service_date}; "
-        "the label allows at most {max_units} a day ({basis})"
-    ),
-    details=("day_units", "max_units", "basis"),
-    hint="Bill the units of the dose given that day: a second eye or a second administration is its own date of service.",
-    carc="188",
-    rarc="N362",
-    triggers=_ceiling_codes,
-)
-def dose_over_label_maximum(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """More units of a code on one date of service, for one member, than the label's maximum dose.
-
-    Applies to codes billed per unit of vector genomes or volume whose label fixes the dose per
-    administration (hcpcs.csv max_units_per_day, with its basis and label source): Luxturna J3398
-    is 1.5 x 10^11 vg per eye, 150 units, one eye a day, the eyes no fewer than 6 days apart.
-    Units are added over every line and claim of the member on that date (a split line is not a
-    way around the ceiling). Weight-based doses (Roctavian per mL) have no fixed ceiling.
-
-    Fails: J3398 with 300 units on one date (both eyes billed on one day).
-    Passes: J3398 with 150 units on 2025-03-01 and 150 on 2025-03-08.
-    """
-    import pandas as pd
-
-    ceilings = {h.code: h for h in ctx.ref.hcpcs if h.max_units_per_day}
-    billed = lines["procedure_code"].isin(list(ceilings)) & lines["units"].notna()
-    key = [lines["member_id"], lines["procedure_code"], lines["service_date"]]
-    day_units = lines["units"].where(billed, 0.0).groupby(key).transform("sum")
-    max_units = lines["procedure_code"].map({c: h.max_units_per_day for c, h in ceilings.items()})
-    hit = billed & day_units.gt(max_units.astype("float64"))
-    basis = lines["procedure_code"].map({c: h.max_units_basis for c, h in ceilings.items()})
-    shown = day_units.map(lambda v: f"{v:g}")
-    return pd.DataFrame({"hit": hit, "day_units": shown, "max_units": max_units, "basis": basis})
-
-
-@dose_over_label_maximum.in_arrow
-def _dose_over_label_maximum(lines: Lines, ctx: RuleContext) -> Hits:
-    import numpy as np
-
-    ceilings = {h.code: h for h in ctx.ref.hcpcs if h.max_units_per_day}
-    units = lines.numbers("units")
-    billed = lines.isin("procedure_code", ceilings) & ~np.isnan(units)
-    # Units add up over every line and claim of the member on that date of service.
-    key = np.zeros(len(lines), dtype=np.int64)
-    for name in ("member_id", "procedure_code", "service_date"):
-        coded = lines.coded(name)
-        key = key * (len(coded.values) + 1) + coded.codes + 1
-    _, day = np.unique(key, return_inverse=True)
-    day_units = np.bincount(day, weights=np.where(billed, units, 0.0))[day]
-    max_units = lines.lookup("procedure_code", {c: h.max_units_per_day for c, h in ceilings.items()})
-    ceiling = np.array([np.nan if m is None else float(m) for m in max_units.tolist()])
-    hit = billed & (day_units > ceiling)
-    return lines.hits(
-        hit,
-        day_units=np.array([f"{v:g}" for v in day_units[hit].tolist()], dtype=object),
-        max_units=max_units,
-        basis=lines.lookup("procedure_code", {c: h.max_units_basis for c, h in ceilings.items()}),
-    )
-
-
-@unclassified_not_cgt.in_arrow
-def _unclassified_not_cgt(lines: Lines, ctx: RuleContext) -> Hits:
-    unknown = lines.flags("is_j3590") & lines.is_null("product_ndc")
-    return lines.hits(unknown & lines.eq("ndc_status", "valid") & lines.eq("ndc_match", ""))
-
-
-@code_not_effective.in_arrow
-def _code_not_effective(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
     ref = ctx.ref
@@ -381,8 +113,30 @@ def _code_not_effective(lines: Lines, ctx: RuleContext) -> Hits:
     return lines.hits(hit, window=np.array(window_text, dtype=object), suggestion=np.array(suggestion, dtype=object))
 
 
-@unclassified_with_specific_code.in_arrow
-def _unclassified_with_specific_code(lines: Lines, ctx: RuleContext) -> Hits:
+@rule(
+    code="CD002",
+    name="unclassified-with-specific-code",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy={"wnc": WNC_NOTE, "medi-cal": MEDI_CAL_TABLES},
+    cites=("WNC Coding Implications NOTE", "Medi-Cal procedure code tables"),
+    field="procedure_code",
+    message="J3590 billed for {brand} (NDC {ndc}) on {service_date}, when its product-specific code {specific_code} is in effect (since {since})",
+    details=("since", "specific_code"),
+    hint="Bill {specific_code} with the same NDC instead of J3590.",
+    carc="189",
+    triggers=lambda ref: Triggers(procedure_codes=frozenset({"J3590"})),
+)
+def unclassified_with_specific_code(lines: Lines, ctx: RuleContext) -> Hits:
+    """J3590 billed with the NDC of a product whose product-specific HCPCS is in effect that day.
+
+    "In effect" uses the code's effective date, or where the sources give none, the date by
+    which the code was demonstrably billable (the table's in_use_by). Before that date J3590 is
+    what the policy asks for, so nothing is flagged.
+
+    Fails: J3590 + NDC 51167-0290-01 (Casgevy) on 2025-03-01 -> bill J3392.
+    Passes: the same line on 2024-10-01 (J3392 effective 2025-01-01).
+    """
     import numpy as np
 
     product_codes = {h.code for h in ctx.ref.hcpcs if h.kind == "product"}
@@ -399,6 +153,130 @@ def _unclassified_with_specific_code(lines: Lines, ctx: RuleContext) -> Hits:
         specific[applies], since[applies] = w.code, start.isoformat()
     hit = specific != None  # noqa: E711 (elementwise)
     return lines.hits(hit, specific_code=specific, since=since)
+
+
+@rule(
+    code="CD003",
+    name="unclassified-not-cgt",
+    severity=Severity.INFO,
+    payers=ALL_PAYERS,
+    policy={"wnc": WNC_NOTE, "medi-cal": MEDI_CAL_TABLES},
+    cites=("WNC Coding Implications NOTE", "Medi-Cal procedure code tables"),
+    field="ndc",
+    message="J3590 with NDC {ndc!r} is not a CGT product in the reference tables: the CGT rules were not applied to this line",
+    hint="If this is a cell or gene therapy, check the NDC (or add the package to the tables with --reference-dir).",
+    triggers=lambda ref: Triggers(procedure_codes=frozenset({"J3590"})),
+    applies_to=None,
+)
+def unclassified_not_cgt(lines: Lines, ctx: RuleContext) -> Hits:
+    """J3590 whose NDC is not a CGT package, product code or CGT labeler: CGT rules were not applied.
+
+    A missing NDC is ND001's error, an NDC that cannot be read ND002's, and an NDC from a CGT
+    maker with an unknown product code ND004's warning.
+
+    Fails (info): J3590 with NDC 00002-1433-80.
+    Passes: J3590 with NDC 51167-0290-01 (Casgevy).
+    """
+    unknown = lines.flags("is_j3590") & lines.is_null("product_ndc")
+    return lines.hits(unknown & lines.eq("ndc_status", "valid") & lines.eq("ndc_match", ""))
+
+
+@rule(
+    code="CD004",
+    name="units-per-treatment",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy={
+        "wnc": "WNC.CP.299 Billing Units: 'Provider(s) shall report the appropriate code(s) used which determines "
+        "the billing unit(s).'",
+        "medi-cal": "Medi-Cal CGT manual, tables of procedure codes: the code descriptors bill these codes 'per "
+        "treatment', 'per therapeutic dose' or 'per infusion'.",
+    },
+    cites=("WNC Billing Units", "Medi-Cal procedure code tables"),
+    field="units",
+    message="{procedure_code} is billed {unit_text}, so one line carries 1 unit, not {units_text}",
+    details=("unit_text",),
+    hint="Bill 1 unit on this line (a second infusion of a split dose is its own line).",
+    carc="16",
+    rarc="M53",
+    triggers=lambda ref: Triggers(
+        procedure_codes=frozenset(h.code for h in ref.hcpcs if h.billing_unit in ONE_UNIT_BILLING)
+    ),
+)
+def units_per_treatment(lines: Lines, ctx: RuleContext) -> Hits:
+    """A code billed per treatment, per therapeutic dose or per infusion with units other than 1.
+
+    Codes billed per mL (J1412) or per 1e9 vector genomes (J3398) are not checked.
+
+    Fails: J3399 (Zolgensma, per treatment) with 2 units.
+    Passes: J3399 with 1 unit.
+    """
+    unit_text = {h.code: h.billing_unit.replace("_", " ") for h in ctx.ref.hcpcs if h.billing_unit in ONE_UNIT_BILLING}
+    hit = lines.isin("procedure_code", unit_text) & (lines.numbers("units") != 1)
+    return lines.hits(hit, unit_text=lines.lookup("procedure_code", unit_text))
+
+
+def _ceiling_codes(ref: Reference) -> Triggers:
+    return Triggers(procedure_codes=frozenset(h.code for h in ref.hcpcs if h.max_units_per_day))
+
+
+@rule(
+    code="CD005",
+    name="dose-over-label-maximum",
+    severity=Severity.ERROR,
+    payers=ALL_PAYERS,
+    policy={
+        "wnc": "WNC.CP.299 III.B.2: not covered when 'The Cell or Gene Therapy is being administered outside U.S. "
+        "FDA guidelines regarding ... Dosage and administration'; Billing Units: 'Provider(s) shall report the "
+        "appropriate code(s) used which determines the billing unit(s).'",
+        "medi-cal": "Medi-Cal CGT manual, Retinal Dystrophy: J3398 'Injection, voretigene neparvovec-rzyl, 1 billion "
+        "vector genomes': a unit is 1 billion vector genomes, and the FDA label fixes the dose per eye.",
+    },
+    cites=("WNC I.B.2", "WNC III.B.2", "WNC Billing Units", "Medi-Cal Retinal Dystrophy"),
+    field="units",
+    message=(
+        "{procedure_code} ({brand}) billed {day_units} units for the member on {service_date}; "
+        "the label allows at most {max_units} a day ({basis})"
+    ),
+    details=("day_units", "max_units", "basis"),
+    hint="Bill the units of the dose given that day: a second eye or a second administration is its own date of service.",
+    carc="188",
+    rarc="N362",
+    triggers=_ceiling_codes,
+)
+def dose_over_label_maximum(lines: Lines, ctx: RuleContext) -> Hits:
+    """More units of a code on one date of service, for one member, than the label's maximum dose.
+
+    Applies to codes billed per unit of vector genomes or volume whose label fixes the dose per
+    administration (hcpcs.csv max_units_per_day, with its basis and label source): Luxturna J3398
+    is 1.5 x 10^11 vg per eye, 150 units, one eye a day, the eyes no fewer than 6 days apart.
+    Units are added over every line and claim of the member on that date (a split line is not a
+    way around the ceiling). Weight-based doses (Roctavian per mL) have no fixed ceiling.
+
+    Fails: J3398 with 300 units on one date (both eyes billed on one day).
+    Passes: J3398 with 150 units on 2025-03-01 and 150 on 2025-03-08.
+    """
+    import numpy as np
+
+    ceilings = {h.code: h for h in ctx.ref.hcpcs if h.max_units_per_day}
+    units = lines.numbers("units")
+    billed = lines.isin("procedure_code", ceilings) & ~np.isnan(units)
+    # Units add up over every line and claim of the member on that date of service.
+    key = np.zeros(len(lines), dtype=np.int64)
+    for name in ("member_id", "procedure_code", "service_date"):
+        coded = lines.coded(name)
+        key = key * (len(coded.values) + 1) + coded.codes + 1
+    _, day = np.unique(key, return_inverse=True)
+    day_units = np.bincount(day, weights=np.where(billed, units, 0.0))[day]
+    max_units = lines.lookup("procedure_code", {c: h.max_units_per_day for c, h in ceilings.items()})
+    ceiling = np.array([np.nan if m is None else float(m) for m in max_units.tolist()])
+    hit = billed & (day_units > ceiling)
+    return lines.hits(
+        hit,
+        day_units=np.array([f"{v:g}" for v in day_units[hit].tolist()], dtype=object),
+        max_units=max_units,
+        basis=lines.lookup("procedure_code", {c: h.max_units_basis for c, h in ceilings.items()}),
+    )
 
 
 @dataclass(frozen=True)

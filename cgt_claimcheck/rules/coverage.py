@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cgt_claimcheck.ingest.columns import HISTORY_PREFIX, OTHER_PAYER_PREFIX
-from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import (
     EPSDT_NOTE,
     MEDI_CAL,
@@ -19,7 +18,6 @@ from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
     from cgt_claimcheck.reference import Reference
     from cgt_claimcheck.rules.lines import Hits, Lines
@@ -46,7 +44,7 @@ FERTILITY_DX = "Z3184"
     rarc="N362",
     applies_to=lambda ref, product_id, payer: ref.products[product_id].dosing == "once",
 )
-def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def repeat_treatment(lines: Lines, ctx: RuleContext) -> Hits:
     """The member already received the same or another CGT on an earlier date.
 
     Looks at every CGT drug line of the member in the input and in `--history FILE`, whoever paid
@@ -69,303 +67,6 @@ def repeat_treatment(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     Fails: Zolgensma on 2025-03-01 for a member with Luxturna on 2024-05-01 (input or history).
     Passes: Aucatzyl on 2025-08-01 and 2025-08-10 for the same member.
     """
-    import pandas as pd
-
-    once = lines["product"].isin([pid for pid, p in ctx.ref.products.items() if p.dosing == "once"])
-    counted = lines["is_cgt_drug"] & once & lines["frequency"].ne("8")
-    drug = lines.loc[
-        counted,
-        [
-            "member_id",
-            "product",
-            "brand",
-            "service_date",
-            "claim_id",
-            "_seq",
-            "_history",
-            "frequency",
-            "epsdt",
-            "payer",
-        ],
-    ]
-    # Order by date, then product and claim id: the result does not depend on row order.
-    drug = drug.sort_values(["member_id", "service_date", "product", "claim_id"])
-    first = drug.groupby("member_id")[["product", "brand", "service_date", "claim_id", "_history", "payer"]].first()
-    joined = drug.join(first.add_suffix("_first"), on="member_id")
-    days = (joined["service_date"] - joined["service_date_first"]).dt.days
-    same_product = joined["product"].eq(joined["product_first"])
-    replacement = joined["frequency"].eq("7")
-    same_treatment = same_product & (days.le(ctx.repeat_window_days) | replacement)
-    repeat = joined["service_date"].gt(joined["service_date_first"]) & ~same_treatment
-
-    key = ["member_id", "product", "service_date"]
-    first_claim = joined.groupby(key)["claim_id"].transform("first")
-    duplicate = ~repeat & joined["claim_id"].ne(first_claim) & ~replacement
-
-    # Prior lines from --history, or billed to a payer out of scope, are the member's history too.
-    first_claim_id = joined["claim_id_first"]
-    where = pd.Series("", index=joined.index, dtype="str")
-    where = where.mask(first_claim_id.str.startswith(HISTORY_PREFIX), " in the history file")
-    where = where.mask(first_claim_id.str.startswith(OTHER_PAYER_PREFIX), ", billed to " + joined["payer_first"])
-    detail = pd.Series("", index=joined.index, dtype="str")
-    detail = detail.mask(
-        repeat,
-        joined["brand"]
-        + " on "
-        + joined["service_date"].dt.strftime("%Y-%m-%d")
-        + " is a repeat CGT: the member received "
-        + joined["brand_first"]
-        + " on "
-        + joined["service_date_first"].dt.strftime("%Y-%m-%d")
-        + " (claim "
-        + first_claim_id.str.removeprefix(HISTORY_PREFIX).str.removeprefix(OTHER_PAYER_PREFIX)
-        + where
-        + ")",
-    )
-    detail = detail.mask(
-        duplicate,
-        "the same "
-        + joined["brand"]
-        + " on "
-        + joined["service_date"].dt.strftime("%Y-%m-%d")
-        + " is already billed on claim "
-        + first_claim,
-    )
-    fix = pd.Series(
-        "Do not bill a second CGT: the policy covers one treatment per lifetime (check the member's history).",
-        index=joined.index,
-        dtype="str",
-    )
-    fix = fix.mask(duplicate, "Remove the duplicate claim, or correct the date of service.")
-    epsdt = joined["epsdt"].astype(bool) & repeat
-    fix = fix.mask(epsdt, fix + " " + EPSDT_NOTE + ".")
-    severity = pd.Series(pd.NA, index=joined.index, dtype="str").mask(epsdt, "warning")
-    carc = pd.Series(pd.NA, index=joined.index, dtype="str").mask(duplicate, "18")
-    rarc = pd.Series(pd.NA, index=joined.index, dtype="str").mask(repeat, "N362")
-    out = pd.DataFrame(
-        {"hit": repeat | duplicate, "detail": detail, "fix": fix, "carc": carc, "rarc": rarc, "severity": severity}
-    )
-    return out.reindex(lines.index).assign(hit=lambda f: f["hit"].fillna(False).astype(bool))
-
-
-def _fertility_triggers(ref: Reference) -> Triggers:
-    return cgt_drug_triggers(ref) | Triggers(
-        procedure_codes=ref.codes("fertility_preservation"), diagnosis_codes=frozenset({FERTILITY_DX})
-    )
-
-
-@rule(
-    code="CV002",
-    name="fertility-preservation-not-covered",
-    severity=Severity.ERROR,
-    payers=WNC,
-    policy=(
-        "WNC.CP.299 IV.A: shall not cover 'Fertility preservation services associated with Cell & Gene Therapy "
-        "administration.' NOTE: CMS 'will require participating manufacturers to provide payment for fertility "
-        "preservation services for members who receive therapies administered under the CGT Access Model.'"
-    ),
-    cites=("WNC IV.A",),
-    field="procedure_code",
-    message="fertility preservation ({procedure_code}) for a member who receives {member_cgt}: not covered by the plan",
-    details=("member_cgt",),
-    hint="Under the CGT Access Model the manufacturer pays for fertility preservation: bill the manufacturer's program, not WellCare.",
-    carc="96",
-    rarc="N130",
-    triggers=_fertility_triggers,
-)
-def fertility_preservation_not_covered(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """Fertility preservation for a member with a CGT in the input or the history.
-
-    A fertility preservation service is a code of the `fertility_preservation` set (CPT
-    cryopreservation/storage codes, HCPCS S4027-S4040) or any non-CGT, non-NEMT line on a claim
-    whose diagnoses include Z31.84 (encounter for fertility preservation procedure). NEMT to such
-    appointments is CV003.
-
-    Fails: 89258 for a member whose J3392 line is in the input.
-    Passes: 89258 for a member with no CGT.
-    """
-    import pandas as pd
-
-    fertility_dx_claim = V.claim_any(V.has_token(lines["diagnosis_codes"], {FERTILITY_DX}), lines)
-    is_nemt = lines["procedure_code"].isin(ctx.ref.codes("nemt"))
-    service = lines["procedure_code"].isin(ctx.ref.codes("fertility_preservation")) | (
-        fertility_dx_claim & ~lines["is_cgt_drug"] & ~is_nemt & ~lines["is_car_t_admin"]
-    )
-    member_cgt = lines["brand"].where(lines["is_cgt_drug"]).groupby(lines["member_id"]).transform("first")
-    return pd.DataFrame({"hit": service & member_cgt.notna(), "member_cgt": member_cgt})
-
-
-@rule(
-    code="CV003",
-    name="nemt-for-fertility-not-covered",
-    severity=Severity.ERROR,
-    payers=WNC,
-    policy="WNC.CP.299 IV.B: shall not cover 'Non-Emergency Medical Transportation (NEMT) for fertility preservation service appointments.'",
-    cites=("WNC IV.B",),
-    field="procedure_code",
-    message="NEMT {procedure_code} on a claim for a fertility preservation encounter (Z31.84)",
-    hint="Transportation to fertility preservation appointments is not covered; for CGT Access Model members the manufacturer pays.",
-    carc="96",
-    rarc="N130",
-    triggers=lambda ref: Triggers(diagnosis_codes=frozenset({FERTILITY_DX})),
-    applies_to=None,
-)
-def nemt_for_fertility_not_covered(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
-    """NEMT codes on a claim whose diagnoses include Z31.84.
-
-    Fails: claim [A0130] with diagnosis Z31.84.
-    Passes: claim [A0130] with diagnosis D57.1.
-    """
-    fertility_dx_claim = V.claim_any(V.has_token(lines["diagnosis_codes"], {FERTILITY_DX}), lines)
-    return lines["procedure_code"].isin(ctx.ref.codes("nemt")) & fertility_dx_claim
-
-
-def _carved_out_products(ref: Reference, product_id: str, payer: str) -> bool:
-    return any(c.product == product_id for c in ref.programs["medi-cal"].carve_out)
-
-
-@rule(
-    code="CV004",
-    name="wrong-delivery-system",
-    severity=Severity.ERROR,
-    payers=MEDI_CAL,
-    policy=(
-        "Medi-Cal CGT manual, Sickle Cell Disease: 'Under the CMS CGT Access Model, J3392 (Casgevy) and J3394 "
-        "(Lyfgenia) are carved out of the managed care delivery system when used for the treatment of sickle "
-        "cell disease only. The effective date for Casgevy will be September 1, 2025, subject to final federal "
-        "CMS approval, and the effective date for Lyfgenia will be July 1, 2025, as approved by CMS ... For all "
-        "other non-sickle cell disease drug indications, including treatment of beta thalassemia, J3392 and "
-        "J3394 remain the responsibility of Medi-Cal MCPs.' Casgevy's carve-out is applied from 2025-10-01, "
-        "the date the DHCS provider FAQ gives after CMS approval."
-    ),
-    cites=("Medi-Cal Sickle Cell Disease", "Medi-Cal Beta Thalassemia"),
-    field="payer",
-    message="{brand} for {indication} on {service_date} {responsibility}, but the line is billed to {payer}{enrollment}",
-    details=("expected_payer", "indication", "member_note", "responsibility", "enrollment", "severity"),
-    hint="Bill {expected_payer} instead{member_note}.",
-    carc="109",
-    applies_to=_carved_out_products,
-)
-def wrong_delivery_system(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """Casgevy/Lyfgenia billed to the wrong Medi-Cal delivery system.
-
-    For sickle cell disease (D57.x except D57.3 trait) on or after the carve-out date (Lyfgenia
-    2025-07-01; Casgevy 2025-10-01 per DHCS, the manual's conditional date being 2025-09-01) the
-    drug is billed fee-for-service (`medi-cal-ffs`); before those dates, or for other indications
-    such as beta thalassemia, it is the managed care plan's (`medi-cal-mcp`). Dates and diagnosis
-    lists live in the payer profile.
-
-    Decision (issue 12): an extract cannot show whether the member is enrolled in a managed care
-    plan. A use the plan pays, billed fee-for-service, is an error when the optional mcp_enrolled
-    column says Y, nothing when it says N, and a warning when the column is absent or blank. A
-    carved-out use billed to the plan is an error either way.
-
-    Fails: J3394 with D57.1 on 2025-08-01 billed to medi-cal-mcp -> bill fee-for-service.
-    Passes: J3392 with D56.1 (beta thalassemia) billed to medi-cal-mcp.
-    """
-    import pandas as pd
-
-    carve_outs = ctx.ref.programs["medi-cal"].carve_out
-    carved = V.false_like(lines)
-    covered_product = V.false_like(lines)
-    for carve_out in carve_outs:
-        product = lines["product"].eq(carve_out.product)
-        covered_product |= product
-        scd = V.claim_any(
-            _any_included_not_excluded(
-                lines["diagnosis_codes"], carve_out.diagnoses_include, carve_out.diagnoses_exclude
-            ),
-            lines,
-        )
-        carved |= product & scd & V.on_or_after(lines["service_date"], carve_out.effective_from)
-    medi_cal = lines["program"].eq("medi-cal")
-    expected = pd.Series("medi-cal-mcp", index=lines.index, dtype="str").mask(carved, "medi-cal-ffs")
-    hit = covered_product & lines["is_cgt_drug"] & medi_cal & lines["payer"].ne(expected)
-    # Fee-for-service billed for a plan's use: right when the member is not in a plan (N).
-    ffs_for_plan = hit & expected.eq("medi-cal-mcp")
-    enrolled = lines["mcp_enrolled"]
-    hit &= ~(ffs_for_plan & enrolled.eq(False).fillna(False).astype(bool))
-    unknown = ffs_for_plan & enrolled.isna()
-    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(unknown, "warning")
-    enrollment = (
-        pd.Series("", index=lines.index, dtype="str")
-        .mask(unknown, " (the extract does not say whether the member is enrolled in a plan: mcp_enrolled)")
-        .mask(
-            ffs_for_plan & enrolled.eq(True).fillna(False).astype(bool), " (mcp_enrolled says the member is in a plan)"
-        )
-    )
-    scd_any = V.false_like(lines)
-    for carve_out in carve_outs:
-        scd_any |= _any_included_not_excluded(
-            lines["diagnosis_codes"], carve_out.diagnoses_include, carve_out.diagnoses_exclude
-        )
-    indication = pd.Series("a non-sickle-cell indication", index=lines.index, dtype="str").mask(
-        V.claim_any(scd_any, lines), "sickle cell disease"
-    )
-    responsibility = pd.Series("remains the managed care plan's responsibility", index=lines.index, dtype="str").mask(
-        carved, "is carved out of managed care (CMS CGT Access Model)"
-    )
-    member_note = pd.Series(
-        " (if the member is enrolled in a Medi-Cal managed care plan)", index=lines.index, dtype="str"
-    ).mask(carved, "")
-    expected_payer = expected.map(
-        {
-            "medi-cal-ffs": "Medi-Cal fee-for-service (medi-cal-ffs)",
-            "medi-cal-mcp": "the member's managed care plan (medi-cal-mcp)",
-        }
-    )
-    return pd.DataFrame(
-        {
-            "hit": hit,
-            "indication": indication,
-            "responsibility": responsibility,
-            "expected_payer": expected_payer,
-            "member_note": member_note,
-            "enrollment": enrollment,
-            "severity": severity,
-        }
-    )
-
-
-def _any_included_not_excluded(joined: pd.Series, include: list[str], exclude: list[str]) -> pd.Series:
-    """Some diagnosis on the line starts with an include prefix and with no exclude prefix."""
-    codes = V.tokens(joined)
-    ok = V.starts_with_any(codes, include) & ~V.starts_with_any(codes, exclude)
-    return ok.groupby(level=0).any().reindex(joined.index, fill_value=False).astype(bool)
-
-
-@rule(
-    code="CV005",
-    name="clinical-trial",
-    severity=Severity.INFO,
-    payers=MEDI_CAL,
-    policy="Medi-Cal CGT manual, Overview: 'Note: The Medi-Cal CGT policy does not apply to clinical trials. Refer to the Clinical Trials Policy section of the Provider Manual.'",
-    cites=("Medi-Cal Overview",),
-    field="(claim)",
-    message="claim {claim_id} is marked as a clinical trial ({trial_markers}): the Medi-Cal CGT policy does not apply and the other CGT rules were not applied to it",
-    hint="Bill under the Medi-Cal Clinical Trials policy; if the claim is not a trial, remove the marker.",
-    triggers=lambda ref: cgt_drug_triggers(ref) | Triggers(procedure_codes=ref.codes("car_t_admin")),
-    runs_on_clinical_trials=True,
-)
-def clinical_trial(lines: pd.DataFrame, ctx: RuleContext) -> pd.Series:
-    """A CGT claim marked as a clinical trial: modifier Q0 or Q1, diagnosis Z00.6, condition code 30.
-
-    Reported once per claim, on its first CGT line. Every other rule except the input checks
-    (IN) is switched off for the claim. Condition code 90 (expanded access use) is not a trial.
-
-    Fails (info): claim [Q2041 with modifier Q0].
-    Passes: claim [Q2041] with no trial marker.
-    """
-    cgt = lines["is_cgt_drug"] | lines["is_car_t_admin"]
-    return V.first_of_claim(lines, cgt & lines["trial_markers"].ne(""))
-
-
-# --- the Arrow checks ----------------------------------------------------------------------------
-ONE_TREATMENT = "Do not bill a second CGT: the policy covers one treatment per lifetime (check the member's history)."
-
-
-@repeat_treatment.in_arrow
-def _repeat_treatment(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
     once = [pid for pid, p in ctx.ref.products.items() if p.dosing == "once"]
@@ -391,7 +92,11 @@ def _repeat_treatment(lines: Lines, ctx: RuleContext) -> Hits:
     at = flagged[hit]  # positions in the sorted rows of the hit lines, in line order
     brand, served, claim_id, payer = (lines.text(n) for n in ("brand", "service_date", "claim_id", "payer"))
     epsdt = lines.flags("epsdt")
-    detail, fix, severity, carc, rarc = [], [], [], [], []
+    detail: list[str] = []
+    fix: list[str] = []
+    severity: list[str | None] = []
+    carc: list[str | None] = []
+    rarc: list[str | None] = []
     for i in at.tolist():
         line, prior, same_day = rows[i], rows[first[i]], rows[first_claim[i]]
         if repeat[i]:
@@ -421,32 +126,43 @@ def _repeat_treatment(lines: Lines, ctx: RuleContext) -> Hits:
     return lines.hits(hit, detail=detail, fix=fix, severity=severity, carc=carc, rarc=rarc)
 
 
-def _ranks(lines: Lines, name: str) -> np.ndarray:
-    """Per line, the rank of its value in string order (-1 for null): for sorting by text."""
-    import numpy as np
-
-    values = lines.coded(name).values
-    rank = np.empty(len(values) + 1, dtype=np.int64)
-    rank[np.argsort(np.array(values, dtype=object), kind="stable")] = np.arange(len(values))
-    rank[-1] = -1
-    return rank[lines.coded(name).codes]
+def _fertility_triggers(ref: Reference) -> Triggers:
+    return cgt_drug_triggers(ref) | Triggers(
+        procedure_codes=ref.codes("fertility_preservation"), diagnosis_codes=frozenset({FERTILITY_DX})
+    )
 
 
-def _group_firsts(*keys: np.ndarray) -> np.ndarray:
-    """For rows sorted by the keys (and more), the position of the first row of each row's group."""
-    import numpy as np
+@rule(
+    code="CV002",
+    name="fertility-preservation-not-covered",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy=(
+        "WNC.CP.299 IV.A: shall not cover 'Fertility preservation services associated with Cell & Gene Therapy "
+        "administration.' NOTE: CMS 'will require participating manufacturers to provide payment for fertility "
+        "preservation services for members who receive therapies administered under the CGT Access Model.'"
+    ),
+    cites=("WNC IV.A",),
+    field="procedure_code",
+    message="fertility preservation ({procedure_code}) for a member who receives {member_cgt}: not covered by the plan",
+    details=("member_cgt",),
+    hint="Under the CGT Access Model the manufacturer pays for fertility preservation: bill the manufacturer's program, not WellCare.",
+    carc="96",
+    rarc="N130",
+    triggers=_fertility_triggers,
+)
+def fertility_preservation_not_covered(lines: Lines, ctx: RuleContext) -> Hits:
+    """Fertility preservation for a member with a CGT in the input or the history.
 
-    n = len(keys[0])
-    starts = np.zeros(n, dtype=bool)
-    if n:
-        starts[0] = True
-        for key in keys:
-            starts[1:] |= key[1:] != key[:-1]
-    return np.flatnonzero(starts)[np.cumsum(starts) - 1]
+    A fertility preservation service is a code of the `fertility_preservation` set (CPT
+    cryopreservation/storage codes, HCPCS S4027-S4040) or any non-CGT, non-NEMT line on a claim
+    whose diagnoses include Z31.84 (encounter for fertility preservation procedure). NEMT to such
+    appointments is CV003. The message names the member's earliest CGT (then the first brand in
+    alphabetical order), whatever the order of the rows.
 
-
-@fertility_preservation_not_covered.in_arrow
-def _fertility_preservation_not_covered(lines: Lines, ctx: RuleContext) -> Hits:
+    Fails: 89258 for a member whose J3392 line is in the input.
+    Passes: 89258 for a member with no CGT.
+    """
     import numpy as np
 
     fertility_dx_claim = lines.claim_any(lines.has_token("diagnosis_codes", {FERTILITY_DX}))
@@ -457,23 +173,85 @@ def _fertility_preservation_not_covered(lines: Lines, ctx: RuleContext) -> Hits:
         & ~lines.isin("procedure_code", ctx.ref.codes("nemt"))
         & ~lines.flags("is_car_t_admin")
     )
-    # The member's CGT: the brand of their first CGT drug line in the input.
+    # The member's CGT: the brand of their earliest CGT drug line (then the first brand by name).
     member = lines.groups("member_id")
-    first = np.full(len(lines.coded("member_id").values) + 1, len(lines))
-    np.minimum.at(first, member[drug], np.flatnonzero(drug))
-    has_cgt = first[member] < len(lines)
-    hit = service & has_cgt
+    rows = np.flatnonzero(drug)
+    day = lines.days("service_date")[rows].astype("M8[D]").view(np.int64)
+    order = rows[np.lexsort((_ranks(lines, "brand")[rows], day, member[rows]))]
+    first = np.full(len(lines.coded("member_id").values) + 1, -1)
+    first[member[order[::-1]]] = order[::-1]  # the last write of each member is its first in order
+    hit = service & (first[member] >= 0)
     return lines.hits(hit, member_cgt=lines.text("brand")[first[member[hit]]])
 
 
-@nemt_for_fertility_not_covered.in_arrow
-def _nemt_for_fertility_not_covered(lines: Lines, ctx: RuleContext) -> Hits:
+@rule(
+    code="CV003",
+    name="nemt-for-fertility-not-covered",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy="WNC.CP.299 IV.B: shall not cover 'Non-Emergency Medical Transportation (NEMT) for fertility preservation service appointments.'",
+    cites=("WNC IV.B",),
+    field="procedure_code",
+    message="NEMT {procedure_code} on a claim for a fertility preservation encounter (Z31.84)",
+    hint="Transportation to fertility preservation appointments is not covered; for CGT Access Model members the manufacturer pays.",
+    carc="96",
+    rarc="N130",
+    triggers=lambda ref: Triggers(diagnosis_codes=frozenset({FERTILITY_DX})),
+    applies_to=None,
+)
+def nemt_for_fertility_not_covered(lines: Lines, ctx: RuleContext) -> Hits:
+    """NEMT codes on a claim whose diagnoses include Z31.84.
+
+    Fails: claim [A0130] with diagnosis Z31.84.
+    Passes: claim [A0130] with diagnosis D57.1.
+    """
     fertility_dx_claim = lines.claim_any(lines.has_token("diagnosis_codes", {FERTILITY_DX}))
     return lines.hits(lines.isin("procedure_code", ctx.ref.codes("nemt")) & fertility_dx_claim)
 
 
-@wrong_delivery_system.in_arrow
-def _wrong_delivery_system(lines: Lines, ctx: RuleContext) -> Hits:
+def _carved_out_products(ref: Reference, product_id: str, payer: str) -> bool:
+    return any(c.product == product_id for c in ref.programs["medi-cal"].carve_out)
+
+
+@rule(
+    code="CV004",
+    name="wrong-delivery-system",
+    severity=Severity.ERROR,
+    payers=MEDI_CAL,
+    policy=(
+        "Medi-Cal CGT manual, Sickle Cell Disease: 'Under the CMS CGT Access Model, J3392 (Casgevy) and J3394 "
+        "(Lyfgenia) are carved out of the managed care delivery system when used for the treatment of sickle "
+        "cell disease only. The effective date for Casgevy will be September 1, 2025, subject to final federal "
+        "CMS approval, and the effective date for Lyfgenia will be July 1, 2025, as approved by CMS ... For all "
+        "other non-sickle cell disease drug indications, including treatment of beta thalassemia, J3392 and "
+        "J3394 remain the responsibility of Medi-Cal MCPs.' Casgevy's carve-out is applied from 2025-10-01, "
+        "the date the DHCS provider FAQ gives after CMS approval."
+    ),
+    cites=("Medi-Cal Sickle Cell Disease", "Medi-Cal Beta Thalassemia"),
+    field="payer",
+    message="{brand} for {indication} on {service_date} {responsibility}, but the line is billed to {payer}{enrollment}",
+    details=("expected_payer", "indication", "member_note", "responsibility", "enrollment", "severity"),
+    hint="Bill {expected_payer} instead{member_note}.",
+    carc="109",
+    applies_to=_carved_out_products,
+)
+def wrong_delivery_system(lines: Lines, ctx: RuleContext) -> Hits:
+    """Casgevy/Lyfgenia billed to the wrong Medi-Cal delivery system.
+
+    For sickle cell disease (D57.x except D57.3 trait) on or after the carve-out date (Lyfgenia
+    2025-07-01; Casgevy 2025-10-01 per DHCS, the manual's conditional date being 2025-09-01) the
+    drug is billed fee-for-service (`medi-cal-ffs`); before those dates, or for other indications
+    such as beta thalassemia, it is the managed care plan's (`medi-cal-mcp`). Dates and diagnosis
+    lists live in the payer profile.
+
+    Decision (issue 12): an extract cannot show whether the member is enrolled in a managed care
+    plan. A use the plan pays, billed fee-for-service, is an error when the optional mcp_enrolled
+    column says Y, nothing when it says N, and a warning when the column is absent or blank. A
+    carved-out use billed to the plan is an error either way.
+
+    Fails: J3394 with D57.1 on 2025-08-01 billed to medi-cal-mcp -> bill fee-for-service.
+    Passes: J3392 with D56.1 (beta thalassemia) billed to medi-cal-mcp.
+    """
     import numpy as np
 
     n = len(lines)
@@ -517,6 +295,59 @@ def _wrong_delivery_system(lines: Lines, ctx: RuleContext) -> Hits:
     )
 
 
+@rule(
+    code="CV005",
+    name="clinical-trial",
+    severity=Severity.INFO,
+    payers=MEDI_CAL,
+    policy="Medi-Cal CGT manual, Overview: 'Note: The Medi-Cal CGT policy does not apply to clinical trials. Refer to the Clinical Trials Policy section of the Provider Manual.'",
+    cites=("Medi-Cal Overview",),
+    field="(claim)",
+    message="claim {claim_id} is marked as a clinical trial ({trial_markers}): the Medi-Cal CGT policy does not apply and the other CGT rules were not applied to it",
+    hint="Bill under the Medi-Cal Clinical Trials policy; if the claim is not a trial, remove the marker.",
+    triggers=lambda ref: cgt_drug_triggers(ref) | Triggers(procedure_codes=ref.codes("car_t_admin")),
+    runs_on_clinical_trials=True,
+)
+def clinical_trial(lines: Lines, ctx: RuleContext) -> Hits:
+    """A CGT claim marked as a clinical trial: modifier Q0 or Q1, diagnosis Z00.6, condition code 30.
+
+    Reported once per claim, on its lowest-numbered CGT line. Every other rule except the input checks
+    (IN) is switched off for the claim. Condition code 90 (expanded access use) is not a trial.
+
+    Fails (info): claim [Q2041 with modifier Q0].
+    Passes: claim [Q2041] with no trial marker.
+    """
+    cgt = lines.flags("is_cgt_drug") | lines.flags("is_car_t_admin")
+    return lines.hits(lines.is_first_of_claim(cgt & ~lines.eq("trial_markers", "")))
+
+
+ONE_TREATMENT = "Do not bill a second CGT: the policy covers one treatment per lifetime (check the member's history)."
+
+
+def _ranks(lines: Lines, name: str) -> np.ndarray:
+    """Per line, the rank of its value in string order (-1 for null): for sorting by text."""
+    import numpy as np
+
+    values = lines.coded(name).values
+    rank = np.empty(len(values) + 1, dtype=np.int64)
+    rank[np.argsort(np.array(values, dtype=object), kind="stable")] = np.arange(len(values))
+    rank[-1] = -1
+    return rank[lines.coded(name).codes]
+
+
+def _group_firsts(*keys: np.ndarray) -> np.ndarray:
+    """For rows sorted by the keys (and more), the position of the first row of each row's group."""
+    import numpy as np
+
+    n = len(keys[0])
+    starts = np.zeros(n, dtype=bool)
+    if n:
+        starts[0] = True
+        for key in keys:
+            starts[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(starts)[np.cumsum(starts) - 1]
+
+
 def _included_not_excluded(lines: Lines, include: list[str], exclude: list[str]) -> np.ndarray:
     """Some diagnosis on the line starts with an include prefix and with no exclude prefix."""
     included = tuple(p.replace(".", "").upper() for p in include)
@@ -532,9 +363,3 @@ def _included_not_excluded(lines: Lines, include: list[str], exclude: list[str])
     if not included:
         return lines.eq("diagnosis_codes", None)  # no line: None is never a value
     return lines.per_value("diagnosis_codes", fits, missing=False, dtype=bool)
-
-
-@clinical_trial.in_arrow
-def _clinical_trial(lines: Lines, ctx: RuleContext) -> Hits:
-    cgt = lines.flags("is_cgt_drug") | lines.flags("is_car_t_admin")
-    return lines.hits(lines.first_of_claim(cgt & ~lines.eq("trial_markers", "")))

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, Triggers, cgt_drug_triggers, rule
 from cgt_claimcheck.rules.diagnosis_status import NO_CHAPTER, NOT_JUDGED, OUTSIDE_DATES, diagnosis_status
 from cgt_claimcheck.severity import Severity
-from cgt_claimcheck.value_parsers import codes_shown, line_number_value
+from cgt_claimcheck.value_parsers import codes_shown
 
 if TYPE_CHECKING:
-    import numpy as np
-    import pandas as pd
-
     from cgt_claimcheck.reference import Reference
     from cgt_claimcheck.rules.lines import Hits, Lines
 
@@ -49,14 +45,14 @@ def _cgt_claims(ref: Reference) -> Triggers:
     triggers=_cgt_claims,
     requires=("icd10cm_validity",),
 )
-def diagnosis_not_billable(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def diagnosis_not_billable(lines: Lines, ctx: RuleContext) -> Hits:
     """A diagnosis on a CGT claim is not a valid, billable ICD-10-CM code on the date of service.
 
     Every diagnosis of a claim with a CGT drug line or a CAR-T administration is looked up in the
     fiscal-year validity table (icd10cm_validity.csv, from the CMS MS-DRG definitions FY2019 to
     FY2026 with their April updates): a category header (`D57`; `C83.39` from 2024-10-01, when it
     was split into C83.390 and C83.398) or a code not valid in that fiscal year is a finding,
-    reported once per claim on its first CGT line with every such code. Dates of service outside
+    reported once per claim on its lowest-numbered CGT line with every such code. Dates of service outside
     the table (before 2018-10-01, after 2026-09-30), and codes of a chapter the table does not
     hold (the external causes V00-Y99, which the MS-DRG definitions leave out), are not judged: the
     report's not_checked says how many. Indication matching (CV006, CV007) counts only billable
@@ -65,38 +61,33 @@ def diagnosis_not_billable(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     Fails: J3392 with diagnosis D57 (a category) on 2025-03-01; Q2041 with C83.39 on 2025-03-01.
     Passes: J3392 with D57.1; Q2041 with C83.39 on 2024-09-30, or C83.398 on 2025-03-01.
     """
-    import pandas as pd
+    import numpy as np
 
-    status = V.diagnosis_status(lines, ctx.ref, ctx.options)
-    _say_what_was_not_judged(status, lines, ctx)
-    bad = status[status["status"].isin(["header", "not valid"])]
-    cgt_line = lines["is_cgt_drug"] | lines["is_car_t_admin"]
-    # Per claim, every distinct bad code (lists repeat on each line), on the claim's first CGT line.
-    claim_of = lines["claim_id"].reindex(bad.index)
-    per_claim = bad.assign(claim_id=claim_of.to_numpy()).drop_duplicates(["claim_id", "code"])
-    problems = per_claim.groupby("claim_id")["note"].agg("; ".join)
-    codes = per_claim.groupby("claim_id")["code"].agg(";".join)
-    # The lowest-numbered CGT line carries the finding, whatever the row order.
-    line_no = pd.to_numeric(lines["line_number"], errors="coerce").where(cgt_line)
-    lowest = line_no.groupby(lines["claim_id"]).transform("min")
-    first = cgt_line & line_no.eq(lowest) & ~lines.assign(_n=line_no).duplicated(["claim_id", "_n"])
-    anchor = first & lines["claim_id"].isin(problems.index)
-    return pd.DataFrame(
-        {
-            "hit": anchor,
-            "problems": lines["claim_id"].map(problems).astype("str").where(anchor, ""),
-            "value": V.icd_display(lines["claim_id"].map(codes).astype("str").where(anchor, "")),
-        }
+    status = diagnosis_status(lines, ctx.ref, ctx.options)
+    unjudged = (status.status == NOT_JUDGED) & ~lines.flags("_history")[status.line]
+    notes = status.note[unjudged]
+    chapter = {c for c, n in zip(status.code[unjudged], notes, strict=True) if n.startswith(NO_CHAPTER)}
+    dated = np.unique(status.line[unjudged][[n.endswith(OUTSIDE_DATES) for n in notes]])
+    _not_judged(sorted(chapter), len(dated), ctx)
+
+    # Per claim, every distinct bad code (lists repeat on each line), in the order of the claim's
+    # lines (by line number), on the claim's first CGT line.
+    claim = lines.groups("claim_id")
+    bad = np.flatnonzero(status.not_billable)
+    place = np.empty(len(lines), dtype=np.int64)
+    place[lines.claim_order()] = np.arange(len(lines))
+    bad = bad[np.argsort(place[status.line[bad]], kind="stable")]
+    problems: dict[int, dict[str, str]] = {}
+    for c, code, note in zip(claim[status.line[bad]].tolist(), status.code[bad], status.note[bad], strict=True):
+        problems.setdefault(c, {}).setdefault(code, note)
+    cgt_line = lines.flags("is_cgt_drug") | lines.flags("is_car_t_admin")
+    anchor = lines.is_first_of_claim(cgt_line) & np.isin(claim, list(problems))
+    at = claim[anchor].tolist()
+    return lines.hits(
+        anchor,
+        problems=np.array(["; ".join(problems[c].values()) for c in at], dtype=object),
+        value=np.array([codes_shown(";".join(problems[c])) for c in at], dtype=object),
     )
-
-
-def _say_what_was_not_judged(status: pd.DataFrame, lines: pd.DataFrame, ctx: RuleContext) -> None:
-    unjudged = status[status["status"].eq("not judged") & ~lines["_history"].reindex(status.index).astype(bool)]
-    if unjudged.empty:
-        return
-    chapter = unjudged[unjudged["note"].str.startswith(NO_CHAPTER)]
-    dated = unjudged[unjudged["note"].str.endswith(OUTSIDE_DATES)]
-    _not_judged(sorted(set(chapter["code"])), dated.index.nunique(), ctx)
 
 
 def _not_judged(chapter_codes: list[str], dated_lines: int, ctx: RuleContext) -> None:
@@ -125,46 +116,3 @@ def _not_judged(chapter_codes: list[str], dated_lines: int, ctx: RuleContext) ->
             f"not judged on {count:,} line{'s' if count != 1 else ''} dated outside the dates the ICD-10-CM validity "
             "table covers (its first and last fiscal years)",
         )
-
-
-@diagnosis_not_billable.in_arrow
-def _diagnosis_not_billable(lines: Lines, ctx: RuleContext) -> Hits:
-    import numpy as np
-
-    status = diagnosis_status(lines, ctx.ref, ctx.options)
-    unjudged = (status.status == NOT_JUDGED) & ~lines.flags("_history")[status.line]
-    notes = status.note[unjudged]
-    chapter = {c for c, n in zip(status.code[unjudged], notes, strict=True) if n.startswith(NO_CHAPTER)}
-    dated = np.unique(status.line[unjudged][[n.endswith(OUTSIDE_DATES) for n in notes]])
-    _not_judged(sorted(chapter), len(dated), ctx)
-
-    # Per claim, every distinct bad code (lists repeat on each line), on the claim's first CGT line.
-    claim = lines.groups("claim_id")
-    bad = status.not_billable
-    problems: dict[int, dict[str, str]] = {}
-    for c, code, note in zip(claim[status.line[bad]].tolist(), status.code[bad], status.note[bad], strict=True):
-        problems.setdefault(c, {}).setdefault(code, note)
-    cgt_line = lines.flags("is_cgt_drug") | lines.flags("is_car_t_admin")
-    anchor = lowest_numbered(lines, cgt_line) & np.isin(claim, list(problems))
-    at = claim[anchor].tolist()
-    return lines.hits(
-        anchor,
-        problems=np.array(["; ".join(problems[c].values()) for c in at], dtype=object),
-        value=np.array([codes_shown(";".join(problems[c])) for c in at], dtype=object),
-    )
-
-
-def lowest_numbered(lines: Lines, mask: np.ndarray) -> np.ndarray:
-    """Per claim, the masked line with the lowest line number (the first in the input on a tie);
-    none where no masked line has a numeric line number."""
-    import numpy as np
-
-    number = np.where(mask, lines.per_value("line_number", line_number_value, np.nan, np.float64), np.nan)
-    claim = lines.groups("claim_id")
-    groups = len(lines.coded("claim_id").values) + 1
-    lowest = np.full(groups, np.inf)
-    np.fmin.at(lowest, claim, number)
-    candidate = mask & (number == lowest[claim])
-    first = np.full(groups, len(lines))
-    np.minimum.at(first, claim[candidate], np.flatnonzero(candidate))
-    return candidate & (np.arange(len(lines)) == first[claim])

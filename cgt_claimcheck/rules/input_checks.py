@@ -6,14 +6,11 @@ from typing import TYPE_CHECKING
 
 from cgt_claimcheck.finding_records import counted
 from cgt_claimcheck.ingest.problems import InputProblems, ProblemSet
-from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, no_triggers, rule
 from cgt_claimcheck.severity import Severity
-from cgt_claimcheck.value_parsers import line_number_value
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
     from cgt_claimcheck.rules.lines import Hits, Lines
 
@@ -76,7 +73,7 @@ def invalid_value(problems: InputProblems, ctx: RuleContext) -> ProblemSet:
     applies_to=None,
     runs_on_clinical_trials=True,
 )
-def duplicate_line(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def duplicate_line(lines: Lines, ctx: RuleContext) -> Hits:
     """The same claim_id and line_number appear on more than one row.
 
     Checked on the claims that reach the CGT rules. The first row stays; every repeat is flagged.
@@ -84,20 +81,6 @@ def duplicate_line(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     Fails: claim C1 with two rows numbered line 1.
     Passes: claim C1 with lines 1 and 2.
     """
-    key = [lines["claim_id"], lines["line_number"]]
-    first_row = lines["_row"].groupby(key).transform("first")
-    first_file = lines["_file"].groupby(key).transform("first")
-    hit = lines.duplicated(["claim_id", "line_number"], keep="first")
-    return V.frame(
-        {
-            "hit": hit,
-            "first_row": first_row.astype(str) + (" of " + first_file).where(first_file.ne(lines["_file"]), ""),
-        }
-    ).set_axis(lines.index)
-
-
-@duplicate_line.in_arrow
-def _duplicate_line(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
     claim, number = lines.groups("claim_id"), lines.groups("line_number")
@@ -131,7 +114,7 @@ CLAIM_LEVEL = ("claim_type", "payer", "member_id", "member_dob_text", "bill_type
     applies_to=None,
     runs_on_clinical_trials=True,
 )
-def inconsistent_claim(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def inconsistent_claim(lines: Lines, ctx: RuleContext) -> Hits:
     """claim_type, payer, member_id, member_dob or bill_type differ between lines of one claim.
 
     Each line is compared with the claim's lowest-numbered line (so row order does not matter).
@@ -140,35 +123,9 @@ def inconsistent_claim(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     Fails: claim C1 with line 1 for member M1 and line 2 for member M2.
     Passes: both lines for member M1.
     """
-    import pandas as pd
-
-    fields = pd.Series("", index=lines.index, dtype="str")
-    values = pd.Series("", index=lines.index, dtype="str")
-    expected = pd.Series("", index=lines.index, dtype="str")
-    line_no = pd.to_numeric(lines["line_number"], errors="coerce")
-    ordered = lines.assign(_line_no=line_no).sort_values(["claim_id", "_line_no", "_seq"]).index
-    claims = lines.loc[ordered, "claim_id"]
-    for column in CLAIM_LEVEL:
-        current = lines[column].fillna("").astype(str)
-        first = current.loc[ordered].groupby(claims).transform("first").reindex(lines.index)
-        compared = current
-        if column == "member_dob_text":
-            # The same date written two ways (2010-12-31 and 12/31/2010) is the same date of birth.
-            compared = lines["member_dob"].dt.strftime("%Y-%m-%d").fillna(current)
-        differs = compared.ne(compared.loc[ordered].groupby(claims).transform("first").reindex(lines.index))
-        name = column.removesuffix("_text")
-        new = differs & fields.eq("")
-        fields = fields.mask(new, name).mask(differs & ~new, fields + ", " + name)
-        values = values.mask(new, current)
-        expected = expected.mask(new, first)
-    return pd.DataFrame({"hit": fields.ne(""), "field": fields, "value": values, "expected": expected})
-
-
-@inconsistent_claim.in_arrow
-def _inconsistent_claim(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
-    first = _first_line_of_claim(lines)
+    first = lines.first_of_claim()
     differs = np.zeros(len(lines), dtype=np.int64)  # bit k: CLAIM_LEVEL[k] differs from the first line
     for k, column in enumerate(CLAIM_LEVEL):
         compared = _compared(lines, column)
@@ -203,20 +160,6 @@ def _compared(lines: Lines, column: str) -> np.ndarray:
     return np.where(np.isnat(born), codes + 2**40, born.view(np.int64))
 
 
-def _first_line_of_claim(lines: Lines) -> np.ndarray:
-    """Per line, the position of its claim's lowest-numbered line (then the first in the input)."""
-    import numpy as np
-
-    number = lines.per_value("line_number", line_number_value, missing=np.nan, dtype=np.float64)
-    claim = lines.groups("claim_id")
-    order = np.lexsort((lines.numbers("_seq"), number, claim))
-    in_order = claim[order]
-    starts = np.r_[True, in_order[1:] != in_order[:-1]]
-    first = np.empty(len(lines.coded("claim_id").values) + 1, dtype=np.int64)
-    first[in_order[starts]] = order[starts]
-    return first[claim]
-
-
 @rule(
     code="IN004",
     name="invalid-optional-value",
@@ -232,7 +175,7 @@ def _first_line_of_claim(lines: Lines) -> np.ndarray:
     applies_to=None,
     runs_on_clinical_trials=True,
 )
-def invalid_optional_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
     """An optional value on a CGT-relevant claim is present but cannot be read, or means nothing.
 
     member_dob must be a date, invoice_attached a yes/no value, charge a finite amount from 0 up
@@ -242,39 +185,6 @@ def invalid_optional_value(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     Fails: member_dob `31/12/2010`; charge `-2200000` or `1e400`.
     Passes: member_dob `2010-12-31`; charge `2200000.00` or `0`.
     """
-    import pandas as pd
-
-    from cgt_claimcheck.engine.pandas_engine import charge_problem
-
-    charge_reason = charge_problem(lines["charge_text"])
-    checks = (
-        (
-            "member_dob",
-            lines["member_dob_text"].ne("") & lines["member_dob"].isna(),
-            lines["member_dob_text"],
-            "is not a date",
-        ),
-        (
-            "invoice_attached",
-            lines["invoice_attached_text"].ne("") & lines["invoice_attached"].isna(),
-            lines["invoice_attached_text"],
-            "is not a yes/no value",
-        ),
-        ("charge", charge_reason.ne(""), lines["charge_text"], charge_reason),
-    )
-    fields = pd.Series("", index=lines.index, dtype="str")
-    values = pd.Series("", index=lines.index, dtype="str")
-    reasons = pd.Series("", index=lines.index, dtype="str")
-    for name, bad, raw, reason in checks:
-        new = bad & fields.eq("")
-        fields = fields.mask(new, name)
-        values = values.mask(new, raw)
-        reasons = reasons.mask(new, reason)
-    return pd.DataFrame({"hit": fields.ne(""), "field": fields, "value": values, "reason": reasons})
-
-
-@invalid_optional_value.in_arrow
-def _invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
     from cgt_claimcheck.ingest.normalise import charge_problem
@@ -384,7 +294,7 @@ def unusable_context_row(problems: InputProblems, ctx: RuleContext) -> ProblemSe
     applies_to=None,
     runs_on_clinical_trials=True,
 )
-def past_reference_horizon(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def past_reference_horizon(lines: Lines, ctx: RuleContext) -> Hits:
     """Dates of service past the date the reference tables were verified through: said once per run.
 
     Information, never an error or a warning: the claims may be right, the tables cannot tell, so
@@ -395,22 +305,6 @@ def past_reference_horizon(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     Fails (info): a J3392 line dated 2026-11-01 with tables verified through 2026-09-30.
     Passes: the same line dated 2026-09-30.
     """
-    import pandas as pd
-
-    horizon = ctx.ref.manifest.verified_through
-    if horizon is None:
-        return pd.DataFrame({"hit": V.false_like(lines)})
-    past = lines["service_date"].gt(pd.Timestamp(horizon)) & ~lines["_history"].astype(bool)
-    # The earliest such date of service (then claim and line) carries it, whatever the row order.
-    earliest = lines.loc[past].sort_values(["service_date", "claim_id", "line_number"]).index[:1]
-    first = pd.Series(lines.index.isin(earliest), index=lines.index)
-    n = int(past.sum())
-    past_lines = counted(n, "CGT claim line has a date", "CGT claim lines have dates")
-    return pd.DataFrame({"hit": first, "past_lines": past_lines, "horizon": horizon.isoformat()}, index=lines.index)
-
-
-@past_reference_horizon.in_arrow
-def _past_reference_horizon(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
     horizon = ctx.ref.manifest.verified_through

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cgt_claimcheck.reference.icd import icd_matches
-from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import (
     ALL_PAYERS,
     EPSDT_NOTE,
@@ -19,7 +18,6 @@ from cgt_claimcheck.value_parsers import codes_shown
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
     from cgt_claimcheck.reference import Reference
     from cgt_claimcheck.rules.lines import Hits, Lines
@@ -39,115 +37,6 @@ UNKNOWN_CODES = (
     "the ICD-10-CM codes of an indication in force are unknown to the reference tables (codes_confidence unknown)"
 )
 PARTLY_BEST_KNOWLEDGE = " (the tables' code list for it is partly best knowledge)"
-
-
-def indication_fit(lines: pd.DataFrame, ref: Reference, memo: dict | None = None) -> pd.DataFrame:
-    """For each CGT drug line: is a label indication in force, does a diagnosis match it, ages.
-
-    Columns: checkable (no indication in force has unknown codes), matched, best_knowledge (the
-    compared code lists include best-knowledge ones), min_age / max_age (of the matched
-    indications, else of all in force; NaN = no limit), in_force (any indication in force).
-    """
-    import numpy as np
-    import pandas as pd
-
-    drug = lines.loc[lines["is_cgt_drug"], ["product", "service_date", "diagnosis_codes"]]
-    codes = V.tokens(drug["diagnosis_codes"])
-    # Only billable codes (or codes on dates the validity table does not judge) can match a label:
-    # a category header such as D57 is CD006's finding, not an indication.
-    status = V.diagnosis_status(lines, ref, memo if memo is not None else {})
-    unusable = status[status["status"].isin(["header", "not valid"])]
-    if len(unusable):
-        pairs = pd.MultiIndex.from_arrays([codes.index, codes.to_numpy()])
-        drop = pairs.isin(pd.MultiIndex.from_arrays([unusable.index, unusable["code"].to_numpy()]))
-        codes = codes[~drop]
-    parts = []
-    for product_id, indications in ref.indications.items():
-        sub = drug[drug["product"].eq(product_id)]
-        if sub.empty:
-            continue
-        sub_codes = codes[codes.index.isin(sub.index)]
-        for indication in indications:
-            matched_codes = V.icd_matches(sub_codes, indication.icd10cm_include, indication.icd10cm_exclude)
-            matched = matched_codes.groupby(level=0).any().reindex(sub.index, fill_value=False)
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "line": sub.index,
-                        "in_force": V.in_windows(
-                            sub["service_date"],
-                            pd.Series(V.timestamp(indication.effective_from), index=sub.index),
-                            pd.Series(V.timestamp(indication.effective_to), index=sub.index),
-                        ).to_numpy(),
-                        "matched": matched.to_numpy(dtype=bool),
-                        "unknown": indication.codes_confidence == "unknown",
-                        "best_knowledge": indication.codes_confidence == "best_knowledge",
-                        "min_age": np.nan if indication.min_age is None else float(indication.min_age),
-                        "max_age": np.nan if indication.max_age is None else float(indication.max_age),
-                    }
-                )
-            )
-    if not parts:
-        return pd.DataFrame(
-            {
-                "checkable": False,
-                "matched": False,
-                "best_knowledge": False,
-                "min_age": np.nan,
-                "max_age": np.nan,
-                "in_force": False,
-                "no_indication": ~drug["product"].isin(list(ref.indications)),
-            },
-            index=drug.index,
-        )
-    long = pd.concat(parts, ignore_index=True)
-    long = long[long["in_force"]]
-    long["hit_match"] = long["matched"]
-    per_line = long.groupby("line").agg(
-        in_force=("in_force", "any"),
-        matched=("hit_match", "any"),
-        unknown=("unknown", "any"),
-        best_knowledge=("best_knowledge", "any"),
-    )
-    # Ages: from the indications the diagnosis matched, else from all in force.
-    line_matched = long["line"].map(per_line["matched"])
-    basis = long[long["matched"] | ~line_matched.astype(bool)]
-    no_min = basis["min_age"].isna().groupby(basis["line"]).any()
-    no_max = basis["max_age"].isna().groupby(basis["line"]).any()
-    min_age = basis.groupby("line")["min_age"].min().mask(no_min)
-    max_age = basis.groupby("line")["max_age"].max().mask(no_max)
-    result = per_line.assign(checkable=~per_line["unknown"], min_age=min_age, max_age=max_age)
-    # A product the tables give no indication at all is unknown, not mismatched: never judged.
-    no_indication = ~drug["product"].isin(list(ref.indications))
-    return result.reindex(drug.index).assign(
-        in_force=lambda f: f["in_force"].fillna(False).astype(bool),
-        matched=lambda f: f["matched"].fillna(False).astype(bool),
-        checkable=lambda f: f["checkable"].fillna(True).astype(bool) & ~no_indication,
-        best_knowledge=lambda f: f["best_knowledge"].fillna(False).astype(bool),
-        no_indication=no_indication,
-    )
-
-
-def _fit(lines: pd.DataFrame, ctx: RuleContext, code: str) -> pd.DataFrame:
-    """indication_fit once per run (CV006 and CV007 read the same result); what `code` could not
-    judge, for lack of an indication row, goes to the report's not_checked."""
-    key = ("indication_fit", id(lines), len(lines))
-    if key not in ctx.options:
-        ctx.options[key] = indication_fit(lines, ctx.ref, ctx.options).reindex(lines.index)
-    fit = ctx.options[key]
-    drug = lines["is_cgt_drug"] & ~lines["_history"]
-    no_row = drug & fit["no_indication"].fillna(False).astype(bool)
-    _not_judged(ctx, code, lines, no_row, NO_INDICATION)
-    if code == "CV006":
-        unknown_codes = drug & ~fit["checkable"].fillna(True).astype(bool) & ~no_row
-        _not_judged(ctx, code, lines, unknown_codes, UNKNOWN_CODES)
-    return fit
-
-
-def _not_judged(ctx: RuleContext, code: str, lines: pd.DataFrame, where: pd.Series, why: str) -> None:
-    """Say in not_checked which products' lines `code` did not judge, and why."""
-    if where.any():
-        _say_not_judged(ctx, code, set(lines.loc[where, "product"].unique()), int(where.sum()), why)
 
 
 def _say_not_judged(ctx: RuleContext, code: str, products: set[str], count: int, why: str) -> None:
@@ -175,7 +64,7 @@ def _say_not_judged(ctx: RuleContext, code: str, products: set[str], count: int,
     carc="11",
     rarc="M76",
 )
-def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def indication_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
     """No diagnosis on the claim matches an FDA-approved indication of the product on that date.
 
     Indications and their ICD-10-CM lists come from indications.csv; an indication is in force
@@ -188,27 +77,15 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     Fails (warning): J3392 (Casgevy) with diagnosis E11.9 only.
     Passes: J3392 with D57.1.
     """
-    import pandas as pd
-
-    fit = _fit(lines, ctx, "CV006")
-    hit = (
-        lines["is_cgt_drug"] & fit["checkable"].fillna(False).astype(bool) & ~fit["matched"].fillna(False).astype(bool)
-    )
-    diagnoses = V.icd_display(lines["diagnosis_codes"]).replace("", "none")
-    confidence_note = pd.Series("", index=lines.index, dtype="str").mask(
-        fit["best_knowledge"].fillna(False).astype(bool), PARTLY_BEST_KNOWLEDGE
-    )
-    epsdt = lines["epsdt"]
-    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(epsdt, "info")
-    epsdt_text = pd.Series("", index=lines.index, dtype="str").mask(epsdt, " " + EPSDT_NOTE + ".")
-    return pd.DataFrame(
-        {
-            "hit": hit,
-            "diagnoses": diagnoses,
-            "confidence_note": confidence_note,
-            "severity": severity,
-            "epsdt": epsdt_text,
-        }
+    fit = _fit_of(lines, ctx, "CV006")
+    hit = lines.flags("is_cgt_drug") & fit.checkable & ~fit.matched
+    epsdt = lines.flags("epsdt")[hit]
+    return lines.hits(
+        hit,
+        diagnoses=lines.per_value("diagnosis_codes", lambda v: codes_shown(v) or "none", missing="")[hit],
+        confidence_note=lines.where(fit.best_knowledge, PARTLY_BEST_KNOWLEDGE)[hit],
+        severity=lines.where(epsdt, "info", None),
+        epsdt=lines.where(epsdt, " " + EPSDT_NOTE + "."),
     )
 
 
@@ -231,7 +108,7 @@ def indication_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     rarc="N129",
     requires_columns=("member_dob",),
 )
-def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def age_outside_label(lines: Lines, ctx: RuleContext) -> Hits:
     """The member's age on the date of service is outside the product's labeled age range.
 
     The range comes from the indications the diagnosis matches, else from every indication in
@@ -241,34 +118,26 @@ def age_outside_label(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     Fails (warning): J3399 (Zolgensma) for a member aged 3.
     Passes: J3399 for a member aged 1.
     """
-    import pandas as pd
+    import numpy as np
 
-    fit = _fit(lines, ctx, "CV007")
-    age = lines["age"]
-    no_birth_date = lines["is_cgt_drug"] & ~lines["_history"] & lines["member_dob_text"].eq("")
+    fit = _fit_of(lines, ctx, "CV007")
+    drug = lines.flags("is_cgt_drug")
+    no_birth_date = drug & ~lines.flags("_history") & (lines.text("member_dob_text") == "")
     if no_birth_date.any():
         _say_no_birth_date(ctx, int(no_birth_date.sum()))
-    too_young = fit["min_age"].notna() & age.lt(fit["min_age"])
-    too_old = fit["max_age"].notna() & age.gt(fit["max_age"])
-    hit = lines["is_cgt_drug"] & age.notna() & (too_young | too_old)
-    low = _whole(fit["min_age"])
-    high = _whole(fit["max_age"])
-    range_text = ("ages " + low + " to " + high).where(
-        low.ne("") & high.ne(""), ("ages " + low + " and over").where(low.ne(""), "ages up to " + high)
-    )
-    epsdt = lines["epsdt"]
-    severity = pd.Series(pd.NA, index=lines.index, dtype="str").mask(epsdt, "info")
-    epsdt_text = pd.Series("", index=lines.index, dtype="str").mask(epsdt, " " + EPSDT_NOTE + ".")
-    age_text = _whole(age)
-    return pd.DataFrame(
-        {
-            "hit": hit,
-            "range_text": range_text,
-            "age_text": age_text,
-            "severity": severity,
-            "epsdt": epsdt_text,
-            "value": lines["member_dob_text"],
-        }
+    age = lines.numbers("age")
+    with np.errstate(invalid="ignore"):
+        outside = (age < fit.min_age) | (age > fit.max_age)  # NaN compares False
+    hit = drug & ~np.isnan(age) & outside
+    low, high = _whole_numbers(fit.min_age[hit]), _whole_numbers(fit.max_age[hit])
+    epsdt = lines.flags("epsdt")[hit]
+    return lines.hits(
+        hit,
+        range_text=np.array([_age_range(a, b) for a, b in zip(low, high, strict=True)], dtype=object),
+        age_text=_whole_numbers(age[hit]),
+        severity=lines.where(epsdt, "info", None),
+        epsdt=lines.where(epsdt, " " + EPSDT_NOTE + "."),
+        value=lines.text("member_dob_text"),
     )
 
 
@@ -280,12 +149,6 @@ def _say_no_birth_date(ctx: RuleContext, count: int) -> None:
     )
 
 
-def _whole(values: pd.Series) -> pd.Series:
-    """Whole numbers as text, '' where missing."""
-    return values.round().astype("Int64").astype("str").fillna("").replace("<NA>", "")
-
-
-# --- the Arrow checks ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Fit:
     """Per line (False / NaN off CGT drug lines): what `indication_fit` says, in numpy."""
@@ -384,45 +247,6 @@ def _fit_of(lines: Lines, ctx: RuleContext, code: str) -> Fit:
 def _not_judged_lines(ctx: RuleContext, code: str, lines: Lines, where: np.ndarray, why: str) -> None:
     if where.any():
         _say_not_judged(ctx, code, set(lines.text("product")[where].tolist()), int(where.sum()), why)
-
-
-@indication_mismatch.in_arrow
-def _indication_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
-    fit = _fit_of(lines, ctx, "CV006")
-    hit = lines.flags("is_cgt_drug") & fit.checkable & ~fit.matched
-    epsdt = lines.flags("epsdt")[hit]
-    return lines.hits(
-        hit,
-        diagnoses=lines.per_value("diagnosis_codes", lambda v: codes_shown(v) or "none", missing="")[hit],
-        confidence_note=lines.where(fit.best_knowledge, PARTLY_BEST_KNOWLEDGE)[hit],
-        severity=lines.where(epsdt, "info", None),
-        epsdt=lines.where(epsdt, " " + EPSDT_NOTE + "."),
-    )
-
-
-@age_outside_label.in_arrow
-def _age_outside_label(lines: Lines, ctx: RuleContext) -> Hits:
-    import numpy as np
-
-    fit = _fit_of(lines, ctx, "CV007")
-    drug = lines.flags("is_cgt_drug")
-    no_birth_date = drug & ~lines.flags("_history") & (lines.text("member_dob_text") == "")
-    if no_birth_date.any():
-        _say_no_birth_date(ctx, int(no_birth_date.sum()))
-    age = lines.numbers("age")
-    with np.errstate(invalid="ignore"):
-        outside = (age < fit.min_age) | (age > fit.max_age)  # NaN compares False
-    hit = drug & ~np.isnan(age) & outside
-    low, high = _whole_numbers(fit.min_age[hit]), _whole_numbers(fit.max_age[hit])
-    epsdt = lines.flags("epsdt")[hit]
-    return lines.hits(
-        hit,
-        range_text=np.array([_age_range(a, b) for a, b in zip(low, high, strict=True)], dtype=object),
-        age_text=_whole_numbers(age[hit]),
-        severity=lines.where(epsdt, "info", None),
-        epsdt=lines.where(epsdt, " " + EPSDT_NOTE + "."),
-        value=lines.text("member_dob_text"),
-    )
 
 
 def _whole_numbers(values: np.ndarray) -> np.ndarray:

@@ -7,7 +7,7 @@ holds a few hundred distinct values, so membership, mappings and text are decide
 value and spread back with one `take`. Nothing here loops over lines in Python.
 
 Rule modules import this module only for type checking (numpy and pyarrow stay off the import
-path of `lookup` and `rules`); a check imports numpy inside, as it did pandas. Nulls are explicit: `coded` gives -1 to a null, `isin` and `eq` are False on it, `numbers` and
+path of `lookup` and `rules`); a check imports numpy inside. Nulls are explicit: `coded` gives -1 to a null, `isin` and `eq` are False on it, `numbers` and
 `days` give NaN and NaT (which compare False), `text` gives ''.
 """
 
@@ -138,13 +138,32 @@ class Lines:
     def claim_any(self, mask: np.ndarray) -> np.ndarray:
         return self.group_any(mask, "claim_id")
 
-    def first_of_claim(self, mask: np.ndarray) -> np.ndarray:
-        """True on the first line (in input order) of each claim among the masked lines."""
-        seq = self.numbers("_seq")
-        groups = self.groups("claim_id")
-        first = np.full(len(self.coded("claim_id").values) + 1, np.inf)
-        np.minimum.at(first, groups[mask], seq[mask])
-        return mask & (seq == first[groups])
+    def claim_order(self) -> np.ndarray:
+        """Line positions sorted by claim, then line number (numbers first, in numeric order;
+        others after), then input order: a claim's "first line" whatever the row order."""
+
+        def make() -> np.ndarray:
+            from cgt_claimcheck.value_parsers import line_number_value
+
+            number = self.per_value("line_number", line_number_value, missing=np.nan, dtype=np.float64)
+            return np.lexsort((self.numbers("_seq"), number, self.groups("claim_id")))
+
+        return self._memo("claim_order", "", make)
+
+    def first_of_claim(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """Per line, the position of the first line of its claim among the masked lines (the
+        lowest-numbered, then the first in the input); -1 where the claim has no masked line."""
+        order = self.claim_order()
+        if mask is not None:
+            order = order[mask[order]]
+        claim = self.groups("claim_id")
+        first = np.full(len(self.coded("claim_id").values) + 1, -1, dtype=np.int64)
+        first[claim[order[::-1]]] = order[::-1]  # the last write of each claim is its first in order
+        return first[claim]
+
+    def is_first_of_claim(self, mask: np.ndarray) -> np.ndarray:
+        """True on the first masked line of each claim (the lowest-numbered, then the first in the input)."""
+        return mask & (self.first_of_claim(mask) == np.arange(self.n))
 
     # --- what a check returns ------------------------------------------------------------------
     def hits(self, mask: np.ndarray, **details: Any) -> Hits:
@@ -158,8 +177,10 @@ class Lines:
 
     @staticmethod
     def where(mask: np.ndarray, text: str | None, otherwise: str | None = "") -> np.ndarray:
-        """A text column: `text` where mask, else `otherwise`."""
-        return np.where(mask, text, otherwise).astype(object)
+        """A text column: `text` where mask, else `otherwise` (None: no value)."""
+        out = np.full(len(mask), otherwise, dtype=object)
+        out[mask] = text
+        return out
 
 
 def shown(value: Any) -> str:

@@ -8,8 +8,6 @@ from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, cgt_drug_triggers
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from cgt_claimcheck.rules.lines import Hits, Lines
 
 NDC_POLICY = {
@@ -40,7 +38,7 @@ NDC_POLICY = {
     rarc="M119",
     triggers=cgt_drug_triggers,
 )
-def ndc_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def ndc_missing(lines: Lines, ctx: RuleContext) -> Hits:
     """A CGT drug line, or a not-otherwise-classified drug line (J3590), without an NDC.
 
     J3590 is the WNC policy's own code for a CGT that has no product-specific code yet: without
@@ -49,16 +47,16 @@ def ndc_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     Fails: J3392 with an empty ndc; J3590 with an empty ndc.
     Passes: J3392 with ndc 51167-0290-01; J3590 with ndc 51167-0290-01.
     """
-    import pandas as pd
+    import numpy as np
 
-    hit = (lines["product_hcpcs"].notna() | lines["is_j3590"]) & lines["ndc_status"].eq("missing")
-    what = (lines["procedure_code"] + " (" + lines["brand"].fillna("") + ")").where(
-        lines["product_hcpcs"].notna(), lines["procedure_code"] + " (not otherwise classified)"
+    specific = ~lines.is_null("product_hcpcs")
+    hit = (specific | lines.flags("is_j3590")) & lines.eq("ndc_status", "missing")
+    code, brand = lines.text("procedure_code")[hit], lines.text("brand")[hit]
+    what = np.where(specific[hit], code + " (" + brand + ")", code + " (not otherwise classified)")
+    consequence = lines.where(
+        lines.flags("is_j3590"), ": the product cannot be identified, so the line cannot be priced or paid"
     )
-    consequence = pd.Series("", index=lines.index, dtype="str").mask(
-        lines["is_j3590"], ": the product cannot be identified, so the line cannot be priced or paid"
-    )
-    return pd.DataFrame({"hit": hit, "what": what, "consequence": consequence})
+    return lines.hits(hit, what=what, consequence=consequence)
 
 
 @rule(
@@ -75,7 +73,7 @@ def ndc_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     carc="16",
     rarc="M119",
 )
-def ndc_invalid(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def ndc_invalid(lines: Lines, ctx: RuleContext) -> Hits:
     """The NDC on a CGT or J3590 line is not a 5-4-2 code in any common layout.
 
     Accepted: 11 digits, or hyphenated 5-4-2, 4-4-2, 5-3-2, 5-4-1 (padded to 5-4-2). Ten digits
@@ -84,14 +82,10 @@ def ndc_invalid(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     Fails: J3392 with ndc 5116702901 (ambiguous) or 51167-29-01.
     Passes: J3392 with ndc 51167-290-01 (5-3-2, read as 51167-0290-01).
     """
-    import pandas as pd
-
-    relevant = lines["product_hcpcs"].notna() | lines["is_j3590"]
-    hit = relevant & lines["ndc_status"].isin(["invalid", "ambiguous"])
-    ambiguity = pd.Series("", index=lines.index, dtype="str").mask(
-        lines["ndc_status"].eq("ambiguous"), " (10 digits without hyphens fit three 5-4-2 codes)"
-    )
-    return pd.DataFrame({"hit": hit, "ambiguity": ambiguity})
+    relevant = ~lines.is_null("product_hcpcs") | lines.flags("is_j3590")
+    hit = relevant & lines.isin("ndc_status", ("invalid", "ambiguous"))
+    ambiguity = lines.where(lines.eq("ndc_status", "ambiguous"), " (10 digits without hyphens fit three 5-4-2 codes)")
+    return lines.hits(hit, ambiguity=ambiguity)
 
 
 @rule(
@@ -108,19 +102,16 @@ def ndc_invalid(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     carc="16",
     rarc="M119",
 )
-def ndc_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def ndc_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
     """The NDC belongs to another CGT product than the HCPCS.
 
     Fails: J3394 (Lyfgenia) with NDC 51167-0290-01 (Casgevy).
     Passes: J3394 with NDC 73554-1111-01.
     """
-    import pandas as pd
-
-    hit = (
-        lines["product_hcpcs"].notna() & lines["product_ndc"].notna() & lines["product_ndc"].ne(lines["product_hcpcs"])
-    )
+    by_code, by_ndc = lines.text("product_hcpcs"), lines.text("product_ndc")
+    hit = (by_code != "") & (by_ndc != "") & (by_ndc != by_code)
     brands = {pid: p.brand for pid, p in ctx.ref.products.items()}
-    return pd.DataFrame({"hit": hit, "ndc_brand": lines["product_ndc"].map(brands)})
+    return lines.hits(hit, ndc_brand=lines.lookup("product_ndc", brands))
 
 
 @rule(
@@ -137,7 +128,7 @@ def ndc_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     carc="16",
     rarc="M119",
 )
-def ndc_not_listed(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def ndc_not_listed(lines: Lines, ctx: RuleContext) -> Hits:
     """A well-formed NDC on a CGT or J3590 line that the tables do not list as a package.
 
     - The package is new but its labeler+product code (the first 9 digits) is a tabled product's:
@@ -151,79 +142,6 @@ def ndc_not_listed(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
     51167-0290-05 (a new carton of Casgevy's product code 51167-0290, checked as Casgevy).
     Passes: J3399 with NDC 71894-0120-02, or any weight-band kit such as 71894-0121-03.
     """
-    import pandas as pd
-
-    valid = lines["ndc_status"].eq("valid")
-    match = lines["ndc_match"]
-    specific = lines["product_hcpcs"].notna()
-    same_product = lines["product_ndc"].isna() | lines["product_ndc"].eq(lines["product_hcpcs"])
-    on_code = specific & valid & match.ne("package") & same_product
-    on_j3590 = lines["is_j3590"] & valid & match.isin(["product", "labeler"])
-    product_code = lines["ndc11"].str.slice(0, 5) + "-" + lines["ndc11"].str.slice(5, 9)
-    labeler_of = {pid: p.labeler_code for pid, p in ctx.ref.products.items() if p.labeler_code}
-    same_labeler = lines["ndc11"].str.slice(0, 5).eq(lines["product_hcpcs"].map(labeler_of)).fillna(False)
-    note = pd.Series("is not listed for " + lines["brand"].fillna(""), index=lines.index, dtype="str")
-    note = note.mask(
-        same_labeler.astype(bool),
-        note + " (its labeler is the product's manufacturer: likely a package missing from the tables)",
-    )
-    note = note.mask(
-        match.eq("product"),
-        "is not a listed package, but its product code "
-        + product_code
-        + " is "
-        + lines["brand"].fillna("")
-        + ": the line is checked as "
-        + lines["brand"].fillna("")
-        + " (a new package?)",
-    )
-    labeler_name = lines["ndc11"].str.slice(0, 5).map(ctx.ref.cgt_labelers)
-    note = note.mask(
-        on_j3590 & match.eq("labeler"),
-        "is from labeler "
-        + lines["ndc11"].str.slice(0, 5)
-        + " ("
-        + labeler_name.fillna("")
-        + "), a maker of cell and gene therapies, but its product code is not in the tables: "
-        + "the CGT rules were not applied to this line",
-    )
-    ndc11_text = product_code + "-" + lines["ndc11"].str.slice(9)
-    return pd.DataFrame({"hit": on_code | on_j3590, "ndc_note": note, "ndc11_text": ndc11_text})
-
-
-# --- the Arrow checks ----------------------------------------------------------------------------
-@ndc_missing.in_arrow
-def _ndc_missing(lines: Lines, ctx: RuleContext) -> Hits:
-    import numpy as np
-
-    specific = ~lines.is_null("product_hcpcs")
-    hit = (specific | lines.flags("is_j3590")) & lines.eq("ndc_status", "missing")
-    code, brand = lines.text("procedure_code")[hit], lines.text("brand")[hit]
-    what = np.where(specific[hit], code + " (" + brand + ")", code + " (not otherwise classified)")
-    consequence = lines.where(
-        lines.flags("is_j3590"), ": the product cannot be identified, so the line cannot be priced or paid"
-    )
-    return lines.hits(hit, what=what, consequence=consequence)
-
-
-@ndc_invalid.in_arrow
-def _ndc_invalid(lines: Lines, ctx: RuleContext) -> Hits:
-    relevant = ~lines.is_null("product_hcpcs") | lines.flags("is_j3590")
-    hit = relevant & lines.isin("ndc_status", ("invalid", "ambiguous"))
-    ambiguity = lines.where(lines.eq("ndc_status", "ambiguous"), " (10 digits without hyphens fit three 5-4-2 codes)")
-    return lines.hits(hit, ambiguity=ambiguity)
-
-
-@ndc_product_mismatch.in_arrow
-def _ndc_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
-    by_code, by_ndc = lines.text("product_hcpcs"), lines.text("product_ndc")
-    hit = (by_code != "") & (by_ndc != "") & (by_ndc != by_code)
-    brands = {pid: p.brand for pid, p in ctx.ref.products.items()}
-    return lines.hits(hit, ndc_brand=lines.lookup("product_ndc", brands))
-
-
-@ndc_not_listed.in_arrow
-def _ndc_not_listed(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
     valid = lines.eq("ndc_status", "valid")

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from cgt_claimcheck.rules import vector as V
 from cgt_claimcheck.rules.base import ALL_PAYERS, EPSDT_NOTE, MEDI_CAL, WNC, RuleContext, rule
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
     import numpy as np
-    import pandas as pd
 
     from cgt_claimcheck.reference import Reference
     from cgt_claimcheck.rules.lines import Hits, Lines
@@ -50,7 +48,7 @@ def _outpatient_only(ref: Reference, product_id: str, payer: str) -> bool:
     rarc="M77",
     applies_to=_outpatient_only,
 )
-def hospital_outpatient_only(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def hospital_outpatient_only(lines: Lines, ctx: RuleContext) -> Hits:
     """A CGT drug the Medi-Cal manual restricts to hospital outpatient services, billed otherwise.
 
     On 837I the type of bill must be 013x, or 085x (a critical access hospital's outpatient
@@ -61,40 +59,24 @@ def hospital_outpatient_only(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFr
     Fails: Q2041 on an 837I with type of bill 0111 (inpatient).
     Passes: Q2041 on an 837I with type of bill 0131 or 0851.
     """
-    import pandas as pd
+    import numpy as np
 
     program = ctx.ref.programs["medi-cal"]
-    restricted = lines["family"].isin(program.hospital_outpatient_only_families) & lines["is_cgt_drug"]
-    institutional = lines["claim_type"].eq("837I")
+    restricted = lines.isin("family", program.hospital_outpatient_only_families) & lines.flags("is_cgt_drug")
+    institutional = lines.eq("claim_type", "837I")
     prefixes = tuple(program.outpatient_bill_type_prefixes or ["013"])
-    wrong_tob = institutional & ~lines["bill_type"].str.startswith(prefixes)
-    wrong_pos = ~institutional & ~lines["place_of_service"].isin(program.outpatient_places_of_service)
+    wrong_tob = institutional & ~lines.per_value("bill_type", lambda v: v.startswith(prefixes), False, bool)
+    wrong_pos = ~institutional & ~lines.isin("place_of_service", program.outpatient_places_of_service)
     hit = restricted & (wrong_tob | wrong_pos)
-    field = pd.Series("bill_type", index=lines.index, dtype="str").mask(~institutional, "place_of_service")
-    value = lines["bill_type"].where(institutional, lines["place_of_service"])
-    site = ("the type of bill is " + value.replace("", "missing")).where(
-        institutional, "the place of service is " + value.replace("", "missing")
+    on_bill = institutional[hit]
+    value = np.where(on_bill, lines.text("bill_type")[hit], lines.text("place_of_service")[hit])
+    shown = np.where(value == "", "missing", value)
+    return lines.hits(
+        hit,
+        field=np.where(on_bill, "bill_type", "place_of_service"),
+        value=value,
+        site=np.where(on_bill, "the type of bill is " + shown.astype(object), "the place of service is " + shown),
     )
-    return pd.DataFrame({"hit": hit, "field": field, "value": value, "site": site})
-
-
-def _requirements(ctx: RuleContext) -> pd.DataFrame:
-    """(program, product_id, certification, start, end, citation) for every certified product."""
-    rows: dict[str, list[object]] = {
-        k: [] for k in ("program", "product_id", "certification", "req_start", "req_end", "req_superseded", "req_note")
-    }
-    for program_id, program in ctx.ref.programs.items():
-        for cert in program.certification:
-            for product_id, product in ctx.ref.products.items():
-                if product.family in cert.families or product_id in cert.products:
-                    rows["program"].append(program_id)
-                    rows["product_id"].append(product_id)
-                    rows["certification"].append(cert.certification)
-                    rows["req_start"].append(V.timestamp(cert.effective_from))
-                    rows["req_end"].append(V.timestamp(cert.effective_to))
-                    rows["req_superseded"].append(V.timestamp(cert.superseded_on))
-                    rows["req_note"].append(cert.superseded_note)
-    return V.frame(rows)
 
 
 CERTIFIED_FIX = "Administer at a facility with that certification, or update the registry given with --facilities."
@@ -134,7 +116,7 @@ LAPSED_FIX = "Nothing to fix for this date of service; this notes a requirement 
     carc="B7",
     requires=("facilities",),
 )
-def facility_not_certified(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
+def facility_not_certified(lines: Lines, ctx: RuleContext) -> Hits:
     """The service facility lacks the certification the policy requires on the date of service.
 
     Needs `--facilities FILE` (columns npi, certification QTC/REMS/HTC, optional product,
@@ -153,173 +135,6 @@ def facility_not_certified(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFram
     Fails: J3392 billed by NPI 1234567893 that the registry lists only as HTC.
     Passes: the same NPI listed as QTC (for all products or for casgevy) on that date.
     """
-    import pandas as pd
-
-    npi = lines["facility_npi"].mask(lines["facility_npi"].eq(""), lines["billing_npi"])
-    drug = lines.loc[lines["is_cgt_drug"], ["program", "product", "service_date"]].assign(npi=npi)
-    required = drug.reset_index(names="line").merge(
-        _requirements(ctx), left_on=["program", "product"], right_on=["program", "product_id"]
-    )
-    required = required[V.in_windows(required["service_date"], required["req_start"], required["req_end"])]
-    registry = ctx.facilities
-    assert registry is not None
-    offered = required.merge(registry, on=["npi", "certification"], how="left", indicator=True)
-    # A registry row covers the line when it is for this product (or all products) and its
-    # dates (blank = open) include the date of service.
-    covers = (
-        offered["_merge"].eq("both")
-        & (offered["reg_product"].fillna("").eq("") | offered["reg_product"].eq(offered["product"]))
-        & V.in_windows(offered["service_date"], offered["reg_start"], offered["reg_end"])
-    )
-    satisfied = covers.groupby([offered["line"], offered["certification"]]).any()
-    missing = satisfied[~satisfied.to_numpy()].reset_index()
-    # A requirement the profile marks superseded on the date of service is reported as information.
-    superseded = offered["req_superseded"].notna() & offered["service_date"].ge(offered["req_superseded"])
-    status = satisfied.to_frame("satisfied").join(
-        superseded.groupby([offered["line"], offered["certification"]]).all().rename("superseded")
-    )
-    status = status.join(offered.groupby(["line", "certification"])["req_note"].first())
-    missing = status[~status["satisfied"].to_numpy()].reset_index()
-    grouped = missing.groupby("line")
-    certification = grouped["certification"].agg(lambda s: "/".join(sorted(set(s))))
-    only_superseded = grouped["superseded"].all()
-    note = ("; " + grouped["req_note"].first()).where(only_superseded, "")
-    epsdt = lines["epsdt"].reindex(certification.index).fillna(False).astype(bool)
-    severity = (
-        pd.Series(pd.NA, index=certification.index, dtype="str").mask(epsdt, "warning").mask(only_superseded, "info")
-    )
-    fix = pd.Series(CERTIFIED_FIX, index=certification.index, dtype="str")
-    fix = fix.mask(epsdt, fix + " " + EPSDT_NOTE + ".")
-    fix = fix.mask(only_superseded, LAPSED_FIX)
-    return V.hits_at(
-        lines,
-        certification.index,
-        certification=certification,
-        npi=npi.replace("", "(none given)"),
-        value=npi,
-        note=note,
-        severity=severity,
-        fix=fix,
-    )
-
-
-def _pcs_windows(ref: Reference) -> pd.DataFrame:
-    rows = [p for p in ref.pcs if p.product_id]
-    return V.frame(
-        {
-            "pcs": [p.code for p in rows],
-            "pcs_product": [p.product_id for p in rows],
-            "pcs_start": [V.timestamp(p.effective_from) for p in rows],
-            "pcs_end": [V.timestamp(p.effective_to) for p in rows],
-        }
-    )
-
-
-@rule(
-    code="ST003",
-    name="inpatient-pcs-missing",
-    severity=Severity.ERROR,
-    payers=WNC,
-    policy=(
-        "WNC.CP.299 Background II.D: 'Providers must use the product-specific CPT/HCPCS codes when requesting "
-        "prior authorization (PA) ... The CPT/HCPCS codes included on the PA will be cross walked to ICD-10 PCS "
-        "codes on inpatient claims.'"
-    ),
-    cites=("WNC Background II.D",),
-    field="icd10_pcs_codes",
-    message="inpatient claim for {brand} has no ICD-10-PCS code of that product (expected one of {expected})",
-    details=("expected",),
-    hint="Report the product's ICD-10-PCS administration code ({expected}) on the inpatient claim.",
-    carc="16",
-    rarc="M51",
-)
-def inpatient_pcs_missing(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """An inpatient 837I claim (type of bill 011x) for a CGT without the product's ICD-10-PCS code.
-
-    Checked only for products whose PCS codes the sources verified (not Aucatzyl, Hemgenix,
-    Roctavian, Elevidys, Zolgensma, Luxturna), using the codes valid on the date of service.
-
-    Fails: 0111 claim with J3392 and no PCS code.
-    Passes: the same claim with XW133J8.
-    """
-
-    windows = _pcs_windows(ctx.ref)
-    drug = lines.loc[lines["is_cgt_drug"] & lines["inpatient"], ["product", "service_date", "claim_id"]]
-    expected = drug.reset_index(names="line").merge(windows, left_on="product", right_on="pcs_product")
-    expected = expected[V.in_windows(expected["service_date"], expected["pcs_start"], expected["pcs_end"])]
-    claim_codes = V.tokens(lines["icd10_pcs_codes"]).rename("pcs").rename_axis("line").reset_index()
-    claim_codes["claim_id"] = lines.loc[claim_codes["line"], "claim_id"].to_numpy()
-    present = expected.merge(
-        claim_codes[["claim_id", "pcs"]].drop_duplicates(), on=["claim_id", "pcs"], how="left", indicator=True
-    )
-    found = present["_merge"].eq("both").groupby(present["line"]).any()
-    missing = found.index[~found.to_numpy()]
-    expected_text = expected.groupby("line")["pcs"].agg(lambda s: ", ".join(sorted(set(s))))
-    return V.hits_at(lines, missing, expected=expected_text)
-
-
-@rule(
-    code="ST004",
-    name="pcs-product-mismatch",
-    severity=Severity.ERROR,
-    payers=WNC,
-    policy="WNC.CP.299 Background II.D: the HCPCS codes on the PA 'will be cross walked to ICD-10 PCS codes on inpatient claims'.",
-    cites=("WNC Background II.D",),
-    field="icd10_pcs_codes",
-    message="ICD-10-PCS {value} is the code of {pcs_brands}, but the claim bills {brand}",
-    details=("pcs_brands", "value"),
-    hint="Report the PCS code of the product billed, or bill the product the PCS code names.",
-    carc="16",
-    rarc="M51",
-)
-def pcs_product_mismatch(lines: pd.DataFrame, ctx: RuleContext) -> pd.DataFrame:
-    """A product-specific ICD-10-PCS code of another product than the one billed by HCPCS/NDC.
-
-    Generic PCS codes (e.g. XW033C7, 30233C0) name no product and are not compared.
-
-    Fails: J3392 (Casgevy) on a claim with PCS XW133H9 (Lyfgenia).
-    Passes: J3392 with XW133J8.
-    """
-
-    windows = _pcs_windows(ctx.ref)
-    drug = lines.loc[lines["is_cgt_drug"], ["product"]]
-    codes = V.tokens(lines.loc[drug.index, "icd10_pcs_codes"]).rename("pcs").rename_axis("line").reset_index()
-    codes["product"] = drug.loc[codes["line"], "product"].to_numpy()
-    pairs = codes.merge(windows[["pcs", "pcs_product"]].drop_duplicates(), on="pcs")
-    fits = pairs["pcs_product"].eq(pairs["product"]).groupby([pairs["line"], pairs["pcs"]]).any()
-    foreign = fits[~fits.to_numpy()].reset_index()
-    brands = {pid: p.brand for pid, p in ctx.ref.products.items()}
-    named = pairs.merge(foreign[["line", "pcs"]], on=["line", "pcs"])
-    foreign_codes = foreign.groupby("line")["pcs"].agg(lambda s: ", ".join(sorted(set(s))))
-    foreign_brands = named.groupby("line")["pcs_product"].agg(lambda s: "/".join(sorted({brands[p] for p in s})))
-    return V.hits_at(lines, foreign_codes.index, value=foreign_codes, pcs_brands=foreign_brands)
-
-
-# --- the Arrow checks ----------------------------------------------------------------------------
-@hospital_outpatient_only.in_arrow
-def _hospital_outpatient_only(lines: Lines, ctx: RuleContext) -> Hits:
-    import numpy as np
-
-    program = ctx.ref.programs["medi-cal"]
-    restricted = lines.isin("family", program.hospital_outpatient_only_families) & lines.flags("is_cgt_drug")
-    institutional = lines.eq("claim_type", "837I")
-    prefixes = tuple(program.outpatient_bill_type_prefixes or ["013"])
-    wrong_tob = institutional & ~lines.per_value("bill_type", lambda v: v.startswith(prefixes), False, bool)
-    wrong_pos = ~institutional & ~lines.isin("place_of_service", program.outpatient_places_of_service)
-    hit = restricted & (wrong_tob | wrong_pos)
-    on_bill = institutional[hit]
-    value = np.where(on_bill, lines.text("bill_type")[hit], lines.text("place_of_service")[hit])
-    shown = np.where(value == "", "missing", value)
-    return lines.hits(
-        hit,
-        field=np.where(on_bill, "bill_type", "place_of_service"),
-        value=value,
-        site=np.where(on_bill, "the type of bill is " + shown.astype(object), "the place of service is " + shown),
-    )
-
-
-@facility_not_certified.in_arrow
-def _facility_not_certified(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -336,13 +151,14 @@ def _facility_not_certified(lines: Lines, ctx: RuleContext) -> Hits:
     # Per certification, the lines a registry row covers: its facility, its product (or every
     # product), its dates (blank = open).
     covered: dict[str, np.ndarray] = {}
-    for row in registry.itertuples(index=False):
-        if row.npi not in npi_of:
+    for row in registry.to_pylist():
+        if row["npi"] not in npi_of:
             continue
-        covers = (npi_index == npi_of[row.npi]) & _within(days, _day(row.reg_start), _day(row.reg_end))
-        if row.reg_product:
-            covers &= product == row.reg_product
-        covered[row.certification] = covered.get(row.certification, np.zeros(n, bool)) | covers
+        covers = (npi_index == npi_of[row["npi"]]) & _within(days, _day(row["reg_start"]), _day(row["reg_end"]))
+        if row["reg_product"]:
+            covers &= product == row["reg_product"]
+        certification = row["certification"]
+        covered[certification] = covered.get(certification, np.zeros(n, bool)) | covers
     drug = lines.flags("is_cgt_drug")
     missing: dict[str, np.ndarray] = {}  # certification -> lines lacking it
     superseded: dict[str, np.ndarray] = {}  # certification -> lines where every lack is a lapsed rule
@@ -389,25 +205,38 @@ def _facility_not_certified(lines: Lines, ctx: RuleContext) -> Hits:
         npi=np.where(npi == "", "(none given)", npi).astype(object),
         value=npi.astype(object),
         note=np.where(only_superseded, first_note, ""),
-        severity=np.where(only_superseded, "info", np.where(epsdt, "warning", None)),
+        severity=np.where(only_superseded, "info", lines.where(epsdt, "warning", None)),
         fix=np.where(only_superseded, LAPSED_FIX, fix),
     )
 
 
-def _day(value: object) -> date | None:
-    """A registry date (a pandas Timestamp, or NaT) as a date."""
-    return None if value is None or value != value else value.date()  # type: ignore[attr-defined]
+@rule(
+    code="ST003",
+    name="inpatient-pcs-missing",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy=(
+        "WNC.CP.299 Background II.D: 'Providers must use the product-specific CPT/HCPCS codes when requesting "
+        "prior authorization (PA) ... The CPT/HCPCS codes included on the PA will be cross walked to ICD-10 PCS "
+        "codes on inpatient claims.'"
+    ),
+    cites=("WNC Background II.D",),
+    field="icd10_pcs_codes",
+    message="inpatient claim for {brand} has no ICD-10-PCS code of that product (expected one of {expected})",
+    details=("expected",),
+    hint="Report the product's ICD-10-PCS administration code ({expected}) on the inpatient claim.",
+    carc="16",
+    rarc="M51",
+)
+def inpatient_pcs_missing(lines: Lines, ctx: RuleContext) -> Hits:
+    """An inpatient 837I claim (type of bill 011x) for a CGT without the product's ICD-10-PCS code.
 
+    Checked only for products whose PCS codes the sources verified (not Aucatzyl, Hemgenix,
+    Roctavian, Elevidys, Zolgensma, Luxturna), using the codes valid on the date of service.
 
-def _within(days: np.ndarray, start: date | None, end: date | None) -> np.ndarray:
-    import numpy as np
-
-    inside = np.ones(len(days), bool) if start is None else days >= np.datetime64(start, "s")
-    return inside if end is None else inside & (days <= np.datetime64(end, "s"))
-
-
-@inpatient_pcs_missing.in_arrow
-def _inpatient_pcs_missing(lines: Lines, ctx: RuleContext) -> Hits:
+    Fails: 0111 claim with J3392 and no PCS code.
+    Passes: the same claim with XW133J8.
+    """
     import numpy as np
 
     n = len(lines)
@@ -429,8 +258,28 @@ def _inpatient_pcs_missing(lines: Lines, ctx: RuleContext) -> Hits:
     return lines.hits(hit, expected=np.array(text, dtype=object))
 
 
-@pcs_product_mismatch.in_arrow
-def _pcs_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
+@rule(
+    code="ST004",
+    name="pcs-product-mismatch",
+    severity=Severity.ERROR,
+    payers=WNC,
+    policy="WNC.CP.299 Background II.D: the HCPCS codes on the PA 'will be cross walked to ICD-10 PCS codes on inpatient claims'.",
+    cites=("WNC Background II.D",),
+    field="icd10_pcs_codes",
+    message="ICD-10-PCS {value} is the code of {pcs_brands}, but the claim bills {brand}",
+    details=("pcs_brands", "value"),
+    hint="Report the PCS code of the product billed, or bill the product the PCS code names.",
+    carc="16",
+    rarc="M51",
+)
+def pcs_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
+    """A product-specific ICD-10-PCS code of another product than the one billed by HCPCS/NDC.
+
+    Generic PCS codes (e.g. XW033C7, 30233C0) name no product and are not compared.
+
+    Fails: J3392 (Casgevy) on a claim with PCS XW133H9 (Lyfgenia).
+    Passes: J3392 with XW133J8.
+    """
     import numpy as np
 
     products_of: dict[str, set[str]] = {}
@@ -452,7 +301,19 @@ def _pcs_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
         )
         owners = sorted({brands[p] for c in foreign for p in products_of[c]})
         verdicts[int(key[i])] = (", ".join(foreign), "/".join(owners))
-    value = np.array([verdicts.get(int(k), ("", ""))[0] for k in key], dtype=object)
-    owners = np.array([verdicts.get(int(k), ("", ""))[1] for k in key], dtype=object)
-    hit = candidate & (value != "")
-    return lines.hits(hit, value=value, pcs_brands=owners)
+    foreign_codes = np.array([verdicts.get(int(k), ("", ""))[0] for k in key], dtype=object)
+    foreign_brands = np.array([verdicts.get(int(k), ("", ""))[1] for k in key], dtype=object)
+    hit = candidate & (foreign_codes != "")
+    return lines.hits(hit, value=foreign_codes, pcs_brands=foreign_brands)
+
+
+def _day(value: datetime | None) -> date | None:
+    """A registry date (read as a timestamp) as a date."""
+    return None if value is None else value.date()
+
+
+def _within(days: np.ndarray, start: date | None, end: date | None) -> np.ndarray:
+    import numpy as np
+
+    inside = np.ones(len(days), bool) if start is None else days >= np.datetime64(start, "s")
+    return inside if end is None else inside & (days <= np.datetime64(end, "s"))
