@@ -11,7 +11,6 @@ from cgt_claimcheck.reference import Reference, load_reference
 from cgt_claimcheck.rules import CATALOGUE
 from cgt_claimcheck.rules.base import PROGRAM_LABEL
 
-
 WORKED_RULE = CATALOGUE["CD004"]
 CONTRACT = [
     "## How a rule is written",

@@ -2,8 +2,8 @@
 
 One module per command (`check`, `convert`, `lookup`, `rules`, `reference`), each registering on
 the apps of `cli.app` and importing no other command; `options` declares the flags `check` and
-`convert` share. Heavy modules (pandas, the engine) are imported inside `check` only, so
-`lookup`, `rules`, `reference` and `--help` start fast.
+`convert` share. Heavy modules (the engine) are imported inside `check` only, so `lookup`,
+`rules`, `reference` and `--help` start fast; a `check` process keeps pandas out (pandas_free.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,10 @@ def main() -> None:
     from cgt_claimcheck import stop_signals
 
     stop_signals.stop_like_ctrl_c()
+    if next((arg for arg in sys.argv[1:] if arg in COMMANDS), None) == "check":
+        from cgt_claimcheck.pandas_free import keep_pandas_out
+
+        keep_pandas_out()  # a check process never holds a frame: pyarrow need not load pandas to ask
     try:
         app()
     except SystemExit as done:

@@ -129,9 +129,11 @@ def check(
 
     from contextlib import nullcontext
 
-    from cgt_claimcheck.terminal_views import ProgressSpinner
+    spinner = None
+    if not _quiet_stderr(quiet):  # rich only at a terminal
+        from cgt_claimcheck.terminal_views import ProgressSpinner
 
-    spinner = None if _quiet_stderr(quiet) else ProgressSpinner(stderr_console())
+        spinner = ProgressSpinner(stderr_console())
     options.progress = spinner.update if spinner is not None else None
     render = REPORTERS["statistics" if statistics else resolved.format]
     try:

@@ -58,9 +58,13 @@ def _in_a_worker(path: str | ArrowSource, automatic: bool) -> bool:
 
 def _share_cores(threads: int) -> None:
     """In a worker: Arrow's thread pools sized to this worker's share of the cores (N workers
-    each parsing with every core's thread would fight over them)."""
+    each parsing with every core's thread would fight over them); no pandas (a worker returns
+    Arrow tables only)."""
     import pyarrow as pa
 
+    from cgt_claimcheck.pandas_free import keep_pandas_out
+
+    keep_pandas_out()
     pa.set_cpu_count(threads)
     pa.set_io_thread_count(threads)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -113,7 +112,7 @@ def triage(
     known_relevant.update(pc.unique(pc.filter(claims, pa.array(pending.relevant))).to_pylist())
     relevant = pa.array(sorted(known_relevant), pa.string())
     unique = pc.unique(claims)
-    hashes = hash_ids(pd.Series(unique.to_pandas()))
+    hashes = hash_ids(unique)
     unique_kept = np.asarray(pc.is_in(unique, relevant), dtype=bool)
     claim_hashes.append(hashes[unique_kept])  # dropped claims are counted from dropped_hashes
     if not unique_kept.all():
