@@ -106,10 +106,13 @@ def _modules(folder: str) -> list[Path]:
 
 # (modules, what they must never import). Written down in docs/architecture.md.
 LAYERS = [
-    ("rules", ("cgt_claimcheck.engine", "cgt_claimcheck.reporters", "cgt_claimcheck.cli", "rich")),
-    ("ingest", ("cgt_claimcheck.rules", "cgt_claimcheck.engine", "cgt_claimcheck.reporters", "cgt_claimcheck.cli")),
+    ("rules", ("cgt_claimcheck.engine", "cgt_claimcheck.reporters", "cgt_claimcheck.cli", "rich", "pandas")),
+    (
+        "ingest",
+        ("cgt_claimcheck.rules", "cgt_claimcheck.engine", "cgt_claimcheck.reporters", "cgt_claimcheck.cli", "pandas"),
+    ),
     ("reference", ("cgt_claimcheck.rules", "cgt_claimcheck.engine", "cgt_claimcheck.reporters", "cgt_claimcheck.cli")),
-    ("engine", ("cgt_claimcheck.reporters", "cgt_claimcheck.cli", "rich", "pydantic")),
+    ("engine", ("cgt_claimcheck.reporters", "cgt_claimcheck.cli", "rich", "pydantic", "pandas")),
     ("report", ("cgt_claimcheck.engine", "cgt_claimcheck.rules", "pydantic", "pandas")),
 ]
 

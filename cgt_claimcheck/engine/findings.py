@@ -47,9 +47,17 @@ def texts(values: Any, n: int) -> np.ndarray:
     without '.0'): one value for every finding, or one each; converted once per distinct value."""
     if values is None or isinstance(values, (str, int, float)) or not hasattr(values, "__len__"):
         return np.full(n, shown(values), dtype=object)
+    items = values.tolist() if isinstance(values, np.ndarray) else list(values)
+    try:  # text and no value only, the common case: one Python string per distinct value
+        encoded = pc.dictionary_encode(pa.array(items, pa.string()))
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    else:
+        distinct = np.array([*encoded.dictionary.to_pylist(), ""], dtype=object)
+        return distinct[encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)]
     seen: dict[Any, str] = {}
     out = np.empty(n, dtype=object)
-    for i, v in enumerate(values.tolist() if isinstance(values, np.ndarray) else values):
+    for i, v in enumerate(items):
         key = (type(v), v) if v == v else ("nan", None)  # NaN is not equal to itself
         if key not in seen:
             seen[key] = shown(v)

@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.ingest.dates import parse_date_arrow
 from cgt_claimcheck.ingest.screen import CLAIM_TYPES
-from cgt_claimcheck.value_parsers import FALSE_WORDS, TRUE_WORDS, numeric_value
+from cgt_claimcheck.value_parsers import FALSE_WORDS, INFINITE, NUMBER, TRUE_WORDS
 
 # The dearest CGT lists at about $4.25M: a line charge of $100M or more is a misplaced value.
 MAX_CHARGE = 100_000_000
@@ -56,25 +56,34 @@ def parse_flags(text: pa.Array) -> pa.Array:
 
 
 def numbers(text: pa.Array) -> pa.Array:
-    """Numbers as pandas.to_numeric reads them (value_parsers.numeric_value); null when not one."""
+    """Numbers as pandas.to_numeric reads them (value_parsers.numeric_value: decimal or exponent
+    notation, inf; ASCII spaces around); null when not one. Arrow's cast reads them correctly rounded."""
+    trimmed = pc.utf8_trim(text, " \t\n\r\f\v")
+    shaped = pc.fill_null(pc.match_substring_regex(trimmed, f"^(?:{NUMBER.pattern})$"), False)
+    values = pc.cast(pc.if_else(shaped, trimmed, pa.scalar(None, pa.string())), pa.float64())
+    word = pc.utf8_lower(trimmed)
+    for spelling, sign in INFINITE.items():
+        values = pc.if_else(pc.fill_null(pc.equal(word, spelling), False), sign * float("inf"), values)
+    return values
 
-    def read(value: str | None) -> float | None:
-        number = numeric_value(value) if value is not None else float("nan")
-        return None if number != number else number
 
-    return per_distinct(text, read, pa.float64())
-
-
-def charge_problem(text: str) -> str:
-    """Why a charge as written is unusable ('' when it is usable or blank)."""
-    amount = numeric_value(text)
-    if amount != amount:
-        return "is not a number" if text else ""
-    if amount in (float("inf"), float("-inf")):
-        return "is not a finite amount"
-    if amount < 0:
-        return "is negative"
-    return f"is ${MAX_CHARGE:,} or more: no service line is billed that much" if amount >= MAX_CHARGE else ""
+def charge_problems(text: pa.Array) -> pa.Array:
+    """Why each charge as written is unusable ('' when it is usable or blank)."""
+    amount = numbers(text)
+    unread = pc.and_(pc.is_null(amount), pc.fill_null(pc.not_equal(text, ""), False))
+    reasons = [
+        (unread, "is not a number"),
+        (pc.fill_null(pc.is_inf(amount), False), "is not a finite amount"),
+        (pc.fill_null(pc.less(amount, 0), False), "is negative"),
+        (
+            pc.fill_null(pc.and_(pc.is_finite(amount), pc.greater_equal(amount, MAX_CHARGE)), False),
+            f"is ${MAX_CHARGE:,} or more: no service line is billed that much",
+        ),
+    ]
+    problem = pa.repeat(pa.scalar("", pa.string()), len(text))
+    for mask, reason in reversed(reasons):  # the first reason that applies
+        problem = pc.if_else(mask, reason, problem)
+    return problem
 
 
 def usable_charge(amount: pa.Array) -> pa.Array:
@@ -130,35 +139,63 @@ def _zero_padded(text: pa.Array, width: int) -> pa.Array:
     return pc.if_else(digits, pc.utf8_lpad(text, width, "0"), text)
 
 
+class Distinct:
+    """A column as its distinct values and one index per row: string work runs once per distinct
+    value (a few hundred codes, diagnosis lists or NDCs in 100k lines) and is spread back with a take."""
+
+    def __init__(self, array: pa.Array) -> None:
+        encoded = pc.dictionary_encode(array)
+        self.values, self.indices = encoded.dictionary, encoded.indices
+
+    def map(self, fn: Callable[[pa.Array], pa.Array]) -> Distinct:
+        mapped = Distinct.__new__(Distinct)
+        mapped.values, mapped.indices = fn(self.values), self.indices
+        return mapped
+
+    def rows(self) -> pa.Array:
+        return self.values.take(self.indices)
+
+
 def complete(table: pa.Table, rows: np.ndarray, date_format: str | None = None) -> pa.Table:
     """Typed, normalised lines from screened, valid rows (required values already checked)."""
     n = table.num_rows
     columns: dict[str, pa.Array] = {name: table.column(name).combine_chunks() for name in table.column_names}
     columns["_row"] = pa.array(rows.astype(np.int64))
+    text: dict[str, Distinct] = {}  # each column trimmed, as written
     for name in COLUMNS:
-        columns[name] = pc.utf8_trim_whitespace(columns[name]) if name in columns else pa.array([""] * n, pa.string())
-    text = dict(columns)  # the trimmed text, as written
-    claim_type = pc.utf8_upper(text["claim_type"])
+        raw = columns[name] if name in columns else pa.repeat(pa.scalar("", pa.string()), n)
+        text[name] = Distinct(raw).map(pc.utf8_trim_whitespace)
+        columns[name] = text[name].rows()
     known = pa.array(list(CLAIM_TYPES))
-    columns["claim_type"] = pc.take(pa.array(list(CLAIM_TYPES.values())), pc.index_in(claim_type, known))
-    number = pc.utf8_ltrim(text["line_number"], "0")
-    columns["line_number"] = pc.if_else(pc.equal(number, ""), "0", number)
+    columns["claim_type"] = (
+        text["claim_type"]
+        .map(lambda v: pc.take(pa.array(list(CLAIM_TYPES.values())), pc.index_in(pc.utf8_upper(v), known)))
+        .rows()
+    )
+    columns["line_number"] = text["line_number"].map(_line_number).rows()
     for name in ("service_date", "member_dob"):
-        columns[f"{name}_text"] = text[name]
-        columns[name] = parse_dates(text[name], date_format)
-    columns["units_text"] = text["units"]
-    columns["units"] = numbers(text["units"])
-    columns["invoice_attached_text"] = text["invoice_attached"]
-    columns["invoice_attached"] = parse_flags(text["invoice_attached"])
-    columns["mcp_enrolled"] = parse_flags(text["mcp_enrolled"])
-    columns["charge_text"] = text["charge"]
-    columns["charge"] = usable_charge(numbers(text["charge"]))
-    columns["ndc11"], columns["ndc_status"] = normalise_ndc(text["ndc"])
+        columns[f"{name}_text"] = columns[name]
+        columns[name] = text[name].map(lambda v: parse_date_arrow(v, date_format)).rows()
+    columns["units_text"] = columns["units"]
+    columns["units"] = text["units"].map(numbers).rows()
+    columns["invoice_attached_text"] = columns["invoice_attached"]
+    columns["invoice_attached"] = text["invoice_attached"].map(parse_flags).rows()
+    columns["mcp_enrolled"] = text["mcp_enrolled"].map(parse_flags).rows()
+    columns["charge_text"] = columns["charge"]
+    columns["charge"] = text["charge"].map(lambda v: usable_charge(numbers(v))).rows()
+    columns["ndc11"] = text["ndc"].map(lambda v: normalise_ndc(v)[0]).rows()
+    columns["ndc_status"] = text["ndc"].map(lambda v: normalise_ndc(v)[1]).rows()
     for name in ("modifiers", "condition_codes"):
-        columns[name] = join_codes(text[name])
+        columns[name] = text[name].map(join_codes).rows()
     for name in ("diagnosis_codes", "icd10_pcs_codes"):
-        columns[name] = join_codes(text[name], icd=True)
+        columns[name] = text[name].map(lambda v: join_codes(v, icd=True)).rows()
     for name, width in (("bill_type", 4), ("place_of_service", 2), ("revenue_code", 4)):
-        columns[name] = _zero_padded(text[name], width)
-    columns["prior_auth"] = pc.utf8_upper(text["prior_auth"])
+        columns[name] = text[name].map(lambda v, width=width: _zero_padded(v, width)).rows()
+    columns["prior_auth"] = text["prior_auth"].map(pc.utf8_upper).rows()
     return pa.table(columns)
+
+
+def _line_number(text: pa.Array) -> pa.Array:
+    """Line numbers without leading zeros ('01' is line 1, '0' stays 0)."""
+    number = pc.utf8_ltrim(text, "0")
+    return pc.if_else(pc.equal(number, ""), "0", number)

@@ -91,38 +91,39 @@ def repeat_treatment(lines: Lines, ctx: RuleContext) -> Hits:
     flagged[rows] = np.arange(len(rows))
     at = flagged[hit]  # positions in the sorted rows of the hit lines, in line order
     brand, served, claim_id, payer = (lines.text(n) for n in ("brand", "service_date", "claim_id", "payer"))
-    epsdt = lines.flags("epsdt")
-    detail: list[str] = []
-    fix: list[str] = []
-    severity: list[str | None] = []
-    carc: list[str | None] = []
-    rarc: list[str | None] = []
-    for i in at.tolist():
-        line, prior, same_day = rows[i], rows[first[i]], rows[first_claim[i]]
-        if repeat[i]:
-            earlier = claim_id[prior]
+    line, prior, same_day = rows[at], rows[first[at]], rows[first_claim[at]]
+    is_repeat, epsdt = repeat[at].tolist(), lines.flags("epsdt")[line].tolist()
+    detail, fix = [], []
+    for again, young, b, day, b0, day0, earlier, paid_by, same in zip(
+        is_repeat,
+        epsdt,
+        brand[line].tolist(),
+        served[line].tolist(),
+        brand[prior].tolist(),
+        served[prior].tolist(),
+        claim_id[prior].tolist(),
+        payer[prior].tolist(),
+        claim_id[same_day].tolist(),
+        strict=True,
+    ):
+        if again:
             where = (
                 " in the history file"
                 if earlier.startswith(HISTORY_PREFIX)
-                else f", billed to {payer[prior]}"
+                else f", billed to {paid_by}"
                 if earlier.startswith(OTHER_PAYER_PREFIX)
                 else ""
             )
             shown = earlier.removeprefix(HISTORY_PREFIX).removeprefix(OTHER_PAYER_PREFIX)
-            detail.append(
-                f"{brand[line]} on {served[line]} is a repeat CGT: the member received {brand[prior]} on "
-                f"{served[prior]} (claim {shown}{where})"
-            )
-            fix.append(ONE_TREATMENT + (f" {EPSDT_NOTE}." if epsdt[line] else ""))
-            severity.append("warning" if epsdt[line] else None)
-            carc.append(None)
-            rarc.append("N362")
+            detail.append(f"{b} on {day} is a repeat CGT: the member received {b0} on {day0} (claim {shown}{where})")
+            fix.append(ONE_TREATMENT + (f" {EPSDT_NOTE}." if young else ""))
         else:
-            detail.append(f"the same {brand[line]} on {served[line]} is already billed on claim {claim_id[same_day]}")
+            detail.append(f"the same {b} on {day} is already billed on claim {same}")
             fix.append("Remove the duplicate claim, or correct the date of service.")
-            severity.append(None)
-            carc.append("18")
-            rarc.append(None)
+    again = repeat[at]
+    severity = np.where(again & lines.flags("epsdt")[line], "warning", None)
+    carc = np.where(again, None, "18")
+    rarc = np.where(again, "N362", None)
     return lines.hits(hit, detail=detail, fix=fix, severity=severity, carc=carc, rarc=rarc)
 
 

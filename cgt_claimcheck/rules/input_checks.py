@@ -187,7 +187,7 @@ def invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
     """
     import numpy as np
 
-    from cgt_claimcheck.ingest.normalise import charge_problem
+    from cgt_claimcheck.ingest.normalise import charge_problems
 
     checks = (
         ("member_dob", "member_dob_text", lines.is_null("member_dob"), "is not a date"),
@@ -198,7 +198,7 @@ def invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
     for name, written, unread, reason in checks:
         bad = (lines.text(written) != "") & unread & (fields == "")
         fields[bad], values[bad], reasons[bad] = name, lines.text(written)[bad], reason
-    charge = lines.per_value("charge_text", charge_problem, missing="")
+    charge = charge_problems(lines.array("charge_text")).to_numpy(zero_copy_only=False)
     bad = (charge != "") & (fields == "")
     fields[bad], values[bad], reasons[bad] = "charge", lines.text("charge_text")[bad], charge[bad]
     hit = fields != ""

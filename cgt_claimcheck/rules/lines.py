@@ -80,7 +80,7 @@ class Lines:
     def text(self, name: str) -> np.ndarray:
         """A column as Python strings per line, '' where null (dates as YYYY-MM-DD)."""
 
-        def make() -> np.ndarray:
+        def make() -> np.ndarray:  # per distinct value: the rows share its one Python string
             coded = self.coded(name)
             return coded.spread((shown(v) for v in coded.values), missing="")
 
