@@ -30,10 +30,12 @@ def rejected_claims(screened: Screened) -> list[pa.Table]:
     """(claim_hash, billed) of a batch's rejected rows, one row a claim: the charges are read as the
     kept lines' are (usable_charge), and a batch holds its claims once, not once a row."""
     table = screened.table
-    hashes = row_claim_hashes(table.column("claim_id"))
-    rejected_rows = np.flatnonzero(
-        ~screened.valid & ~screened.out_of_scope & hashes.is_valid().to_numpy(zero_copy_only=False)
-    )
+    rejected_rows = np.flatnonzero(~screened.valid & ~screened.out_of_scope)
+    if not len(rejected_rows):  # a clean batch: no claim id is hashed
+        return []
+    hashes = row_claim_hashes(table.column("claim_id").take(pa.array(rejected_rows)))
+    named = hashes.is_valid().to_numpy(zero_copy_only=False)
+    rejected_rows, hashes = rejected_rows[named], hashes.filter(pa.array(named))
     if not len(rejected_rows):
         return []
     taken = pa.array(rejected_rows)
@@ -41,7 +43,7 @@ def rejected_claims(screened: Screened) -> list[pa.Table]:
     if "charge" in table.column_names:
         written = pc.utf8_trim_whitespace(table.column("charge").take(taken).combine_chunks())
         billed = usable_charge(numbers(written)).fill_null(0.0).to_numpy(zero_copy_only=False)
-    claims = pa.table({CLAIM_HASH: hashes.take(taken), "billed": pa.array(billed, pa.float64())})
+    claims = pa.table({CLAIM_HASH: hashes, "billed": pa.array(billed, pa.float64())})
     return summed_by_claim([claims])
 
 
