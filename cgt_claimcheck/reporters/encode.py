@@ -31,21 +31,33 @@ def _json_plain(array: pa.Array) -> pa.Array:
     return pc.fill_null(quoted, "null")
 
 
-def json_column(array: pa.Array) -> pa.Array:
-    """Each value of a column as a JSON literal."""
+Encoded = dict[tuple[int, int], pa.Array]  # a dictionary (by its buffer and size) -> its values as JSON
+
+
+def json_column(array: pa.Array, encoded: Encoded | None = None) -> pa.Array:
+    """Each value of a column as a JSON literal. The batches of one findings table share their
+    dictionaries: `encoded` keeps each one's JSON from batch to batch (it is encoded once)."""
     if pa.types.is_dictionary(array.type):
-        words = pa.array([json.dumps(v, ensure_ascii=False) for v in array.dictionary.to_pylist()], pa.string())
+        dictionary = array.dictionary
+        data = dictionary.buffers()[-1]
+        key = (data.address if data is not None else 0, len(dictionary))
+        words = encoded.get(key) if encoded is not None else None
+        if words is None:
+            words = pa.array([json.dumps(v, ensure_ascii=False) for v in dictionary.to_pylist()], pa.string())
+            if encoded is not None:
+                encoded[key] = words
         return pc.fill_null(pc.take(words, array.indices), "null")
     return _json_plain(array)
 
 
-def json_records(batch: pa.RecordBatch, before: str = "", after: str = "") -> str:
+def json_records(batch: pa.RecordBatch, before: str = "", after: str = "", encoded: Encoded | None = None) -> str:
     """The batch's findings as compact JSON objects (keys in FINDING_COLUMNS order), each with
-    `before` and `after` around it, as one string: no Python object per finding."""
+    `before` and `after` around it, as one string: no Python object per finding. Pass the same
+    `encoded` for every batch of a table."""
     pieces: list[pa.Array | str] = []
     for i, name in enumerate(FINDING_COLUMNS):
         pieces.append((before + "{" if i == 0 else ", ") + json.dumps(name) + ": ")
-        pieces.append(json_column(batch.column(name)))
+        pieces.append(json_column(batch.column(name), encoded))
     pieces.append("}" + after)
     return _concatenated(pc.binary_join_element_wise(*pieces, ""))
 

@@ -10,15 +10,16 @@ import json
 from typing import TextIO
 
 from cgt_claimcheck.report import Report
-from cgt_claimcheck.reporters.encode import json_records
+from cgt_claimcheck.reporters.encode import Encoded, json_records
 
 
 def render(report: Report, stream: TextIO) -> None:
     header = json.dumps(report.header(), indent=2, ensure_ascii=False)
     stream.write(header[: header.rstrip().rfind("}")].rstrip() + ',\n  "findings": [')
     first = True
+    encoded: Encoded = {}
     for batch in report.findings.batches():
-        records = json_records(batch, before=",\n    ")
+        records = json_records(batch, before=",\n    ", encoded=encoded)
         if records:
             stream.write(records[1:] if first else records)  # no comma before the first finding
             first = False
@@ -28,5 +29,6 @@ def render(report: Report, stream: TextIO) -> None:
 
 
 def render_lines(report: Report, stream: TextIO) -> None:
+    encoded: Encoded = {}
     for batch in report.findings.batches():
-        stream.write(json_records(batch, after="\n"))
+        stream.write(json_records(batch, after="\n", encoded=encoded))
