@@ -56,11 +56,15 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         other = Path(scratch) / "other"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(other), args.commit], check=True)
+        subprocess.run(
+            ["git", "-C", str(REPO), "worktree", "add", "-q", "--detach", str(other), args.commit], check=True
+        )
         try:
             for tree in (REPO, other):
                 subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "cgt_claimcheck")], check=True)
-            print(f"| file | {args.commit} wall / CPU s | this checkout wall / CPU s | ratio wall / CPU | same report |")
+            print(
+                f"| file | {args.commit} wall / CPU s | this checkout wall / CPU s | ratio wall / CPU | same report |"
+            )
             print("|---|---:|---:|---:|---|")
             for name in args.files:
                 path = DATA / f"{name}.csv"
@@ -73,7 +77,9 @@ def main() -> None:
                     (statistics.median(w for w, _ in t), statistics.median(c for _, c in t)) for t in times.values()
                 )
                 same = without_run(outs["before"]) == without_run(outs["after"])
-                print(f"| {name} | {bw:.2f} / {bc:.2f} | {aw:.2f} / {ac:.2f} | {aw / bw:.2f} / {ac / bc:.2f} | {same} |")
+                print(
+                    f"| {name} | {bw:.2f} / {bc:.2f} | {aw:.2f} / {ac:.2f} | {aw / bw:.2f} / {ac / bc:.2f} | {same} |"
+                )
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(other)], check=True)
 

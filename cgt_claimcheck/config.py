@@ -337,7 +337,7 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
         severity_overrides={code.upper(): sev for code, sev in settings.severity.items()},
         repeat_window_days=flags.repeat_window_days or settings.repeat_window_days,
         facilities=flags.facilities or _from_config(settings.facilities, config_path),
-        history=list(flags.history or [_from_config(h, config_path) for h in settings.history]),
+        history=list(flags.history or [_from_config(h, config_path) or h for h in settings.history]),
         redact=flags.redact if flags.redact is not None else bool(settings.redact),
         batch_rows=flags.batch_rows,
         max_repeats=_first_given(flags.max_repeats, settings.max_repeats, MAX_REPEATS),

@@ -8,6 +8,7 @@ declarations, so the shape is written once: tests validate every JSON report aga
 from __future__ import annotations
 
 import typing
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
@@ -28,11 +29,8 @@ from cgt_claimcheck.severity import Severity
 __all__ = ["Finding", "Report", "Severity"]
 
 # One problem on one claim line, with everything a clerk needs to fix it.
-Finding = create_model(
-    "Finding",
-    __config__=ConfigDict(frozen=True, extra="forbid"),
-    **{name: (kind, ...) for name, kind in typing.get_type_hints(FindingRecord).items()},
-)
+_FINDING_FIELDS: dict[str, Any] = {name: (kind, ...) for name, kind in typing.get_type_hints(FindingRecord).items()}
+Finding = create_model("Finding", __config__=ConfigDict(frozen=True, extra="forbid"), **_FINDING_FIELDS)
 
 
 class Report(BaseModel):

@@ -9,6 +9,7 @@ where a value needs Python (a few hundred NDCs in 100k lines). The single-value 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -190,7 +191,7 @@ def complete(table: pa.Table, rows: np.ndarray, date_format: str | None = None) 
     for name in ("diagnosis_codes", "icd10_pcs_codes"):
         columns[name] = text[name].map(lambda v: join_codes(v, icd=True)).rows()
     for name, width in (("bill_type", 4), ("place_of_service", 2), ("revenue_code", 4)):
-        columns[name] = text[name].map(lambda v, width=width: _zero_padded(v, width)).rows()
+        columns[name] = text[name].map(functools.partial(_zero_padded, width=width)).rows()
     columns["prior_auth"] = text["prior_auth"].map(pc.utf8_upper).rows()
     return pa.table(columns)
 

@@ -182,14 +182,14 @@ def load_reference(directory: Path | None = None) -> Reference:
     key = cache_key(manifest_bytes, digests)
     cached = read_cache(key)
     if cached is not None:
-        manifest, *tables = cached
-        return Reference(directory, manifest, *tables)  # type: ignore[arg-type]
+        cached_manifest, *cached_tables = cached
+        return Reference(directory, cached_manifest, *cached_tables)  # type: ignore[arg-type]
     from pydantic import ValidationError
 
     from cgt_claimcheck.reference.tables import Manifest
 
     try:
-        manifest = Manifest.model_validate(manifest_data)
+        manifest: Any = Manifest.model_validate(manifest_data)  # a model derived from rows.Manifest
     except ValidationError as exc:
         raise ReferenceDataError(f"manifest: {_describe(exc)}", file=str(manifest_path)) from None
     missing = [t for t in REQUIRED_TABLES if t not in manifest.tables]
@@ -240,7 +240,7 @@ def _validate_tables(directory: Path, manifest: Any, reader: _TableReader) -> tu
     codesets = reader.rows("codesets", CodesetEntry)
     payers_path, payers_raw = reader.raw("payers")
     try:
-        payers = PayersFile.model_validate(tomllib.loads(payers_raw.decode("utf-8")))
+        payers: Any = PayersFile.model_validate(tomllib.loads(payers_raw.decode("utf-8")))  # from rows.PayersFile
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ReferenceDataError(f"not valid TOML: {exc}", file=payers_path) from None
     except ValidationError as exc:

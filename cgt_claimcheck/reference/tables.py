@@ -37,7 +37,7 @@ def _translate(tp: Any) -> Any:
         return model_for(tp)
     origin, args = typing.get_origin(tp), typing.get_args(tp)
     if origin in (list, dict):
-        return origin[tuple(_translate(a) for a in args)] if origin is dict else list[_translate(args[0])]
+        return origin[tuple(_translate(a) for a in args)] if origin is dict else list[_translate(args[0])]  # type: ignore[misc]
     if origin in (Union, types.UnionType):
         return Union[tuple(_translate(a) for a in args)]  # noqa: UP007 (built from a tuple)
     return tp

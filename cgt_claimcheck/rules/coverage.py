@@ -121,9 +121,9 @@ def repeat_treatment(lines: Lines, ctx: RuleContext) -> Hits:
             detail.append(f"the same {b} on {day} is already billed on claim {same}")
             fix.append("Remove the duplicate claim, or correct the date of service.")
     again = repeat[at]
-    severity = np.where(again & lines.flags("epsdt")[line], "warning", None)
-    carc = np.where(again, None, "18")
-    rarc = np.where(again, "N362", None)
+    severity = lines.where(again & lines.flags("epsdt")[line], "warning", None)
+    carc = lines.where(again, None, "18")
+    rarc = lines.where(again, "N362", None)
     return lines.hits(hit, detail=detail, fix=fix, severity=severity, carc=carc, rarc=rarc)
 
 
