@@ -56,6 +56,14 @@ class Intake:
     errors: list[InputError] = field(default_factory=list)  # files that could not be read (others were)
     x12_locators: dict[int, Callable[[int], str]] = field(default_factory=dict)  # file index -> row -> location
 
+    def release_rows(self) -> None:
+        """Drop the raw rows once `kept_lines` has normalised them."""
+        self.kept.clear()
+        for rows, _ in self.context:
+            rows.clear()
+        for f in self.files:
+            f.other_payer_rows.clear()
+
 
 class Relevance:
     """Which lines a selected rule could care about (the prefilter)."""

@@ -51,6 +51,7 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
             parts.append(rejection_findings(found.tables, r, found.files, options))
 
     table = kept_lines(intake, options.date_format)
+    intake.release_rows()  # the raw text of the kept rows is normalised now: memory for the rules
     lines = Lines(derive(table, ref)) if table is not None else None
     cgt_claims = 0
     if lines is not None:

@@ -52,7 +52,11 @@ class Lines:
         return self._cache[key]
 
     def array(self, name: str) -> pa.Array:
-        return self._memo("array", name, lambda: self.table.column(name).combine_chunks())
+        def make() -> pa.Array:
+            column = self.table.column(name)
+            return column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()  # no copy of one chunk
+
+        return self._memo("array", name, make)
 
     def coded(self, name: str) -> Coded:
         def make() -> Coded:
