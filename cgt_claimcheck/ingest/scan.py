@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from cgt_claimcheck.ingest.arrow_source import ArrowSource, TableReader
+from cgt_claimcheck.ingest.read_ahead import read_ahead
 from cgt_claimcheck.ingest.reader import ExtractReader, RawBatch
 from cgt_claimcheck.ingest.screen import Screened, screen
 from cgt_claimcheck.ingest.x12 import X12Problem, X12Reader, is_x12
@@ -94,6 +95,12 @@ class Screening:
 
 
 def scan(reader: Reader, screening: Screening) -> Iterator[tuple[RawBatch, Screened]]:
-    """Each batch of the input with its screening: rows valid, relevant, rejected (and why), out of scope."""
-    for batch in reader.batches():
+    """Each batch of the input with its screening: rows valid, relevant, rejected (and why), out of scope.
+
+    An extract (CSV, Parquet) is read one batch ahead on a thread (`read_ahead`): Arrow parses the
+    next chunk while this one is screened. The X12 reader is Python throughout: it reads in turn."""
+    batches = reader.batches()
+    if isinstance(reader, ExtractReader):
+        batches = read_ahead(batches)
+    for batch in batches:
         yield batch, screening(batch.table, batch.rows)
