@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from cgt_claimcheck.check_settings import FAIL_ON, FORMATS, SETTINGS, file_metadata
 from cgt_claimcheck.errors import ConfigError, UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.printable import excerpt
@@ -24,9 +25,7 @@ if TYPE_CHECKING:
     from cgt_claimcheck.reference import Reference
 
 CONFIG_NAME = "cgt-claimcheck.toml"
-FORMATS = ("rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif", "html")
-FAIL_ON = ("error", "warning", "info", "never")
-FailOn = Literal["error", "warning", "info", "never"]
+FailOn = Literal[FAIL_ON]  # type: ignore[valid-type]  # built from the one declaration
 # A report file's suffix names its format when neither --format nor the config does (-o report.xml
 # is JUnit XML, not JSON under an XML name).
 FORMAT_OF_SUFFIX = {
@@ -40,7 +39,7 @@ FORMAT_OF_SUFFIX = {
     ".htm": "html",
     ".txt": "rich",  # the text report a person reads, without colors
 }
-Format = Literal["rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif", "html"]
+Format = Literal[FORMATS]  # type: ignore[valid-type]  # built from the one declaration
 
 
 @dataclass
@@ -49,7 +48,8 @@ class FileSettings:
 
     Declared once, without pydantic: a check with no config file never imports it. A file's
     settings are validated against this declaration by `config_file.py` (types, `alias` and bounds
-    from each field's metadata, the checks below).
+    from each field's metadata, the checks below). The keys, bounds and case rules of the settings
+    `check` also takes as flags come from `check_settings.SETTINGS` (`file_metadata`).
     """
 
     payer: str | None = None
@@ -57,23 +57,23 @@ class FileSettings:
     payers: dict[str, str] = field(default_factory=dict)  # payer value in the extract -> profile
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
-    extend_select: list[str] = field(default_factory=list, metadata={"alias": "extend-select"})
-    extend_ignore: list[str] = field(default_factory=list, metadata={"alias": "extend-ignore"})
+    extend_select: list[str] = field(default_factory=list, metadata=file_metadata("extend_select"))
+    extend_ignore: list[str] = field(default_factory=list, metadata=file_metadata("extend_ignore"))
     severity: dict[str, Severity] = field(default_factory=dict)
-    fail_on: FailOn | None = field(default=None, metadata={"alias": "fail-on", "any_case": True})
-    format: Format | None = field(default=None, metadata={"any_case": True})
-    repeat_window_days: int | None = field(default=None, metadata={"alias": "repeat-window-days", "ge": 1})
+    fail_on: FailOn | None = field(default=None, metadata=file_metadata("fail_on"))
+    format: Format | None = field(default=None, metadata=file_metadata("format"))
+    repeat_window_days: int | None = field(default=None, metadata=file_metadata("repeat_window_days"))
     facilities: str | None = None
     history: list[str] = field(default_factory=list)
     redact: bool | None = None
     delimiter: str | None = None
     encoding: str | None = None
-    date_format: str | None = field(default=None, metadata={"alias": "date-format", "check": "date_pattern"})
+    date_format: str | None = field(default=None, metadata=file_metadata("date_format", check="date_pattern"))
     unknown_payer: Literal["out-of-scope", "error"] | None = field(
-        default=None, metadata={"alias": "unknown-payer", "any_case": True}
+        default=None, metadata=file_metadata("unknown_payer")
     )
-    max_repeats: int | None = field(default=None, metadata={"alias": "max-repeats", "ge": 0})
-    jobs: int | None = field(default=None, metadata={"ge": 1})
+    max_repeats: int | None = field(default=None, metadata=file_metadata("max_repeats"))
+    jobs: int | None = field(default=None, metadata=file_metadata("jobs"))
     # A table set written by `reference import-hcpcs` / `import-icd10` (the flag and the
     # CGT_CLAIMCHECK_REFERENCE_DIR variable win over it).
     reference_dir: str | None = field(default=None, metadata={"alias": "reference-dir"})
@@ -206,7 +206,7 @@ class CheckFlags:
     """What the command line said (None: not given)."""
 
     payer: str | None = None
-    output_format: str | None = None
+    format: str | None = None
     to_terminal: bool = False  # the report goes to a terminal (the default format is then rich)
     output_suffix: str = ""  # of the -o file: names the format when nothing else does
     fail_on: str | None = None
@@ -276,7 +276,7 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
     from cgt_claimcheck.rules import CATALOGUE, unknown_selectors
 
     by_suffix = FORMAT_OF_SUFFIX.get(flags.output_suffix.lower())
-    chosen_format = (flags.output_format or "").lower() or settings.format or by_suffix
+    chosen_format = (flags.format or "").lower() or settings.format or by_suffix
     chosen_format = chosen_format or ("rich" if flags.to_terminal else "json")
     if chosen_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {excerpt(chosen_format)!r}")
@@ -351,28 +351,6 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
     )
 
 
-# Settings that `--show-settings` lists: (name as in the config file, flag field, file field).
-SHOWN = (
-    ("format", "output_format", "format"),
-    ("fail-on", "fail_on", "fail_on"),
-    ("payer", "payer", "payer"),
-    ("select", "select", "select"),
-    ("ignore", "ignore", "ignore"),
-    ("extend-select", "extend_select", "extend_select"),
-    ("extend-ignore", "extend_ignore", "extend_ignore"),
-    ("facilities", "facilities", "facilities"),
-    ("history", "history", "history"),
-    ("repeat-window-days", "repeat_window_days", "repeat_window_days"),
-    ("redact", "redact", "redact"),
-    ("delimiter", "delimiter", "delimiter"),
-    ("encoding", "encoding", "encoding"),
-    ("date-format", "date_format", "date_format"),
-    ("unknown-payer", "unknown_payer", "unknown_payer"),
-    ("max-repeats", "max_repeats", "max_repeats"),
-    ("jobs", "jobs", "jobs"),
-)
-
-
 def _sources(
     flags: CheckFlags, settings: FileSettings, config_path: Path | None, options: CheckOptions, fmt: str, fail_on: str
 ) -> dict[str, tuple[object, str]]:
@@ -398,10 +376,11 @@ def _sources(
         "jobs": options.jobs or f"auto (up to {default_jobs()}, for files of 32 MB or more)",
     }
     result: dict[str, tuple[object, str]] = {}
-    for name, flag_field, file_field in SHOWN:
-        if getattr(flags, flag_field) not in (None, []):
+    for setting in SETTINGS:  # in the order the table declares them
+        name = setting.key
+        if getattr(flags, setting.field) not in (None, []):
             source = "command line"
-        elif getattr(settings, file_field) not in (None, [], {}):
+        elif getattr(settings, setting.field) not in (None, [], {}):
             source = str(config_path)
         else:
             source = "default"

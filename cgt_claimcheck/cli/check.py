@@ -73,7 +73,7 @@ def check(
     ref = load_tables(reference_dir_of(reference_dir, settings, config_path))
     flags = CheckFlags(
         payer=payer,
-        output_format=output_format,
+        format=output_format,
         to_terminal=str(output or "-") == "-" and sys.stdout.isatty(),
         output_suffix=Path(str(output)).suffix if output is not None else "",
         fail_on=fail_on,

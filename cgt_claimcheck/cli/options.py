@@ -1,14 +1,19 @@
-"""The options of `cgt-claimcheck check`, declared once as annotated types (cli/check.py stays readable).
+"""The options of `cgt-claimcheck check` as annotated types (cli/check.py stays readable).
 
-Each option's help text is what `check --help` prints; the command only wires them to CheckFlags.
+The settings a config file also holds are declared once, in `check_settings.SETTINGS`: `option`
+builds their flag, help, metavar, bounds and completion from it. The options of the command line
+alone (output, config, quiet, baselines...) are declared here. The command only wires them to
+CheckFlags.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+from cgt_claimcheck.check_settings import SETTINGS
 
 
 def _completing(name: str):  # type: ignore[no-untyped-def]
@@ -36,11 +41,6 @@ def _payer_profiles(incomplete: str) -> list[str]:
     return [name for name in profiles if name.startswith(incomplete)]
 
 
-def _rule_codes_option(flag: str, help_: str):  # type: ignore[no-untyped-def]
-    """A repeatable option of rule codes or prefixes, completing the catalogue's codes."""
-    return Annotated[list[str] | None, typer.Option(flag, metavar="CODES", autocompletion=_rule_codes, help=help_)]
-
-
 def _rule_codes(incomplete: str) -> list[str]:
     from cgt_claimcheck.rules import CATALOGUE  # only when the shell asks
 
@@ -48,30 +48,49 @@ def _rule_codes(incomplete: str) -> list[str]:
     return [c for c in [*prefixes, *sorted(CATALOGUE)] if c.startswith(incomplete.upper())]
 
 
-Payer = Annotated[
-    str | None,
-    typer.Option(
-        "--payer",
-        metavar="PROFILE",
-        autocompletion=_payer_profiles,
-        help="Payer profile for rows without a payer value: wnc, medi-cal-ffs, medi-cal-mcp.",
-    ),
-]
+COMPLETERS = {
+    "formats": _completing("FORMATS"),
+    "fail_on": _completing("FAIL_ON"),
+    "delimiters": _completing("DELIMITER_NAMES"),
+    "payers": _payer_profiles,
+    "rule_codes": _rule_codes,
+}
 
-OutputFormat = Annotated[
-    str | None,
-    typer.Option(
-        "--format",
-        metavar="FORMAT",
-        autocompletion=_completing("FORMATS"),
-        help=(
-            "rich (default on a terminal), json (default otherwise), jsonl, csv, junit, concise, github, gitlab, "
-            "sarif, html (one self-contained page); with -o and no --format, the file's suffix names it "
-            "(.json .jsonl .csv .xml .sarif .html)."
-        ),
-    ),
-]
 
+def option(key: str) -> Any:
+    """The typer.Option of a setting of `check`, from its one declaration (check_settings.SETTINGS)."""
+    setting = next(s for s in SETTINGS if s.key == key)
+    names = [f"{setting.flag}/--no-{setting.key}" if setting.negatable else setting.flag]
+    names += [setting.short] if setting.short else []
+    extra: dict[str, Any] = {}
+    if setting.metavar:
+        extra["metavar"] = setting.metavar
+    if setting.minimum is not None:
+        extra["min"] = setting.minimum
+    if setting.completion:
+        extra["autocompletion"] = COMPLETERS[setting.completion]
+    return typer.Option(*names, help=setting.help, **extra)
+
+
+Payer = Annotated[str | None, option("payer")]
+OutputFormat = Annotated[str | None, option("format")]
+FailOn = Annotated[str | None, option("fail-on")]
+Select = Annotated[list[str] | None, option("select")]
+Ignore = Annotated[list[str] | None, option("ignore")]
+ExtendSelect = Annotated[list[str] | None, option("extend-select")]
+ExtendIgnore = Annotated[list[str] | None, option("extend-ignore")]
+Facilities = Annotated[str | None, option("facilities")]
+History = Annotated[list[str] | None, option("history")]
+RepeatWindowDays = Annotated[int | None, option("repeat-window-days")]
+Redact = Annotated[bool | None, option("redact")]
+Delimiter = Annotated[str | None, option("delimiter")]
+Encoding = Annotated[str | None, option("encoding")]
+DateFormat = Annotated[str | None, option("date-format")]
+UnknownPayer = Annotated[str | None, option("unknown-payer")]
+MaxRepeats = Annotated[int | None, option("max-repeats")]
+Jobs = Annotated[int | None, option("jobs")]
+
+# Options of the command line only (not settings a config file holds).
 Output = Annotated[
     Path | None,
     typer.Option(
@@ -82,19 +101,6 @@ Output = Annotated[
     ),
 ]
 
-FailOn = Annotated[
-    str | None,
-    typer.Option(
-        "--fail-on",
-        metavar="SEVERITY",
-        autocompletion=_completing("FAIL_ON"),
-        help="Exit 1 for findings at or above: error (default), warning, info, never.",
-    ),
-]
-
-Select = _rule_codes_option("--select", "Rule codes or prefixes to run (CT, ND003); repeat or comma-separate.")
-
-Ignore = _rule_codes_option("--ignore", "Rule codes or prefixes to skip; the longest match wins.")
 
 Config = Annotated[
     Path | None,
@@ -103,75 +109,10 @@ Config = Annotated[
     ),
 ]
 
-Facilities = Annotated[
-    str | None,
-    typer.Option(
-        "--facilities",
-        metavar="FILE",
-        help="Facility registry CSV (npi, certification, product, effective_from, effective_to) for ST002.",
-    ),
-]
-
-History = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--history", metavar="FILE", help="Prior claims (same format) for repeat-treatment and fertility rules."
-    ),
-]
-
-RepeatWindowDays = Annotated[
-    int | None,
-    typer.Option("--repeat-window-days", metavar="DAYS", min=1, help="Days one CGT treatment spans (default 30)."),
-]
-
-Redact = Annotated[
-    bool | None, typer.Option("--redact/--no-redact", help="Mask member IDs and dates of birth in the report.")
-]
-
-Delimiter = Annotated[
-    str | None,
-    typer.Option(
-        "--delimiter",
-        metavar="CHAR",
-        autocompletion=_completing("DELIMITER_NAMES"),
-        help="CSV delimiter (default: sniffed from the header).",
-    ),
-]
-
-Encoding = Annotated[
-    str | None, typer.Option("--encoding", metavar="NAME", help="Text encoding of the extracts (default utf-8).")
-]
-
-DateFormat = Annotated[
-    str | None,
-    typer.Option(
-        "--date-format",
-        metavar="PATTERN",
-        help="strptime pattern for dates in another layout (e.g. %d.%m.%Y); %Y required.",
-    ),
-]
-
-UnknownPayer = Annotated[
-    str | None,
-    typer.Option(
-        "--unknown-payer",
-        metavar="out-of-scope|error",
-        help="A payer value no profile maps: out-of-scope (counted; default) or error.",
-    ),
-]
 
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")]
 
 BatchRows = Annotated[int, typer.Option("--batch-rows", min=1, hidden=True, help="Rows per batch (memory vs speed).")]
-
-
-ExtendSelect = _rule_codes_option(
-    "--extend-select", "Codes or prefixes to add to the configured selection (--select replaces it)."
-)
-
-ExtendIgnore = _rule_codes_option(
-    "--extend-ignore", "Codes or prefixes to add to the configured ignores (--ignore replaces them)."
-)
 
 
 Statistics = Annotated[
@@ -200,30 +141,4 @@ WriteBaseline = Annotated[
 
 ShowSettings = Annotated[
     bool, typer.Option("--show-settings", help="Print the effective settings and where each came from, then exit.")
-]
-
-
-MaxRepeats = Annotated[
-    int | None,
-    typer.Option(
-        "--max-repeats",
-        metavar="N",
-        min=0,
-        help="Findings listed per cause (rule, file, field, message) before one record says how many more "
-        "there were (default 1000; 0: no limit). Counts and the exit code include them all.",
-    ),
-]
-
-
-Jobs = Annotated[
-    int | None,
-    typer.Option(
-        "--jobs",
-        "-j",
-        metavar="N",
-        min=1,
-        help="Processes that read and screen the input files side by side (default: up to the machine's "
-        "cores, at most 8, for files of 32 MB or more). The report is the same for any N; a file is read by "
-        "one process.",
-    ),
 ]
