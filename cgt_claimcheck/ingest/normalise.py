@@ -157,23 +157,41 @@ class Distinct:
         return self.values.take(self.indices)
 
 
+LOW_CARDINALITY = (
+    "claim_type",
+    "service_date",
+    "member_dob",
+    "units",
+    "invoice_attached",
+    "mcp_enrolled",
+    "ndc",
+    "modifiers",
+    "condition_codes",
+    "diagnosis_codes",
+    "icd10_pcs_codes",
+    "bill_type",
+    "place_of_service",
+    "revenue_code",
+)
+
+
 def complete(table: pa.Table, rows: np.ndarray, date_format: str | None = None) -> pa.Table:
     """Typed, normalised lines from screened, valid rows (required values already checked)."""
     n = table.num_rows
     columns: dict[str, pa.Array] = {name: table.column(name).combine_chunks() for name in table.column_names}
     columns["_row"] = pa.array(rows.astype(np.int64))
-    text: dict[str, Distinct] = {}  # each column trimmed, as written
-    for name in COLUMNS:
+    for name in COLUMNS:  # each column trimmed, as written
         raw = columns[name] if name in columns else pa.repeat(pa.scalar("", pa.string()), n)
-        text[name] = Distinct(raw).map(pc.utf8_trim_whitespace)
-        columns[name] = text[name].rows()
+        columns[name] = pc.utf8_trim_whitespace(raw)
+    # Columns of codes, dates and amounts hold few distinct values: their parsing runs on those.
+    text = {name: Distinct(columns[name]) for name in LOW_CARDINALITY}
     known = pa.array(list(CLAIM_TYPES))
     columns["claim_type"] = (
         text["claim_type"]
         .map(lambda v: pc.take(pa.array(list(CLAIM_TYPES.values())), pc.index_in(pc.utf8_upper(v), known)))
         .rows()
     )
-    columns["line_number"] = text["line_number"].map(_line_number).rows()
+    columns["line_number"] = _line_number(columns["line_number"])
     for name in ("service_date", "member_dob"):
         columns[f"{name}_text"] = columns[name]
         columns[name] = text[name].map(lambda v: parse_date_arrow(v, date_format)).rows()
@@ -183,7 +201,7 @@ def complete(table: pa.Table, rows: np.ndarray, date_format: str | None = None) 
     columns["invoice_attached"] = text["invoice_attached"].map(parse_flags).rows()
     columns["mcp_enrolled"] = text["mcp_enrolled"].map(parse_flags).rows()
     columns["charge_text"] = columns["charge"]
-    columns["charge"] = text["charge"].map(lambda v: usable_charge(numbers(v))).rows()
+    columns["charge"] = usable_charge(numbers(columns["charge"]))
     columns["ndc11"] = text["ndc"].map(lambda v: normalise_ndc(v)[0]).rows()
     columns["ndc_status"] = text["ndc"].map(lambda v: normalise_ndc(v)[1]).rows()
     for name in ("modifiers", "condition_codes"):
@@ -192,7 +210,7 @@ def complete(table: pa.Table, rows: np.ndarray, date_format: str | None = None) 
         columns[name] = text[name].map(lambda v: join_codes(v, icd=True)).rows()
     for name, width in (("bill_type", 4), ("place_of_service", 2), ("revenue_code", 4)):
         columns[name] = text[name].map(functools.partial(_zero_padded, width=width)).rows()
-    columns["prior_auth"] = text["prior_auth"].map(pc.utf8_upper).rows()
+    columns["prior_auth"] = pc.utf8_upper(columns["prior_auth"])
     return pa.table(columns)
 
 
