@@ -6,13 +6,15 @@ the config file's keys and bounds (`config.FileSettings` reads its field metadat
 the README to it). A setting's Python type and default live on `config.FileSettings` and
 `config.CheckFlags`, the typed dataclasses, whose fields carry the same names.
 
-Imported by the command line at start-up: standard library only.
+Imported by the command line at start-up: nothing heavier than the rules' base declarations.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from cgt_claimcheck.rules.base import ALL_PAYERS
 
 # The report formats, named once (config.Format, the reporters, the --format help and completion).
 FORMATS = ("rich", "json", "jsonl", "csv", "junit", "concise", "github", "gitlab", "sarif", "html")
@@ -58,7 +60,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "payer",
         "payer",
-        "Payer profile for rows without a payer value: wnc, medi-cal-ffs, medi-cal-mcp.",
+        f"Payer profile for rows without a payer value: {', '.join(ALL_PAYERS)}.",
         metavar="PROFILE",
         completion="payers",
     ),

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from cgt_claimcheck.printable import markup_safe, shown
 from cgt_claimcheck.reference import Reference
-from cgt_claimcheck.rules.base import Rule
+from cgt_claimcheck.rules.base import ALL_PAYERS, MEDI_CAL, Rule
 from cgt_claimcheck.value_parsers import format_icd10cm
 
 
@@ -197,9 +197,9 @@ def render_rule_list(console: Console, rules: list[Rule], *, long: bool = False)
 
 
 def _payers(payers: tuple[str, ...]) -> str:
-    if set(payers) == {"wnc", "medi-cal-ffs", "medi-cal-mcp"}:
+    if set(payers) == set(ALL_PAYERS):
         return "all"
-    if set(payers) == {"medi-cal-ffs", "medi-cal-mcp"}:
+    if set(payers) == set(MEDI_CAL):
         return "medi-cal"
     return ", ".join(payers)
 

@@ -64,3 +64,13 @@ def test_the_formats_are_named_once():
     assert tuple(typing.get_args(config.Format)) == FORMATS
     assert [name for name in SOURCES if name != "statistics"] == list(FORMATS)
     assert all(name in next(s for s in SETTINGS if s.key == "format").help for name in FORMATS)
+
+
+def test_the_payer_profiles_are_named_once(ref):
+    """The rules name the profiles (rules/base.py); the shipped payers.toml defines the same ones,
+    and --payer's help lists them from the rules' declaration."""
+    from cgt_claimcheck.rules.base import ALL_PAYERS, PROGRAM_OF_PAYER
+
+    assert set(ref.payers) == set(ALL_PAYERS)
+    assert {pid: p.program for pid, p in ref.payers.items()} == PROGRAM_OF_PAYER
+    assert ", ".join(ALL_PAYERS) in next(s for s in SETTINGS if s.key == "payer").help

@@ -33,11 +33,14 @@ if TYPE_CHECKING:
 
     from cgt_claimcheck.reference import Reference
 
-ALL_PAYERS = ("wnc", "medi-cal-ffs", "medi-cal-mcp")
-MEDI_CAL = ("medi-cal-ffs", "medi-cal-mcp")
-WNC = ("wnc",)
+# The payer profiles the rules are written for, named once (the shipped payers.toml defines the
+# same profiles; a test holds them together).
+WNC_PROFILE, MEDI_CAL_FFS, MEDI_CAL_MCP = "wnc", "medi-cal-ffs", "medi-cal-mcp"
+ALL_PAYERS = (WNC_PROFILE, MEDI_CAL_FFS, MEDI_CAL_MCP)
+MEDI_CAL = (MEDI_CAL_FFS, MEDI_CAL_MCP)
+WNC = (WNC_PROFILE,)
 # The policy each payer profile follows (payers.toml `program`): a finding cites its own payer's policy.
-PROGRAM_OF_PAYER = {"wnc": "wnc", "medi-cal-ffs": "medi-cal", "medi-cal-mcp": "medi-cal"}
+PROGRAM_OF_PAYER = {WNC_PROFILE: "wnc", MEDI_CAL_FFS: "medi-cal", MEDI_CAL_MCP: "medi-cal"}
 PROGRAM_LABEL = {"wnc": "for wnc", "medi-cal": "for medi-cal-ffs and medi-cal-mcp"}
 # WNC.CP.299, EPSDT Special Provision: for members under 21 (lines["epsdt"]), limits on frequency
 # and location may be exceeded with documented medical necessity; prior approval still applies.

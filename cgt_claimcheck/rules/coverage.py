@@ -8,6 +8,8 @@ from cgt_claimcheck.ingest.columns import HISTORY_PREFIX, OTHER_PAYER_PREFIX
 from cgt_claimcheck.rules.base import (
     EPSDT_NOTE,
     MEDI_CAL,
+    MEDI_CAL_FFS,
+    MEDI_CAL_MCP,
     WNC,
     RuleContext,
     Triggers,
@@ -266,7 +268,7 @@ def wrong_delivery_system(lines: Lines, ctx: RuleContext) -> Hits:
         since = carve_out.effective_from
         dated = days >= np.datetime64(since, "s") if since is not None else ~np.isnat(days)
         carved |= product & lines.claim_any(indicated) & dated
-    expected = np.where(carved, "medi-cal-ffs", "medi-cal-mcp").astype(object)
+    expected = np.where(carved, MEDI_CAL_FFS, MEDI_CAL_MCP).astype(object)
     hit = covered_product & lines.flags("is_cgt_drug") & lines.eq("program", "medi-cal")
     hit &= lines.text("payer") != expected
     # Fee-for-service billed for a plan's use: right when the member is not in a plan (N).
