@@ -24,7 +24,8 @@ FAIL_ON = ("error", "warning", "info", "never")
 @dataclass(frozen=True)
 class Setting:
     key: str  # the config key; the flag is --key
-    field: str  # the attribute of config.FileSettings and config.CheckFlags
+    field: str  # the attribute of config.FileSettings and config.CheckFlags, and check's parameter
+    kind: str  # the flag's value: text, texts (repeatable), count (an integer) or switch
     help: str
     metavar: str | None = None
     short: str | None = None  # a one-letter flag besides --key
@@ -42,6 +43,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "format",
         "format",
+        "text",
         "rich (default on a terminal), json (default otherwise), jsonl, csv, junit, concise, github, gitlab, "
         "sarif, html (one self-contained page); with -o and no --format, the file's suffix names it "
         "(.json .jsonl .csv .xml .sarif .html).",
@@ -52,6 +54,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "fail-on",
         "fail_on",
+        "text",
         "Exit 1 for findings at or above: error (default), warning, info, never.",
         metavar="SEVERITY",
         completion="fail_on",
@@ -60,6 +63,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "payer",
         "payer",
+        "text",
         f"Payer profile for rows without a payer value: {', '.join(ALL_PAYERS)}.",
         metavar="PROFILE",
         completion="payers",
@@ -67,6 +71,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "select",
         "select",
+        "texts",
         "Rule codes or prefixes to run (CT, ND003); repeat or comma-separate.",
         metavar="CODES",
         completion="rule_codes",
@@ -74,6 +79,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ignore",
         "ignore",
+        "texts",
         "Rule codes or prefixes to skip; the longest match wins.",
         metavar="CODES",
         completion="rule_codes",
@@ -81,6 +87,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "extend-select",
         "extend_select",
+        "texts",
         "Codes or prefixes to add to the configured selection (--select replaces it).",
         metavar="CODES",
         completion="rule_codes",
@@ -88,6 +95,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "extend-ignore",
         "extend_ignore",
+        "texts",
         "Codes or prefixes to add to the configured ignores (--ignore replaces them).",
         metavar="CODES",
         completion="rule_codes",
@@ -95,40 +103,46 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "facilities",
         "facilities",
+        "text",
         "Facility registry CSV (npi, certification, product, effective_from, effective_to) for ST002.",
         metavar="FILE",
     ),
     Setting(
         "history",
         "history",
+        "texts",
         "Prior claims (same format) for repeat-treatment and fertility rules.",
         metavar="FILE",
     ),
     Setting(
         "repeat-window-days",
         "repeat_window_days",
+        "count",
         "Days one CGT treatment spans (default 30).",
         metavar="DAYS",
         minimum=1,
     ),
-    Setting("redact", "redact", "Mask member IDs and dates of birth in the report.", negatable=True),
+    Setting("redact", "redact", "switch", "Mask member IDs and dates of birth in the report.", negatable=True),
     Setting(
         "delimiter",
         "delimiter",
+        "text",
         "CSV delimiter (default: sniffed from the header).",
         metavar="CHAR",
         completion="delimiters",
     ),
-    Setting("encoding", "encoding", "Text encoding of the extracts (default utf-8).", metavar="NAME"),
+    Setting("encoding", "encoding", "text", "Text encoding of the extracts (default utf-8).", metavar="NAME"),
     Setting(
         "date-format",
         "date_format",
+        "text",
         "strptime pattern for dates in another layout (e.g. %d.%m.%Y); %Y required.",
         metavar="PATTERN",
     ),
     Setting(
         "unknown-payer",
         "unknown_payer",
+        "text",
         "A payer value no profile maps: out-of-scope (counted; default) or error.",
         metavar="out-of-scope|error",
         any_case=True,
@@ -136,6 +150,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "max-repeats",
         "max_repeats",
+        "count",
         "Findings listed per cause (rule, file, field, message) before one record says how many more "
         "there were (default 1000; 0: no limit). Counts and the exit code include them all.",
         metavar="N",
@@ -144,6 +159,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "jobs",
         "jobs",
+        "count",
         "Processes that read and screen the input files side by side (default: up to the machine's "
         "cores, at most 8, for files of 32 MB or more). The report is the same for any N; a file is read by "
         "one process.",

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
+from cgt_claimcheck.check_settings import SETTINGS
 from cgt_claimcheck.cli import options as O
 from cgt_claimcheck.cli.app import ReferenceDirOption, app, fail, load_tables, stderr_console, stopped
 from cgt_claimcheck.errors import UsageError
@@ -24,6 +25,7 @@ def _quiet_stderr(quiet: bool) -> bool:
 
 
 @app.command()
+@O.with_settings  # one keyword per setting of check_settings.SETTINGS (--payer, --format, ...), in `given`
 def check(
     files: Annotated[
         list[str] | None,
@@ -32,32 +34,16 @@ def check(
             show_default=False,
         ),
     ] = None,
-    payer: O.Payer = None,
-    output_format: O.OutputFormat = None,
     output: O.Output = None,
-    fail_on: O.FailOn = None,
-    select: O.Select = None,
-    ignore: O.Ignore = None,
-    extend_select: O.ExtendSelect = None,
-    extend_ignore: O.ExtendIgnore = None,
     config: O.Config = None,
-    facilities: O.Facilities = None,
-    history: O.History = None,
-    repeat_window_days: O.RepeatWindowDays = None,
-    redact: O.Redact = None,
-    delimiter: O.Delimiter = None,
-    encoding: O.Encoding = None,
-    date_format: O.DateFormat = None,
-    unknown_payer: O.UnknownPayer = None,
     quiet: O.Quiet = False,
     statistics: O.Statistics = False,
     show_settings: O.ShowSettings = False,
     baseline: O.Baseline = None,
     write_baseline: O.WriteBaseline = None,
     batch_rows: O.BatchRows = 250_000,
-    max_repeats: O.MaxRepeats = None,
-    jobs: O.Jobs = None,
     reference_dir: ReferenceDirOption = None,
+    **given: Any,
 ) -> None:
     """Check claim-line extracts against the CGT rules and report what to fix before submission."""
     started = time.perf_counter()  # the time a report states counts the settings and the tables too
@@ -72,26 +58,10 @@ def check(
         fail(f"{config}: config file not found")
     ref = load_tables(reference_dir_of(reference_dir, settings, config_path))
     flags = CheckFlags(
-        payer=payer,
-        format=output_format,
+        **{setting.field: given[setting.field] for setting in SETTINGS},
         to_terminal=str(output or "-") == "-" and sys.stdout.isatty(),
         output_suffix=Path(str(output)).suffix if output is not None else "",
-        fail_on=fail_on,
-        select=select,
-        ignore=ignore,
-        extend_select=extend_select,
-        extend_ignore=extend_ignore,
-        facilities=facilities,
-        history=history,
-        repeat_window_days=repeat_window_days,
-        redact=redact,
-        delimiter=delimiter,
-        encoding=encoding,
-        date_format=date_format,
-        unknown_payer=unknown_payer,
         batch_rows=batch_rows,
-        max_repeats=max_repeats,
-        jobs=jobs,
     )
     try:
         resolved = resolve_check(flags, settings, config_path, ref)

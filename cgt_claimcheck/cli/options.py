@@ -8,6 +8,8 @@ CheckFlags.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -72,23 +74,33 @@ def option(key: str) -> Any:
     return typer.Option(*names, help=setting.help, **extra)
 
 
+KINDS: dict[str, Any] = {"text": str | None, "texts": list[str] | None, "count": int | None, "switch": bool | None}
+
+
+def with_settings(command: Callable[..., None]) -> Callable[..., None]:
+    """Give a command one keyword parameter per setting of check_settings.SETTINGS, after its
+    first parameter (the files), each an option built by `option`; the command receives them in
+    its `**given`. Typer reads the signature and the annotations set here."""
+    signature = inspect.signature(command, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    settings = [
+        inspect.Parameter(
+            s.field,
+            inspect.Parameter.KEYWORD_ONLY,
+            default=None,
+            annotation=Annotated[KINDS[s.kind], option(s.key)],
+        )
+        for s in SETTINGS
+    ]
+    parameters = [own[0], *settings, *(p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own[1:])]
+    command.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": None}
+    return command
+
+
+# The options two commands share (convert reads extracts as check does).
 Payer = Annotated[str | None, option("payer")]
-OutputFormat = Annotated[str | None, option("format")]
-FailOn = Annotated[str | None, option("fail-on")]
-Select = Annotated[list[str] | None, option("select")]
-Ignore = Annotated[list[str] | None, option("ignore")]
-ExtendSelect = Annotated[list[str] | None, option("extend-select")]
-ExtendIgnore = Annotated[list[str] | None, option("extend-ignore")]
-Facilities = Annotated[str | None, option("facilities")]
-History = Annotated[list[str] | None, option("history")]
-RepeatWindowDays = Annotated[int | None, option("repeat-window-days")]
-Redact = Annotated[bool | None, option("redact")]
 Delimiter = Annotated[str | None, option("delimiter")]
-Encoding = Annotated[str | None, option("encoding")]
-DateFormat = Annotated[str | None, option("date-format")]
-UnknownPayer = Annotated[str | None, option("unknown-payer")]
-MaxRepeats = Annotated[int | None, option("max-repeats")]
-Jobs = Annotated[int | None, option("jobs")]
 
 # Options of the command line only (not settings a config file holds).
 Output = Annotated[
