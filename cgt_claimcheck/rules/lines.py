@@ -86,6 +86,9 @@ class Lines:
 
         def make() -> np.ndarray:  # per distinct value: the rows share its one Python string
             coded = self.coded(name)
+            kind = self.table.schema.field(name).type
+            if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+                return coded.spread(coded.values, missing="")  # text already
             return coded.spread((shown(v) for v in coded.values), missing="")
 
         return self._memo("text", name, make)
