@@ -33,3 +33,25 @@ def test_external_causes_are_judged_from_the_tabular_date_and_not_before(ref):
     assert validity.verdict("Y92230", date(2026, 5, 1)).status.value == "billable"
     assert validity.verdict("Y9223", date(2026, 5, 1)).status.value == "header"  # a category: CD006's finding
     assert validity.verdict("Y92230", date(2025, 3, 1)).status.value == "not judged"  # before the source
+
+
+def test_a_verdict_is_the_same_on_every_day_of_a_period(ref):
+    """CD006 judges a code once per period between the table's epochs (rules/diagnosis_status.py),
+    not once per date of service: any two days of one period give the same verdict, every code."""
+    import random
+    from datetime import timedelta
+
+    from cgt_claimcheck.rules.diagnosis_status import verdict_of
+
+    validity = ref.icd10cm_validity
+    edges = validity.epochs
+    rng = random.Random(24)
+    codes = rng.sample(validity.codes, 300) + ["D57", "D571", "C8339", "C833", "E10", "Z3184", "D711", "C8840"]
+    for code in codes:
+        i = rng.randrange(len(edges) - 1)
+        first, last = edges[i], edges[i + 1] - timedelta(days=1)
+        if not validity.covers(first):
+            continue
+        other = first + timedelta(days=rng.randint(0, (last - first).days))
+        assert verdict_of(validity, code, first) == verdict_of(validity, code, other), (code, first, other)
+        assert verdict_of(validity, code, first) == verdict_of(validity, code, last), (code, first, last)

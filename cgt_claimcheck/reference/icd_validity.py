@@ -15,7 +15,7 @@ from __future__ import annotations
 import bisect
 import hashlib
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from functools import cached_property
 from pathlib import Path
@@ -51,6 +51,19 @@ class CodeValidity:
     def codes(self) -> list[str]:
         """Every code, sorted: headers are found by prefix (sorted only when a code is not billable)."""
         return sorted(self.windows)
+
+    @cached_property
+    def epochs(self) -> list[date]:
+        """Every date on which some verdict can change (a window opens or closes, the coverage
+        starts or ends), sorted: between two of them every code's verdict is the same."""
+        edges = {self.covers_from, self.covers_through + timedelta(days=1)}
+        for windows in self.windows.values():
+            for start, end in windows:
+                if start is not None:
+                    edges.add(start)
+                if end is not None:
+                    edges.add(end + timedelta(days=1))
+        return sorted(edges)
 
     def covers(self, day: date) -> bool:
         return self.covers_from <= day <= self.covers_through

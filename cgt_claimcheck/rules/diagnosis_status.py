@@ -53,17 +53,16 @@ def diagnosis_status(lines: Lines, ref: Reference, memo: dict[Any, Any]) -> Diag
     line, code = lines.tokens("diagnosis_codes")
     encoded = pc.dictionary_encode(pa.array(code, pa.string()))
     code_id = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    day = lines.days("service_date")[line].astype("M8[D]").view(np.int64)
-    undated = day == np.iinfo(np.int64).min
-    day = np.where(undated, -1, day - (day[~undated].min() if (~undated).any() else 0))
-    pairs = pc.dictionary_encode(pa.array(code_id << 32 | (day & 0xFFFFFFFF)))  # one key per (code, date)
+    validity = ref.icd10cm_validity
+    day = lines.days("service_date")[line].astype("M8[D]")
+    when = _period_or_day(day, validity)
+    pairs = pc.dictionary_encode(pa.array(code_id << 32 | (when & 0xFFFFFFFF)))  # one key per (code, period)
     inverse = pairs.indices.to_numpy(zero_copy_only=False)
     keys = pairs.dictionary.to_numpy()
     first_day = lines.days("service_date")[line]
     first_of = np.zeros(len(keys), dtype=np.int64)
     first_of[inverse[::-1]] = np.arange(len(inverse))[::-1]  # a token of each (code, date)
     names = encoded.dictionary.to_pylist()
-    validity = ref.icd10cm_validity
     verdicts = [
         (NOT_JUDGED, "")
         if validity is None or np.isnat(first_day[i])
@@ -75,6 +74,30 @@ def diagnosis_status(lines: Lines, ref: Reference, memo: dict[Any, Any]) -> Diag
     result = DiagnosisStatus(line, code, status, note)
     memo[key] = result
     return result
+
+
+def _period_or_day(day: np.ndarray, validity: Any) -> np.ndarray:
+    """A key per date of service under which every code's verdict is the same: the period between
+    two of the table's epochs for a date it covers (a few dozen periods, where 100k lines hold
+    hundreds of dates), else the date itself (its note names it). Undated: -1."""
+    import numpy as np
+
+    undated = np.isnat(day)
+    days = day.view(np.int64)
+    base = days[~undated].min() if (~undated).any() else 0
+    key = np.where(undated, -1, 2**20 + (days - base))  # a date of its own, above every period
+    if validity is None:
+        return key
+    edges = np.array(validity.epochs, dtype="M8[D]").view(np.int64)
+    covered = ~undated & (days >= edges[0]) & (days < edges[-1]) & _covers(day, validity)
+    return np.where(covered, np.searchsorted(edges, days, side="right"), key)
+
+
+def _covers(day: np.ndarray, validity: Any) -> np.ndarray:
+    import numpy as np
+
+    low, high = np.datetime64(validity.covers_from, "D"), np.datetime64(validity.covers_through, "D")
+    return (day >= low) & (day <= high)
 
 
 def verdict_of(validity: Any, code: str, day: date) -> tuple[str, str]:
