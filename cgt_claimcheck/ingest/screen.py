@@ -75,17 +75,18 @@ class _Distinct:
     def __init__(self, array: pa.Array) -> None:
         encoded = pc.dictionary_encode(array)
         self.indices = encoded.indices
+        self.codes = encoded.indices.to_numpy(zero_copy_only=False)  # once, for every mask
         self.values = pc.utf8_trim_whitespace(encoded.dictionary)
 
     def mask(self, fn) -> np.ndarray:  # type: ignore[no-untyped-def]
         flags = pc.fill_null(fn(self.values), False)
-        return np.asarray(flags, dtype=bool)[np.asarray(self.indices)]
+        return flags.to_numpy(zero_copy_only=False)[self.codes]
 
     def counts(self, rows: np.ndarray) -> dict[str, int]:
         """How many of the flagged rows hold each distinct value (values case-folded together)."""
         if not rows.any():
             return {}
-        tally = np.bincount(np.asarray(self.indices)[rows], minlength=len(self.values))
+        tally = np.bincount(self.codes[rows], minlength=len(self.values))
         result: dict[str, int] = {}
         spelling: dict[str, str] = {}
         for value, count in zip(self.values.to_pylist(), tally.tolist(), strict=True):
@@ -122,11 +123,16 @@ def screen(
     unknown_payer: str = "out-of-scope",
 ) -> Screened:
     n = table.num_rows
+    combined: dict[str, pa.Array] = {}
 
-    def column(name: str) -> pa.Array:
-        if name in table.column_names:
-            return table.column(name).combine_chunks()
-        return pa.array([""] * n, pa.string())
+    def column(name: str) -> pa.Array:  # each column made contiguous once per batch
+        if name not in combined:
+            if name in table.column_names:
+                chunks = table.column(name)
+                combined[name] = chunks.chunk(0) if chunks.num_chunks == 1 else chunks.combine_chunks()
+            else:
+                combined[name] = pa.repeat(pa.scalar("", pa.string()), n)
+        return combined[name]
 
     # The payer decides whether a row is ours at all: a multi-payer extract is mostly commercial
     # and Medicare rows. A value that maps to no profile (or that [payers] maps to "skip") is
