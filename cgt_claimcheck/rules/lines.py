@@ -1,14 +1,16 @@
 """The kept claim lines as the Arrow checks read them, and the hits they return.
 
 A check takes `Lines` (the lines contract of `ingest.columns` as one Arrow table) and returns
-`Hits` (made with `lines.hits(mask, **details)`): the positions of the lines it flags and, for those lines only, the detail values its
-templates name. It works with numpy on codes factorized once per run: a column of 100k lines
-holds a few hundred distinct values, so membership, mappings and text are decided per distinct
-value and spread back with one `take`. Nothing here loops over lines in Python.
+`Hits` (made with `lines.hits(mask, **details)`): the positions of the lines it flags and, for
+those lines only, the detail values its templates name. It works with numpy on codes factorized
+once per run: a column of 100k lines holds a few hundred distinct values, so membership,
+mappings and text are decided per distinct value and spread back with one `take`. Nothing here
+loops over lines in Python.
 
 Rule modules import this module only for type checking (numpy and pyarrow stay off the import
-path of `lookup` and `rules`); a check imports numpy inside. Nulls are explicit: `coded` gives -1 to a null, `isin` and `eq` are False on it, `numbers` and
-`days` give NaN and NaT (which compare False), `text` gives ''.
+path of `lookup` and `rules`); a check imports numpy inside. Nulls are explicit: `coded` gives -1
+to a null, `isin` and `eq` are False on it, `numbers` and `days` give NaN and NaT (which compare
+False), `text` gives ''.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class Coded(NamedTuple):
     values: list[Any]
 
     def spread(self, per_value: Iterable[Any], missing: Any = None, dtype: Any = object) -> np.ndarray:
-        """Values computed once per distinct value, given back per line (`missing` for a null)."""
+        """Scalar values computed once per distinct value, given back per line (`missing` for a null)."""
         table = np.array([*per_value, missing], dtype=dtype)
         return table[self.codes]  # code -1 takes the trailing `missing`
 
