@@ -268,7 +268,7 @@ def wrong_delivery_system(lines: Lines, ctx: RuleContext) -> Hits:
         since = carve_out.effective_from
         dated = days >= np.datetime64(since, "s") if since is not None else ~np.isnat(days)
         carved |= product & lines.claim_any(indicated) & dated
-    expected = np.where(carved, MEDI_CAL_FFS, MEDI_CAL_MCP).astype(object)
+    expected = lines.where(carved, MEDI_CAL_FFS, MEDI_CAL_MCP)
     hit = covered_product & lines.flags("is_cgt_drug") & lines.eq("program", "medi-cal")
     hit &= lines.text("payer") != expected
     # Fee-for-service billed for a plan's use: right when the member is not in a plan (N).
@@ -276,11 +276,9 @@ def wrong_delivery_system(lines: Lines, ctx: RuleContext) -> Hits:
     enrolled, unknown_enrollment = lines.flags("mcp_enrolled"), lines.is_null("mcp_enrolled")
     hit &= ~(ffs_for_plan & ~enrolled & ~unknown_enrollment)
     unknown = ffs_for_plan & unknown_enrollment
-    enrollment = np.where(
-        unknown,
-        " (the extract does not say whether the member is enrolled in a plan: mcp_enrolled)",
-        np.where(ffs_for_plan & enrolled, " (mcp_enrolled says the member is in a plan)", ""),
-    ).astype(object)
+    # Object arrays of shared strings, never numpy text arrays (100k copies of a long text).
+    enrollment = lines.where(ffs_for_plan & enrolled, " (mcp_enrolled says the member is in a plan)")
+    enrollment[unknown] = " (the extract does not say whether the member is enrolled in a plan: mcp_enrolled)"
     return lines.hits(
         hit,
         indication=lines.where(lines.claim_any(sickle_cell), "sickle cell disease", "a non-sickle-cell indication"),

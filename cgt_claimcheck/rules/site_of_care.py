@@ -198,7 +198,7 @@ def facility_not_certified(lines: Lines, ctx: RuleContext) -> Hits:
     for c in reversed(names):  # the note of the first certification that has one, in name order
         first_note = np.where(missing[c] & (notes[c] != ""), "; " + notes[c].astype(object), first_note)
     epsdt = lines.flags("epsdt")
-    fix = np.where(epsdt, CERTIFIED_FIX + " " + EPSDT_NOTE + ".", CERTIFIED_FIX).astype(object)
+    fix = lines.where(epsdt, CERTIFIED_FIX + " " + EPSDT_NOTE + ".", CERTIFIED_FIX)  # shared strings
     return lines.hits(
         hit,
         certification=certification,
