@@ -16,7 +16,7 @@ column); nothing is printed.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +43,7 @@ def check(
     config: str | os.PathLike[str] | None = None,
     name: str | None = None,
     jobs: int | None = None,
+    read_files: Callable[..., Iterator[Any]] | None = None,
 ) -> Report:
     """Check claim lines against the CGT rules and return the report.
 
@@ -51,7 +52,8 @@ def check(
     (named as in the README, or mapped by the config's `[columns]`). `name` is what the report
     calls an in-memory source (default `<pyarrow.Table>`, `<pandas.DataFrame>`). The other
     arguments are the flags of `cgt-claimcheck check` (`--payer`, `--facilities`, `--history`,
-    `--select`, `--ignore`, `--fail-on`, `--reference-dir`, `--config`, `--jobs`).
+    `--select`, `--ignore`, `--fail-on`, `--reference-dir`, `--config`, `--jobs`). `read_files`
+    says where the files are read (`cluster.check_dataset` passes its Dask cluster's).
     """
     from cgt_claimcheck.config import CheckFlags, load_settings, reference_dir_of, resolve_check
     from cgt_claimcheck.engine import run_check
@@ -68,6 +70,7 @@ def check(
         jobs=jobs,
     )
     resolved = resolve_check(flags, settings, config_path, ref)
+    resolved.options.read_files = read_files
     report = run_check(_sources(source, name), ref, resolved.options)
     report.fail_on = resolved.fail_on
     return report

@@ -91,7 +91,8 @@ def take_in(paths: Sequence[str | ArrowSource], ref: Reference, options: CheckOp
     screening = _screening(ref, options, relevance)
     # Each file is read, screened and triaged on its own (in parallel with --jobs); the results
     # meet here in file order, so the report is the same whatever the number of jobs.
-    for file_index, read in enumerate(read_files(paths, options, screening, read_one)):
+    reads = options.read_files or read_files
+    for file_index, read in enumerate(reads(paths, options, screening, read_one)):
         files.append(read.state)
         kept.extend(read.kept)
         rejections.absorb(read.rejections)

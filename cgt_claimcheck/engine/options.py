@@ -7,7 +7,7 @@ findings the report options.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,9 @@ class CheckOptions:
     # Processes that read and screen files side by side (engine/parallel_reads.py); None: the
     # cores, for files big enough to pay for a worker.
     jobs: int | None = 1
+    # Where the files are read: None is this machine (engine/parallel_reads.read_files); the Dask
+    # extra (cluster.py) passes a function that reads them as tasks of a cluster, in file order.
+    read_files: Callable[..., Iterator[Any]] | None = None
     # run: which rules, with what resources
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
