@@ -174,13 +174,11 @@ def facility_not_certified(lines: Lines, ctx: RuleContext) -> Hits:
                 continue
             lapsed = cert.superseded_on is not None
             lapsed_here = (days >= np.datetime64(cert.superseded_on, "s")) if lapsed else np.zeros(n, bool)
-            known = missing.get(cert.certification, np.zeros(n, bool))
-            superseded[cert.certification] = np.where(
-                known,
-                superseded.get(cert.certification, np.ones(n, bool)) & np.where(lacking, lapsed_here, True),
-                lapsed_here,
-            )
-            missing[cert.certification] = known | lacking
+            # A line lacks the certification only as a lapsed rule while every requirement it
+            # lacks has lapsed on its date.
+            so_far = superseded.get(cert.certification, np.ones(n, bool))
+            superseded[cert.certification] = np.where(lacking, so_far & lapsed_here, so_far)
+            missing[cert.certification] = missing.get(cert.certification, np.zeros(n, bool)) | lacking
             note = notes.setdefault(cert.certification, np.full(n, "", dtype=object))
             note[lacking & (note == "")] = cert.superseded_note or ""
     hit = np.zeros(n, bool)
