@@ -160,8 +160,8 @@ def rule_findings(r: Rule, lines: Lines, found: Hits, scope: np.ndarray, options
         n,
         column_text,
         {name: texts(value, n) for name, value in details.items()},
-        rows=lines.numbers("_row")[rows].astype(np.int64),
-        seq=lines.numbers("_seq")[rows].astype(np.int64),
+        data_rows=lines.integers("_row")[rows],
+        seq=lines.integers("_seq")[rows],
         options=options,
     )
 
@@ -171,7 +171,7 @@ def finding_table(
     n: int,
     column_text: Callable[[str], np.ndarray],
     detail: dict[str, np.ndarray],
-    rows: np.ndarray,
+    data_rows: np.ndarray,
     seq: np.ndarray,
     options: CheckOptions,
 ) -> pa.Table:
@@ -238,7 +238,7 @@ def finding_table(
         "claim_id": line_text("claim_id"),
         "line_number": line_text("line_number"),
         "file": _encoded(column_text("_file")),
-        "row": pa.array(rows),
+        "row": pa.array(data_rows),
         "location": pa.nulls(n, pa.string()),  # set in `assemble` for X12 lines
         "field": fields,
         "value": values["value"],

@@ -91,7 +91,7 @@ def duplicate_line(lines: Lines, ctx: RuleContext) -> Hits:
     at = first_of_line[hit]
     files, first_files = lines.text("_file")[hit], lines.text("_file")[at]
     elsewhere = np.where(first_files != files, " of " + first_files.astype(object), "")
-    first_row = lines.numbers("_row")[at].astype(np.int64).astype(str).astype(object) + elsewhere
+    first_row = lines.integers("_row")[at].astype(str).astype(object) + elsewhere
     return lines.hits(hit, first_row=first_row)
 
 

@@ -72,6 +72,11 @@ class Lines:
         """A numeric column as float64, NaN where null."""
         return self._memo("numbers", name, lambda: self.array(name).cast(pa.float64()).to_numpy(zero_copy_only=False))
 
+    def integers(self, name: str) -> np.ndarray:
+        """An integer column without nulls (`_row`, `_seq`) as int64: exact, where float64 would
+        round `_seq` (file index << 40) past 8,192 files."""
+        return self._memo("integers", name, lambda: self.array(name).to_numpy(zero_copy_only=False).astype(np.int64))
+
     def flags(self, name: str) -> np.ndarray:
         """A boolean column, a null taken as False."""
         return self._memo("flags", name, lambda: self.array(name).fill_null(False).to_numpy(zero_copy_only=False))
@@ -155,7 +160,7 @@ class Lines:
             from cgt_claimcheck.value_parsers import line_number_value
 
             number = self.per_value("line_number", line_number_value, missing=np.nan, dtype=np.float64)
-            return np.lexsort((self.numbers("_seq"), number, self.groups("claim_id")))
+            return np.lexsort((self.integers("_seq"), number, self.groups("claim_id")))
 
         return self._memo("claim_order", "", make)
 

@@ -1,0 +1,43 @@
+"""The view the rule checks read (rules/lines.py): nulls, tokens, claim order, exact input order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from cgt_claimcheck.engine.pending import FILE_SHIFT
+from cgt_claimcheck.rules.lines import Lines
+
+
+def _lines(**columns) -> Lines:
+    return Lines(pa.table(columns))
+
+
+def test_nulls_are_never_members_equal_or_text():
+    lines = _lines(code=pa.array(["J3392", None, ""], pa.string()))
+    assert lines.isin("code", {"J3392", ""}).tolist() == [True, False, True]
+    assert lines.eq("code", "").tolist() == [False, False, True]
+    assert lines.text("code").tolist() == ["J3392", "", ""]
+    assert lines.coded("code").codes.tolist()[1] == -1
+
+
+def test_tokens_explode_each_list_in_line_order():
+    lines = _lines(dx=pa.array(["D571;E119", None, "", "D571;E119", "Z3184"], pa.string()))
+    line, code = lines.tokens("dx")
+    assert line.tolist() == [0, 0, 3, 3, 4]
+    assert code.tolist() == ["D571", "E119", "D571", "E119", "Z3184"]
+    assert lines.has_token("dx", {"E119"}).tolist() == [True, False, False, True, False]
+
+
+def test_a_claims_first_line_is_its_lowest_numbered_then_the_first_read_even_past_8192_files():
+    far = (np.int64(9000) << FILE_SHIFT) + np.arange(4, dtype=np.int64)  # beyond float64's exact integers
+    lines = _lines(
+        claim_id=pa.array(["C1", "C1", "C1", "C2"]),
+        line_number=pa.array(["2", "x", "2", "1"]),
+        _seq=pa.array(far[::-1].copy()),  # read in reverse: the later _seq is the earlier row
+    )
+    assert lines.integers("_seq").tolist() == far[::-1].tolist()
+    first = lines.first_of_claim()
+    # C1: lines 2 (twice) and x: the 2 read first is position 2 (the smaller _seq); C2 is alone.
+    assert first.tolist() == [2, 2, 2, 3]
+    assert lines.is_first_of_claim(np.array([True, True, False, True])).tolist() == [True, False, False, True]
