@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -27,13 +26,6 @@ MAX_CHARGE = 100_000_000
 NDC_LAYOUTS = {(4, 4, 2): 0, (5, 3, 2): 1, (5, 4, 1): 2, (5, 4, 2): None}  # segment lengths -> the one padded
 
 
-def per_distinct(array: pa.Array, fn: Callable[[str], Any], kind: pa.DataType) -> pa.Array:
-    """fn of each distinct value of a column, given back per row (null stays null)."""
-    encoded = pc.dictionary_encode(array)
-    values = pa.array([fn(v) for v in encoded.dictionary.to_pylist()], kind)
-    return values.take(encoded.indices)
-
-
 def _replace(array: pa.Array, pattern: str, replacement: str) -> pa.Array:
     return pc.replace_substring_regex(array, pattern, replacement)
 
@@ -44,9 +36,7 @@ def _fullmatch(array: pa.Array, pattern: str) -> pa.Array:
 
 def parse_dates(text: pa.Array, date_format: str | None = None) -> pa.Array:
     """Dates in the accepted layouts (ingest.dates) to timestamp[s]; anything else null."""
-    trimmed = pc.utf8_trim_whitespace(text)
-    encoded = pc.dictionary_encode(trimmed)
-    return parse_date_arrow(encoded.dictionary, date_format).take(encoded.indices)
+    return Distinct(pc.utf8_trim_whitespace(text)).map(lambda v: parse_date_arrow(v, date_format)).rows()
 
 
 def parse_flags(text: pa.Array) -> pa.Array:

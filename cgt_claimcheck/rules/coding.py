@@ -11,8 +11,6 @@ from cgt_claimcheck.rules.base import ALL_PAYERS, RuleContext, Triggers, rule
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
-    import numpy as np
-
     from cgt_claimcheck.reference import Reference
     from cgt_claimcheck.rules.lines import Hits, Lines
 
@@ -86,7 +84,7 @@ def code_not_effective(lines: Lines, ctx: RuleContext) -> Hits:
     for w in windows:
         code = lines.eq("procedure_code", w.code)
         dated |= code
-        valid |= code & _within(days, w.start, w.end)
+        valid |= code & lines.within("service_date", w.start, w.end)
     hit = dated & ~valid
     code_of, served = lines.text("procedure_code")[hit], days[hit].astype("M8[D]").astype(object)
     approval = {pid: p.fda_approval_date for pid, p in ref.products.items()}
@@ -142,14 +140,13 @@ def unclassified_with_specific_code(lines: Lines, ctx: RuleContext) -> Hits:
     product_codes = {h.code for h in ctx.ref.hcpcs if h.kind == "product"}
     windows = [w for w in _windows_of_codes(ctx.ref) if w.group in ctx.ref.products and w.code in product_codes]
     j3590 = lines.flags("is_j3590") & ~lines.is_null("product_ndc")
-    days = lines.days("service_date")
     specific = np.full(len(lines), None, dtype=object)
     since = np.full(len(lines), None, dtype=object)
     for w in reversed(windows):  # the first window in the tables' order wins
         start = w.start or w.in_use_by
         if start is None:
             continue
-        applies = j3590 & lines.eq("product_ndc", w.group) & _within(days, start, w.end)
+        applies = j3590 & lines.eq("product_ndc", w.group) & lines.within("service_date", start, w.end)
         specific[applies], since[applies] = w.code, start.isoformat()
     hit = specific != None  # noqa: E711 (elementwise)
     return lines.hits(hit, specific_code=specific, since=since)
@@ -305,14 +302,6 @@ def _windows_of_codes(ref: Reference) -> list[CodeWindow]:
         for h in ref.hcpcs
         if h.product_id or h.kind == "administration"
     ]
-
-
-def _within(days: np.ndarray, start: date | None, end: date | None) -> np.ndarray:
-    """Dates inside [start, end], a missing bound open; NaT is inside only when both are open."""
-    import numpy as np
-
-    inside = np.ones(len(days), bool) if start is None else days >= np.datetime64(start, "s")
-    return inside if end is None else inside & (days <= np.datetime64(end, "s"))
 
 
 def _within_day(day: date, start: date | None, end: date | None) -> bool:

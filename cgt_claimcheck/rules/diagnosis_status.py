@@ -88,16 +88,10 @@ def _period_or_day(day: np.ndarray, validity: Any) -> np.ndarray:
     key = np.where(undated, -1, 2**20 + (days - base))  # a date of its own, above every period
     if validity is None:
         return key
-    edges = np.array(validity.epochs, dtype="M8[D]").view(np.int64)
-    covered = ~undated & (days >= edges[0]) & (days < edges[-1]) & _covers(day, validity)
-    return np.where(covered, np.searchsorted(edges, days, side="right"), key)
-
-
-def _covers(day: np.ndarray, validity: Any) -> np.ndarray:
-    import numpy as np
-
+    edges = np.array(validity.epochs, dtype="M8[D]").view(np.int64)  # they include the coverage's ends
     low, high = np.datetime64(validity.covers_from, "D"), np.datetime64(validity.covers_through, "D")
-    return (day >= low) & (day <= high)
+    covered = ~undated & (day >= low) & (day <= high)
+    return np.where(covered, np.searchsorted(edges, days, side="right"), key)
 
 
 def verdict_of(validity: Any, code: str, day: date) -> tuple[str, str]:

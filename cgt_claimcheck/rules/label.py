@@ -179,7 +179,6 @@ def fit_of_lines(lines: Lines, ref: Reference, memo: dict[Any, Any]) -> Fit:
     distinct_codes = sorted(set(token_code.tolist()))
     code_at = {c: i for i, c in enumerate(distinct_codes)}
     token_index = np.array([code_at[c] for c in token_code.tolist()], dtype=np.int64)
-    days = lines.days("service_date")
     in_force_any, matched_any = np.zeros(n, bool), np.zeros(n, bool)
     unknown_any, best_knowledge_any = np.zeros(n, bool), np.zeros(n, bool)
     in_force_rows = []
@@ -189,11 +188,7 @@ def fit_of_lines(lines: Lines, ref: Reference, memo: dict[Any, Any]) -> Fit:
             continue
         for indication in indications:
             start, end = indication.effective_from, indication.effective_to
-            in_force = product.copy()
-            if start is not None:
-                in_force &= days >= np.datetime64(start, "s")
-            if end is not None:
-                in_force &= days <= np.datetime64(end, "s")
+            in_force = product & lines.within("service_date", start, end)
             fits = np.array(
                 [icd_matches(c, indication.icd10cm_include, indication.icd10cm_exclude) for c in distinct_codes], bool
             )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -87,6 +88,12 @@ class Lines:
     def days(self, name: str) -> np.ndarray:
         """A date column as numpy datetime64[s], NaT where null."""
         return self._memo("days", name, lambda: self.array(name).to_numpy(zero_copy_only=False).astype("M8[s]"))
+
+    def within(self, name: str, start: date | None, end: date | None) -> np.ndarray:
+        """A date column inside [start, end], a missing bound open (NaT is inside only when both are)."""
+        days = self.days(name)
+        inside = np.ones(self.n, bool) if start is None else days >= np.datetime64(start, "s")
+        return inside if end is None else inside & (days <= np.datetime64(end, "s"))
 
     def text(self, name: str) -> np.ndarray:
         """A column as Python strings per line, '' where null (dates as YYYY-MM-DD)."""

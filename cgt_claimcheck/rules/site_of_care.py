@@ -154,7 +154,8 @@ def facility_not_certified(lines: Lines, ctx: RuleContext) -> Hits:
     for row in registry.to_pylist():
         if row["npi"] not in npi_of:
             continue
-        covers = (npi_index == npi_of[row["npi"]]) & _within(days, _day(row["reg_start"]), _day(row["reg_end"]))
+        dates = lines.within("service_date", _day(row["reg_start"]), _day(row["reg_end"]))
+        covers = (npi_index == npi_of[row["npi"]]) & dates
         if row["reg_product"]:
             covers &= product == row["reg_product"]
         certification = row["certification"]
@@ -168,7 +169,7 @@ def facility_not_certified(lines: Lines, ctx: RuleContext) -> Hits:
         for cert in program.certification:
             products = [pid for pid, p in ctx.ref.products.items() if p.family in cert.families or pid in cert.products]
             applies = in_program & lines.isin("product", products)
-            applies &= _within(days, cert.effective_from, cert.effective_to)
+            applies &= lines.within("service_date", cert.effective_from, cert.effective_to)
             lacking = applies & ~covered.get(cert.certification, np.zeros(n, bool))
             if not lacking.any():
                 continue
@@ -239,13 +240,13 @@ def inpatient_pcs_missing(lines: Lines, ctx: RuleContext) -> Hits:
 
     n = len(lines)
     inpatient = lines.flags("is_cgt_drug") & lines.flags("inpatient")
-    days = lines.days("service_date")
     expected, found = np.zeros(n, bool), np.zeros(n, bool)
     codes_of: list[tuple[np.ndarray, str]] = []
     for p in ctx.ref.pcs:
         if not p.product_id:
             continue
-        applies = inpatient & lines.eq("product", p.product_id) & _within(days, p.effective_from, p.effective_to)
+        in_force = lines.within("service_date", p.effective_from, p.effective_to)
+        applies = inpatient & lines.eq("product", p.product_id) & in_force
         if not applies.any():
             continue
         expected |= applies
@@ -308,10 +309,3 @@ def pcs_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
 def _day(value: datetime | None) -> date | None:
     """A registry date (read as a timestamp) as a date."""
     return None if value is None else value.date()
-
-
-def _within(days: np.ndarray, start: date | None, end: date | None) -> np.ndarray:
-    import numpy as np
-
-    inside = np.ones(len(days), bool) if start is None else days >= np.datetime64(start, "s")
-    return inside if end is None else inside & (days <= np.datetime64(end, "s"))
