@@ -128,6 +128,8 @@ def write_findings_dataset(report: Report, folder: str | os.PathLike[str], rows_
     import pyarrow.parquet as pq
 
     target = Path(folder)
+    if target.exists() and not target.is_dir():  # a file, a device, a FIFO: never written over
+        raise UsageError(f"{target} is not a folder: findings are written as a dataset of Parquet files")
     if target.exists() and any(target.iterdir()):
         raise UsageError(f"{target} is not empty: findings are written to an empty or new folder")
     target.mkdir(parents=True, exist_ok=True)

@@ -3,6 +3,8 @@ once here; the report equals the single-process one (issue 27)."""
 
 from __future__ import annotations
 
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -66,6 +68,11 @@ def test_a_dataset_checked_on_a_cluster_gives_the_single_process_report(dataset,
     assert pq.read_table(tmp_path / "findings").num_rows == there.findings_table().num_rows
     with pytest.raises(UsageError, match="not empty"):
         write_findings_dataset(there, tmp_path / "findings")
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    with pytest.raises(UsageError, match="not a folder"):
+        write_findings_dataset(there, fifo)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
 
 
 def test_an_unreadable_partition_is_reported_as_in_one_process(dataset, client, tmp_path):

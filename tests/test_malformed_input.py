@@ -84,6 +84,22 @@ def test_lines_that_are_not_utf8_are_rejected_alone(tmp_path):
     assert counts(report_of(path, "--encoding", "cp1252")) == (3, 3, 0)
 
 
+def test_a_ragged_line_that_is_not_utf8_is_rejected_without_a_traceback(tmp_path):
+    """pyarrow cannot decode such a line for the reader's callback and prints "Exception ignored"
+    with a traceback; the user sees IN001 only (ingest/undecodable_rows.py)."""
+    path = tmp_path / "x.csv"
+    path.write_bytes(extract([row(1), "C2,1,837P,M\xfcller"]).encode("latin-1"))
+    done = subprocess.run(
+        [sys.executable, "-m", "cgt_claimcheck", "check", str(path), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "CI": "true"},
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr, done.stderr
+    assert [f["row"] for f in json.loads(done.stdout)["findings"] if f["rule"] == "IN001"] == [2]
+
+
 @pytest.mark.parametrize(
     ("codec", "args"),
     [

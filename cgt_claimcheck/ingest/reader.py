@@ -22,6 +22,7 @@ from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, name_key
 from cgt_claimcheck.ingest.records import BadLine, bad_lines, without_lines
 from cgt_claimcheck.ingest.source import ByteSource
+from cgt_claimcheck.ingest.undecodable_rows import quiet_undecodable_rows
 from cgt_claimcheck.printable import excerpt
 
 if TYPE_CHECKING:
@@ -219,6 +220,7 @@ class ExtractReader:
         block: int = PARSE_BLOCK,
         line_of: np.ndarray | None = None,
     ) -> tuple[pa.Table, list[InvalidRow]]:
+        quiet_undecodable_rows()  # an undecodable ragged row is IN001's, not a printed traceback
         invalid: list[InvalidRow] = []
 
         def on_invalid(row: Any) -> str:
