@@ -43,3 +43,23 @@ def reference_copy(tmp_path: Path) -> Path:
     target = tmp_path / "reference_data"
     shutil.copytree(REFERENCE_DIR, target)
     return target
+
+
+@pytest.fixture(autouse=True)
+def _x12_parity(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With CGT_CLAIMCHECK_X12_PARITY=1, every X12 file a test reads in this process is also read
+    one segment at a time, and any difference fails the test (the vectorised mapping's harness)."""
+    if os.environ.get("CGT_CLAIMCHECK_X12_PARITY") != "1":
+        return
+    from cgt_claimcheck.ingest.x12 import X12Reader
+    from tests.x12_parity import differences
+
+    batches = X12Reader.batches
+
+    def compared(self: X12Reader):  # type: ignore[no-untyped-def]
+        if not self.per_segment and self.path != "-":
+            found = differences(self.path, payer=self.payer, batch_rows=self.batch_rows, max_repeats=self.max_repeats)
+            assert not found, f"{self.path}: {found}"
+        return batches(self)
+
+    monkeypatch.setattr(X12Reader, "batches", compared)

@@ -13,15 +13,15 @@ cannot be read at all raises UsageError (exit 2 when no other file could be read
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Callable, Iterator
-
-import numpy as np
-import pyarrow as pa
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.source import ByteSource
+from cgt_claimcheck.ingest.x12_blocks import BlockWalk
 from cgt_claimcheck.ingest.x12_claims import ClaimMapping, ClaimState, LineState, TransactionState, line_text
+from cgt_claimcheck.ingest.x12_columns import MappedLines
 from cgt_claimcheck.ingest.x12_stream import SegmentStream
 from cgt_claimcheck.ingest.x12_syntax import (
     CONTROL,
@@ -46,13 +46,27 @@ X12_BATCH_ROWS = 20_000
 __all__ = ["X12_COLUMNS", "X12Problem", "X12Reader", "is_x12"]
 
 
-class X12Reader(SegmentStream, ClaimMapping):
+class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
     """One X12 file: `batches()` yields RawBatch (canonical string columns); `problems` afterwards."""
 
     def __init__(
-        self, path: str, *, payer: str | None = None, batch_rows: int = 250_000, max_repeats: int = 1_000
+        self,
+        path: str,
+        *,
+        payer: str | None = None,
+        batch_rows: int = 250_000,
+        max_repeats: int = 1_000,
+        per_segment: bool = False,
     ) -> None:
         self.path = path
+        # Transaction bodies are mapped as columns (ingest/x12_columns.py); per_segment maps every
+        # segment one at a time, as bodies with a rare construct are: the reference in tests.
+        self.per_segment = per_segment
+        self.mapped_by_segment: Counter[str] = Counter()  # bodies left to the per-segment mapping, by reason
+        self._carry: list[bytes] = []  # whole segments of a transaction not yet closed in its block
+        self._state_from = None  # the last mapped body, for the hierarchy values it leaves
+        self.out_rows = 0
+        self._open_claim = None  # (claim, line) a mapped body ends inside
         self.source = ByteSource(path, text=False)
         self.display = self.source.display
         # A line is held as a dict until its batch is built (about 2 KB): smaller batches than the
@@ -82,7 +96,7 @@ class X12Reader(SegmentStream, ClaimMapping):
         self.tx: TransactionState | None = None
         self.claim: ClaimState | None = None
         self.line: LineState | None = None
-        self.out: list[LineState] = []  # lines of closed transactions, not yet in a batch
+        self.out: list[LineState | MappedLines] = []  # lines of closed transactions, not yet in a batch
         self.invalid: list[InvalidRow] = []
         self.ordinal = 0  # service lines so far: a line's row
         self.outside = 0  # segments seen since the last transaction closed, outside any
@@ -104,13 +118,15 @@ class X12Reader(SegmentStream, ClaimMapping):
         seen = self._repeats[key] = self._repeats.get(key, 0) + 1
         inside = code not in (ENVELOPE, CONTROL)  # trailers and envelopes belong to no claim
         claim = self.claim.values.get("claim_id", "") if inside and self.claim is not None else ""
+        line = self.line.values.get("line_number", "") if inside and self.line is not None else ""
+        if inside and self.tx is not None and self._open_claim is not None:
+            claim, line = self._open_claim  # the claim a mapped body left open (its transaction has no SE yet)
         if self.max_repeats and seen > self.max_repeats + 1:
             folded = self._folded[key]
             folded.represents += 1
             if claim:
                 folded.unlisted_claims.add(claim)
             return
-        line = self.line.values.get("line_number", "") if inside and self.line is not None else ""
         problem = X12Problem(code, row, field_, value[:80], reason, claim, line, self._where())
         self.problems.append(problem)
         if seen == self.max_repeats + 1:
@@ -131,28 +147,17 @@ class X12Reader(SegmentStream, ClaimMapping):
     # --- batches -------------------------------------------------------------------------------
     def batches(self) -> Iterator[RawBatch]:
         """The service lines in batches (once per reader: the state is the reader's)."""
-        for text, flag in self._segments():
-            self.segments_read += 1
-            if self.segments_read == 2 and not text.strip(" \t\r\n").startswith("GS" + self.seps.element):
-                raise UsageError(
-                    f"the segment after the ISA is {text.strip()[:3]!r}, not GS: not a readable interchange",
-                    file=self.display,
-                )
-            if flag < 0:
-                closing = text.strip().split(self.seps.element)[0] in ("IEA", "GE")
-                if not closing:
-                    self._problem(
-                        ENVELOPE,
-                        0,
-                        "(file)",
-                        text.strip()[:3],
-                        "the file ends inside a segment (no segment terminator)",
-                    )
-                    break
-                self._problem(FORMAT, 0, text.strip()[:3], "", "the last segment has no segment terminator")
-            self._segment(text)
-            if len(self.out) >= self.batch_rows:
+        for item, flag in self._segments():
+            if isinstance(item, bytes):
+                yield from self._take(item)
+                continue
+            yield from self._flush()
+            self._sync_state()
+            if not self._one(item, flag):
+                break
+            if self.out_rows >= self.batch_rows:
                 yield self._batch()
+        yield from self._flush()
         self._finish()
         if self.out or self.invalid:
             yield self._batch()
@@ -162,14 +167,27 @@ class X12Reader(SegmentStream, ClaimMapping):
                 file=self.display,
             )
 
-    def _batch(self) -> RawBatch:
-        lines, self.out = self.out, []
-        invalid, self.invalid = self.invalid, []
-        columns = {name: pa.array([ln.values.get(name, "") for ln in lines], pa.string()) for name in X12_COLUMNS}
-        table = pa.table(columns)
-        return RawBatch(table, np.array([ln.ordinal for ln in lines], dtype=np.int64), invalid)
+    def _one(self, text: str, flag: int) -> bool:
+        """One segment through the per-segment mapping; False: the file ends inside it."""
+        self.segments_read += 1
+        if self.segments_read == 2 and not text.strip(" \t\r\n").startswith("GS" + self.seps.element):
+            raise UsageError(
+                f"the segment after the ISA is {text.strip()[:3]!r}, not GS: not a readable interchange",
+                file=self.display,
+            )
+        if flag < 0:
+            closing = text.strip().split(self.seps.element)[0] in ("IEA", "GE")
+            if not closing:
+                self._problem(
+                    ENVELOPE, 0, "(file)", text.strip()[:3], "the file ends inside a segment (no segment terminator)"
+                )
+                return False
+            self._problem(FORMAT, 0, text.strip()[:3], "", "the last segment has no segment terminator")
+        self._segment(text)
+        return True
 
     def _reset_group(self) -> None:
+        self._state_from = None  # a GS clears what a mapped body left
         self.group_version = ""
         self.group_transactions = 0
         self.hl_levels: dict[str, str] = {}
@@ -350,17 +368,25 @@ class X12Reader(SegmentStream, ClaimMapping):
         tx = self.tx
         assert tx is not None
         self._end_claim()
-        if truncated:
-            reason = "the file ends inside this line's transaction: its later lines may be missing"
-            self.invalid.extend(InvalidRow(ln.ordinal, reason, line_text(ln)) for ln in tx.lines)
-        elif tx.skipped:
-            reason = "its transaction is not an 837 5010 transaction and was skipped"
-            self.invalid.extend(InvalidRow(ln.ordinal, reason, line_text(ln)) for ln in tx.lines)
+        if truncated or tx.skipped:
+            reason = (
+                "the file ends inside this line's transaction: its later lines may be missing"
+                if truncated
+                else "its transaction is not an 837 5010 transaction and was skipped"
+            )
+            for ln in tx.lines:
+                if isinstance(ln, MappedLines):
+                    texts = ln.texts()
+                    self.invalid.extend(InvalidRow(ln.ordinal + i, reason, t) for i, t in enumerate(texts))
+                else:
+                    self.invalid.append(InvalidRow(ln.ordinal, reason, line_text(ln)))
         else:
             self.out.extend(tx.lines)
+            self.out_rows += sum(len(ln) if isinstance(ln, MappedLines) else 1 for ln in tx.lines)
         self.tx = None
         self.claim = None
         self.line = None
+        self._open_claim = None
 
 
 _HANDLERS = {

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from cgt_claimcheck.ingest.reader import InvalidRow
+
+if TYPE_CHECKING:
+    from cgt_claimcheck.ingest.x12_columns import MappedLines
 from cgt_claimcheck.ingest.x12_syntax import ATTACHED_BY, SEPARATOR, STRUCTURE, VERSION, Separators, at, get
 
 
@@ -38,7 +42,7 @@ class TransactionState:
     claim_type: str  # 837P or 837I, from ST03 (GS08 when empty)
     segments: int = 1  # so far, ST included: what SE01 must say
     skipped: bool = False  # not an 837 5010 transaction: its lines are rejected
-    lines: list[LineState] = field(default_factory=list)  # released at SE
+    lines: list[LineState | MappedLines] = field(default_factory=list)  # released at SE (mapped bodies' as a piece)
 
 
 class ClaimMapping:

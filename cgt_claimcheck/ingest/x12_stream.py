@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import re
 from array import array
+from collections import Counter
 from collections.abc import Generator, Iterator
 
 from cgt_claimcheck.errors import UsageError
@@ -40,6 +41,19 @@ def _starts_isa(text: str) -> bool:
     return text.startswith("ISA", start) and len(text) > start + 3 and not text[start + 3].isalnum()
 
 
+def _isa_starts(text: str, stop: int, terminator: str) -> Iterator[int]:
+    """Where a segment that may be an ISA starts, before `stop`: 'ISA' after a terminator (or the
+    start), whitespace allowed between (str.find, not a regular expression: this scans every block)."""
+    found = text.find("ISA", 0, stop)
+    while found >= 0:
+        start = found
+        while start and text[start - 1] in " \t\r\n":
+            start -= 1
+        if start == 0 or text[start - 1] == terminator:
+            yield start
+        found = text.find("ISA", found + 3, stop)
+
+
 class SegmentStream:
     """The segment stream of X12Reader. The reader owns the state below and sets it up."""
 
@@ -51,13 +65,16 @@ class SegmentStream:
     invalid: list[InvalidRow]
     line_tx: array[int]
     line_segment: array[int]
+    per_segment: bool  # map every segment one at a time (the reference the vectorised mapping is tested on)
+    mapped_by_segment: Counter[str]  # what was mapped one segment at a time, and why
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
         raise NotImplementedError  # X12Reader reports problems
 
     # --- the segment stream --------------------------------------------------------------------
-    def _segments(self) -> Iterator[tuple[str, int]]:
-        """(segment text, 0 for an ISA / 1 / -1 for an unterminated tail): CR/LF dropped unless a terminator.
+    def _segments(self) -> Iterator[tuple[str | bytes, int]]:
+        """(segment text, 0 for an ISA / 1 / -1 for an unterminated tail; or a block of whole
+        segments as bytes, 2): CR/LF dropped unless a terminator.
 
         Each interchange declares its own separators in its ISA: where a later interchange of the
         file declares others, the rest of the file is split again by them.
@@ -87,12 +104,19 @@ class SegmentStream:
             first = False
             data = yield from self._split(data[end:], blocks)
 
-    def _split(self, data: str, blocks: Iterator[str]) -> Generator[tuple[str, int], None, str | None]:
+    def _split(self, data: str, blocks: Iterator[str]) -> Generator[tuple[str | bytes, int], None, str | None]:
         """The segments of `data` and the blocks after it; returns the text from the next ISA that
-        declares other separators (None at the end of the file)."""
+        declares other separators (None at the end of the file).
+
+        Where the separators are ASCII, whole segments come as blocks of UTF-8 bytes (flag 2, line
+        breaks removed) for the vectorised mapping; an ISA inside a block comes on its own.
+        """
         seps = self.seps
         terminator = seps.terminator
         strip_breaks = terminator not in "\r\n"
+        by_block = not self.per_segment and all(ord(c) < 128 for c in (seps.element, seps.component, terminator))
+        if not by_block and not self.per_segment:
+            self.mapped_by_segment["an interchange whose separators are not ASCII"] += 1
         pending: list[str] = []  # a segment longer than a block, in pieces (joined once, not per block)
         for chunk in itertools.chain([data], blocks):
             if terminator not in chunk:
@@ -100,7 +124,30 @@ class SegmentStream:
                 if _starts_isa(pending[0]) and sum(map(len, pending)) >= HEAD_CHARS:
                     return _at_least("".join(pending), blocks)  # an interchange with another terminator
                 continue
-            parts = ("".join(pending) + chunk if pending else chunk).split(terminator)
+            text = "".join(pending) + chunk if pending else chunk
+            if by_block:
+                cut = text.rfind(terminator) + 1
+                pending = [text[cut:]]
+                position = 0
+                for start in _isa_starts(text, cut, terminator):
+                    end = text.index(terminator, start)
+                    part = text[start:end]
+                    if strip_breaks:
+                        part = part.replace("\r", "").replace("\n", "")
+                    if not _starts_isa(part):
+                        continue
+                    if not self._declares(part + terminator):
+                        if start > position:
+                            yield self._block(text[position:start], strip_breaks), 2
+                        return _at_least(text[start:], blocks)
+                    if start > position:
+                        yield self._block(text[position:start], strip_breaks), 2
+                    yield part, 1
+                    position = end + 1
+                if cut > position:
+                    yield self._block(text[position:cut], strip_breaks), 2
+                continue
+            parts = text.split(terminator)
             pending = [parts.pop()]
             for index, part in enumerate(parts):
                 if strip_breaks and ("\n" in part or "\r" in part):
@@ -117,6 +164,17 @@ class SegmentStream:
         if leftover.strip(" \t\r\n\x00\x1a"):
             yield leftover, -1  # the file ends inside this segment
         return None
+
+    def _block(self, text: str, strip_breaks: bool) -> bytes:
+        """Whole segments as the vectorised mapping reads them: no line breaks (unless one is the
+        terminator), no indentation before a segment (each segment is stripped, as one at a time)."""
+        if strip_breaks:
+            text = text.replace("\r", "").replace("\n", "")
+        terminator = self.seps.terminator
+        lead = " \t\r\n".replace(terminator, "")  # what strips off a segment's start, the terminator aside
+        if text[:1] in lead or any(terminator + c in text for c in lead):
+            text = re.sub(rf"(?:\A|(?<={re.escape(terminator)}))[{re.escape(lead)}]+", "", text)
+        return text.encode("utf-8")
 
     def _declares(self, isa: str) -> bool:
         """Does this ISA segment (with its terminator) declare the separators in use?"""

@@ -1,0 +1,168 @@
+"""X12 blocks of whole segments: the envelope walked one segment at a time, bodies as columns.
+
+A mixin of the reader (ingest/x12.py). A block is cut after its last envelope segment, so every
+transaction body in it is whole; what follows waits for the next block. Each body is mapped as
+columns (ingest/x12_columns.py), or fed one segment at a time to the per-segment mapping where it
+holds a rare construct, its transaction is skipped, or it lies outside any transaction.
+"""
+
+from __future__ import annotations
+
+import itertools
+from array import array
+from collections import Counter
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+
+from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
+from cgt_claimcheck.ingest.x12_claims import LineState, TransactionState
+from cgt_claimcheck.ingest.x12_columns import ENVELOPE_IDS, RARE, BlockLines, BodyMapping, MappedLines, lines_table
+from cgt_claimcheck.ingest.x12_segments import SegmentBlock
+from cgt_claimcheck.ingest.x12_syntax import X12_COLUMNS, Separators
+
+
+class BlockWalk:
+    """The block walk of X12Reader. The reader owns the state below and sets it up."""
+
+    seps: Separators
+    payer: str | None
+    tx: TransactionState | None
+    tx_labels: list[str]
+    line_tx: array[int]
+    line_segment: array[int]
+    ordinal: int
+    outside: int
+    segments_read: int
+    batch_rows: int
+    billing: dict[str, str]
+    sub_values: dict[str, str]
+    patient_dob: str
+    out: list[LineState | MappedLines]
+    out_rows: int
+    invalid: list[InvalidRow]
+    mapped_by_segment: Counter[str]
+    _carry: list[bytes]
+    _state_from: tuple[BodyMapping, int] | None
+    _open_claim: tuple[str, str] | None
+
+    def _one(self, text: str, flag: int) -> bool:
+        raise NotImplementedError  # X12Reader maps one segment
+
+    def _take(self, data: bytes) -> Iterator[RawBatch]:
+        """A block: mapped up to its last envelope segment; the open transaction waits for the next."""
+        if self._carry:
+            self._carry.append(data)
+            data = b"".join(self._carry)
+        cut = self._after_last_envelope(data)
+        self._carry = [data[cut:]] if cut < len(data) else []
+        if cut:
+            block = SegmentBlock(data[:cut] if cut < len(data) else data, self.seps)
+            yield from self._walk(block, block.count)
+
+    def _after_last_envelope(self, data: bytes) -> int:
+        """The end of the last envelope segment (ISA, GS, ST, SE, GE, IEA) of the block, 0 if none;
+        found by searching for the terminator, the id and the element separator, from the end."""
+        term, element = self.seps.terminator.encode(), self.seps.element.encode()
+        last = max(data.rfind(term + name + element) for name in (b"ISA", b"GS", b"ST", b"SE", b"GE", b"IEA"))
+        if last < 0:
+            return 0
+        end = data.find(term, last + 1)
+        return end + 1 if end >= 0 else 0
+
+    def _flush(self) -> Iterator[RawBatch]:
+        if self._carry:
+            block = SegmentBlock(b"".join(self._carry), self.seps)
+            self._carry = []
+            yield from self._walk(block, block.count)
+
+    def _walk(self, block: SegmentBlock, stop: int) -> Iterator[RawBatch]:
+        """Envelope segments one at a time; each transaction body mapped as columns, or one segment
+        at a time where it is rare (or its transaction is skipped or absent)."""
+        if not stop:
+            return
+        envelope = np.flatnonzero(np.isin(block.ids[:stop], ENVELOPE_IDS))
+        edges = np.concatenate(([-1], envelope, [stop]))
+        first, end = edges[:-1] + 1, edges[1:]
+        first, end = first[first < end], end[first < end]
+        mapping = BodyMapping(block, first, end) if len(first) else None
+        lines = mapping.lines(self.payer) if mapping is not None else None
+        starts = dict(zip(first.tolist(), range(len(first)), strict=True))
+        position = 0
+        while position < stop:
+            body = starts.get(position)
+            if body is None:
+                self._one(block.text(position), 1)
+                position += 1
+            else:
+                tx, position = self.tx, int(end[body])
+                assert mapping is not None and lines is not None
+                if tx is not None and not tx.skipped and tx.segments == 1 and mapping.rare[body] < 0:
+                    self._mapped(mapping, lines, body)
+                    continue
+                if tx is None:
+                    self.mapped_by_segment["segments outside any transaction"] += 1
+                elif tx.skipped:
+                    self.mapped_by_segment["a transaction that is skipped"] += 1
+                elif mapping.rare[body] >= 0:
+                    self.mapped_by_segment[RARE[mapping.rare[body]]] += 1
+                self._sync_state()
+                for segment in range(int(first[body]), position):
+                    self._one(block.text(segment), 1)
+            if self.out_rows >= self.batch_rows:
+                yield self._batch()
+
+    def _mapped(self, mapping: BodyMapping, lines: BlockLines, body: int) -> None:
+        tx = self.tx
+        assert tx is not None
+        size = int(mapping.stop[body] - mapping.first[body])
+        self.segments_read += size
+        tx.segments += size
+        self.outside = 0
+        start, stop = int(lines.body_lines[body]), int(lines.body_lines[body + 1])
+        if stop > start:
+            tx.lines.append(MappedLines(lines, start, stop, self.ordinal + 1, tx.claim_type == "837I"))
+            self.line_tx.extend(array("i", [len(self.tx_labels) - 1]) * (stop - start))
+            self.line_segment.extend(array("i", lines.line_segment[start:stop].astype(np.int32).tobytes()))
+            self.ordinal += stop - start
+        self._state_from = (mapping, body)
+        self._open_claim = lines.open_claim(body)
+
+    def _sync_state(self) -> None:
+        """Before a segment the per-segment mapping reads: the hierarchy values the last mapped
+        body left (billing, subscriber and patient values outlive an ST)."""
+        if self._state_from is None:
+            return
+        mapping, body = self._state_from
+        self._state_from = None
+        for key, value in mapping.end_state(body).items():
+            if key == "billing_npi":
+                self.billing[key] = value
+            elif key == "patient_dob":
+                self.patient_dob = value
+            else:
+                self.sub_values[key] = value
+
+    def _batch(self) -> RawBatch:
+        items, self.out, self.out_rows = self.out, [], 0
+        invalid, self.invalid = self.invalid, []
+        tables: list[pa.Table] = []
+        ordinals: list[np.ndarray] = []
+        # Runs of lines mapped one segment at a time, and of pieces of one block's columns.
+        for _, run in itertools.groupby(items, key=lambda item: id(item.lines) if isinstance(item, MappedLines) else 0):
+            group = list(run)
+            pieces = [item for item in group if isinstance(item, MappedLines)]
+            if pieces:
+                table, rows = lines_table(pieces)
+            else:
+                states = [item for item in group if isinstance(item, LineState)]
+                columns = {c: pa.array([ln.values.get(c, "") for ln in states], pa.string()) for c in X12_COLUMNS}
+                table, rows = pa.table(columns), np.array([ln.ordinal for ln in states], dtype=np.int64)
+            tables.append(table)
+            ordinals.append(rows)
+        if not tables:
+            empty = pa.table({name: pa.array([], pa.string()) for name in X12_COLUMNS})
+            return RawBatch(empty, np.zeros(0, dtype=np.int64), invalid)
+        table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
+        return RawBatch(table, np.concatenate(ordinals).astype(np.int64), invalid)

@@ -1,0 +1,203 @@
+"""X12 segments as arrays: a block of whole segments cut into tokens (elements) with numpy.
+
+A block is the bytes of whole segments of one interchange, each ending with its terminator, line
+breaks already removed (unless a break is the terminator), in UTF-8. Every element separator and
+terminator is found in one pass; a token is the text between two of them, so element k of
+segment s is token `first[s] + k`. Strings are gathered only for the elements a mapping asks for.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cgt_claimcheck.ingest.x12_syntax import KNOWN_SEGMENTS, Separators
+
+# What str.strip() removes in the Latin-1 range: the per-segment mapping strips every element so.
+WHITESPACE = " \t\n\x0b\x0c\r\x1c\x1d\x1e\x1f\x85\xa0"
+SEGMENT_IDS = tuple(sorted(KNOWN_SEGMENTS))
+ID = {name: code for code, name in enumerate(SEGMENT_IDS)}
+
+
+def _packed(name: bytes) -> int:
+    """Up to 3 bytes and the length as one number (the length tells 'EL' from 'EL\\0')."""
+    return len(name) << 24 | int.from_bytes(name.ljust(3, b"\0"), "big")
+
+
+# The bytes that may need a strip: WHITESPACE in ASCII, and any UTF-8 lead byte (\x85 and \xa0
+# of Latin-1 arrive as C2 85 and C2 A0).
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[ord(c) for c in WHITESPACE if ord(c) < 128]] = True
+_SPACE[128:] = True
+_PACKED = np.array([_packed(name.encode()) for name in SEGMENT_IDS], dtype=np.int64)
+_ORDER = np.argsort(_PACKED)
+_SORTED = _PACKED[_ORDER]
+
+
+class SegmentBlock:
+    """Whole segments of one interchange: tokens, segment ranges and segment ids (-1: unknown)."""
+
+    def __init__(self, data: bytes, seps: Separators) -> None:
+        self.data = data
+        self.seps = seps
+        buf = np.frombuffer(data, dtype=np.uint8)
+        self.buf = buf
+        is_end = buf == ord(seps.terminator)
+        delimiters = np.flatnonzero(is_end | (buf == ord(seps.element)))
+        self.token_end = delimiters
+        self.token_start = np.concatenate(([0], delimiters[:-1] + 1)) if len(delimiters) else delimiters
+        self.last = np.flatnonzero(is_end[delimiters])  # each segment's last token
+        self.first = np.concatenate(([0], self.last[:-1] + 1)) if len(self.last) else self.last
+        self.count = len(self.last)
+        self.start = self.token_start[self.first]
+        self.end = self.token_end[self.last]  # the terminator's position
+        self.ids = self._ids()
+
+    def _ids(self) -> np.ndarray:
+        """Each segment's id as an index of SEGMENT_IDS; -1 for one not known (lowercase, empty,
+        led by a space): the per-segment mapping reports those."""
+        if not self.count:
+            return np.zeros(0, dtype=np.int64)
+        length = self.token_end[self.first] - self.start
+        padded = np.concatenate((self.buf, np.zeros(3, dtype=np.uint8)))
+        start = self.start
+        packed = (
+            (padded[start].astype(np.int64) << 16)
+            | (padded[start + 1].astype(np.int64) << 8)
+            | np.where(length == 3, padded[start + 2], 0)
+            | (length << 24)
+        )
+        packed[(length < 2) | (length > 3)] = -1
+        at = np.minimum(np.searchsorted(_SORTED, packed), len(_SORTED) - 1)
+        return np.where(_SORTED[at] == packed, _ORDER[at], -1)
+
+    def text(self, segment: int) -> str:
+        return self.data[self.start[segment] : self.end[segment]].decode("utf-8")
+
+    def tail(self, segment: int) -> bytes:
+        """The bytes from segment `segment` on."""
+        return self.data[self.start[segment] :] if segment < self.count else b""
+
+    def strings(self, start: np.ndarray, end: np.ndarray) -> pa.Array:
+        """The text between each start and end (gathered into one new buffer)."""
+        return self._gathered(start, end)[0]
+
+    def _gathered(self, start: np.ndarray, end: np.ndarray) -> tuple[pa.Array, bool]:
+        """(the strings, whether any holds a byte of WHITESPACE or a non-ASCII character)."""
+        lengths = end - start
+        offsets = np.zeros(len(start) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        total = int(offsets[-1])
+        where = np.repeat(start - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
+        values = self.buf[where]
+        text = pa.StringArray.from_buffers(
+            len(start), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(values.tobytes())
+        )
+        return text, bool(_SPACE[values].any())
+
+    def _trimmed(self, start: np.ndarray, end: np.ndarray, strip: bool) -> pa.Array:
+        text, spaced = self._gathered(start, end)
+        return pc.utf8_trim(text, WHITESPACE) if strip and spaced else text
+
+    def tokens(self, tokens: np.ndarray, *, strip: bool = True) -> pa.Array:
+        return self._trimmed(self.token_start[tokens], self.token_end[tokens], strip)
+
+    def _element_tokens(self, segments: np.ndarray, k: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) of element k of each segment; empty where the segment is -1 or shorter."""
+        seg = np.maximum(segments, 0)
+        token = self.first[seg] + k
+        has = (segments >= 0) & (token <= self.last[seg])
+        token = np.where(has, token, 0)
+        return np.where(has, self.token_start[token], 0), np.where(has, self.token_end[token], 0)
+
+    def element(self, segments: np.ndarray, k: int | np.ndarray, *, strip: bool = True) -> pa.Array:
+        """Element k of each segment ('' where the segment is -1 or has fewer elements), stripped as
+        str.strip() strips."""
+        if not self.count:
+            return pa.array([""] * len(segments), pa.string())
+        start, end = self._element_tokens(segments, k)
+        return self._trimmed(start, end, strip)
+
+    def element_code(self, segments: np.ndarray, k: int, names: list[str]) -> np.ndarray:
+        """1 + the index in `names` (codes of up to 3 characters) of element k of each segment, 0
+        when it is none of them; compared as bytes, without making strings."""
+        if not self.count or not len(segments):
+            return np.zeros(len(segments), dtype=np.int64)
+        start, end = self._element_tokens(segments, k)
+        length = end - start
+        edges = np.concatenate((self.buf[start[length > 0]], self.buf[end[length > 0] - 1]))
+        if _SPACE[edges].any():  # a value to strip first: compare the stripped strings
+            values = self._trimmed(start, end, True)
+            return pc.fill_null(pc.add(pc.index_in(values, pa.array(names)), 1), 0).to_numpy(zero_copy_only=False)
+        padded = np.concatenate((self.buf, np.zeros(3, dtype=np.uint8)))
+        packed = (
+            (padded[start].astype(np.int64) << 16)
+            | (np.where(length >= 2, padded[start + 1], 0).astype(np.int64) << 8)
+            | np.where(length >= 3, padded[start + 2], 0)
+            | (length << 24)
+        )
+        packed[(length < 1) | (length > 3)] = -1
+        wanted = np.array([_packed(name.encode()) for name in names], dtype=np.int64)
+        order = np.argsort(wanted)
+        at = np.minimum(np.searchsorted(wanted[order], packed), len(names) - 1)
+        return np.where(wanted[order][at] == packed, order[at] + 1, 0)
+
+    def element_given(self, segments: np.ndarray, k: int) -> np.ndarray:
+        """Is element k of each segment non-empty once stripped?"""
+        start, end = self._element_tokens(segments, k)
+        length = end - start
+        edges = np.concatenate((self.buf[start[length > 0]], self.buf[end[length > 0] - 1]))
+        if _SPACE[edges].any():
+            return pc.not_equal(self._trimmed(start, end, True), "").to_numpy(zero_copy_only=False)
+        return length > 0
+
+    def elements_of(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(token, its segment's position in `segments`) of every element after the id, in order."""
+        counts = self.last[segments] - self.first[segments]
+        owner = np.repeat(np.arange(len(segments)), counts)
+        starts = np.repeat(self.first[segments] + 1 - np.concatenate(([0], np.cumsum(counts)[:-1])), counts)
+        return starts + np.arange(int(counts.sum()), dtype=np.int64), owner
+
+    def contains(self, character: str) -> np.ndarray:
+        """Which segments hold this (one-byte) character."""
+        found = np.zeros(self.count, dtype=bool)
+        where = np.flatnonzero(self.buf == ord(character))
+        if len(where):
+            found[np.searchsorted(self.start, where, side="right") - 1] = True
+        return found
+
+
+def components(
+    values: pa.Array, separator: str, k: int, *, strip: bool = True, max_splits: int | None = None
+) -> pa.Array:
+    """Component k of each composite ('' where it has fewer)."""
+    lists = pc.split_pattern(values, separator, max_splits=max_splits)
+    offsets = lists.offsets.to_numpy()
+    flat = lists.values
+    has = offsets[:-1] + k < offsets[1:]
+    taken = flat.take(pa.array(np.where(has, offsets[:-1] + k, 0))) if len(flat) else pa.nulls(len(values), pa.string())
+    out = pc.if_else(pa.array(has), taken, "")
+    return pc.utf8_trim(out, WHITESPACE) if strip else out
+
+
+def joined_nonempty(values: pa.Array, separator: str, first: int, stop: int, joiner: str) -> pa.Array:
+    """Components first..stop-1 of each composite, the non-empty ones joined (modifiers)."""
+    lists = pc.list_slice(pc.split_pattern(values, separator), first, stop)
+    return group_join(
+        lists.values,
+        np.repeat(np.arange(len(values)), pc.list_value_length(lists).to_numpy(zero_copy_only=False)),
+        len(values),
+        joiner,
+    )
+
+
+def group_join(values: pa.Array, group: np.ndarray, groups: int, joiner: str) -> pa.Array:
+    """For each group 0..groups-1, its non-empty values in order joined by `joiner` ('' when none);
+    `group` is non-decreasing."""
+    keep = pc.not_equal(values, "").to_numpy(zero_copy_only=False) if len(values) else np.zeros(0, bool)
+    group = group[keep]
+    offsets = np.zeros(groups + 1, dtype=np.int32)
+    np.cumsum(np.bincount(group, minlength=groups), out=offsets[1:])
+    lists = pa.ListArray.from_arrays(pa.array(offsets), values.filter(pa.array(keep)) if len(values) else values)
+    return pc.binary_join(lists, joiner)
