@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from cgt_claimcheck.severity import Severity
@@ -60,11 +61,18 @@ def denial_codes(f: FindingRecord) -> str:
 def editor_line(f: FindingRecord) -> int:
     """The line of the file an editor or CI annotation should point at (1-based).
 
-    An extract's data row is the line after its header. An X12 finding has a location instead
-    (its segment, given in the message): a row there counts service lines, not lines of the
-    file, so it points at the top of the file rather than at a wrong line.
+    An extract's data row is the line after its header. An X12 finding has a location instead:
+    where each segment of the file has a line of its own, the location ends with the segment's
+    line (', line 57 of the file'); otherwise a row counts service lines, not lines of the file,
+    so it points at the top of the file rather than at a wrong line.
     """
-    return 1 if f.location else max(f.row, 0) + 1
+    if f.location:
+        found = _FILE_LINE.search(f.location)
+        return int(found.group(1)) if found else 1
+    return max(f.row, 0) + 1
+
+
+_FILE_LINE = re.compile(r", line (\d+) of the file$")
 
 
 def place_of(f: FindingRecord) -> str:

@@ -498,6 +498,50 @@ def test_ci_formats_point_x12_findings_at_the_file_and_name_the_segment(tmp_path
     assert "line 1 (ISA 000000001, GS 1, ST 00011, segment " in junit
 
 
+def _file_line(data: bytes, starts: bytes, after: bytes = b"") -> int:
+    """The 1-based line of the file on which the first segment starting with `starts` (after the
+    first `after`) sits."""
+    lines = data.split(b"\n")
+    first = next(i for i, text in enumerate(lines) if text.lstrip().startswith(after)) if after else 0
+    return next(i for i, text in enumerate(lines) if i >= first and text.lstrip().startswith(starts)) + 1
+
+
+@pytest.mark.parametrize("style", [Style(crlf=True), Style(terminator="\n"), Style(crlf=True, indent=True)])
+def test_where_each_segment_has_a_line_ci_formats_point_at_it(tmp_path, style):
+    data, _ = build([Claim(claim_id="P7", prior_auth="")], style)
+    segments = data.split(b"\n")
+    se = next(i for i, text in enumerate(segments) if text.strip().startswith(b"SE"))
+    segments[se] = segments[se].replace(b"SE*", b"SE*9", 1)  # a wrong count: XE002 on the SE
+    data = b"\n".join(segments)
+    path = tmp_path / "lines.x12"
+    path.write_bytes(data)
+    lx_line, se_line = _file_line(data, b"LX", b"CLM*P7"), se + 1
+    lx_line = _file_line(data, b"LX", b"CLM*P7")
+    github = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "github"]).stdout
+    [au001] = [text for text in github.splitlines() if "AU001" in text]
+    [xe002] = [text for text in github.splitlines() if "XE002" in text and "SE01" in text]
+    assert f",line={lx_line}," in au001 and f"line {lx_line} of the file)" in au001
+    assert f",line={se_line}," in xe002
+    sarif = json.loads(runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "sarif"]).stdout)
+    lines = {
+        r["ruleId"]: r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in sarif["runs"][0]["results"]
+    }
+    assert lines["AU001"] == lx_line and lines["XE002"] == se_line
+    gitlab = json.loads(runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "gitlab"]).stdout)
+    assert {f["location"]["lines"]["begin"] for f in gitlab if f["check_name"].startswith("AU001")} == {lx_line}
+
+
+def test_one_long_line_or_blank_lines_between_segments_point_at_the_top(tmp_path):
+    one_line, _ = build([Claim(claim_id="P7", prior_auth="")])
+    blank = one_line.replace(b"~LX", b"~\n\nLX").replace(b"~", b"~\n")
+    for name, data in (("one.x12", one_line), ("blank.x12", blank)):
+        path = tmp_path / name
+        path.write_bytes(data)
+        github = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "github"]).stdout
+        [au001] = [text for text in github.splitlines() if "AU001" in text]
+        assert ",line=1," in au001 and "of the file" not in au001, name
+
+
 def test_a_second_patient_without_a_birth_date_does_not_inherit_the_first_ones(tmp_path):
     data, _ = build([Claim(claim_id="K1", patient_dob="20150101")])
     text = data.decode()

@@ -86,6 +86,8 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         self.tx_labels: list[str] = []
         self.line_tx = array("i")
         self.line_segment = array("i")
+        self.line_file_segment = array("q")  # the LX's position in the file (0: unknown)
+        self.one_segment_a_line = False  # known at the end of the file
         self.transactions_read = 0
         # The open state: interchange, group, transaction, hierarchy, claim and line.
         self.isa_control = ""
@@ -128,6 +130,7 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
                 folded.unlisted_claims.add(claim)
             return
         problem = X12Problem(code, row, field_, value[:80], reason, claim, line, self._where())
+        problem.segment = self.segments_read + (field_ == "ISA")  # an ISA's warnings come before it is counted
         self.problems.append(problem)
         if seen == self.max_repeats + 1:
             self._folded[key] = problem
@@ -137,12 +140,19 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         return self.locate
 
     def locate(self, row: int) -> str:
-        """Where service line `row` is: its transaction's control numbers and its LX segment."""
+        """Where service line `row` is: its transaction's control numbers and its LX segment (and
+        the LX's line, where each segment of the file has a line of its own)."""
         if not 0 < row <= len(self.line_segment):
             return ""
         if not self.line_segment[row - 1]:
-            return f"ISA {self.isa_control}, outside any transaction"
-        return f"{self.tx_labels[self.line_tx[row - 1]]}, segment {self.line_segment[row - 1]}"
+            return f"ISA {self.isa_control}, outside any transaction" + self._file_line(self.line_file_segment[row - 1])
+        where = f"{self.tx_labels[self.line_tx[row - 1]]}, segment {self.line_segment[row - 1]}"
+        return where + self._file_line(self.line_file_segment[row - 1])
+
+    def _file_line(self, segment: int) -> str:
+        """', line N of the file' (the form finding_records.editor_line reads), or '' (the first
+        line needs no saying: a finding without one points at it)."""
+        return f", line {segment} of the file" if segment > 1 and self.one_segment_a_line else ""
 
     # --- batches -------------------------------------------------------------------------------
     def batches(self) -> Iterator[RawBatch]:
@@ -159,6 +169,9 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
                 yield self._batch()
         yield from self._flush()
         self._finish()
+        self.one_segment_a_line = self.line_count.one_segment_a_line()
+        for problem in self.problems:
+            problem.location += self._file_line(problem.segment)
         if self.out or self.invalid:
             yield self._batch()
         if not self.supported_seen:
@@ -166,25 +179,6 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
                 "no 837 5010 transaction (005010X222 / 005010X223) in the interchange: nothing could be read",
                 file=self.display,
             )
-
-    def _one(self, text: str, flag: int) -> bool:
-        """One segment through the per-segment mapping; False: the file ends inside it."""
-        self.segments_read += 1
-        if self.segments_read == 2 and not text.strip(" \t\r\n").startswith("GS" + self.seps.element):
-            raise UsageError(
-                f"the segment after the ISA is {text.strip()[:3]!r}, not GS: not a readable interchange",
-                file=self.display,
-            )
-        if flag < 0:
-            closing = text.strip().split(self.seps.element)[0] in ("IEA", "GE")
-            if not closing:
-                self._problem(
-                    ENVELOPE, 0, "(file)", text.strip()[:3], "the file ends inside a segment (no segment terminator)"
-                )
-                return False
-            self._problem(FORMAT, 0, text.strip()[:3], "", "the last segment has no segment terminator")
-        self._segment(text)
-        return True
 
     def _reset_group(self) -> None:
         self._state_from = None  # a GS clears what a mapped body left

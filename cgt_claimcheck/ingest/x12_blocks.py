@@ -1,4 +1,5 @@
-"""X12 blocks of whole segments: the envelope walked one segment at a time, bodies as columns.
+"""The X12 walk: a segment at a time through the per-segment mapping, or blocks of whole segments
+whose envelope is walked one segment at a time and whose bodies are mapped as columns.
 
 A mixin of the reader (ingest/x12.py). A block is cut after its last envelope segment, so every
 transaction body in it is whole; what follows waits for the next block. Each body is mapped as
@@ -16,22 +17,25 @@ from collections.abc import Iterator
 import numpy as np
 import pyarrow as pa
 
+from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.x12_claims import LineState, TransactionState
 from cgt_claimcheck.ingest.x12_columns import ENVELOPE_IDS, RARE, BlockLines, BodyMapping, MappedLines, lines_table
 from cgt_claimcheck.ingest.x12_segments import SegmentBlock
-from cgt_claimcheck.ingest.x12_syntax import X12_COLUMNS, Separators
+from cgt_claimcheck.ingest.x12_syntax import ENVELOPE, FORMAT, X12_COLUMNS, Separators
 
 
 class BlockWalk:
     """The block walk of X12Reader. The reader owns the state below and sets it up."""
 
     seps: Separators
+    display: str
     payer: str | None
     tx: TransactionState | None
     tx_labels: list[str]
     line_tx: array[int]
     line_segment: array[int]
+    line_file_segment: array[int]
     ordinal: int
     outside: int
     segments_read: int
@@ -48,7 +52,29 @@ class BlockWalk:
     _open_claim: tuple[str, str] | None
 
     def _one(self, text: str, flag: int) -> bool:
+        """One segment through the per-segment mapping; False: the file ends inside it."""
+        self.segments_read += 1
+        if self.segments_read == 2 and not text.strip(" \t\r\n").startswith("GS" + self.seps.element):
+            raise UsageError(
+                f"the segment after the ISA is {text.strip()[:3]!r}, not GS: not a readable interchange",
+                file=self.display,
+            )
+        if flag < 0:
+            closing = text.strip().split(self.seps.element)[0] in ("IEA", "GE")
+            if not closing:
+                self._problem(
+                    ENVELOPE, 0, "(file)", text.strip()[:3], "the file ends inside a segment (no segment terminator)"
+                )
+                return False
+            self._problem(FORMAT, 0, text.strip()[:3], "", "the last segment has no segment terminator")
+        self._segment(text)
+        return True
+
+    def _segment(self, text: str) -> None:
         raise NotImplementedError  # X12Reader maps one segment
+
+    def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
+        raise NotImplementedError  # X12Reader reports problems
 
     def _take(self, data: bytes) -> Iterator[RawBatch]:
         """A block: mapped up to its last envelope segment; the open transaction waits for the next."""
@@ -124,7 +150,12 @@ class BlockWalk:
         if stop > start:
             tx.lines.append(MappedLines(lines, start, stop, self.ordinal + 1, tx.claim_type == "837I"))
             self.line_tx.extend(array("i", [len(self.tx_labels) - 1]) * (stop - start))
-            self.line_segment.extend(array("i", lines.line_segment[start:stop].astype(np.int32).tobytes()))
+            in_body = lines.line_segment[start:stop]
+            self.line_segment.extend(array("i", in_body.astype(np.int32).tobytes()))
+            # The body's first segment is the file's segments_read + 1 and its transaction's second.
+            self.line_file_segment.extend(
+                array("q", (in_body + self.segments_read - size - 1).astype(np.int64).tobytes())
+            )
             self.ordinal += stop - start
         self._state_from = (mapping, body)
         self._open_claim = lines.open_claim(body)

@@ -66,6 +66,8 @@ class ClaimMapping:
     tx_labels: list[str]
     line_tx: array[int]
     line_segment: array[int]
+    line_file_segment: array[int]
+    segments_read: int
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
         raise NotImplementedError  # X12Reader reports problems
@@ -273,6 +275,7 @@ class ClaimMapping:
         self.ordinal += 1
         self.line_tx.append(len(self.tx_labels) - 1)
         self.line_segment.append(self.tx.segments)
+        self.line_file_segment.append(self.segments_read)
         line = LineState(self.ordinal, {"line_number": get(e, 1)})
         self.in_other_payer = False
         self.loop_entity = ""
@@ -302,6 +305,7 @@ class ClaimMapping:
             self.ordinal += 1
             self.line_tx.append(max(len(self.tx_labels) - 1, 0))
             self.line_segment.append(0)
+            self.line_file_segment.append(self.segments_read)
             reason = "a service line outside any transaction (no ST before it)"
             self.invalid.append(InvalidRow(self.ordinal, reason, f"line {get(e, 1)}"))
 

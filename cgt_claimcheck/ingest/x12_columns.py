@@ -39,11 +39,15 @@ ENTITIES = ["85", "IL", "PR", "77", "QC"]  # NM101 -> 1..5 (0: another or none)
 BILLING, SUBSCRIBER, PAYER, FACILITY, PATIENT = 1, 2, 3, 4, 5
 
 
+def _repeat(text: str, count: int) -> pa.Array:
+    return pa.repeat(pa.scalar(text, pa.string()), count)
+
+
 def _pick(values: pa.Array, index: np.ndarray) -> pa.Array:
     """values[index], '' where index is -1."""
     found = index >= 0
     if not len(values) or not found.any():
-        return pa.repeat(pa.scalar("", pa.string()), len(index))
+        return _repeat("", len(index))
     return pc.if_else(pa.array(found), values.take(pa.array(np.where(found, index, 0))), "")
 
 
@@ -190,7 +194,7 @@ class BodyMapping:
         block, body = self.block, self.body[rows]
         starts = np.flatnonzero(np.append(True, body[1:] != body[:-1]))
         number = np.arange(len(rows)) - np.repeat(starts, np.diff(np.append(starts, len(rows)))) + 1
-        wrong = ~pc.equal(block.element(rows, 1), pa.array(number.astype(str))).to_numpy(zero_copy_only=False)
+        wrong = ~pc.equal(block.element(rows, 1), pc.cast(pa.array(number), pa.string())).to_numpy(zero_copy_only=False)
         parent = block.element(rows, 2)
         numeric = pc.match_substring_regex(parent, r"^[1-9][0-9]{0,8}$").to_numpy(zero_copy_only=False)
         parent_number = np.where(numeric, pc.cast(pc.if_else(pa.array(numeric), parent, "0"), pa.int64()).to_numpy(), 0)
@@ -306,7 +310,7 @@ class BodyMapping:
         claim_auth = block.element(per_claim(g1 & (self.entity == 0)), 2)
         claim_columns = {
             "claim_id": block.element(clm_rows, 1),
-            "payer": pa.array([payer] * claims, pa.string()) if payer else plan,
+            "payer": _repeat(payer, claims) if payer else plan,
             "member_id": member,
             "member_dob": pc.if_else(pa.array(dependent), patient_dob, subscriber_dob),
             "billing_npi": billing,
@@ -357,10 +361,10 @@ class BodyMapping:
         claim_place = place.take(claim_index)
         professional_place = components(claim_place, comp, 0)
         variants = {
-            "claim_type": (pa.array(["837P"] * lines, pa.string()), pa.array(["837I"] * lines, pa.string())),
+            "claim_type": (_repeat("837P", lines), _repeat("837I", lines)),
             "place_of_service": (pc.if_else(pc.equal(line_place, ""), professional_place, line_place), line_place),
             "bill_type": (
-                pa.array([""] * lines, pa.string()),
+                _repeat("", lines),
                 pc.binary_join_element_wise(professional_place, components(claim_place, comp, 2), ""),
             ),
             "facility_npi_source": (pc.if_else(own, "2420C", source), pc.if_else(own, "2420C", source_i)),

@@ -8,6 +8,8 @@ segment s is token `first[s] + k`. Strings are gathered only for the elements a 
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -53,6 +55,7 @@ class SegmentBlock:
         self.start = self.token_start[self.first]
         self.end = self.token_end[self.last]  # the terminator's position
         self.ids = self._ids()
+        self._delimiters = seps.element + seps.terminator
 
     def _ids(self) -> np.ndarray:
         """Each segment's id as an index of SEGMENT_IDS; -1 for one not known (lowercase, empty,
@@ -79,36 +82,38 @@ class SegmentBlock:
         """The bytes from segment `segment` on."""
         return self.data[self.start[segment] :] if segment < self.count else b""
 
-    def strings(self, start: np.ndarray, end: np.ndarray) -> pa.Array:
-        """The text between each start and end (gathered into one new buffer)."""
-        return self._gathered(start, end)[0]
+    @functools.cached_property
+    def _token_text(self) -> pa.Array:
+        """Every token with its trailing delimiter, over the block's own bytes (no copy)."""
+        offsets = np.empty(len(self.token_end) + 1, dtype=np.int32)
+        offsets[0] = 0
+        offsets[1:] = self.token_end + 1
+        return pa.StringArray.from_buffers(len(self.token_end), pa.py_buffer(offsets), pa.py_buffer(self.data))
 
-    def _gathered(self, start: np.ndarray, end: np.ndarray) -> tuple[pa.Array, bool]:
-        """(the strings, whether any holds a byte of WHITESPACE or a non-ASCII character)."""
-        lengths = end - start
-        offsets = np.zeros(len(start) + 1, dtype=np.int64)
-        np.cumsum(lengths, out=offsets[1:])
-        total = int(offsets[-1])
-        where = np.repeat(start - offsets[:-1], lengths) + np.arange(total, dtype=np.int64)
-        values = self.buf[where]
-        text = pa.StringArray.from_buffers(
-            len(start), pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(values.tobytes())
-        )
-        return text, bool(_SPACE[values].any())
+    def tokens(self, tokens: np.ndarray, *, strip: bool = True, given: np.ndarray | None = None) -> pa.Array:
+        """The text of each token ('' where `given` is False), stripped as str.strip() strips."""
+        if not len(tokens):
+            return pa.array([], pa.string())
+        text = pc.utf8_rtrim(self._token_text.take(pa.array(tokens)), self._delimiters)
+        if given is not None and not given.all():
+            text = pc.if_else(pa.array(given), text, "")
+        if strip:
+            start, end = self.token_start[tokens], self.token_end[tokens]
+            edges = np.concatenate((self.buf[start[end > start]], self.buf[end[end > start] - 1]))
+            if _SPACE[edges].any():
+                text = pc.utf8_trim(text, WHITESPACE)
+        return text
 
-    def _trimmed(self, start: np.ndarray, end: np.ndarray, strip: bool) -> pa.Array:
-        text, spaced = self._gathered(start, end)
-        return pc.utf8_trim(text, WHITESPACE) if strip and spaced else text
-
-    def tokens(self, tokens: np.ndarray, *, strip: bool = True) -> pa.Array:
-        return self._trimmed(self.token_start[tokens], self.token_end[tokens], strip)
-
-    def _element_tokens(self, segments: np.ndarray, k: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(start, end) of element k of each segment; empty where the segment is -1 or shorter."""
+    def _element_token(self, segments: np.ndarray, k: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(token, whether the segment has it) of element k of each segment (-1: none)."""
         seg = np.maximum(segments, 0)
         token = self.first[seg] + k
         has = (segments >= 0) & (token <= self.last[seg])
-        token = np.where(has, token, 0)
+        return np.where(has, token, 0), has
+
+    def _element_tokens(self, segments: np.ndarray, k: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(start, end) of element k of each segment; empty where the segment is -1 or shorter."""
+        token, has = self._element_token(segments, k)
         return np.where(has, self.token_start[token], 0), np.where(has, self.token_end[token], 0)
 
     def element(self, segments: np.ndarray, k: int | np.ndarray, *, strip: bool = True) -> pa.Array:
@@ -116,8 +121,8 @@ class SegmentBlock:
         str.strip() strips."""
         if not self.count:
             return pa.array([""] * len(segments), pa.string())
-        start, end = self._element_tokens(segments, k)
-        return self._trimmed(start, end, strip)
+        token, has = self._element_token(segments, k)
+        return self.tokens(token, strip=strip, given=has)
 
     def element_code(self, segments: np.ndarray, k: int, names: list[str]) -> np.ndarray:
         """1 + the index in `names` (codes of up to 3 characters) of element k of each segment, 0
@@ -128,7 +133,7 @@ class SegmentBlock:
         length = end - start
         edges = np.concatenate((self.buf[start[length > 0]], self.buf[end[length > 0] - 1]))
         if _SPACE[edges].any():  # a value to strip first: compare the stripped strings
-            values = self._trimmed(start, end, True)
+            values = self.element(segments, k)
             return pc.fill_null(pc.add(pc.index_in(values, pa.array(names)), 1), 0).to_numpy(zero_copy_only=False)
         padded = np.concatenate((self.buf, np.zeros(3, dtype=np.uint8)))
         packed = (
@@ -149,7 +154,7 @@ class SegmentBlock:
         length = end - start
         edges = np.concatenate((self.buf[start[length > 0]], self.buf[end[length > 0] - 1]))
         if _SPACE[edges].any():
-            return pc.not_equal(self._trimmed(start, end, True), "").to_numpy(zero_copy_only=False)
+            return pc.not_equal(self.element(segments, k), "").to_numpy(zero_copy_only=False)
         return length > 0
 
     def elements_of(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

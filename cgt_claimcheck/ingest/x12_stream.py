@@ -54,6 +54,49 @@ def _isa_starts(text: str, stop: int, terminator: str) -> Iterator[int]:
         found = text.find("ISA", found + 3, stop)
 
 
+class LineCount:
+    """Counts, as the file is read, what tells whether each segment sits on a line of its own: then
+    the n-th segment of the file is its n-th line, and a finding can point an editor at it."""
+
+    def __init__(self, blocks: Iterator[bytes]) -> None:
+        self.blocks = blocks
+        self.terminator = ""
+        self.newlines = self.terminators = self.broken = 0  # broken: terminators a line break follows
+        self.tail = ""
+        self.consistent = True  # one terminator in the whole file, every interchange readable
+
+    def __iter__(self) -> Iterator[str]:
+        for block in self.blocks:
+            text = block.decode("latin-1")
+            self.newlines += text.count("\n")
+            if self.terminator:
+                self._count(text)
+            yield text
+
+    def start(self, terminator: str, read: str) -> None:
+        """The file's terminator is known: count it in what was read before (`read`)."""
+        if self.terminator and terminator != self.terminator:
+            self.consistent = False
+        if not self.terminator:
+            self.terminator = terminator
+            self._count(read)
+
+    def _count(self, text: str) -> None:
+        t, joined = self.terminator, self.tail + text
+        self.terminators += text.count(t)
+        pairs = joined.count(t + "\n") + joined.count(t + "\r\n")
+        self.broken += pairs - (self.tail.count(t + "\n") + self.tail.count(t + "\r\n"))
+        self.tail = joined[-2:]
+
+    def one_segment_a_line(self) -> bool:
+        if not self.consistent or not self.terminator:
+            return False
+        if self.terminator == "\n":
+            return True
+        # Every line break follows a terminator, and every terminator but perhaps the last has one.
+        return self.newlines == self.broken and self.broken >= self.terminators - 1
+
+
 class SegmentStream:
     """The segment stream of X12Reader. The reader owns the state below and sets it up."""
 
@@ -65,8 +108,10 @@ class SegmentStream:
     invalid: list[InvalidRow]
     line_tx: array[int]
     line_segment: array[int]
+    line_file_segment: array[int]
     per_segment: bool  # map every segment one at a time (the reference the vectorised mapping is tested on)
     mapped_by_segment: Counter[str]  # what was mapped one segment at a time, and why
+    line_count: LineCount
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
         raise NotImplementedError  # X12Reader reports problems
@@ -79,7 +124,8 @@ class SegmentStream:
         Each interchange declares its own separators in its ISA: where a later interchange of the
         file declares others, the rest of the file is split again by them.
         """
-        blocks = (block.decode("latin-1") for block in self.source.blocks(BLOCK_BYTES))
+        self.line_count = LineCount(self.source.blocks(BLOCK_BYTES))
+        blocks = iter(self.line_count)
         data: str | None = _at_least("", blocks)
         if data and data.startswith(BOM.decode("latin-1")):
             self._problem(FORMAT, 0, "(file)", "BOM", "the file starts with a byte-order mark before the ISA")
@@ -91,10 +137,12 @@ class SegmentStream:
             except UsageError as exc:
                 if first:
                     raise
+                self.line_count.consistent = False
                 reason = str(exc).removeprefix(f"{self.display}: ")
                 self._problem(ENVELOPE, 0, "ISA", "", f"a later interchange cannot be read: {reason}")
                 data = self._skip_unreadable(data, blocks)
                 continue
+            self.line_count.start(self.seps.terminator, data)
             if first:
                 isa = data[:end].strip(" \t\r\n").rstrip(self.seps.terminator).split(self.seps.element)
                 self.isa_control = isa[13] if len(isa) > 13 else ""
@@ -208,5 +256,6 @@ class SegmentStream:
             self.ordinal += 1
             self.line_tx.append(0)
             self.line_segment.append(0)
+            self.line_file_segment.append(0)
             self.invalid.append(InvalidRow(self.ordinal, reason, ""))
         return resumed
