@@ -89,9 +89,12 @@ class BlockWalk:
 
     def _after_last_envelope(self, data: bytes) -> int:
         """The end of the last envelope segment (ISA, GS, ST, SE, GE, IEA) of the block, 0 if none;
-        found by searching for the terminator, the id and the element separator, from the end."""
+        found by searching for the terminator, the id and the element separator, from the end (an
+        SE first: the others, where there are any, are near it)."""
         term, element = self.seps.terminator.encode(), self.seps.element.encode()
-        last = max(data.rfind(term + name + element) for name in (b"ISA", b"GS", b"ST", b"SE", b"GE", b"IEA"))
+        last = data.rfind(term + b"SE" + element)
+        for name in (b"ISA", b"GS", b"ST", b"GE", b"IEA"):
+            last = max(last, data.rfind(term + name + element, max(last, 0)))
         if last < 0:
             return 0
         end = data.find(term, last + 1)

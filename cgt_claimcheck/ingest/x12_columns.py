@@ -77,16 +77,18 @@ class BlockLines:
             return None
         return self.columns["claim_id"][line].as_py(), self.columns["line_number"][line].as_py()
 
-    def table(self, rows: np.ndarray, is_837i: np.ndarray) -> pa.Table:
-        index = pa.array(rows)
-        flag = pa.array(is_837i)
+    def table(self, start: int, stop: int, is_837i: np.ndarray) -> pa.Table:
+        """Lines start..stop (a slice, no copy), of the kind each line's transaction says."""
+        institutional = bool(is_837i.all())
+        mixed = not institutional and bool(is_837i.any())
         out = {}
         for name in X12_COLUMNS:
             if name in self.is_837i_variants:
-                professional, institutional = self.is_837i_variants[name]
-                out[name] = pc.if_else(flag, institutional.take(index), professional.take(index))
+                professional, institutional_ = (v.slice(start, stop - start) for v in self.is_837i_variants[name])
+                chosen = institutional_ if institutional else professional
+                out[name] = pc.if_else(pa.array(is_837i), institutional_, professional) if mixed else chosen
             else:
-                out[name] = self.columns[name].take(index)
+                out[name] = self.columns[name].slice(start, stop - start)
         return pa.table(out)
 
 
@@ -194,15 +196,13 @@ class BodyMapping:
         block, body = self.block, self.body[rows]
         starts = np.flatnonzero(np.append(True, body[1:] != body[:-1]))
         number = np.arange(len(rows)) - np.repeat(starts, np.diff(np.append(starts, len(rows)))) + 1
-        wrong = ~pc.equal(block.element(rows, 1), pc.cast(pa.array(number), pa.string())).to_numpy(zero_copy_only=False)
-        parent = block.element(rows, 2)
-        numeric = pc.match_substring_regex(parent, r"^[1-9][0-9]{0,8}$").to_numpy(zero_copy_only=False)
-        parent_number = np.where(numeric, pc.cast(pc.if_else(pa.array(numeric), parent, "0"), pa.int64()).to_numpy(), 0)
+        wrong = block.element_number(rows, 1) != number  # HL01 counts up from 1 in each transaction
+        parent = block.element_number(rows, 2)
         empty = ~block.element_given(rows, 2)
-        wrong |= ~empty & ~(numeric & (parent_number < number))
+        earlier = (parent > 0) & (parent < number)
+        wrong |= ~empty & ~earlier
         level = self.hl_level
-        parent_row = np.where(numeric & (parent_number < number), np.arange(len(rows)) - number + parent_number, 0)
-        parent_level = np.where(empty, 0, level[np.clip(parent_row, 0, len(rows) - 1)])
+        parent_level = np.where(earlier, level[np.clip(np.arange(len(rows)) - number + parent, 0, len(rows) - 1)], 0)
         allowed = ((level == 2) & (parent_level == 1)) | ((level == 3) & (parent_level == 2)) | ((level == 1) & empty)
         self._mark(rows[wrong | (level == 0) | ~allowed], 2)
 
@@ -413,8 +413,20 @@ class MappedLines:
 
 
 def lines_table(pieces: list[MappedLines]) -> tuple[pa.Table, np.ndarray]:
-    """The table and ordinals of consecutive pieces of the same block."""
-    rows = np.concatenate([np.arange(p.start, p.stop) for p in pieces])
-    flags = np.concatenate([np.full(len(p), p.is_837i) for p in pieces])
+    """The table and ordinals of consecutive pieces of the same block (a slice where they follow
+    one another, as the bodies of a block do)."""
     ordinals = np.concatenate([np.arange(p.ordinal, p.ordinal + len(p)) for p in pieces])
-    return pieces[0].lines.table(rows, flags), ordinals
+    tables, run = [], [pieces[0]]
+    for piece in pieces[1:]:
+        if piece.start == run[-1].stop:
+            run.append(piece)
+            continue
+        tables.append(_run_table(run))
+        run = [piece]
+    tables.append(_run_table(run))
+    return (tables[0] if len(tables) == 1 else pa.concat_tables(tables)), ordinals
+
+
+def _run_table(run: list[MappedLines]) -> pa.Table:
+    flags = np.concatenate([np.full(len(p), p.is_837i) for p in run])
+    return run[0].lines.table(run[0].start, run[-1].stop, flags)

@@ -9,6 +9,7 @@ segment s is token `first[s] + k`. Strings are gathered only for the elements a 
 from __future__ import annotations
 
 import functools
+import re
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +42,16 @@ class SegmentBlock:
     """Whole segments of one interchange: tokens, segment ranges and segment ids (-1: unknown)."""
 
     def __init__(self, data: bytes, seps: Separators) -> None:
+        self._cut(data, seps)
+        lead = b" \t\r\n".replace(seps.terminator.encode(), b"")  # stripped off a segment's start
+        if self.count and np.isin(self.buf[self.start], np.frombuffer(lead, dtype=np.uint8)).any():
+            # Indentation (or a line break that is not the terminator): stripped as one segment at a time is.
+            pattern = rb"(?:\A|(?<=" + re.escape(seps.terminator.encode()) + rb"))[" + re.escape(lead) + rb"]+"
+            self._cut(re.sub(pattern, b"", data), seps)
+
+    def _cut(self, data: bytes, seps: Separators) -> None:
+        for cached in ("_padded", "_spaced", "_token_text"):  # of the bytes before a strip
+            self.__dict__.pop(cached, None)
         self.data = data
         self.seps = seps
         buf = np.frombuffer(data, dtype=np.uint8)
@@ -48,14 +59,37 @@ class SegmentBlock:
         is_end = buf == ord(seps.terminator)
         delimiters = np.flatnonzero(is_end | (buf == ord(seps.element)))
         self.token_end = delimiters
-        self.token_start = np.concatenate(([0], delimiters[:-1] + 1)) if len(delimiters) else delimiters
         self.last = np.flatnonzero(is_end[delimiters])  # each segment's last token
         self.first = np.concatenate(([0], self.last[:-1] + 1)) if len(self.last) else self.last
         self.count = len(self.last)
-        self.start = self.token_start[self.first]
+        self.start = self.token_start(self.first)
         self.end = self.token_end[self.last]  # the terminator's position
         self.ids = self._ids()
         self._delimiters = seps.element + seps.terminator
+
+    @functools.cached_property
+    def _padded(self) -> np.ndarray:
+        """The bytes and a few zeros, so that the bytes after a token's start can be read."""
+        return np.concatenate((self.buf, np.zeros(9, dtype=np.uint8)))
+
+    def token_start(self, tokens: np.ndarray) -> np.ndarray:
+        """Where each token starts: after the delimiter that ends the one before it."""
+        return np.where(tokens > 0, self.token_end[np.maximum(tokens - 1, 0)] + 1, 0)
+
+    @functools.cached_property
+    def _spaced(self) -> np.ndarray:
+        """Which tokens start or end with a byte str.strip() may remove: a control character, a
+        space or a non-ASCII byte next to a delimiter (or the block's start)."""
+        spaced = np.zeros(len(self.token_end), dtype=bool)
+        buf = self.buf
+        suspect = np.flatnonzero((buf <= 32) | (buf >= 128))
+        if len(suspect):
+            delimiter = np.zeros(len(buf) + 2, dtype=bool)
+            delimiter[self.token_end + 1] = True  # shifted by one: delimiter[p + 1] is byte p
+            delimiter[0] = True  # before the block's first byte
+            edge = suspect[delimiter[suspect] | delimiter[suspect + 2]]
+            spaced[np.minimum(np.searchsorted(self.token_end, edge), len(spaced) - 1)] = True
+        return spaced
 
     def _ids(self) -> np.ndarray:
         """Each segment's id as an index of SEGMENT_IDS; -1 for one not known (lowercase, empty,
@@ -63,7 +97,7 @@ class SegmentBlock:
         if not self.count:
             return np.zeros(0, dtype=np.int64)
         length = self.token_end[self.first] - self.start
-        padded = np.concatenate((self.buf, np.zeros(3, dtype=np.uint8)))
+        padded = self._padded
         start = self.start
         packed = (
             (padded[start].astype(np.int64) << 16)
@@ -97,11 +131,8 @@ class SegmentBlock:
         text = pc.utf8_rtrim(self._token_text.take(pa.array(tokens)), self._delimiters)
         if given is not None and not given.all():
             text = pc.if_else(pa.array(given), text, "")
-        if strip:
-            start, end = self.token_start[tokens], self.token_end[tokens]
-            edges = np.concatenate((self.buf[start[end > start]], self.buf[end[end > start] - 1]))
-            if _SPACE[edges].any():
-                text = pc.utf8_trim(text, WHITESPACE)
+        if strip and self._spaced[tokens].any():
+            text = pc.utf8_trim(text, WHITESPACE)
         return text
 
     def _element_token(self, segments: np.ndarray, k: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -114,7 +145,7 @@ class SegmentBlock:
     def _element_tokens(self, segments: np.ndarray, k: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(start, end) of element k of each segment; empty where the segment is -1 or shorter."""
         token, has = self._element_token(segments, k)
-        return np.where(has, self.token_start[token], 0), np.where(has, self.token_end[token], 0)
+        return np.where(has, self.token_start(token), 0), np.where(has, self.token_end[token], 0)
 
     def element(self, segments: np.ndarray, k: int | np.ndarray, *, strip: bool = True) -> pa.Array:
         """Element k of each segment ('' where the segment is -1 or has fewer elements), stripped as
@@ -129,13 +160,13 @@ class SegmentBlock:
         when it is none of them; compared as bytes, without making strings."""
         if not self.count or not len(segments):
             return np.zeros(len(segments), dtype=np.int64)
-        start, end = self._element_tokens(segments, k)
-        length = end - start
-        edges = np.concatenate((self.buf[start[length > 0]], self.buf[end[length > 0] - 1]))
-        if _SPACE[edges].any():  # a value to strip first: compare the stripped strings
+        token, has = self._element_token(segments, k)
+        if self._spaced[token[has]].any():  # a value to strip first: compare the stripped strings
             values = self.element(segments, k)
             return pc.fill_null(pc.add(pc.index_in(values, pa.array(names)), 1), 0).to_numpy(zero_copy_only=False)
-        padded = np.concatenate((self.buf, np.zeros(3, dtype=np.uint8)))
+        start, end = np.where(has, self.token_start(token), 0), np.where(has, self.token_end[token], 0)
+        length = end - start
+        padded = self._padded
         packed = (
             (padded[start].astype(np.int64) << 16)
             | (np.where(length >= 2, padded[start + 1], 0).astype(np.int64) << 8)
@@ -150,12 +181,32 @@ class SegmentBlock:
 
     def element_given(self, segments: np.ndarray, k: int) -> np.ndarray:
         """Is element k of each segment non-empty once stripped?"""
-        start, end = self._element_tokens(segments, k)
-        length = end - start
-        edges = np.concatenate((self.buf[start[length > 0]], self.buf[end[length > 0] - 1]))
-        if _SPACE[edges].any():
+        token, has = self._element_token(segments, k)
+        if self._spaced[token[has]].any():
             return pc.not_equal(self.element(segments, k), "").to_numpy(zero_copy_only=False)
-        return length > 0
+        start, end = np.where(has, self.token_start(token), 0), np.where(has, self.token_end[token], 0)
+        return end > start
+
+    def element_number(self, segments: np.ndarray, k: int) -> np.ndarray:
+        """Element k of each segment as a number where it is one written plainly (1 to 9 digits, no
+        leading zero, as HL01 and HL02 are), else -1."""
+        token, has = self._element_token(segments, k)
+        if self._spaced[token[has]].any():
+            text = self.element(segments, k)
+            plain = pc.match_substring_regex(text, r"^[1-9][0-9]{0,8}$")
+            return pc.if_else(plain, pc.cast(pc.if_else(plain, text, "0"), pa.int64()), -1).to_numpy(
+                zero_copy_only=False
+            )
+        start, end = np.where(has, self.token_start(token), 0), np.where(has, self.token_end[token], 0)
+        length = end - start
+        places = np.arange(9)
+        digits = self._padded[np.minimum(start[:, None] + places, len(self._padded) - 1)].astype(np.int64) - 48
+        inside = places < length[:, None]
+        plain = (
+            ((digits >= 0) & (digits <= 9) | ~inside).all(axis=1) & (length >= 1) & (length <= 9) & (digits[:, 0] > 0)
+        )
+        value = (np.where(inside, digits, 0) * 10 ** np.maximum(length[:, None] - 1 - places, 0)).sum(axis=1)
+        return np.where(plain, value, -1)
 
     def elements_of(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(token, its segment's position in `segments`) of every element after the id, in order."""

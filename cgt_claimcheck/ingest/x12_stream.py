@@ -82,11 +82,15 @@ class LineCount:
             self._count(read)
 
     def _count(self, text: str) -> None:
-        t, joined = self.terminator, self.tail + text
+        t = self.terminator
         self.terminators += text.count(t)
-        pairs = joined.count(t + "\n") + joined.count(t + "\r\n")
-        self.broken += pairs - (self.tail.count(t + "\n") + self.tail.count(t + "\r\n"))
-        self.tail = joined[-2:]
+        seam = self.tail + text[:2]  # a terminator at the end of the last block, its break in this one
+        broken = seam.count(t + "\n") + seam.count(t + "\r\n")
+        broken += text.count(t + "\n")
+        if broken < text.count("\n"):  # breaks no terminator+newline explains: CRLF, or none at all
+            broken += text.count(t + "\r\n")
+        self.broken += broken - (text[:2].count(t + "\n") + text[:2].count(t + "\r\n"))
+        self.tail = text[-2:]
 
     def one_segment_a_line(self) -> bool:
         if not self.consistent or not self.terminator:
@@ -215,13 +219,9 @@ class SegmentStream:
 
     def _block(self, text: str, strip_breaks: bool) -> bytes:
         """Whole segments as the vectorised mapping reads them: no line breaks (unless one is the
-        terminator), no indentation before a segment (each segment is stripped, as one at a time)."""
+        terminator; SegmentBlock strips what leads a segment)."""
         if strip_breaks:
             text = text.replace("\r", "").replace("\n", "")
-        terminator = self.seps.terminator
-        lead = " \t\r\n".replace(terminator, "")  # what strips off a segment's start, the terminator aside
-        if text[:1] in lead or any(terminator + c in text for c in lead):
-            text = re.sub(rf"(?:\A|(?<={re.escape(terminator)}))[{re.escape(lead)}]+", "", text)
         return text.encode("utf-8")
 
     def _declares(self, isa: str) -> bool:
