@@ -102,7 +102,8 @@ def reader_cpu(path: Path, source: Path) -> tuple[float, int, int]:
 def once(cmd: list[str], env: dict[str, str]) -> tuple[float, float, int]:
     """(wall s, CPU s, peak RSS KB) of one run of a command."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    # Run from the timed checkout: `python -m` puts the working folder first on the path.
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=env["PYTHONPATH"])
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -128,6 +129,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--source", type=Path, default=HERE.parent, help="the checkout whose package is timed")
     args = parser.parse_args()
+    args.source = args.source.resolve()
     DATA.mkdir(exist_ok=True)
     big, small = DATA / f"claims_{args.lines}.x12", DATA / f"claims_{args.lines // 10}.x12"
     segments = write_x12(big, args.lines)
@@ -136,7 +138,8 @@ def main() -> None:
     cpu, read_segments, lines = reader_cpu(big, args.source)
     assert read_segments == segments and lines == args.lines, (read_segments, segments, lines)
     csv = DATA / f"claims_{args.lines}_from_x12.csv"
-    subprocess.run([PY, "-m", "cgt_claimcheck", "convert", str(big), "-o", str(csv)], check=True, env=env)
+    convert = [PY, "-m", "cgt_claimcheck", "convert", str(big), "-o", str(csv)]
+    subprocess.run(convert, check=True, env=env, cwd=args.source, stdout=subprocess.DEVNULL)
     report = str(DATA / "report.json")  # a real file, as a user writes one (never a device)
 
     def check(path: Path) -> list[str]:
