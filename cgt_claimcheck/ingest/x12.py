@@ -19,9 +19,8 @@ from collections.abc import Callable, Iterator
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.source import ByteSource
-from cgt_claimcheck.ingest.x12_blocks import BlockWalk
+from cgt_claimcheck.ingest.x12_blocks import BlockWalk, MappedLines
 from cgt_claimcheck.ingest.x12_claims import ClaimMapping, ClaimState, LineState, TransactionState, line_text
-from cgt_claimcheck.ingest.x12_columns import MappedLines
 from cgt_claimcheck.ingest.x12_stream import SegmentStream
 from cgt_claimcheck.ingest.x12_syntax import (
     CONTROL,

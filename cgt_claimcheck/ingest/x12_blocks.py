@@ -13,6 +13,7 @@ import itertools
 from array import array
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -20,7 +21,7 @@ import pyarrow as pa
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.x12_claims import LineState, TransactionState
-from cgt_claimcheck.ingest.x12_columns import ENVELOPE_IDS, RARE, BlockLines, BodyMapping, MappedLines, lines_table
+from cgt_claimcheck.ingest.x12_columns import ENVELOPE_IDS, RARE, BlockLines, BodyMapping
 from cgt_claimcheck.ingest.x12_segments import SegmentBlock
 from cgt_claimcheck.ingest.x12_syntax import ENVELOPE, FORMAT, X12_COLUMNS, Separators
 
@@ -200,3 +201,44 @@ class BlockWalk:
             return RawBatch(empty, np.zeros(0, dtype=np.int64), invalid)
         table = tables[0] if len(tables) == 1 else pa.concat_tables(tables)
         return RawBatch(table, np.concatenate(ordinals).astype(np.int64), invalid)
+
+
+@dataclass
+class MappedLines:
+    """One mapped body's lines, waiting for their transaction's SE: rows start..stop of `lines`."""
+
+    lines: BlockLines
+    start: int
+    stop: int
+    ordinal: int  # the first line's ordinal in the file
+    is_837i: bool
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def texts(self) -> list[str]:
+        """'claim C line N' of each line, as a rejected line is named."""
+        rows = pa.array(np.arange(self.start, self.stop))
+        claims = self.lines.columns["claim_id"].take(rows).to_pylist()
+        numbers = self.lines.columns["line_number"].take(rows).to_pylist()
+        return [f"claim {c} line {n}" if c else f"line {n}" for c, n in zip(claims, numbers, strict=True)]
+
+
+def lines_table(pieces: list[MappedLines]) -> tuple[pa.Table, np.ndarray]:
+    """The table and ordinals of consecutive pieces of the same block (a slice where they follow
+    one another, as the bodies of a block do)."""
+    ordinals = np.concatenate([np.arange(p.ordinal, p.ordinal + len(p)) for p in pieces])
+    tables, run = [], [pieces[0]]
+    for piece in pieces[1:]:
+        if piece.start == run[-1].stop:
+            run.append(piece)
+            continue
+        tables.append(_run_table(run))
+        run = [piece]
+    tables.append(_run_table(run))
+    return (tables[0] if len(tables) == 1 else pa.concat_tables(tables)), ordinals
+
+
+def _run_table(run: list[MappedLines]) -> pa.Table:
+    flags = np.concatenate([np.full(len(p), p.is_837i) for p in run])
+    return run[0].lines.table(run[0].start, run[-1].stop, flags)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from cgt_claimcheck.ingest.reader import InvalidRow
 
 if TYPE_CHECKING:
-    from cgt_claimcheck.ingest.x12_columns import MappedLines
+    from cgt_claimcheck.ingest.x12_blocks import MappedLines
 from cgt_claimcheck.ingest.x12_syntax import ATTACHED_BY, SEPARATOR, STRUCTURE, VERSION, Separators, at, get
 
 
