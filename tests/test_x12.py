@@ -4,7 +4,9 @@ and defective files give precise findings with honest row counts."""
 from __future__ import annotations
 
 import csv
+import gzip
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +21,7 @@ from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.x12 import X12_COLUMNS, X12Reader, is_x12
 from tests.conftest import REPO
 from tests.x12_builder import Claim, Line, Style, build
+from tests.x12_parity import differences, outcome
 
 runner = CliRunner()
 SAMPLES = Path(__file__).parent / "x12_samples"  # copied with their licences (NOTICE.md)
@@ -126,7 +129,7 @@ def claim_sets(draw) -> list[Claim]:
     return sorted(claims, key=lambda c: c.claim_type != "837P")  # the builder writes 837P first
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(claims=claim_sets(), style=styles())
 def test_any_legal_separators_read_back_equal(tmp_path, claims, style):
     data, truth = build(claims, style)
@@ -137,6 +140,9 @@ def test_any_legal_separators_read_back_equal(tmp_path, claims, style):
     assert not invalid
     # A BOM and an ISA11 that is no repetition separator are reported; nothing else.
     assert [p.code for p in problems] == ["XE005"] * (style.bom + (style.repetition == "U"))
+    # Mapped as columns only, and just as the per-segment mapping reads it (tests/test_x12_columns.py).
+    assert differences(str(path)) == []
+    assert outcome(str(path), per_segment=False)["mapped_by_segment"] == {}
 
 
 # --- the public samples ---------------------------------------------------------------------------
@@ -356,9 +362,11 @@ def test_findings_on_x12_lines_say_where_the_line_is(tmp_path):
     first_lx = next(i for i, s in enumerate(segments) if s.startswith("LX*1")) - st + 1  # position within ST..SE
     report = json.loads(runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "json"]).stdout)
     [au001] = [f for f in report["findings"] if f["rule"] == "AU001"]
-    assert au001["location"] == f"ISA 000000001, GS 1, ST 00011, segment {first_lx}" and au001["row"] == 1
+    lx_byte = data.index(b"~LX*1") + 1
+    where = f"ISA 000000001, GS 1, ST 00011, segment {first_lx}, byte {lx_byte} of the file"
+    assert au001["location"] == where and au001["row"] == 1
     rich = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "rich"], env={"COLUMNS": "200"})
-    assert f"line 1 (ISA 000000001, GS 1, ST 00011, segment {first_lx})" in rich.stdout
+    assert f"line 1 ({where})" in rich.stdout
     csv_report = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "csv"]).stdout
     assert f"segment {first_lx}" in csv_report
     csv_input = tmp_path / "x.csv"
@@ -531,15 +539,29 @@ def test_where_each_segment_has_a_line_ci_formats_point_at_it(tmp_path, style):
     assert {f["location"]["lines"]["begin"] for f in gitlab if f["check_name"].startswith("AU001")} == {lx_line}
 
 
-def test_one_long_line_or_blank_lines_between_segments_point_at_the_top(tmp_path):
+def test_one_long_line_or_blank_lines_between_segments_point_at_the_top_and_give_the_byte(tmp_path):
     one_line, _ = build([Claim(claim_id="P7", prior_auth="")])
+    segments = one_line.split(b"~")
+    se = next(i for i, text in enumerate(segments) if text.startswith(b"SE*"))
+    segments[se] = segments[se].replace(b"SE*", b"SE*9", 1)  # a wrong count: XE002 on the SE
+    one_line = b"~".join(segments)
     blank = one_line.replace(b"~LX", b"~\n\nLX").replace(b"~", b"~\n")
-    for name, data in (("one.x12", one_line), ("blank.x12", blank)):
+    gzipped = gzip.compress(b"\xef\xbb\xbf" + blank)  # offsets count the decompressed bytes, the BOM's too
+    for name, data, text in (
+        ("one.x12", one_line, one_line),
+        ("blank.x12", blank, blank),
+        ("bom.x12.gz", gzipped, b"\xef\xbb\xbf" + blank),
+    ):
         path = tmp_path / name
         path.write_bytes(data)
         github = runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "github"]).stdout
-        [au001] = [text for text in github.splitlines() if "AU001" in text]
-        assert ",line=1," in au001 and "of the file" not in au001, name
+        [au001] = [line for line in github.splitlines() if "AU001" in line]
+        [xe002] = [line for line in github.splitlines() if "XE002" in line and "SE01" in line]
+        assert ",line=1," in au001 and " of the file" in au001 and "line 1 of" not in au001, name
+        at = int(re.search(r", byte (\d+) of the file", au001).group(1))
+        assert text[at : at + 3] == b"LX*" and text.rfind(b"CLM*P7", 0, at) >= 0, name
+        at = int(re.search(r", byte (\d+) of the file", xe002).group(1))
+        assert text[at : at + 3] == b"SE*", name
 
 
 def test_a_second_patient_without_a_birth_date_does_not_inherit_the_first_ones(tmp_path):

@@ -21,7 +21,7 @@ from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.source import ByteSource
 from cgt_claimcheck.ingest.x12_blocks import BlockWalk, MappedLines
 from cgt_claimcheck.ingest.x12_claims import ClaimMapping, ClaimState, LineState, TransactionState, line_text
-from cgt_claimcheck.ingest.x12_stream import SegmentStream
+from cgt_claimcheck.ingest.x12_stream import FLUSH, SegmentStream, WholeSegments
 from cgt_claimcheck.ingest.x12_syntax import (
     CONTROL,
     ENVELOPE,
@@ -62,7 +62,7 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         # segment one at a time, as bodies with a rare construct are: the reference in tests.
         self.per_segment = per_segment
         self.mapped_by_segment: Counter[str] = Counter()  # bodies left to the per-segment mapping, by reason
-        self._carry: list[bytes] = []  # whole segments of a transaction not yet closed in its block
+        self._carry = []  # whole segments of a transaction not yet closed in its block
         self._state_from = None  # the last mapped body, for the hierarchy values it leaves
         self.out_rows = 0
         self._open_claim = None  # (claim, line) a mapped body ends inside
@@ -86,6 +86,8 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         self.line_tx = array("i")
         self.line_segment = array("i")
         self.line_file_segment = array("q")  # the LX's position in the file (0: unknown)
+        self.line_offset = array("q")  # where the LX starts in the file (-1: unknown)
+        self.segment_offset = -1
         self.one_segment_a_line = False  # known at the end of the file
         self.transactions_read = 0
         # The open state: interchange, group, transaction, hierarchy, claim and line.
@@ -130,6 +132,7 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
             return
         problem = X12Problem(code, row, field_, value[:80], reason, claim, line, self._where())
         problem.segment = self.segments_read + (field_ == "ISA")  # an ISA's warnings come before it is counted
+        problem.offset = self.segment_offset
         self.problems.append(problem)
         if seen == self.max_repeats + 1:
             self._folded[key] = problem
@@ -143,24 +146,31 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         the LX's line, where each segment of the file has a line of its own)."""
         if not 0 < row <= len(self.line_segment):
             return ""
+        at = self._in_file(self.line_file_segment[row - 1], self.line_offset[row - 1])
         if not self.line_segment[row - 1]:
-            return f"ISA {self.isa_control}, outside any transaction" + self._file_line(self.line_file_segment[row - 1])
-        where = f"{self.tx_labels[self.line_tx[row - 1]]}, segment {self.line_segment[row - 1]}"
-        return where + self._file_line(self.line_file_segment[row - 1])
+            return f"ISA {self.isa_control}, outside any transaction" + at
+        return f"{self.tx_labels[self.line_tx[row - 1]]}, segment {self.line_segment[row - 1]}" + at
 
-    def _file_line(self, segment: int) -> str:
-        """', line N of the file' (the form finding_records.editor_line reads), or '' (the first
-        line needs no saying: a finding without one points at it)."""
-        return f", line {segment} of the file" if segment > 1 and self.one_segment_a_line else ""
+    def _in_file(self, segment: int, offset: int) -> str:
+        """Where a segment is in the file: ', line N of the file' where each segment has a line of
+        its own (the form finding_records.editor_line reads), else ', byte N of the file' (from 0,
+        of the decompressed text of a .gz); '' at the very start, where a finding points anyway."""
+        if self.one_segment_a_line:
+            return f", line {segment} of the file" if segment > 1 else ""
+        return f", byte {offset} of the file" if offset > 0 else ""
 
     # --- batches -------------------------------------------------------------------------------
     def batches(self) -> Iterator[RawBatch]:
         """The service lines in batches (once per reader: the state is the reader's)."""
         for item, flag in self._segments():
-            if isinstance(item, bytes):
+            if isinstance(item, WholeSegments):
                 yield from self._take(item)
                 continue
+            offset = self.segment_offset  # the stream's, for this segment: the flush walks others first
             yield from self._flush()
+            self.segment_offset = offset
+            if flag == FLUSH:
+                continue
             self._sync_state()
             if not self._one(item, flag):
                 break
@@ -170,7 +180,7 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         self._finish()
         self.one_segment_a_line = self.line_count.one_segment_a_line()
         for problem in self.problems:
-            problem.location += self._file_line(problem.segment)
+            problem.location += self._in_file(problem.segment, problem.offset)
         if self.out or self.invalid:
             yield self._batch()
         if not self.supported_seen:

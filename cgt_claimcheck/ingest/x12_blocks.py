@@ -23,6 +23,7 @@ from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.x12_claims import LineState, TransactionState
 from cgt_claimcheck.ingest.x12_columns import ENVELOPE_IDS, RARE, BlockLines, BodyMapping
 from cgt_claimcheck.ingest.x12_segments import SegmentBlock
+from cgt_claimcheck.ingest.x12_stream import WholeSegments
 from cgt_claimcheck.ingest.x12_syntax import ENVELOPE, FORMAT, X12_COLUMNS, Separators
 
 
@@ -37,6 +38,8 @@ class BlockWalk:
     line_tx: array[int]
     line_segment: array[int]
     line_file_segment: array[int]
+    line_offset: array[int]
+    segment_offset: int
     ordinal: int
     outside: int
     segments_read: int
@@ -48,7 +51,7 @@ class BlockWalk:
     out_rows: int
     invalid: list[InvalidRow]
     mapped_by_segment: Counter[str]
-    _carry: list[bytes]
+    _carry: list[WholeSegments]
     _state_from: tuple[BodyMapping, int] | None
     _open_claim: tuple[str, str] | None
 
@@ -77,16 +80,20 @@ class BlockWalk:
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
         raise NotImplementedError  # X12Reader reports problems
 
-    def _take(self, data: bytes) -> Iterator[RawBatch]:
+    def _take(self, whole: WholeSegments) -> Iterator[RawBatch]:
         """A block: mapped up to its last envelope segment; the open transaction waits for the next."""
         if self._carry:
-            self._carry.append(data)
-            data = b"".join(self._carry)
+            self._carry.append(whole)
+            whole = WholeSegments(
+                b"".join(c.data for c in self._carry), np.concatenate([c.offsets for c in self._carry])
+            )
+        data = whole.data
         cut = self._after_last_envelope(data)
-        self._carry = [data[cut:]] if cut < len(data) else []
+        held = data.count(self.seps.terminator.encode(), 0, cut)  # the segments before the cut
+        self._carry = [WholeSegments(data[cut:], whole.offsets[held:])] if cut < len(data) else []
         if cut:
             block = SegmentBlock(data[:cut] if cut < len(data) else data, self.seps)
-            yield from self._walk(block, block.count)
+            yield from self._walk(block, block.count, whole.offsets[:held])
 
     def _after_last_envelope(self, data: bytes) -> int:
         """The end of the last envelope segment (ISA, GS, ST, SE, GE, IEA) of the block, 0 if none;
@@ -103,11 +110,12 @@ class BlockWalk:
 
     def _flush(self) -> Iterator[RawBatch]:
         if self._carry:
-            block = SegmentBlock(b"".join(self._carry), self.seps)
+            block = SegmentBlock(b"".join(c.data for c in self._carry), self.seps)
+            offsets = np.concatenate([c.offsets for c in self._carry])
             self._carry = []
-            yield from self._walk(block, block.count)
+            yield from self._walk(block, block.count, offsets)
 
-    def _walk(self, block: SegmentBlock, stop: int) -> Iterator[RawBatch]:
+    def _walk(self, block: SegmentBlock, stop: int, offsets: np.ndarray) -> Iterator[RawBatch]:
         """Envelope segments one at a time; each transaction body mapped as columns, or one segment
         at a time where it is rare (or its transaction is skipped or absent)."""
         if not stop:
@@ -123,13 +131,14 @@ class BlockWalk:
         while position < stop:
             body = starts.get(position)
             if body is None:
+                self.segment_offset = int(offsets[position])
                 self._one(block.text(position), 1)
                 position += 1
             else:
                 tx, position = self.tx, int(end[body])
                 assert mapping is not None and lines is not None
                 if tx is not None and not tx.skipped and tx.segments == 1 and mapping.rare[body] < 0:
-                    self._mapped(mapping, lines, body)
+                    self._mapped(mapping, lines, body, offsets)
                     continue
                 if tx is None:
                     self.mapped_by_segment["segments outside any transaction"] += 1
@@ -139,11 +148,12 @@ class BlockWalk:
                     self.mapped_by_segment[RARE[mapping.rare[body]]] += 1
                 self._sync_state()
                 for segment in range(int(first[body]), position):
+                    self.segment_offset = int(offsets[segment])
                     self._one(block.text(segment), 1)
             if self.out_rows >= self.batch_rows:
                 yield self._batch()
 
-    def _mapped(self, mapping: BodyMapping, lines: BlockLines, body: int) -> None:
+    def _mapped(self, mapping: BodyMapping, lines: BlockLines, body: int, offsets: np.ndarray) -> None:
         tx = self.tx
         assert tx is not None
         size = int(mapping.stop[body] - mapping.first[body])
@@ -160,9 +170,11 @@ class BlockWalk:
             self.line_file_segment.extend(
                 array("q", (in_body + self.segments_read - size - 1).astype(np.int64).tobytes())
             )
+            self.line_offset.extend(array("q", offsets[lines.line_lx[start:stop]].astype(np.int64).tobytes()))
             self.ordinal += stop - start
         self._state_from = (mapping, body)
         self._open_claim = lines.open_claim(body)
+        self.segment_offset = int(offsets[mapping.stop[body] - 1])  # the body's last segment was read last
 
     def _sync_state(self) -> None:
         """Before a segment the per-segment mapping reads: the hierarchy values the last mapped

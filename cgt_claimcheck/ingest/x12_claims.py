@@ -67,6 +67,8 @@ class ClaimMapping:
     line_tx: array[int]
     line_segment: array[int]
     line_file_segment: array[int]
+    line_offset: array[int]
+    segment_offset: int
     segments_read: int
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
@@ -276,6 +278,7 @@ class ClaimMapping:
         self.line_tx.append(len(self.tx_labels) - 1)
         self.line_segment.append(self.tx.segments)
         self.line_file_segment.append(self.segments_read)
+        self.line_offset.append(self.segment_offset)
         line = LineState(self.ordinal, {"line_number": get(e, 1)})
         self.in_other_payer = False
         self.loop_entity = ""
@@ -306,6 +309,7 @@ class ClaimMapping:
             self.line_tx.append(max(len(self.tx_labels) - 1, 0))
             self.line_segment.append(0)
             self.line_file_segment.append(self.segments_read)
+            self.line_offset.append(self.segment_offset)
             reason = "a service line outside any transaction (no ST before it)"
             self.invalid.append(InvalidRow(self.ordinal, reason, f"line {get(e, 1)}"))
 

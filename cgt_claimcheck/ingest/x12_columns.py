@@ -69,6 +69,7 @@ class BlockLines:
     body_lines: np.ndarray  # body b's lines are body_lines[b]:body_lines[b + 1]
     line_segment: np.ndarray  # the LX's segment number within its transaction (ST is 1)
     open_at_end: np.ndarray  # per body: the line whose claim is open at its last segment (-1: none)
+    line_lx: np.ndarray  # each line's LX: its segment in the block
 
     def open_claim(self, body: int) -> tuple[str, str] | None:
         """(claim id, line number) of the claim open at the end of a body, as a problem names it."""
@@ -375,7 +376,7 @@ class BodyMapping:
         # A claim open at a body's end has lines (else the body is rare): its latest is the body's last line.
         last = self.stop - 1
         open_at_end = np.where(self.claim_open[last] & live[last], body_lines[1:] - 1, -1)
-        return BlockLines(out, variants, body_lines, segment, open_at_end)
+        return BlockLines(out, variants, body_lines, segment, open_at_end, lx_rows)
 
     def end_state(self, body: int) -> dict[str, str]:
         """The hierarchy values the per-segment mapping would hold after this body: billing,

@@ -13,6 +13,9 @@ import re
 from array import array
 from collections import Counter
 from collections.abc import Generator, Iterator
+from dataclasses import dataclass
+
+import numpy as np
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow
@@ -20,6 +23,7 @@ from cgt_claimcheck.ingest.source import ByteSource
 from cgt_claimcheck.ingest.x12_syntax import BLOCK_BYTES, BOM, ENVELOPE, FORMAT, Separators, read_isa
 
 HEAD_CHARS = 4096  # enough text to read an ISA (106 characters) and its terminator
+FLUSH = 3  # a flag with no segment: the reader reads what it holds before the stream goes on
 
 
 def _at_least(data: str, blocks: Iterator[str]) -> str:
@@ -44,14 +48,41 @@ def _starts_isa(text: str) -> bool:
 def _isa_starts(text: str, stop: int, terminator: str) -> Iterator[int]:
     """Where a segment that may be an ISA starts, before `stop`: 'ISA' after a terminator (or the
     start), whitespace allowed between (str.find, not a regular expression: this scans every block)."""
+    space = " \t\r\n".replace(terminator, "")  # a line break may be the terminator itself
     found = text.find("ISA", 0, stop)
     while found >= 0:
         start = found
-        while start and text[start - 1] in " \t\r\n":
+        while start and text[start - 1] in space:
             start -= 1
         if start == 0 or text[start - 1] == terminator:
             yield start
         found = text.find("ISA", found + 3, stop)
+
+
+@dataclass
+class WholeSegments:
+    """Whole segments for the vectorised mapping (UTF-8, no line breaks unless one is the
+    terminator), and where each starts in the file: its first byte past what strips off it."""
+
+    data: bytes
+    offsets: np.ndarray
+
+
+def _first_chars(raw: str, terminator: str) -> np.ndarray:
+    """Where each terminated segment of `raw` starts, past the whitespace a segment is stripped of
+    (its terminator, where it is empty)."""
+    codes = np.frombuffer(raw.encode("latin-1"), dtype=np.uint8)
+    ends = np.flatnonzero(codes == ord(terminator))
+    starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
+    lead = np.isin(codes, [ord(c) for c in " \t\r\n" if c != terminator])
+    if not lead.any():
+        return starts
+    solid = np.flatnonzero(~lead)
+    return np.minimum(solid[np.minimum(np.searchsorted(solid, starts), len(solid) - 1)], ends)
+
+
+def _lead(text: str) -> int:
+    return len(text) - len(text.lstrip(" \t\r\n"))
 
 
 class LineCount:
@@ -62,12 +93,14 @@ class LineCount:
         self.blocks = blocks
         self.terminator = ""
         self.newlines = self.terminators = self.broken = 0  # broken: terminators a line break follows
+        self.chars = 0  # read so far: what is held ends there
         self.tail = ""
         self.consistent = True  # one terminator in the whole file, every interchange readable
 
     def __iter__(self) -> Iterator[str]:
         for block in self.blocks:
             text = block.decode("latin-1")
+            self.chars += len(text)
             self.newlines += text.count("\n")
             if self.terminator:
                 self._count(text)
@@ -113,17 +146,19 @@ class SegmentStream:
     line_tx: array[int]
     line_segment: array[int]
     line_file_segment: array[int]
+    line_offset: array[int]
     per_segment: bool  # map every segment one at a time (the reference the vectorised mapping is tested on)
     mapped_by_segment: Counter[str]  # what was mapped one segment at a time, and why
     line_count: LineCount
+    segment_offset: int  # where the segment being read starts in the file (-1: unknown)
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
         raise NotImplementedError  # X12Reader reports problems
 
     # --- the segment stream --------------------------------------------------------------------
-    def _segments(self) -> Iterator[tuple[str | bytes, int]]:
-        """(segment text, 0 for an ISA / 1 / -1 for an unterminated tail; or a block of whole
-        segments as bytes, 2): CR/LF dropped unless a terminator.
+    def _segments(self) -> Iterator[tuple[str | WholeSegments, int]]:
+        """(segment text, 0 for an ISA / 1 / -1 for an unterminated tail; or whole segments, 2; or
+        FLUSH before a later interchange): CR/LF dropped unless a terminator.
 
         Each interchange declares its own separators in its ISA: where a later interchange of the
         file declares others, the rest of the file is split again by them.
@@ -136,6 +171,9 @@ class SegmentStream:
             data = data[len(BOM) :]
         first = True
         while data is not None:
+            if not first:
+                yield "", FLUSH  # what the reader holds of the last interchange is read before this one
+            self.segment_offset = self.line_count.chars - len(data) + _lead(data)  # data ends where reading is
             try:
                 self.seps, end, warnings = read_isa(data, self.display)
             except UsageError as exc:
@@ -156,7 +194,7 @@ class SegmentStream:
             first = False
             data = yield from self._split(data[end:], blocks)
 
-    def _split(self, data: str, blocks: Iterator[str]) -> Generator[tuple[str | bytes, int], None, str | None]:
+    def _split(self, data: str, blocks: Iterator[str]) -> Generator[tuple[str | WholeSegments, int], None, str | None]:
         """The segments of `data` and the blocks after it; returns the text from the next ISA that
         declares other separators (None at the end of the file).
 
@@ -177,6 +215,7 @@ class SegmentStream:
                     return _at_least("".join(pending), blocks)  # an interchange with another terminator
                 continue
             text = "".join(pending) + chunk if pending else chunk
+            base = self.line_count.chars - len(text)  # where `text` starts in the file: it ends where reading is
             if by_block:
                 cut = text.rfind(terminator) + 1
                 pending = [text[cut:]]
@@ -190,18 +229,22 @@ class SegmentStream:
                         continue
                     if not self._declares(part + terminator):
                         if start > position:
-                            yield self._block(text[position:start], strip_breaks), 2
+                            yield self._block(text, position, start, base, strip_breaks), 2
                         return _at_least(text[start:], blocks)
                     if start > position:
-                        yield self._block(text[position:start], strip_breaks), 2
+                        yield self._block(text, position, start, base, strip_breaks), 2
+                    self.segment_offset = base + start + _lead(text[start:end])
                     yield part, 1
                     position = end + 1
                 if cut > position:
-                    yield self._block(text[position:cut], strip_breaks), 2
+                    yield self._block(text, position, cut, base, strip_breaks), 2
                 continue
             parts = text.split(terminator)
             pending = [parts.pop()]
+            position = 0
             for index, part in enumerate(parts):
+                self.segment_offset = base + position + _lead(part)
+                position += len(part) + 1
                 if strip_breaks and ("\n" in part or "\r" in part):
                     part = part.replace("\r", "").replace("\n", "")
                 if _starts_isa(part) and not self._declares(part + terminator):
@@ -211,18 +254,23 @@ class SegmentStream:
         leftover = "".join(pending)
         if _starts_isa(leftover):
             return leftover  # the last interchange has another terminator: read it by its own
+        offset = self.line_count.chars - len(leftover) + _lead(leftover)
         if strip_breaks:
             leftover = leftover.replace("\r", "").replace("\n", "")
         if leftover.strip(" \t\r\n\x00\x1a"):
+            self.segment_offset = offset
             yield leftover, -1  # the file ends inside this segment
         return None
 
-    def _block(self, text: str, strip_breaks: bool) -> bytes:
-        """Whole segments as the vectorised mapping reads them: no line breaks (unless one is the
-        terminator; SegmentBlock strips what leads a segment)."""
+    def _block(self, text: str, start: int, stop: int, base: int, strip_breaks: bool) -> WholeSegments:
+        """text[start:stop], whole segments, as the vectorised mapping reads them: no line breaks
+        (unless one is the terminator; SegmentBlock strips what leads a segment), with where each
+        segment starts in the file."""
+        raw = text[start:stop]
+        offsets = base + start + _first_chars(raw, self.seps.terminator)
         if strip_breaks:
-            text = text.replace("\r", "").replace("\n", "")
-        return text.encode("utf-8")
+            raw = raw.replace("\r", "").replace("\n", "")
+        return WholeSegments(raw.encode("utf-8"), offsets)
 
     def _declares(self, isa: str) -> bool:
         """Does this ISA segment (with its terminator) declare the separators in use?"""
@@ -257,5 +305,6 @@ class SegmentStream:
             self.line_tx.append(0)
             self.line_segment.append(0)
             self.line_file_segment.append(0)
+            self.line_offset.append(-1)
             self.invalid.append(InvalidRow(self.ordinal, reason, ""))
         return resumed

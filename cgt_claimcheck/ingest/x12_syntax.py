@@ -49,6 +49,7 @@ class X12Problem:
     line_number: str = ""
     location: str = ""  # ISA 000000905, GS 1, ST 0001, segment 23 (what a 999 or 277CA quotes)
     segment: int = 0  # the segment's position in the file (its line, where each segment has a line of its own)
+    offset: int = -1  # where the segment starts in the file (its first byte; -1: unknown)
     represents: int = 1  # this problem and the repeats of its cause folded into it (X12Reader.max_repeats)
     unlisted_claims: set[str] = default_field(default_factory=set)  # the claims of those folded repeats
 
