@@ -73,12 +73,16 @@ def _first_chars(raw: str, terminator: str) -> np.ndarray:
     (its terminator, where it is empty)."""
     codes = np.frombuffer(raw.encode("latin-1"), dtype=np.uint8)
     ends = np.flatnonzero(codes == ord(terminator))
-    starts = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
-    lead = np.isin(codes, [ord(c) for c in " \t\r\n" if c != terminator])
-    if not lead.any():
-        return starts
-    solid = np.flatnonzero(~lead)
-    return np.minimum(solid[np.minimum(np.searchsorted(solid, starts), len(solid) - 1)], ends)
+    first = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
+    lead = np.zeros(256, dtype=bool)
+    lead[[ord(c) for c in " \t\r\n" if c != terminator]] = True
+    # A step at a time past a line break or indentation, for the segments that still have one:
+    # a run is a character or two (CR LF) in most files.
+    moving = np.flatnonzero(lead[codes[first]]) if len(first) else first
+    while len(moving):
+        first[moving] += 1
+        moving = moving[lead[codes[first[moving]]]]
+    return first
 
 
 def _lead(text: str) -> int:
@@ -101,9 +105,10 @@ class LineCount:
         for block in self.blocks:
             text = block.decode("latin-1")
             self.chars += len(text)
-            self.newlines += text.count("\n")
+            newlines = text.count("\n")
+            self.newlines += newlines
             if self.terminator:
-                self._count(text)
+                self._count(text, newlines)
             yield text
 
     def start(self, terminator: str, read: str) -> None:
@@ -112,15 +117,15 @@ class LineCount:
             self.consistent = False
         if not self.terminator:
             self.terminator = terminator
-            self._count(read)
+            self._count(read, read.count("\n"))
 
-    def _count(self, text: str) -> None:
+    def _count(self, text: str, newlines: int) -> None:
         t = self.terminator
         self.terminators += text.count(t)
         seam = self.tail + text[:2]  # a terminator at the end of the last block, its break in this one
         broken = seam.count(t + "\n") + seam.count(t + "\r\n")
         broken += text.count(t + "\n")
-        if broken < text.count("\n"):  # breaks no terminator+newline explains: CRLF, or none at all
+        if broken < newlines:  # breaks no terminator+newline explains: CRLF, or none at all
             broken += text.count(t + "\r\n")
         self.broken += broken - (text[:2].count(t + "\n") + text[:2].count(t + "\r\n"))
         self.tail = text[-2:]
