@@ -12,7 +12,6 @@ cannot be read at all raises UsageError (exit 2 when no other file could be read
 
 from __future__ import annotations
 
-from array import array
 from collections import Counter
 from collections.abc import Callable, Iterator
 
@@ -34,6 +33,7 @@ from cgt_claimcheck.ingest.x12_syntax import (
     SUPPORTED,
     VERSION,
     X12_COLUMNS,
+    LinePlaces,
     X12Problem,
     adopted,
     get,
@@ -80,14 +80,10 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         self._repeats: dict[tuple[str, str, str], int] = {}
         self._folded: dict[tuple[str, str, str], X12Problem] = {}
         self.segments_read = 0
-        # Where each service line is (by ordinal): its transaction and its LX segment's position,
-        # 8 bytes a line; the text is made only for the lines that get a finding.
+        # Where each service line is (x12_syntax.LinePlaces); tx_labels name the transactions.
         self.tx_labels: list[str] = []
-        self.line_tx = array("i")
-        self.line_segment = array("i")
-        self.line_file_segment = array("q")  # the LX's position in the file (0: unknown)
-        self.line_offset = array("q")  # where the LX starts in the file (-1: unknown)
-        self.segment_offset = -1
+        self.places = LinePlaces()
+        self.segment_offset = -1  # where the segment being read starts in the file
         self.one_segment_a_line = False  # known at the end of the file
         self.transactions_read = 0
         # The open state: interchange, group, transaction, hierarchy, claim and line.
@@ -144,12 +140,13 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
     def locate(self, row: int) -> str:
         """Where service line `row` is: its transaction's control numbers and its LX segment (and
         the LX's line, where each segment of the file has a line of its own)."""
-        if not 0 < row <= len(self.line_segment):
+        places = self.places
+        if not 0 < row <= len(places):
             return ""
-        at = self._in_file(self.line_file_segment[row - 1], self.line_offset[row - 1])
-        if not self.line_segment[row - 1]:
+        at = self._in_file(places.file_segment[row - 1], places.offset[row - 1])
+        if not places.segment[row - 1]:
             return f"ISA {self.isa_control}, outside any transaction" + at
-        return f"{self.tx_labels[self.line_tx[row - 1]]}, segment {self.line_segment[row - 1]}" + at
+        return f"{self.tx_labels[places.transaction[row - 1]]}, segment {places.segment[row - 1]}" + at
 
     def _in_file(self, segment: int, offset: int) -> str:
         """Where a segment is in the file: ', line N of the file' where each segment has a line of

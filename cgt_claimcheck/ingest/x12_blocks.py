@@ -10,7 +10,6 @@ holds a rare construct, its transaction is skipped, or it lies outside any trans
 from __future__ import annotations
 
 import itertools
-from array import array
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from cgt_claimcheck.ingest.x12_claims import LineState, TransactionState
 from cgt_claimcheck.ingest.x12_columns import ENVELOPE_IDS, RARE, BlockLines, BodyMapping
 from cgt_claimcheck.ingest.x12_segments import SegmentBlock
 from cgt_claimcheck.ingest.x12_stream import WholeSegments
-from cgt_claimcheck.ingest.x12_syntax import ENVELOPE, FORMAT, X12_COLUMNS, Separators
+from cgt_claimcheck.ingest.x12_syntax import ENVELOPE, FORMAT, X12_COLUMNS, LinePlaces, Separators
 
 
 class BlockWalk:
@@ -35,10 +34,7 @@ class BlockWalk:
     payer: str | None
     tx: TransactionState | None
     tx_labels: list[str]
-    line_tx: array[int]
-    line_segment: array[int]
-    line_file_segment: array[int]
-    line_offset: array[int]
+    places: LinePlaces
     segment_offset: int
     ordinal: int
     outside: int
@@ -163,14 +159,14 @@ class BlockWalk:
         start, stop = int(lines.body_lines[body]), int(lines.body_lines[body + 1])
         if stop > start:
             tx.lines.append(MappedLines(lines, start, stop, self.ordinal + 1, tx.claim_type == "837I"))
-            self.line_tx.extend(array("i", [len(self.tx_labels) - 1]) * (stop - start))
             in_body = lines.line_segment[start:stop]
-            self.line_segment.extend(array("i", in_body.astype(np.int32).tobytes()))
             # The body's first segment is the file's segments_read + 1 and its transaction's second.
-            self.line_file_segment.extend(
-                array("q", (in_body + self.segments_read - size - 1).astype(np.int64).tobytes())
+            self.places.extend(
+                len(self.tx_labels) - 1,
+                in_body,
+                in_body + self.segments_read - size - 1,
+                offsets[lines.line_lx[start:stop]],
             )
-            self.line_offset.extend(array("q", offsets[lines.line_lx[start:stop]].astype(np.int64).tobytes()))
             self.ordinal += stop - start
         self._state_from = (mapping, body)
         self._open_claim = lines.open_claim(body)

@@ -6,7 +6,6 @@ here each segment of the 2000-2400 loops updates the open claim or line (one row
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,7 @@ from cgt_claimcheck.ingest.reader import InvalidRow
 
 if TYPE_CHECKING:
     from cgt_claimcheck.ingest.x12_blocks import MappedLines
-from cgt_claimcheck.ingest.x12_syntax import ATTACHED_BY, SEPARATOR, STRUCTURE, VERSION, Separators, at, get
+from cgt_claimcheck.ingest.x12_syntax import ATTACHED_BY, SEPARATOR, STRUCTURE, VERSION, LinePlaces, Separators, at, get
 
 
 @dataclass
@@ -64,10 +63,7 @@ class ClaimMapping:
     outside: int
     invalid: list[InvalidRow]
     tx_labels: list[str]
-    line_tx: array[int]
-    line_segment: array[int]
-    line_file_segment: array[int]
-    line_offset: array[int]
+    places: LinePlaces
     segment_offset: int
     segments_read: int
 
@@ -275,10 +271,7 @@ class ClaimMapping:
         if self.tx is None:
             return
         self.ordinal += 1
-        self.line_tx.append(len(self.tx_labels) - 1)
-        self.line_segment.append(self.tx.segments)
-        self.line_file_segment.append(self.segments_read)
-        self.line_offset.append(self.segment_offset)
+        self.places.add(len(self.tx_labels) - 1, self.tx.segments, self.segments_read, self.segment_offset)
         line = LineState(self.ordinal, {"line_number": get(e, 1)})
         self.in_other_payer = False
         self.loop_entity = ""
@@ -306,10 +299,7 @@ class ClaimMapping:
             )
         if sid == "LX":
             self.ordinal += 1
-            self.line_tx.append(max(len(self.tx_labels) - 1, 0))
-            self.line_segment.append(0)
-            self.line_file_segment.append(self.segments_read)
-            self.line_offset.append(self.segment_offset)
+            self.places.add(max(len(self.tx_labels) - 1, 0), 0, self.segments_read, self.segment_offset)
             reason = "a service line outside any transaction (no ST before it)"
             self.invalid.append(InvalidRow(self.ordinal, reason, f"line {get(e, 1)}"))
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import re
-from array import array
 from collections import Counter
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import numpy as np
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow
 from cgt_claimcheck.ingest.source import ByteSource
-from cgt_claimcheck.ingest.x12_syntax import BLOCK_BYTES, BOM, ENVELOPE, FORMAT, Separators, read_isa
+from cgt_claimcheck.ingest.x12_syntax import BLOCK_BYTES, BOM, ENVELOPE, FORMAT, LinePlaces, Separators, read_isa
 
 HEAD_CHARS = 4096  # enough text to read an ISA (106 characters) and its terminator
 FLUSH = 3  # a flag with no segment: the reader reads what it holds before the stream goes on
@@ -148,10 +147,7 @@ class SegmentStream:
     isa_control: str
     ordinal: int
     invalid: list[InvalidRow]
-    line_tx: array[int]
-    line_segment: array[int]
-    line_file_segment: array[int]
-    line_offset: array[int]
+    places: LinePlaces
     per_segment: bool  # map every segment one at a time (the reference the vectorised mapping is tested on)
     mapped_by_segment: Counter[str]  # what was mapped one segment at a time, and why
     line_count: LineCount
@@ -307,9 +303,6 @@ class SegmentStream:
         reason = "its interchange's ISA cannot be read, so its separators are unknown"
         for _ in range(count):
             self.ordinal += 1
-            self.line_tx.append(0)
-            self.line_segment.append(0)
-            self.line_file_segment.append(0)
-            self.line_offset.append(-1)
+            self.places.add(0, 0, 0, -1)
             self.invalid.append(InvalidRow(self.ordinal, reason, ""))
         return resumed

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import re
 import zlib
+from array import array
 from dataclasses import dataclass
 from dataclasses import field as default_field
+
+import numpy as np
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.columns import COLUMNS
@@ -52,6 +55,35 @@ class X12Problem:
     offset: int = -1  # where the segment starts in the file (its first byte; -1: unknown)
     represents: int = 1  # this problem and the repeats of its cause folded into it (X12Reader.max_repeats)
     unlisted_claims: set[str] = default_field(default_factory=set)  # the claims of those folded repeats
+
+
+class LinePlaces:
+    """Where each service line is, by its ordinal: its transaction (an index of the reader's
+    labels), its LX's segment in the transaction (0: outside any) and in the file (0: unknown),
+    and the LX's first byte (-1: unknown). 24 bytes a line; the text is made only for the lines
+    that get a finding."""
+
+    def __init__(self) -> None:
+        self.transaction = array("i")
+        self.segment = array("i")
+        self.file_segment = array("q")
+        self.offset = array("q")
+
+    def __len__(self) -> int:
+        return len(self.segment)
+
+    def add(self, transaction: int, segment: int, file_segment: int, offset: int) -> None:
+        self.transaction.append(transaction)
+        self.segment.append(segment)
+        self.file_segment.append(file_segment)
+        self.offset.append(offset)
+
+    def extend(self, transaction: int, segment: np.ndarray, file_segment: np.ndarray, offset: np.ndarray) -> None:
+        """The lines of a body mapped as columns, all of one transaction."""
+        self.transaction.extend(array("i", [transaction]) * len(segment))
+        self.segment.extend(array("i", segment.astype(np.int32).tobytes()))
+        self.file_segment.extend(array("q", file_segment.astype(np.int64).tobytes()))
+        self.offset.extend(array("q", offset.astype(np.int64).tobytes()))
 
 
 @dataclass
