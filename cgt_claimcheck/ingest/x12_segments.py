@@ -112,10 +112,6 @@ class SegmentBlock:
     def text(self, segment: int) -> str:
         return self.data[self.start[segment] : self.end[segment]].decode("utf-8")
 
-    def tail(self, segment: int) -> bytes:
-        """The bytes from segment `segment` on."""
-        return self.data[self.start[segment] :] if segment < self.count else b""
-
     @functools.cached_property
     def _token_text(self) -> pa.Array:
         """Every token with its trailing delimiter, over the block's own bytes (no copy)."""
@@ -141,11 +137,6 @@ class SegmentBlock:
         token = self.first[seg] + k
         has = (segments >= 0) & (token <= self.last[seg])
         return np.where(has, token, 0), has
-
-    def _element_tokens(self, segments: np.ndarray, k: int | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(start, end) of element k of each segment; empty where the segment is -1 or shorter."""
-        token, has = self._element_token(segments, k)
-        return np.where(has, self.token_start(token), 0), np.where(has, self.token_end[token], 0)
 
     def element(self, segments: np.ndarray, k: int | np.ndarray, *, strip: bool = True) -> pa.Array:
         """Element k of each segment ('' where the segment is -1 or has fewer elements), stripped as
