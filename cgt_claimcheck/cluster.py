@@ -62,7 +62,7 @@ def cluster_reads(client: Any) -> Any:
         from cgt_claimcheck.ingest.scan import readable_elsewhere
 
         plain = replace(options, progress=None, read_files=None)  # what crosses to the workers
-        # An X12 file is read here, as with --jobs: its line locator is its reader.
+        # Standard input and frames are read here, as with --jobs.
         futures: list[Any] = [
             client.submit(read_one, path, i, plain, screening, pure=False) if readable_elsewhere(path) else None
             for i, path in enumerate(paths)

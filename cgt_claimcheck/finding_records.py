@@ -72,7 +72,7 @@ def editor_line(f: FindingRecord) -> int:
     return max(f.row, 0) + 1
 
 
-_FILE_LINE = re.compile(r", line (\d+) of the file$")
+_FILE_LINE = re.compile(r", line (\d+)(?: of the file)?$")  # '..., segment 178 of the file, line 180' too
 
 
 def place_of(f: FindingRecord) -> str:

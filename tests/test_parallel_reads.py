@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from cgt_claimcheck.cli import app
 from cgt_claimcheck.engine import CheckOptions, run_check
-from cgt_claimcheck.engine.parallel_reads import default_jobs
+from cgt_claimcheck.engine.parallel_reads import _in_a_worker, default_jobs
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples"
@@ -55,6 +55,14 @@ def test_workers_give_the_report_of_one_process(inputs, ref):
     assert len(errors) == 1 and summary.findings_not_listed > 0  # a file failed; causes were folded
     assert _findings(shared) == (table, summary, names, errors)
     assert alone.claims.equals(shared.claims)
+    # the X12 file too was read by a worker, and its findings still say where their lines are
+    assert _in_a_worker(str(EXAMPLES / "claims_with_errors.x12"), automatic=False)
+    x12 = [
+        loc
+        for f, loc in zip(table.column("file").to_pylist(), table.column("location").to_pylist(), strict=True)
+        if f.endswith(".x12")
+    ]
+    assert x12 and all(x12)
     # and folding, whether the files were read here or in workers, leaves every count as it was
     listed = run_check(inputs, ref, CheckOptions(jobs=1, history=options["history"], max_repeats=0)).summary
     assert (summary.claims_denied, summary.charges_denied, summary.findings) == (

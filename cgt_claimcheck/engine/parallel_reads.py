@@ -4,9 +4,9 @@ folded problems come back, and they meet in the intake in file order, so the rep
 byte for byte whatever the number of jobs. Claim-level and lifetime rules then run once, in
 this process, on everything kept.
 
-What stays in this process: standard input (read once), X12 files (their line locator is the
-reader itself), frames a Python caller holds (copying them to a worker costs more than reading
-them), and everything when there is one file or one job. A file is the unit of work: one large
+What stays in this process: standard input (read once), frames a Python caller holds (copying
+them to a worker costs more than reading them), and everything when there is one file or one
+job. An X12 file's line locator comes back with its read (ingest/x12_syntax.LineLocator). A file is the unit of work: one large
 file is read by one worker.
 """
 
@@ -42,8 +42,8 @@ def default_jobs() -> int:
 
 
 def _in_a_worker(path: str | ArrowSource, automatic: bool) -> bool:
-    """Whether a worker should read this input. The size comes first: it costs a stat, while
-    telling an X12 file apart opens the file."""
+    """Whether a worker should read this input: a file (not stdin, not a frame), by its size
+    unless --jobs was given."""
     if not isinstance(path, str) or path == "-":
         return False
     if automatic:

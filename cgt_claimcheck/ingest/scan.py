@@ -66,15 +66,10 @@ def open_input(
 
 
 def readable_elsewhere(path: str | ArrowSource) -> bool:
-    """Can another process read this input as well as this one (a worker of `--jobs`)? A path to
-    an extract or a Parquet file can; standard input (read once), an X12 file (its line locator
-    is its reader) and a frame this process holds are read here."""
-    if not isinstance(path, str) or path == "-":
-        return False
-    try:
-        return not is_x12(path)
-    except OSError:
-        return False  # unreadable: this process says so, as it would alone
+    """Can another process read this input as well as this one (a worker of `--jobs`, a Dask
+    task)? A path to an extract, a Parquet file or an X12 file can (an X12 reader's line locator
+    is plain data); standard input (read once) and a frame this process holds are read here."""
+    return isinstance(path, str) and path != "-"
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ cannot be read at all raises UsageError (exit 2 when no other file could be read
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
@@ -33,10 +33,12 @@ from cgt_claimcheck.ingest.x12_syntax import (
     SUPPORTED,
     VERSION,
     X12_COLUMNS,
+    LineLocator,
     LinePlaces,
     X12Problem,
     adopted,
     get,
+    in_file,
     is_x12,
 )
 
@@ -83,8 +85,7 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         # Where each service line is (x12_syntax.LinePlaces); tx_labels name the transactions.
         self.tx_labels: list[str] = []
         self.places = LinePlaces()
-        self.segment_offset = -1  # where the segment being read starts in the file
-        self.one_segment_a_line = False  # known at the end of the file
+        self.segment_offset, self.segment_line = -1, 0  # where the segment being read is in the file
         self.transactions_read = 0
         # The open state: interchange, group, transaction, hierarchy, claim and line.
         self.isa_control = ""
@@ -126,46 +127,36 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
             if claim:
                 folded.unlisted_claims.add(claim)
             return
-        problem = X12Problem(code, row, field_, value[:80], reason, claim, line, self._where())
-        problem.segment = self.segments_read + (field_ == "ISA")  # an ISA's warnings come before it is counted
-        problem.offset = self.segment_offset
+        where, at = self._where(), in_file(self.segment_line, self.segment_offset)
+        if where.endswith(" of the file"):  # 'segment 178 of the file, byte 4137': said once
+            at = at.removesuffix(" of the file")
+        where += at
+        problem = X12Problem(code, row, field_, value[:80], reason, claim, line, where)
+        problem.line_in_file, problem.offset = self.segment_line, self.segment_offset
         self.problems.append(problem)
         if seen == self.max_repeats + 1:
             self._folded[key] = problem
 
     @property
-    def locator(self) -> Callable[[int], str]:
-        return self.locate
+    def locator(self) -> LineLocator:
+        """Where each line is (complete once the file is read)."""
+        return LineLocator(self.places, self.tx_labels, self.isa_control)
 
     def locate(self, row: int) -> str:
-        """Where service line `row` is: its transaction's control numbers and its LX segment (and
-        the LX's line, where each segment of the file has a line of its own)."""
-        places = self.places
-        if not 0 < row <= len(places):
-            return ""
-        at = self._in_file(places.file_segment[row - 1], places.offset[row - 1])
-        if not places.segment[row - 1]:
-            return f"ISA {self.isa_control}, outside any transaction" + at
-        return f"{self.tx_labels[places.transaction[row - 1]]}, segment {places.segment[row - 1]}" + at
+        return self.locator(row)
 
-    def _in_file(self, segment: int, offset: int) -> str:
-        """Where a segment is in the file: ', line N of the file' where each segment has a line of
-        its own (the form finding_records.editor_line reads), else ', byte N of the file' (from 0,
-        of the decompressed text of a .gz); '' at the very start, where a finding points anyway."""
-        if self.one_segment_a_line:
-            return f", line {segment} of the file" if segment > 1 else ""
-        return f", byte {offset} of the file" if offset > 0 else ""
-
-    # --- batches -------------------------------------------------------------------------------
     def batches(self) -> Iterator[RawBatch]:
         """The service lines in batches (once per reader: the state is the reader's)."""
         for item, flag in self._segments():
             if isinstance(item, WholeSegments):
                 yield from self._take(item)
                 continue
-            offset = self.segment_offset  # the stream's, for this segment: the flush walks others first
+            place = (
+                self.segment_offset,
+                self.segment_line,
+            )  # the stream's, for this segment: the flush walks others first
             yield from self._flush()
-            self.segment_offset = offset
+            self.segment_offset, self.segment_line = place
             if flag == FLUSH:
                 continue
             self._sync_state()
@@ -175,9 +166,6 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
                 yield self._batch()
         yield from self._flush()
         self._finish()
-        self.one_segment_a_line = self.line_count.one_segment_a_line()
-        for problem in self.problems:
-            problem.location += self._in_file(problem.segment, problem.offset)
         if self.out or self.invalid:
             yield self._batch()
         if not self.supported_seen:

@@ -36,6 +36,7 @@ class BlockWalk:
     tx_labels: list[str]
     places: LinePlaces
     segment_offset: int
+    segment_line: int
     ordinal: int
     outside: int
     segments_read: int
@@ -81,15 +82,17 @@ class BlockWalk:
         if self._carry:
             self._carry.append(whole)
             whole = WholeSegments(
-                b"".join(c.data for c in self._carry), np.concatenate([c.offsets for c in self._carry])
+                b"".join(c.data for c in self._carry),
+                np.concatenate([c.offsets for c in self._carry]),
+                np.concatenate([c.lines for c in self._carry]),
             )
         data = whole.data
         cut = self._after_last_envelope(data)
         held = data.count(self.seps.terminator.encode(), 0, cut)  # the segments before the cut
-        self._carry = [WholeSegments(data[cut:], whole.offsets[held:])] if cut < len(data) else []
+        self._carry = [WholeSegments(data[cut:], whole.offsets[held:], whole.lines[held:])] if cut < len(data) else []
         if cut:
             block = SegmentBlock(data[:cut] if cut < len(data) else data, self.seps)
-            yield from self._walk(block, block.count, whole.offsets[:held])
+            yield from self._walk(block, block.count, whole.offsets[:held], whole.lines[:held])
 
     def _after_last_envelope(self, data: bytes) -> int:
         """The end of the last envelope segment (ISA, GS, ST, SE, GE, IEA) of the block, 0 if none;
@@ -108,10 +111,13 @@ class BlockWalk:
         if self._carry:
             block = SegmentBlock(b"".join(c.data for c in self._carry), self.seps)
             offsets = np.concatenate([c.offsets for c in self._carry])
+            lines = np.concatenate([c.lines for c in self._carry])
             self._carry = []
-            yield from self._walk(block, block.count, offsets)
+            yield from self._walk(block, block.count, offsets, lines)
 
-    def _walk(self, block: SegmentBlock, stop: int, offsets: np.ndarray) -> Iterator[RawBatch]:
+    def _walk(
+        self, block: SegmentBlock, stop: int, offsets: np.ndarray, lines_in_file: np.ndarray
+    ) -> Iterator[RawBatch]:
         """Envelope segments one at a time; each transaction body mapped as columns, or one segment
         at a time where it is rare (or its transaction is skipped or absent)."""
         if not stop:
@@ -127,14 +133,14 @@ class BlockWalk:
         while position < stop:
             body = starts.get(position)
             if body is None:
-                self.segment_offset = int(offsets[position])
+                self.segment_offset, self.segment_line = int(offsets[position]), int(lines_in_file[position])
                 self._one(block.text(position), 1)
                 position += 1
             else:
                 tx, position = self.tx, int(end[body])
                 assert mapping is not None and lines is not None
                 if tx is not None and not tx.skipped and tx.segments == 1 and mapping.rare[body] < 0:
-                    self._mapped(mapping, lines, body, offsets)
+                    self._mapped(mapping, lines, body, offsets, lines_in_file)
                     continue
                 if tx is None:
                     self.mapped_by_segment["segments outside any transaction"] += 1
@@ -144,12 +150,14 @@ class BlockWalk:
                     self.mapped_by_segment[RARE[mapping.rare[body]]] += 1
                 self._sync_state()
                 for segment in range(int(first[body]), position):
-                    self.segment_offset = int(offsets[segment])
+                    self.segment_offset, self.segment_line = int(offsets[segment]), int(lines_in_file[segment])
                     self._one(block.text(segment), 1)
             if self.out_rows >= self.batch_rows:
                 yield self._batch()
 
-    def _mapped(self, mapping: BodyMapping, lines: BlockLines, body: int, offsets: np.ndarray) -> None:
+    def _mapped(
+        self, mapping: BodyMapping, lines: BlockLines, body: int, offsets: np.ndarray, lines_in_file: np.ndarray
+    ) -> None:
         tx = self.tx
         assert tx is not None
         size = int(mapping.stop[body] - mapping.first[body])
@@ -159,18 +167,13 @@ class BlockWalk:
         start, stop = int(lines.body_lines[body]), int(lines.body_lines[body + 1])
         if stop > start:
             tx.lines.append(MappedLines(lines, start, stop, self.ordinal + 1, tx.claim_type == "837I"))
-            in_body = lines.line_segment[start:stop]
-            # The body's first segment is the file's segments_read + 1 and its transaction's second.
-            self.places.extend(
-                len(self.tx_labels) - 1,
-                in_body,
-                in_body + self.segments_read - size - 1,
-                offsets[lines.line_lx[start:stop]],
-            )
+            lx = lines.line_lx[start:stop]
+            self.places.extend(len(self.tx_labels) - 1, lines.line_segment[start:stop], lines_in_file[lx], offsets[lx])
             self.ordinal += stop - start
         self._state_from = (mapping, body)
         self._open_claim = lines.open_claim(body)
-        self.segment_offset = int(offsets[mapping.stop[body] - 1])  # the body's last segment was read last
+        last = mapping.stop[body] - 1  # the body's last segment was read last
+        self.segment_offset, self.segment_line = int(offsets[last]), int(lines_in_file[last])
 
     def _sync_state(self) -> None:
         """Before a segment the per-segment mapping reads: the hierarchy values the last mapped

@@ -65,6 +65,7 @@ class ClaimMapping:
     tx_labels: list[str]
     places: LinePlaces
     segment_offset: int
+    segment_line: int
     segments_read: int
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
@@ -271,7 +272,7 @@ class ClaimMapping:
         if self.tx is None:
             return
         self.ordinal += 1
-        self.places.add(len(self.tx_labels) - 1, self.tx.segments, self.segments_read, self.segment_offset)
+        self.places.add(len(self.tx_labels) - 1, self.tx.segments, self.segment_line, self.segment_offset)
         line = LineState(self.ordinal, {"line_number": get(e, 1)})
         self.in_other_payer = False
         self.loop_entity = ""
@@ -299,7 +300,7 @@ class ClaimMapping:
             )
         if sid == "LX":
             self.ordinal += 1
-            self.places.add(max(len(self.tx_labels) - 1, 0), 0, self.segments_read, self.segment_offset)
+            self.places.add(max(len(self.tx_labels) - 1, 0), 0, self.segment_line, self.segment_offset)
             reason = "a service line outside any transaction (no ST before it)"
             self.invalid.append(InvalidRow(self.ordinal, reason, f"line {get(e, 1)}"))
 

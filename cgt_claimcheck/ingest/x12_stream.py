@@ -65,6 +65,7 @@ class WholeSegments:
 
     data: bytes
     offsets: np.ndarray
+    lines: np.ndarray  # each segment's line of the file (its first byte's)
 
 
 def _first_chars(raw: str, terminator: str) -> np.ndarray:
@@ -88,54 +89,24 @@ def _lead(text: str) -> int:
     return len(text) - len(text.lstrip(" \t\r\n"))
 
 
-class LineCount:
-    """Counts, as the file is read, what tells whether each segment sits on a line of its own: then
-    the n-th segment of the file is its n-th line, and a finding can point an editor at it."""
+class ReadCount:
+    """The blocks of the file as text, counting what has been read: characters and line breaks.
+    Text the stream holds always ends where reading is, so these place it in the file."""
 
     def __init__(self, blocks: Iterator[bytes]) -> None:
         self.blocks = blocks
-        self.terminator = ""
-        self.newlines = self.terminators = self.broken = 0  # broken: terminators a line break follows
-        self.chars = 0  # read so far: what is held ends there
-        self.tail = ""
-        self.consistent = True  # one terminator in the whole file, every interchange readable
+        self.chars = self.newlines = 0
 
     def __iter__(self) -> Iterator[str]:
         for block in self.blocks:
             text = block.decode("latin-1")
             self.chars += len(text)
-            newlines = text.count("\n")
-            self.newlines += newlines
-            if self.terminator:
-                self._count(text, newlines)
+            self.newlines += text.count("\n")
             yield text
 
-    def start(self, terminator: str, read: str) -> None:
-        """The file's terminator is known: count it in what was read before (`read`)."""
-        if self.terminator and terminator != self.terminator:
-            self.consistent = False
-        if not self.terminator:
-            self.terminator = terminator
-            self._count(read, read.count("\n"))
-
-    def _count(self, text: str, newlines: int) -> None:
-        t = self.terminator
-        self.terminators += text.count(t)
-        seam = self.tail + text[:2]  # a terminator at the end of the last block, its break in this one
-        broken = seam.count(t + "\n") + seam.count(t + "\r\n")
-        broken += text.count(t + "\n")
-        if broken < newlines:  # breaks no terminator+newline explains: CRLF, or none at all
-            broken += text.count(t + "\r\n")
-        self.broken += broken - (text[:2].count(t + "\n") + text[:2].count(t + "\r\n"))
-        self.tail = text[-2:]
-
-    def one_segment_a_line(self) -> bool:
-        if not self.consistent or not self.terminator:
-            return False
-        if self.terminator == "\n":
-            return True
-        # Every line break follows a terminator, and every terminator but perhaps the last has one.
-        return self.newlines == self.broken and self.broken >= self.terminators - 1
+    def place(self, text: str, index: int) -> tuple[int, int]:
+        """(byte from 0, line from 1) of text[index], `text` being the last text read."""
+        return self.chars - len(text) + index, 1 + self.newlines - text.count("\n", index)
 
 
 class SegmentStream:
@@ -150,8 +121,9 @@ class SegmentStream:
     places: LinePlaces
     per_segment: bool  # map every segment one at a time (the reference the vectorised mapping is tested on)
     mapped_by_segment: Counter[str]  # what was mapped one segment at a time, and why
-    line_count: LineCount
-    segment_offset: int  # where the segment being read starts in the file (-1: unknown)
+    read_count: ReadCount
+    segment_offset: int  # where the segment being read starts in the file: its byte (-1: unknown)
+    segment_line: int  # and its line (0: unknown)
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
         raise NotImplementedError  # X12Reader reports problems
@@ -164,8 +136,8 @@ class SegmentStream:
         Each interchange declares its own separators in its ISA: where a later interchange of the
         file declares others, the rest of the file is split again by them.
         """
-        self.line_count = LineCount(self.source.blocks(BLOCK_BYTES))
-        blocks = iter(self.line_count)
+        self.read_count = ReadCount(self.source.blocks(BLOCK_BYTES))
+        blocks = iter(self.read_count)
         data: str | None = _at_least("", blocks)
         if data and data.startswith(BOM.decode("latin-1")):
             self._problem(FORMAT, 0, "(file)", "BOM", "the file starts with a byte-order mark before the ISA")
@@ -174,18 +146,16 @@ class SegmentStream:
         while data is not None:
             if not first:
                 yield "", FLUSH  # what the reader holds of the last interchange is read before this one
-            self.segment_offset = self.line_count.chars - len(data) + _lead(data)  # data ends where reading is
+            self.segment_offset, self.segment_line = self.read_count.place(data, _lead(data))
             try:
                 self.seps, end, warnings = read_isa(data, self.display)
             except UsageError as exc:
                 if first:
                     raise
-                self.line_count.consistent = False
                 reason = str(exc).removeprefix(f"{self.display}: ")
                 self._problem(ENVELOPE, 0, "ISA", "", f"a later interchange cannot be read: {reason}")
                 data = self._skip_unreadable(data, blocks)
                 continue
-            self.line_count.start(self.seps.terminator, data)
             if first:
                 isa = data[:end].strip(" \t\r\n").rstrip(self.seps.terminator).split(self.seps.element)
                 self.isa_control = isa[13] if len(isa) > 13 else ""
@@ -216,7 +186,7 @@ class SegmentStream:
                     return _at_least("".join(pending), blocks)  # an interchange with another terminator
                 continue
             text = "".join(pending) + chunk if pending else chunk
-            base = self.line_count.chars - len(text)  # where `text` starts in the file: it ends where reading is
+            base, first_line = self.read_count.place(text, 0)  # where `text` starts in the file
             if by_block:
                 cut = text.rfind(terminator) + 1
                 pending = [text[cut:]]
@@ -230,22 +200,24 @@ class SegmentStream:
                         continue
                     if not self._declares(part + terminator):
                         if start > position:
-                            yield self._block(text, position, start, base, strip_breaks), 2
+                            yield self._block(text, position, start, strip_breaks), 2
                         return _at_least(text[start:], blocks)
                     if start > position:
-                        yield self._block(text, position, start, base, strip_breaks), 2
-                    self.segment_offset = base + start + _lead(text[start:end])
+                        yield self._block(text, position, start, strip_breaks), 2
+                    self.segment_offset, self.segment_line = self.read_count.place(text, start + _lead(text[start:end]))
                     yield part, 1
                     position = end + 1
                 if cut > position:
-                    yield self._block(text, position, cut, base, strip_breaks), 2
+                    yield self._block(text, position, cut, strip_breaks), 2
                 continue
             parts = text.split(terminator)
             pending = [parts.pop()]
-            position = 0
+            position, line = 0, first_line
             for index, part in enumerate(parts):
-                self.segment_offset = base + position + _lead(part)
+                lead = _lead(part)
+                self.segment_offset, self.segment_line = base + position + lead, line + part.count("\n", 0, lead)
                 position += len(part) + 1
+                line += part.count("\n") + (terminator == "\n")
                 if strip_breaks and ("\n" in part or "\r" in part):
                     part = part.replace("\r", "").replace("\n", "")
                 if _starts_isa(part) and not self._declares(part + terminator):
@@ -255,23 +227,26 @@ class SegmentStream:
         leftover = "".join(pending)
         if _starts_isa(leftover):
             return leftover  # the last interchange has another terminator: read it by its own
-        offset = self.line_count.chars - len(leftover) + _lead(leftover)
+        place = self.read_count.place(leftover, _lead(leftover))
         if strip_breaks:
             leftover = leftover.replace("\r", "").replace("\n", "")
         if leftover.strip(" \t\r\n\x00\x1a"):
-            self.segment_offset = offset
+            self.segment_offset, self.segment_line = place
             yield leftover, -1  # the file ends inside this segment
         return None
 
-    def _block(self, text: str, start: int, stop: int, base: int, strip_breaks: bool) -> WholeSegments:
+    def _block(self, text: str, start: int, stop: int, strip_breaks: bool) -> WholeSegments:
         """text[start:stop], whole segments, as the vectorised mapping reads them: no line breaks
         (unless one is the terminator; SegmentBlock strips what leads a segment), with where each
-        segment starts in the file."""
+        segment starts in the file: its byte and its line."""
         raw = text[start:stop]
-        offsets = base + start + _first_chars(raw, self.seps.terminator)
+        first = _first_chars(raw, self.seps.terminator)
+        base, line = self.read_count.place(text, start)
+        breaks = np.flatnonzero(np.frombuffer(raw.encode("latin-1"), dtype=np.uint8) == 10)
+        lines = line + np.searchsorted(breaks, first)
         if strip_breaks:
             raw = raw.replace("\r", "").replace("\n", "")
-        return WholeSegments(raw.encode("utf-8"), offsets)
+        return WholeSegments(raw.encode("utf-8"), base + first, lines)
 
     def _declares(self, isa: str) -> bool:
         """Does this ISA segment (with its terminator) declare the separators in use?"""

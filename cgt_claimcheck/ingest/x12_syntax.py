@@ -51,39 +51,69 @@ class X12Problem:
     claim_id: str = ""
     line_number: str = ""
     location: str = ""  # ISA 000000905, GS 1, ST 0001, segment 23 (what a 999 or 277CA quotes)
-    segment: int = 0  # the segment's position in the file (its line, where each segment has a line of its own)
-    offset: int = -1  # where the segment starts in the file (its first byte; -1: unknown)
+    line_in_file: int = 0  # the segment's line of the file (0: unknown)
+    offset: int = -1  # and its first byte (-1: unknown)
     represents: int = 1  # this problem and the repeats of its cause folded into it (X12Reader.max_repeats)
     unlisted_claims: set[str] = default_field(default_factory=set)  # the claims of those folded repeats
 
 
 class LinePlaces:
     """Where each service line is, by its ordinal: its transaction (an index of the reader's
-    labels), its LX's segment in the transaction (0: outside any) and in the file (0: unknown),
-    and the LX's first byte (-1: unknown). 24 bytes a line; the text is made only for the lines
+    labels), its LX's segment in the transaction (0: outside any), and the LX's line of the file
+    (0: unknown) and first byte (-1: unknown). 24 bytes a line; the text is made only for the lines
     that get a finding."""
 
     def __init__(self) -> None:
         self.transaction = array("i")
         self.segment = array("i")
-        self.file_segment = array("q")
+        self.line = array("q")
         self.offset = array("q")
 
     def __len__(self) -> int:
         return len(self.segment)
 
-    def add(self, transaction: int, segment: int, file_segment: int, offset: int) -> None:
+    def add(self, transaction: int, segment: int, line: int, offset: int) -> None:
         self.transaction.append(transaction)
         self.segment.append(segment)
-        self.file_segment.append(file_segment)
+        self.line.append(line)
         self.offset.append(offset)
 
-    def extend(self, transaction: int, segment: np.ndarray, file_segment: np.ndarray, offset: np.ndarray) -> None:
+    def extend(self, transaction: int, segment: np.ndarray, line: np.ndarray, offset: np.ndarray) -> None:
         """The lines of a body mapped as columns, all of one transaction."""
         self.transaction.extend(array("i", [transaction]) * len(segment))
         self.segment.extend(array("i", segment.astype(np.int32).tobytes()))
-        self.file_segment.extend(array("q", file_segment.astype(np.int64).tobytes()))
+        self.line.extend(array("q", line.astype(np.int64).tobytes()))
         self.offset.extend(array("q", offset.astype(np.int64).tobytes()))
+
+
+@dataclass
+class LineLocator:
+    """Where service line `row` of a file is, as a finding says it: its transaction's control
+    numbers and its LX segment, and the LX's line (or byte) of the file. Plain data, so a worker
+    process that read the file can hand it back (`--jobs`, Dask)."""
+
+    places: LinePlaces
+    tx_labels: list[str]
+    isa_control: str
+
+    def __call__(self, row: int) -> str:
+        places = self.places
+        if not 0 < row <= len(places):
+            return ""
+        at = in_file(places.line[row - 1], places.offset[row - 1])
+        if not places.segment[row - 1]:
+            return f"ISA {self.isa_control}, outside any transaction" + at
+        return f"{self.tx_labels[places.transaction[row - 1]]}, segment {places.segment[row - 1]}" + at
+
+
+def in_file(line: int, offset: int) -> str:
+    """Where a segment is in the file: ', line N of the file' past the first line (the form
+    finding_records.editor_line reads), else ', byte N of the file' (from 0, of the decompressed
+    text of a .gz): a file written as one long line has only bytes to tell. '' at the very start,
+    where a finding points anyway."""
+    if line > 1:
+        return f", line {line} of the file"
+    return f", byte {offset} of the file" if offset > 0 else ""
 
 
 @dataclass
