@@ -177,6 +177,8 @@ class BodyMapping:
         for name, k in (("CLM", 5), ("SV1", 1), ("SV2", 2), ("CTP", 5)):
             rows = self._rows(name)
             value = block.element(rows, k)
+            if name == "CLM":
+                self.clm05 = (rows, value)  # the mapping reads it too
             if other_separator and len(rows):
                 lacks = pc.invert(pc.match_substring(value, comp)).to_numpy(zero_copy_only=False)
                 wrong = lacks & pc.match_substring_regex(value, other_separator).to_numpy(zero_copy_only=False)
@@ -272,7 +274,8 @@ class BodyMapping:
         patient_dob = block.element(carried(*self.carry["patient_dob"][:2]), 2)
         dependent = self.level[clm_rows] == 3
         comp = block.seps.component
-        place = block.element(clm_rows, 5)
+        every_clm, every_clm05 = self.clm05
+        place = every_clm05.filter(pa.array(live[every_clm]))  # CLM05 of the live bodies' claims
         facility_rows = ids == ID["NM1"]
         facility_rows &= has_npi & (entity_is == FACILITY) & self.mine
         claim_facility = npi_of(per_claim(facility_rows))

@@ -68,10 +68,9 @@ class WholeSegments:
     lines: np.ndarray  # each segment's line of the file (its first byte's)
 
 
-def _first_chars(raw: str, terminator: str) -> np.ndarray:
-    """Where each terminated segment of `raw` starts, past the whitespace a segment is stripped of
-    (its terminator, where it is empty)."""
-    codes = np.frombuffer(raw.encode("latin-1"), dtype=np.uint8)
+def _first_chars(codes: np.ndarray, terminator: str) -> np.ndarray:
+    """Where each terminated segment of the text (its bytes, `codes`) starts, past the whitespace a
+    segment is stripped of (its terminator, where it is empty)."""
     ends = np.flatnonzero(codes == ord(terminator))
     first = np.concatenate(([0], ends[:-1] + 1)) if len(ends) else ends
     lead = np.zeros(256, dtype=bool)
@@ -240,9 +239,10 @@ class SegmentStream:
         (unless one is the terminator; SegmentBlock strips what leads a segment), with where each
         segment starts in the file: its byte and its line."""
         raw = text[start:stop]
-        first = _first_chars(raw, self.seps.terminator)
+        codes = np.frombuffer(raw.encode("latin-1"), dtype=np.uint8)
+        first = _first_chars(codes, self.seps.terminator)
         base, line = self.read_count.place(text, start)
-        breaks = np.flatnonzero(np.frombuffer(raw.encode("latin-1"), dtype=np.uint8) == 10)
+        breaks = np.flatnonzero(codes == 10)
         lines = line + np.searchsorted(breaks, first)
         if strip_breaks:
             raw = raw.replace("\r", "").replace("\n", "")
