@@ -77,7 +77,8 @@ _FILE_LINE = re.compile(r", line (\d+)(?: of the file)?$")  # '..., segment 178 
 
 def place_of(f: FindingRecord) -> str:
     """' (claim P1 line 2; ISA 000000905, GS 1, ST 0001, segment 23)' after a one-line message."""
-    parts = [f"claim {f.claim_id} line {f.line_number}" if f.claim_id else "", f.location or ""]
+    claim = f"claim {f.claim_id}" + (f" line {f.line_number}" if f.line_number else "") if f.claim_id else ""
+    parts = [claim, f.location or ""]
     shown = "; ".join(p for p in parts if p)
     return f" ({shown})" if shown else ""
 

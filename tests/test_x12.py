@@ -350,6 +350,8 @@ def test_the_x12_error_example_fires_every_xe_rule():
     assert result.exit_code == 1
     fired = {f["rule"] for f in json.loads(result.stdout)["findings"]}
     assert fired == {code for code in CATALOGUE if code.startswith("XE")}
+    concise = runner.invoke(app, ["check", str(path), "--format", "concise"]).stdout
+    assert "(claim NC250301001; ISA " in concise and "line None" not in concise  # a claim without lines has no line
 
 
 def test_findings_on_x12_lines_say_where_the_line_is(tmp_path):
