@@ -5,9 +5,13 @@ byte for byte whatever the number of jobs. Claim-level and lifetime rules then r
 this process, on everything kept.
 
 What stays in this process: standard input (read once), frames a Python caller holds (copying
-them to a worker costs more than reading them), and everything when there is one file or one
-job. An X12 file's line locator comes back with its read (ingest/x12_syntax.LineLocator). A file is the unit of work: one large
-file is read by one worker.
+them to a worker costs more than reading them), and everything when there is one job. An X12
+file's line locator comes back with its read (ingest/x12_syntax.LineLocator).
+
+With --jobs N and fewer large files than jobs, a plain CSV extract is read in parts
+(ingest/byte_ranges.py): this process reads the first part while workers read the others, and
+the parts merge into the read of the whole file (engine/file_parts.py). Otherwise a file is the
+unit of work.
 """
 
 from __future__ import annotations
@@ -17,8 +21,12 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from cgt_claimcheck.engine.file_parts import merged
+from cgt_claimcheck.ingest import reader
+from cgt_claimcheck.ingest.byte_ranges import ByteRange, split
 from cgt_claimcheck.ingest.scan import readable_elsewhere
 
 if TYPE_CHECKING:
@@ -73,14 +81,20 @@ def read_files(
     paths: Sequence[str | ArrowSource],
     options: CheckOptions,
     screening: Screening,
-    read_one: Callable[[str | ArrowSource, int, CheckOptions, Screening], Any],
+    read_one: Callable[..., Any],
 ) -> Iterator[Any]:
-    """Each input's `read_one` result, in input order: in worker processes where it pays."""
+    """Each input's `read_one` result, in input order: in worker processes where it pays, a
+    large extract in parts when there are fewer large files than jobs."""
     automatic = options.jobs is None  # no --jobs: the cores, for files big enough to pay for a worker
-    one_at_a_time = options.jobs == 1 or len(paths) < 2
-    workers = [] if one_at_a_time else [i for i, path in enumerate(paths) if _in_a_worker(path, automatic)]
-    jobs = min(options.jobs or default_jobs(), len(workers))
-    if jobs < 2:
+    wanted = options.jobs or default_jobs()
+    eligible = [] if wanted == 1 else [i for i, path in enumerate(paths) if _in_a_worker(path, automatic)]
+    parts = _parts(paths, eligible, wanted, options)
+    tasks: list[tuple[int, ByteRange | None]] = (
+        [(i, None) for i in eligible if i not in parts] if len(paths) > 1 else []
+    )
+    tasks += [(i, part) for i, file_parts in parts.items() for part in file_parts[1:]]  # part 0: this process
+    jobs = min(wanted, len(tasks))
+    if not tasks or (jobs < 2 and not parts):
         for index, path in enumerate(paths):
             yield read_one(path, index, options, screening)
         return
@@ -89,17 +103,35 @@ def read_files(
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["cgt_claimcheck.engine.file_read"])
     plain = replace(options, progress=None)  # a callback does not cross processes
-    threads = max(1, (os.cpu_count() or 1) // jobs)
+    threads = max(1, (os.cpu_count() or 1) // max(jobs, 2 if parts else 1))
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_cores, initargs=(threads,))
     try:
-        futures: dict[int, Future[Any]] = {i: pool.submit(read_one, paths[i], i, plain, screening) for i in workers}
+        futures: dict[tuple[int, int], Future[Any]] = {
+            (i, part.index if part else 0): pool.submit(read_one, paths[i], i, plain, screening, part)
+            for i, part in tasks
+        }
         for index, path in enumerate(paths):
-            if index in futures:
-                result = futures.pop(index).result()
-                if options.progress:
-                    options.progress(result.state.path, result.state.summary.rows_read)
-                yield result
+            if index in parts:
+                local = read_one(path, index, options, screening, parts[index][0])
+                reads = [local] + [futures.pop((index, p.index)).result() for p in parts[index][1:]]
+                result = merged(reads, partial(read_one, path, index, options, screening))
+            elif (index, 0) in futures:
+                result = futures.pop((index, 0)).result()
             else:
                 yield read_one(path, index, options, screening)
+                continue
+            if options.progress:
+                options.progress(result.state.path, result.state.summary.rows_read)
+            yield result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _parts(
+    paths: Sequence[str | ArrowSource], eligible: list[int], wanted: int, options: CheckOptions
+) -> dict[int, list[ByteRange]]:
+    """The files to read in parts, each cut into as many parts as its share of the jobs. Only
+    with --jobs: on two cores a part's worker costs about what it saves (docs/scale.md)."""
+    share = wanted // max(len(eligible), 1) if options.jobs else 1
+    cuts = {i: split(str(paths[i]), share, options.encoding, reader.CHUNK_BYTES) for i in eligible} if share > 1 else {}
+    return {i: ranges for i, ranges in cuts.items() if ranges}

@@ -78,6 +78,16 @@ class Pending:
         start = int(different[-1]) + 1 if len(different) else 0
         return self._slice(0, start), self._slice(start, n)
 
+    def split_first_claim(self) -> tuple[Pending, Pending]:
+        """The leading run of the first claim, and the rest (zero-copy slices)."""
+        n = self.table.num_rows
+        if n == 0:
+            return self, self
+        claim = self.table.column("claim_id")
+        different = np.flatnonzero(~np.asarray(pc.equal(claim, claim[0]), dtype=bool))
+        stop = int(different[0]) if len(different) else n
+        return self._slice(0, stop), self._slice(stop, n)
+
     def _slice(self, start: int, stop: int) -> Pending:
         return Pending(
             self.table.slice(start, stop - start),

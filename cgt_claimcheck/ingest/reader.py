@@ -19,6 +19,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.ingest import byte_ranges
 from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, name_key
 from cgt_claimcheck.ingest.records import BadLine, bad_lines, without_lines
 from cgt_claimcheck.ingest.source import ByteSource
@@ -28,6 +29,7 @@ from cgt_claimcheck.printable import excerpt
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from cgt_claimcheck.ingest.byte_ranges import ByteRange
     from cgt_claimcheck.ingest.x12_syntax import X12Problem
 
 CHUNK_BYTES = 32 << 20  # bytes parsed at a time: memory stays flat however large the file
@@ -64,12 +66,14 @@ class ExtractReader:
         encoding: str = "utf-8",
         payer_given: bool = False,
         batch_rows: int = 250_000,
-        chunk_bytes: int = CHUNK_BYTES,
+        chunk_bytes: int | None = None,
         wanted: tuple[str, ...] | None = None,
+        part: ByteRange | None = None,
     ) -> None:
         self.path = path
+        self.part = part  # bytes of the file this reader reads (ingest/byte_ranges.py); None: all
         self.batch_rows = batch_rows
-        self.chunk_bytes = chunk_bytes
+        self.chunk_bytes = part.chunk_bytes if part is not None else chunk_bytes or CHUNK_BYTES
         self.is_parquet = path.lower().endswith((".parquet", ".parq", ".pq"))
         self.source = ByteSource(path, encoding, text=not self.is_parquet)
         self.display = self.source.display
@@ -81,6 +85,11 @@ class ExtractReader:
         self.columns = {c: h for c, h in self.columns.items() if c in wanted_set or c in REQUIRED}
         self.problems: list[X12Problem] = []  # the file's own problems: an extract's are its rows'
         self.locator: Callable[[int], str] | None = None  # a row is a line of the file
+
+    @property
+    def lines_moved(self) -> bool:
+        """A part that met a CR-only line end: its lines are not the whole file's (read it whole)."""
+        return self.part is not None and self.source.bare_cr_seen
 
     # --- header --------------------------------------------------------------------------------
     def _csv_header(self, delimiter: str | None) -> list[str]:
@@ -128,8 +137,9 @@ class ExtractReader:
         Blocks are zero-copy views of what was read; only the partial last line is carried over.
         """
         leftover = b""
-        first = True
-        for block in self.source.blocks(self.chunk_bytes):
+        first = self.part is None or self.part.first  # a header to skip
+        bounds = (self.part.start, self.part.end) if self.part is not None else ()
+        for block in self.source.blocks(self.chunk_bytes, *bounds):
             data = leftover + block if leftover else block
             start = 0
             if first:
@@ -152,6 +162,8 @@ class ExtractReader:
         slot_names = [f"c{i}" for i in range(len(names))]  # header names may repeat or be blank
         wanted = {f"c{names.index(actual)}": canonical for canonical, actual in self.columns.items()}
         rows_before = 0  # data rows (= lines after the header) before the chunk
+        if self.part is not None and not self.part.first:
+            rows_before = byte_ranges.rows_before(self.path, self.part.start)
         for chunk in self._chunks():
             lines = int(np.count_nonzero(np.frombuffer(chunk, dtype=np.uint8) == 0x0A))
             table, invalid, line_of = self._records(chunk, lines, slot_names, wanted, rows_before)

@@ -18,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from cgt_claimcheck.ingest.arrow_source import ArrowSource, TableReader
+from cgt_claimcheck.ingest.byte_ranges import ByteRange
 from cgt_claimcheck.ingest.read_ahead import read_ahead
 from cgt_claimcheck.ingest.reader import ExtractReader, RawBatch
 from cgt_claimcheck.ingest.screen import Screened, screen
@@ -49,8 +50,10 @@ def open_input(
     encoding: str = "utf-8",
     batch_rows: int = 250_000,
     max_repeats: int = 1_000,
+    part: ByteRange | None = None,
 ) -> Reader:
-    """The reader for this input, chosen by content (raises EmptyInput or UsageError)."""
+    """The reader for this input, chosen by content (raises EmptyInput or UsageError); `part`,
+    bytes of a plain extract that ingest.byte_ranges.split cut."""
     if isinstance(path, ArrowSource):  # claim lines a Python caller holds (cgt_claimcheck.check)
         return TableReader(path, column_map=column_map, payer_given=bool(payer), batch_rows=batch_rows)
     if is_x12(path):
@@ -62,6 +65,7 @@ def open_input(
         encoding=encoding,
         payer_given=bool(payer),
         batch_rows=batch_rows,
+        part=part,
     )
 
 
@@ -99,3 +103,9 @@ def scan(reader: Reader, screening: Screening) -> Iterator[tuple[RawBatch, Scree
         batches = read_ahead(batches)
     for batch in batches:
         yield batch, screening(batch.table, batch.rows)
+
+
+def lines_moved(reader: Reader) -> bool:
+    """Whether a reader of part of a file met a CR-only line end: the part's lines are then not
+    the whole file's (ingest/byte_ranges.py), and the file is read whole instead."""
+    return isinstance(reader, ExtractReader) and reader.lines_moved

@@ -98,6 +98,7 @@ class ByteSource:
         # A CR that is not part of a CRLF ends a line: CR-only files from old Mac exports, and files
         # where another tool appended rows with other line ends (the parser splits rows there too).
         self.bare_cr_ends_lines = text
+        self.bare_cr_seen = False  # a CR-only line end was read (and made a line break)
 
     # --- opening ---------------------------------------------------------------------------------
     def raw(self) -> Any:
@@ -118,14 +119,25 @@ class ByteSource:
         except OSError as exc:
             raise UsageError(f"cannot be read ({exc.strerror or exc})", file=self.display) from None
 
-    def blocks(self, size: int) -> Iterator[bytes]:
-        """UTF-8 text with LF line ends, in blocks of about `size` bytes."""
+    def blocks(self, size: int, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        """UTF-8 text with LF line ends, in blocks of about `size` bytes.
+
+        From `start` to `end` (a part of a plain UTF-8 file, ingest/byte_ranges.py), the blocks
+        still end where the whole file's would: at multiples of `size` in the file.
+        """
         decoder = codecs.getincrementaldecoder(self.encoding)(errors="surrogateescape") if self.transcode else None
         held = b""  # a CR at the end of a block: its LF may start the next one
         try:
             with self.raw() as fh:
+                if start or end is not None:
+                    fh.seek(start)
+                position = start
                 while True:
-                    read = fh.read(size)
+                    wanted = size - position % size
+                    if end is not None:
+                        wanted = min(wanted, end - position)
+                    read = fh.read(wanted) if wanted > 0 else b""
+                    position += len(read)
                     block = read
                     if decoder is not None:  # at the end (read == b""), flush what the decoder holds
                         block = decoder.decode(read, final=not read).encode("utf-8", errors="surrogateescape")
@@ -133,7 +145,9 @@ class ByteSource:
                         block, held = held + block, b""
                         if read and block.endswith(b"\r"):
                             block, held = block[:-1], b"\r"
-                        block = _bare_cr_as_lf(block)
+                        converted = _bare_cr_as_lf(block)
+                        self.bare_cr_seen = self.bare_cr_seen or converted is not block
+                        block = converted
                     if block:
                         yield block
                     if not read:
