@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgt_claimcheck.engine import CheckOptions, run_check
+from cgt_claimcheck.engine import CheckOptions, parallel_reads, run_check
 from cgt_claimcheck.engine.file_parts import merged
 from cgt_claimcheck.errors import UsageError
-from cgt_claimcheck.ingest import byte_ranges, reader
+from cgt_claimcheck.ingest import reader
 from cgt_claimcheck.ingest.byte_ranges import rows_before, split
 from tests.conftest import REPO
 
@@ -106,17 +106,24 @@ def test_parts_give_the_whole_files_report(night, whole, ref, count, chunk_bytes
 def test_workers_read_the_parts(night, whole, ref, monkeypatch):
     """With --jobs, in worker processes (the chunk size travels with each part)."""
     monkeypatch.setattr(reader, "CHUNK_BYTES", 2048)
-    assert len(split(str(night), 3, "utf-8", 2048)) == 3
+    merges = []
+    monkeypatch.setattr(parallel_reads, "merged", lambda reads, again: merges.append(reads) or merged(reads, again))
     assert _outcome(run_check([str(night)], ref, CheckOptions(jobs=3, **OPTIONS))) == whole
+    assert [len(reads) for reads in merges] == [3]
 
 
-def test_no_parts_without_jobs(night, ref, monkeypatch):
-    """Without --jobs, a file is never cut: on two cores a part's worker costs what it saves."""
+def test_not_cut_without_jobs_nor_into_small_parts(night, ref, monkeypatch):
+    """Without --jobs, a file is never cut (on two cores a part gains nothing); with it, a part
+    is at least PART_CHUNKS chunks (a worker takes about a second to start)."""
+    cuts = []
+    monkeypatch.setattr(parallel_reads, "split", lambda *a: cuts.append(a[1]))
     monkeypatch.setattr(reader, "CHUNK_BYTES", 2048)
-    calls = []
-    monkeypatch.setattr(byte_ranges, "split", lambda *a: calls.append(a))
     run_check([str(night)], ref, CheckOptions(**OPTIONS))
-    assert calls == []
+    assert cuts == []
+    size = night.stat().st_size
+    monkeypatch.setattr(reader, "CHUNK_BYTES", size // (2 * parallel_reads.PART_CHUNKS))
+    run_check([str(night)], ref, CheckOptions(jobs=8, **OPTIONS))
+    assert cuts == [2]  # room for two parts of PART_CHUNKS chunks, not eight
 
 
 @pytest.mark.parametrize("line_end", ["\r\n", "\r"])

@@ -38,6 +38,9 @@ MAX_JOBS = 8  # beyond this, reading is bound by the disk and the merge, not the
 # Without --jobs, a file goes to a worker only when reading it takes longer than starting a
 # worker (about a second): 32 MB of text, some 300,000 lines (a compressed file counts 5 times).
 AUTO_MIN_BYTES = 32 * 1024 * 1024
+# A part is at least 8 reader chunks (256 MB, some 2M lines): a worker takes about a second to
+# start, and a part of 1M lines read beside this process took 1.5x the whole file (2 cores).
+PART_CHUNKS = 8
 
 
 def default_jobs() -> int:
@@ -130,8 +133,16 @@ def read_files(
 def _parts(
     paths: Sequence[str | ArrowSource], eligible: list[int], wanted: int, options: CheckOptions
 ) -> dict[int, list[ByteRange]]:
-    """The files to read in parts, each cut into as many parts as its share of the jobs. Only
-    with --jobs: on two cores a part's worker costs about what it saves (docs/scale.md)."""
+    """The files to read in parts: each cut into its share of the jobs, with parts of at least
+    PART_CHUNKS chunks. Only with --jobs: on two cores a part gains nothing (docs/scale.md)."""
     share = wanted // max(len(eligible), 1) if options.jobs else 1
-    cuts = {i: split(str(paths[i]), share, options.encoding, reader.CHUNK_BYTES) for i in eligible} if share > 1 else {}
-    return {i: ranges for i, ranges in cuts.items() if ranges}
+    if share < 2:
+        return {}
+    chunk = reader.CHUNK_BYTES
+    cuts = {}
+    for i in eligible:
+        count = min(share, os.path.getsize(paths[i]) // (PART_CHUNKS * chunk))  # type: ignore[arg-type]
+        ranges = split(str(paths[i]), count, options.encoding, chunk) if count > 1 else None
+        if ranges:
+            cuts[i] = ranges
+    return cuts
