@@ -73,6 +73,14 @@ def editor_line(f: FindingRecord) -> int:
 
 
 _FILE_LINE = re.compile(r", line (\d+)(?: of the file)?$")  # '..., segment 178 of the file, line 180' too
+_FILE_BYTE = re.compile(r", byte (\d+) of the file$")
+
+
+def file_byte(f: FindingRecord) -> int | None:
+    """Where an X12 finding's segment starts, in bytes from 0, when its location says so (a file
+    written as one long line: the segment is on `editor_line` 1, at column byte + 1); else None."""
+    found = _FILE_BYTE.search(f.location) if f.location else None
+    return int(found.group(1)) if found else None
 
 
 def place_of(f: FindingRecord) -> str:

@@ -22,6 +22,7 @@ from cgt_claimcheck.finding_records import (  # noqa: F401  (reporters import th
     counted,
     denial_codes,
     editor_line,
+    file_byte,
     place_of,
 )
 from cgt_claimcheck.report_header import (  # noqa: F401  (the report's parts, imported from here by many)

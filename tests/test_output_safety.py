@@ -203,10 +203,15 @@ def test_sarif_validates_against_the_sarif_2_1_0_schema(tmp_path):
     spaced = tmp_path / "nightly batch #1.csv"  # a name that must be percent-encoded as a URI
     spaced.write_bytes((Path(__file__).resolve().parent.parent / "examples" / "claims_with_errors.csv").read_bytes())
     examples = Path(__file__).resolve().parent.parent / "examples"
-    for args in ([str(spaced), "--facilities", str(examples / "facilities.csv")], [str(examples / "claims.csv")]):
+    one_line = tmp_path / "one_line.x12"  # X12 findings on one long line: regions with a column and a byte
+    one_line.write_bytes((examples / "claims_with_errors.x12").read_bytes().replace(b"\r", b"").replace(b"\n", b""))
+    cases = ([str(spaced), "--facilities", str(examples / "facilities.csv")], [str(examples / "claims.csv")])
+    for args in (*cases, [str(one_line)]):
         log = json.loads(runner.invoke(app, ["check", *args, "--format", "sarif"]).stdout)
         errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
         assert not errors, [f"{list(e.path)}: {e.message}" for e in errors[:5]]
+    regions = [r["locations"][0]["physicalLocation"]["region"] for r in log["runs"][0]["results"]]
+    assert any("byteOffset" in region for region in regions), regions[:3]
     spaced_log = json.loads(runner.invoke(app, ["check", str(spaced), "--format", "sarif"]).stdout)
     log_uri = spaced_log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert log_uri.endswith("nightly%20batch%20%231.csv")

@@ -558,13 +558,18 @@ def test_a_finding_gives_the_line_of_its_segment_or_on_one_long_line_its_byte(tm
         [xe002] = [line for line in github.splitlines() if "XE002" in line and "SE01" in line]
         lx = text.find(b"LX*", text.find(b"CLM*P7"))
         se = text.find(b"SE*")
-        if name == "one.x12":  # one long line: the byte, from 0
-            assert ",line=1," in au001 and f"byte {lx} of the file" in au001, au001
-            assert f"byte {se} of the file" in xe002, xe002
+        if name == "one.x12":  # one long line: the byte, from 0, and the column it is at
+            assert f",line=1,col={lx + 1}," in au001 and f"byte {lx} of the file" in au001, au001
+            assert f",line=1,col={se + 1}," in xe002 and f"byte {se} of the file" in xe002, xe002
+            sarif = json.loads(runner.invoke(app, ["check", str(path), "--payer", "wnc", "--format", "sarif"]).stdout)
+            regions = {
+                r["ruleId"]: r["locations"][0]["physicalLocation"]["region"] for r in sarif["runs"][0]["results"]
+            }
+            assert regions["AU001"] == {"startLine": 1, "startColumn": lx + 1, "byteOffset": lx}
         else:  # the line the segment starts on, wherever the breaks are
             line, se_line = text[:lx].count(b"\n") + 1, text[:se].count(b"\n") + 1
             assert f",line={line}," in au001 and f"line {line} of the file" in au001, (name, au001)
-            assert f",line={se_line}," in xe002, (name, xe002)
+            assert f",line={se_line}," in xe002 and ",col=" not in xe002, (name, xe002)
 
 
 def test_a_second_patient_without_a_birth_date_does_not_inherit_the_first_ones(tmp_path):

@@ -10,7 +10,7 @@ import json
 from typing import Any, TextIO
 from urllib.parse import quote
 
-from cgt_claimcheck.report import Report, editor_line, place_of
+from cgt_claimcheck.report import FindingRecord, Report, editor_line, file_byte, place_of
 
 GITLAB_SEVERITY = {"error": "critical", "warning": "minor", "info": "info"}
 SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -74,7 +74,7 @@ def render_sarif(report: Report, stream: TextIO) -> None:
                 {
                     "physicalLocation": {
                         "artifactLocation": {"uri": _uri(f.file)},
-                        "region": {"startLine": editor_line(f)},
+                        "region": _region(f),
                     }
                 }
             ],
@@ -82,3 +82,13 @@ def render_sarif(report: Report, stream: TextIO) -> None:
         }
         stream.write(("," if index else "") + "\n        " + json.dumps(result, ensure_ascii=False))
     stream.write("\n      ]\n    }\n  ]\n}\n")
+
+
+def _region(f: FindingRecord) -> dict[str, int]:
+    """The finding's line; on an X12 file written as one line, also the segment's column and byte
+    (X12 is ASCII: a byte is a character)."""
+    region = {"startLine": editor_line(f)}
+    byte = file_byte(f)
+    if byte is not None:
+        region.update(startColumn=byte + 1, byteOffset=byte)
+    return region

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from cgt_claimcheck.printable import printable
-from cgt_claimcheck.report import Report, counted, editor_line, place_of
+from cgt_claimcheck.report import Report, counted, editor_line, file_byte, place_of
 
 GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
 
@@ -36,7 +36,9 @@ def render_github(report: Report, stream: TextIO) -> None:
     for f in report.findings:
         level = GITHUB_LEVEL[f.severity.value]
         title = _property(f"{f.rule} {f.name}")
-        where = f"file={_property(f.file)},line={editor_line(f)},title={title}"
+        byte = file_byte(f)  # an X12 file written as one line: the segment's column too
+        column = f",col={byte + 1}" if byte is not None else ""
+        where = f"file={_property(f.file)},line={editor_line(f)}{column},title={title}"
         stream.write(f"::{level} {where}::{_data(printable(f.message + place_of(f) + '. Fix: ' + f.hint))}\n")
     counts = report.summary.findings
     stream.write(
