@@ -41,3 +41,27 @@ def test_a_claims_first_line_is_its_lowest_numbered_then_the_first_read_even_pas
     # C1: lines 2 (twice) and x: the 2 read first is position 2 (the smaller _seq); C2 is alone.
     assert first.tolist() == [2, 2, 2, 3]
     assert lines.is_first_of_claim(np.array([True, True, False, True])).tolist() == [True, False, False, True]
+
+
+def test_trial_markers_name_every_marker_of_the_claim_in_one_order(ref):
+    """A claim's markers, from any of its lines, in the order of TRIAL_MARKERS (each text made
+    once per combination of markers, then given to every line of the claim)."""
+    from cgt_claimcheck.engine.lines import trial_markers
+
+    q0 = sorted(ref.codes("clinical_trial_modifier"))[0]
+    z006 = sorted(ref.codes("clinical_trial_dx"))[0]
+    cc30 = sorted(ref.codes("clinical_trial_condition_code"))[0]
+    lines = _lines(
+        claim_id=pa.array(["A", "A", "B", "C", "C", "D"]),
+        modifiers=pa.array([q0, "", "", "", None, ""]),
+        diagnosis_codes=pa.array(["", f"E119;{z006}", "", z006, "", "E119"]),
+        condition_codes=pa.array(["", "", cc30, cc30, "", None]),
+    )
+    assert trial_markers(lines, ref).to_pylist() == [
+        "modifier Q0/Q1, diagnosis Z00.6",
+        "modifier Q0/Q1, diagnosis Z00.6",
+        "condition code 30",
+        "diagnosis Z00.6, condition code 30",
+        "diagnosis Z00.6, condition code 30",
+        "",
+    ]

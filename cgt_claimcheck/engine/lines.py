@@ -34,11 +34,15 @@ def _is_in(array: pa.Array, values: object) -> pa.Array:
 
 def trial_markers(lines: Lines, ref: Reference) -> pa.Array:
     """Per line, the clinical-trial markers of its claim ('' when none)."""
-    found = np.full(len(lines), "", dtype=object)
-    for label, column, codeset in TRIAL_MARKERS:
-        present = lines.claim_any(lines.has_token(column, ref.codes(codeset)))
-        found = np.where(present, np.where(found == "", label, found + ", " + label), found)
-    return pa.array(found.tolist(), pa.string())
+    # Each line's markers as bits; the text is written once per combination, not once per line.
+    bits = np.zeros(len(lines), dtype=np.int64)
+    for bit, (_, column, codeset) in enumerate(TRIAL_MARKERS):
+        bits |= lines.claim_any(lines.has_token(column, ref.codes(codeset))).astype(np.int64) << bit
+    texts = [
+        ", ".join(label for bit, (label, _, _) in enumerate(TRIAL_MARKERS) if combination >> bit & 1)
+        for combination in range(1 << len(TRIAL_MARKERS))
+    ]
+    return pa.array(texts, pa.string()).take(pa.array(bits))
 
 
 def _age(served: pa.Array, born: pa.Array) -> pa.Array:
