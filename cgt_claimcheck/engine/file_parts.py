@@ -11,21 +11,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from cgt_claimcheck.engine.file_read import FileRead
 from cgt_claimcheck.engine.pending import FileState, Pending, triage
+from cgt_claimcheck.ingest.x12_syntax import LineLocator
 from cgt_claimcheck.report import InputError, InputSummary
 
 
 def merged(parts: list[FileRead], whole: Callable[[], FileRead]) -> FileRead:
     """The read of the whole file from its parts' reads, in file order; `whole()` reads it
     again in one piece when a part's lines are not the file's (a CR-only line end)."""
-    if any(p.lines_moved for p in parts):
+    if any(p.read_whole for p in parts):
         return whole()
     first = parts[0]
     if first.part is None:  # the file could not be opened: every part says the same
         return first
+    if first.rows_in_part is not None:  # X12: each part numbered its service lines from 1
+        parts = _renumbered(parts)
     state = FileState(first.state.path, InputSummary(path=first.state.path), first.state.present)
-    read = FileRead(state, first.rejections, locator=first.locator)
+    read = FileRead(state, first.rejections, locator=_locator([p.locator for p in parts]))
     summary = state.summary
     carry: Pending | None = None
     for index, part in enumerate(parts):
@@ -34,6 +40,10 @@ def merged(parts: list[FileRead], whole: Callable[[], FileRead]) -> FileRead:
         _add_counts(summary, part.state.summary)
         state.rejected_claims.extend(part.state.rejected_claims)
         state.other_payer_rows.extend(part.state.other_payer_rows)
+        for code, table in part.x12_problems.items():
+            read.x12_problems[code] = (
+                pa.concat_tables([read.x12_problems[code], table]) if code in read.x12_problems else table
+            )
         if part.head is not None:
             carry = part.head if carry is None else carry.then(part.head)
         if part.claims_end:  # what was carried is whole: triage it before the part's own claims
@@ -65,3 +75,30 @@ def _add_counts(total: InputSummary, part: InputSummary) -> None:
 def _triage(carry: Pending | None, read: FileRead) -> None:
     if carry is not None:
         triage(carry, set(), read.kept, read.claim_hashes, read.dropped_hashes)
+
+
+def _renumbered(parts: list[FileRead]) -> list[FileRead]:
+    """Each part's rows after those of the parts before it (row 0, no line, stays 0)."""
+    offset = 0
+    for part in parts:
+        if offset:
+            for pending in [*part.kept, part.head, part.tail, *part.state.other_payer_rows]:
+                if pending is not None:
+                    pending.rows = pending.rows + offset
+            part.rejections.parts = [_shifted(t, offset) for t in part.rejections.parts]
+            part.x12_problems = {code: _shifted(t, offset) for code, t in part.x12_problems.items()}
+        offset += part.rows_in_part or 0
+    return parts
+
+
+def _shifted(table: pa.Table, offset: int) -> pa.Table:
+    rows = table.column("_row")
+    shifted = pc.if_else(pc.greater(rows, 0), pc.add(rows, offset), rows)
+    return table.set_column(table.schema.get_field_index("_row"), "_row", shifted)
+
+
+def _locator(locators: list[Callable[[int], str] | None]) -> Callable[[int], str] | None:
+    """An X12 file's locator from its parts' (an extract has none)."""
+    if locators[0] is None:
+        return None
+    return LineLocator.joined([loc for loc in locators if isinstance(loc, LineLocator)])

@@ -18,7 +18,7 @@ from cgt_claimcheck.errors import EmptyInput, UsageError
 from cgt_claimcheck.ingest.arrow_source import ArrowSource
 from cgt_claimcheck.ingest.byte_ranges import ByteRange
 from cgt_claimcheck.ingest.columns import COLUMNS
-from cgt_claimcheck.ingest.scan import Reader, Screening, lines_moved, open_input, scan
+from cgt_claimcheck.ingest.scan import Reader, Screening, open_input, read_whole, rows_in_part, scan
 from cgt_claimcheck.ingest.source import display_name
 from cgt_claimcheck.report import InputError, InputSummary
 
@@ -37,12 +37,14 @@ class FileRead:
     empty: pa.Table | None = None  # the IN005 problem of an empty file
     error: tuple[UsageError, InputError] | None = None  # a file that could not be read (whole or in part)
     # A part of a file: its first and last claims, untriaged (they may go on in the parts around
-    # it); whether a claim ended in it; whether a CR-only line end moved its lines.
+    # it); whether a claim ended in it; whether the file must be read whole after all
+    # (ingest.scan.read_whole); an X12 part's service lines, numbered from 1.
     part: ByteRange | None = None
     head: Pending | None = None
     tail: Pending | None = None
     claims_end: bool = False
-    lines_moved: bool = False
+    read_whole: bool = False
+    rows_in_part: int | None = None
 
 
 def read_one(
@@ -66,7 +68,7 @@ def read_one(
     except UsageError as exc:
         read.error = (exc, InputError(file=state.path, message=f"{exc} (after {state.summary.rows_read:,} rows)"))
     read.locator = reader.locator
-    read.lines_moved = lines_moved(reader)
+    read.read_whole, read.rows_in_part = read_whole(reader), rows_in_part(reader)
     read.x12_problems = {code: with_file(t, file_index) for code, t in x12_problem_tables(reader.problems).items()}
     if state.summary.rows_read == 0 and read.error is None and (part is None or part.first):
         read.empty = file_problem("has a header but no rows", file_index)

@@ -31,6 +31,7 @@ class ByteRange:
     index: int
     count: int
     chunk_bytes: int
+    prologue: int = 0  # an X12 part: the file's first bytes it reads first, its ISA and GS (ingest/x12_parts.py)
 
     @property
     def first(self) -> bool:
@@ -79,6 +80,11 @@ def split(path: str, parts: int, encoding: str, chunk_bytes: int) -> list[ByteRa
 def rows_before(path: str, start: int) -> int:
     """The data rows before `start`: the line breaks before the part, less the header's. Counted
     by the part's own process (the parts before it check their own line ends)."""
+    return max(line_breaks_before(path, start) - 1, 0)
+
+
+def line_breaks_before(path: str, start: int) -> int:
+    """The LF bytes of the file before `start` (numpy over a memory map, a block at a time)."""
     import mmap
 
     import numpy as np
@@ -89,7 +95,7 @@ def rows_before(path: str, start: int) -> int:
         for at in range(0, start, SCAN_BYTES * 32):
             breaks += int(np.count_nonzero(data[at : at + SCAN_BYTES * 32] == 0x0A))
         del data  # the map closes only when no array views it
-    return max(breaks - 1, 0)
+    return breaks
 
 
 def _last_break_before(fh: object, multiple: int, chunk_bytes: int) -> int | None:

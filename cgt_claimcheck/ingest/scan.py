@@ -18,11 +18,12 @@ import numpy as np
 import pyarrow as pa
 
 from cgt_claimcheck.ingest.arrow_source import ArrowSource, TableReader
-from cgt_claimcheck.ingest.byte_ranges import ByteRange
+from cgt_claimcheck.ingest.byte_ranges import ByteRange, split
 from cgt_claimcheck.ingest.read_ahead import read_ahead
 from cgt_claimcheck.ingest.reader import ExtractReader, RawBatch
 from cgt_claimcheck.ingest.screen import Screened, screen
 from cgt_claimcheck.ingest.x12 import X12Problem, X12Reader, is_x12
+from cgt_claimcheck.ingest.x12_parts import split_x12
 
 
 class Reader(Protocol):
@@ -53,11 +54,11 @@ def open_input(
     part: ByteRange | None = None,
 ) -> Reader:
     """The reader for this input, chosen by content (raises EmptyInput or UsageError); `part`,
-    bytes of a plain extract that ingest.byte_ranges.split cut."""
+    bytes of a plain extract or an X12 file that ingest.byte_ranges or ingest.x12_parts cut."""
     if isinstance(path, ArrowSource):  # claim lines a Python caller holds (cgt_claimcheck.check)
         return TableReader(path, column_map=column_map, payer_given=bool(payer), batch_rows=batch_rows)
     if is_x12(path):
-        return X12Reader(path, payer=payer, batch_rows=batch_rows, max_repeats=max_repeats)
+        return X12Reader(path, payer=payer, batch_rows=batch_rows, max_repeats=max_repeats, part=part)
     return ExtractReader(
         path,
         column_map=column_map,
@@ -105,7 +106,31 @@ def scan(reader: Reader, screening: Screening) -> Iterator[tuple[RawBatch, Scree
         yield batch, screening(batch.table, batch.rows)
 
 
-def lines_moved(reader: Reader) -> bool:
-    """Whether a reader of part of a file met a CR-only line end: the part's lines are then not
-    the whole file's (ingest/byte_ranges.py), and the file is read whole instead."""
-    return isinstance(reader, ExtractReader) and reader.lines_moved
+def read_whole(reader: Reader) -> bool:
+    """Whether a reader of part of a file found the file is not one its parts can read: a CSV
+    part met a CR-only line end (its lines are not the whole file's, ingest/byte_ranges.py), an
+    X12 part another group or interchange (ingest/x12_parts.py). The file is read whole instead."""
+    if isinstance(reader, ExtractReader):
+        return reader.lines_moved
+    return isinstance(reader, X12Reader) and reader.layout_moved
+
+
+def rows_in_part(reader: Reader) -> int | None:
+    """The service lines an X12 part read, numbered from 1 (engine/file_parts.py renumbers them);
+    None where rows carry the file's numbers."""
+    return reader.ordinal if isinstance(reader, X12Reader) and reader.part is not None else None
+
+
+def cut(
+    path: str, parts: int, encoding: str, *, chunk_bytes: int, csv_part_chunks: int, x12_part_bytes: int
+) -> list[ByteRange] | None:
+    """The input in up to `parts` byte ranges that processes can read side by side, chosen by
+    content: an X12 file before ST segments, parts of at least `x12_part_bytes`
+    (ingest/x12_parts.py); a plain CSV extract where the reader's chunks end, parts of at least
+    `csv_part_chunks` chunks (ingest/byte_ranges.py). None: read it whole."""
+    import os
+
+    if is_x12(path):
+        return split_x12(path, parts, x12_part_bytes)
+    count = min(parts, os.path.getsize(path) // (csv_part_chunks * chunk_bytes))
+    return split(path, count, encoding, chunk_bytes) if count > 1 else None

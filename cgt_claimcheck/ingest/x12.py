@@ -16,10 +16,12 @@ from collections import Counter
 from collections.abc import Iterator
 
 from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.ingest.byte_ranges import ByteRange
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.source import ByteSource
 from cgt_claimcheck.ingest.x12_blocks import BlockWalk, MappedLines
 from cgt_claimcheck.ingest.x12_claims import ClaimMapping, ClaimState, LineState, TransactionState, line_text
+from cgt_claimcheck.ingest.x12_parts import PartReading
 from cgt_claimcheck.ingest.x12_stream import FLUSH, SegmentStream, WholeSegments
 from cgt_claimcheck.ingest.x12_syntax import (
     CONTROL,
@@ -47,7 +49,7 @@ X12_BATCH_ROWS = 20_000
 __all__ = ["X12_COLUMNS", "X12Problem", "X12Reader", "is_x12"]
 
 
-class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
+class X12Reader(PartReading, SegmentStream, BlockWalk, ClaimMapping):
     """One X12 file: `batches()` yields RawBatch (canonical string columns); `problems` afterwards."""
 
     def __init__(
@@ -58,8 +60,11 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         batch_rows: int = 250_000,
         max_repeats: int = 1_000,
         per_segment: bool = False,
+        part: ByteRange | None = None,
     ) -> None:
         self.path = path
+        self.part, self.layout_moved, self.envelopes_opened = part, False, 0  # ingest/x12_parts.py
+        self.in_prologue = part is not None and not part.first
         # Transaction bodies are mapped as columns (ingest/x12_columns.py); per_segment maps every
         # segment one at a time, as bodies with a rare construct are: the reference in tests.
         self.per_segment = per_segment
@@ -114,6 +119,8 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         return ", ".join(p for p in parts if p) or "the start of the file"
 
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
+        if self.in_prologue:
+            return
         key = (code, field_, reason)
         seen = self._repeats[key] = self._repeats.get(key, 0) + 1
         inside = code not in (ENVELOPE, CONTROL)  # trailers and envelopes belong to no claim
@@ -165,10 +172,13 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
             if self.out_rows >= self.batch_rows:
                 yield self._batch()
         yield from self._flush()
-        self._finish()
+        if self.part is None or self.part.last:
+            self._finish()
         if self.out or self.invalid:
             yield self._batch()
-        if not self.supported_seen:
+        if not self.supported_seen and self.part is not None:
+            self.layout_moved = True  # read whole, it says why
+        elif not self.supported_seen:
             raise UsageError(
                 "no 837 5010 transaction (005010X222 / 005010X223) in the interchange: nothing could be read",
                 file=self.display,
@@ -241,6 +251,7 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         self.isa_control = e[13] if len(e) > 13 else ""
         self.interchange_open = True
         self.groups = 0
+        self._envelope(opens=True)
 
     def _gs(self, e: list[str]) -> None:
         self._close(group=True)
@@ -252,6 +263,9 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
             self._problem(
                 VERSION, 0, "GS01", get(e, 1), f"functional group {get(e, 1)!r} is not HC (health care claims)"
             )
+        self._envelope(opens=True)
+        if self.in_prologue:
+            self._prologue_read()
 
     def _st(self, e: list[str]) -> None:
         self._close(group=False)
@@ -310,6 +324,7 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         self._end_transaction(closed=True)
 
     def _ge(self, e: list[str]) -> None:
+        self._envelope(opens=False)
         self._close(group=False)
         if not self.group_control:
             self._problem(ENVELOPE, 0, "GE", "", "a GE trailer without its GS")
@@ -329,6 +344,7 @@ class X12Reader(SegmentStream, BlockWalk, ClaimMapping):
         self.group_control = ""
 
     def _iea(self, e: list[str]) -> None:
+        self._envelope(opens=False)
         self._close(group=True)
         if get(e, 1) != str(self.groups):
             self._problem(

@@ -127,6 +127,9 @@ class SegmentStream:
     def _problem(self, code: str, row: int, field_: str, value: str, reason: str) -> None:
         raise NotImplementedError  # X12Reader reports problems
 
+    def _file_blocks(self, size: int) -> Iterator[bytes]:
+        raise NotImplementedError  # X12Reader reads the file or a part of it (ingest/x12_parts.py)
+
     # --- the segment stream --------------------------------------------------------------------
     def _segments(self) -> Iterator[tuple[str | WholeSegments, int]]:
         """(segment text, 0 for an ISA / 1 / -1 for an unterminated tail; or whole segments, 2; or
@@ -135,7 +138,7 @@ class SegmentStream:
         Each interchange declares its own separators in its ISA: where a later interchange of the
         file declares others, the rest of the file is split again by them.
         """
-        self.read_count = ReadCount(self.source.blocks(BLOCK_BYTES))
+        self.read_count = ReadCount(self._file_blocks(BLOCK_BYTES))
         blocks = iter(self.read_count)
         data: str | None = _at_least("", blocks)
         if data and data.startswith(BOM.decode("latin-1")):

@@ -96,6 +96,20 @@ class LineLocator:
     tx_labels: list[str]
     isa_control: str
 
+    @classmethod
+    def joined(cls, parts: list[LineLocator]) -> LineLocator:
+        """The locator of a file read in parts (ingest/x12_parts.py): their lines one after the
+        other, each part's transactions after those of the parts before it."""
+        places, labels = LinePlaces(), list[str]()
+        for part in parts:
+            shift = len(labels)
+            places.transaction.extend(array("i", [t + shift for t in part.places.transaction]))
+            places.segment.extend(part.places.segment)
+            places.line.extend(part.places.line)
+            places.offset.extend(part.places.offset)
+            labels += part.tx_labels
+        return cls(places, labels, parts[0].isa_control)
+
     def __call__(self, row: int) -> str:
         places = self.places
         if not 0 < row <= len(places):

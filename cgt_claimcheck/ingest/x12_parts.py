@@ -1,0 +1,144 @@
+"""Stage: one large X12 837 file in parts. An interchange of one functional group is cut before
+ST segments into byte ranges that processes read side by side (`check --jobs N`,
+engine/parallel_reads.py); X12 reading is numpy over small arrays, so two processes read at
+twice the speed of one, where a CSV's parse already uses every core.
+
+Each part after the first reads the file's own ISA and GS first (its `prologue`: the envelope
+its transactions are in, with its separators; what they would report is the first part's to
+say), then its transactions. It counts the segments and ST segments before its start itself,
+so locations ('segment N of the file', line and byte) and the GE01 count are the whole file's;
+its service lines are numbered from 1 and renumbered when the parts merge (engine/file_parts.py).
+A part that meets another ISA or GS, or a GE or IEA before the last part, says so, and the file
+is read whole (a file of several groups or interchanges is rare, and cut only by chance).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from cgt_claimcheck.errors import UsageError
+from cgt_claimcheck.ingest.byte_ranges import ByteRange, line_breaks_before
+from cgt_claimcheck.ingest.x12_syntax import BOM, read_isa
+
+if TYPE_CHECKING:
+    from cgt_claimcheck.ingest.source import ByteSource
+    from cgt_claimcheck.ingest.x12_stream import ReadCount
+    from cgt_claimcheck.ingest.x12_syntax import Separators
+
+SEARCH_BYTES = 1 << 20  # bytes searched at a time for the next ST
+
+
+def split_x12(path: str, parts: int, min_part_bytes: int) -> list[ByteRange] | None:
+    """Up to `parts` ranges that each start with an ST segment (the first: the file's start), of
+    at least `min_part_bytes`; None when the file is not one to cut."""
+    try:
+        size = os.path.getsize(path)
+        parts = min(parts, size // max(min_part_bytes, 1))
+        if parts < 2:
+            return None
+        with open(path, "rb") as fh:
+            head = fh.read(SEARCH_BYTES)
+            if head.startswith(b"\x1f\x8b"):
+                return None
+            text = head.decode("latin-1")
+            seps, isa_end, _ = read_isa(text.removeprefix(BOM.decode("latin-1")), path)
+            isa_end += len(BOM) if head.startswith(BOM) else 0
+            term, element = seps.terminator.encode("latin-1"), seps.element.encode("latin-1")
+            if seps.terminator in "\r\n" or not head[isa_end:].lstrip(b" \t\r\n").startswith(b"GS" + element):
+                return None
+            prologue = head.find(term, isa_end) + 1  # the ISA and the GS, with what leads them
+            if prologue <= 0:
+                return None
+            next_st = re.compile(re.escape(term) + rb"[ \t\r\n]*(ST" + re.escape(element) + b")")
+            cuts: list[int] = []
+            for k in range(1, parts):
+                found = _next_segment(fh, next_st, max(size * k // parts, prologue), size)
+                if found is not None and found > max(cuts, default=prologue) and size - found >= min_part_bytes:
+                    cuts.append(found)
+    except (UsageError, OSError, UnicodeError):
+        return None  # the whole-file reader says what is wrong with it
+    if not cuts or cuts[0] < min_part_bytes:
+        return None
+    bounds = [0, *cuts, size]
+    return [ByteRange(a, b, i, len(bounds) - 1, 0, prologue) for i, (a, b) in enumerate(itertools.pairwise(bounds))]
+
+
+def _next_segment(fh: object, pattern: re.Pattern[bytes], at: int, size: int) -> int | None:
+    """The offset of the first segment `pattern` finds (its group 1) after `at`."""
+    position = at
+    while position < size:
+        fh.seek(position)  # type: ignore[attr-defined]
+        window = fh.read(SEARCH_BYTES + 64)  # type: ignore[attr-defined]
+        found = pattern.search(window)
+        if found:
+            return position + found.start(1)
+        position += SEARCH_BYTES
+    return None
+
+
+def counts_before(path: str, start: int, terminator: str, element: str) -> tuple[int, int]:
+    """(segments, ST segments) in the file before `start`: a part's own count, in its own
+    process. A segment is what a terminator ends; an ST is 'ST' and the element separator where a
+    terminator (and blanks) come before it."""
+    import mmap
+
+    term = terminator.encode("latin-1")
+    st = re.compile(b"ST" + re.escape(element.encode("latin-1")))
+    segments = transactions = 0
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        for at in range(0, start, SEARCH_BYTES * 32):
+            segments += mapped[at : min(at + SEARCH_BYTES * 32, start)].count(term)
+        for found in st.finditer(mapped, 0, start):  # type: ignore[call-overload]
+            before = found.start() - 1
+            while before >= 0 and mapped[before] in b" \t\r\n":
+                before -= 1
+            transactions += before >= 0 and mapped[before] == term[0]
+    return segments, transactions
+
+
+class PartReading:
+    """The part mode of X12Reader: which bytes it reads, what of them it reports, and whether the
+    file is one the parts can read. The reader owns the state below and sets it up."""
+
+    path: str
+    source: ByteSource
+    seps: Separators
+    read_count: ReadCount
+    segments_read: int
+    group_transactions: int
+    part: ByteRange | None
+    in_prologue: bool  # reading another part's ISA and GS: what they say is the first part's
+    layout_moved: bool  # another group or interchange: the file must be read whole
+    envelopes_opened: int
+
+    def _file_blocks(self, size: int) -> Iterator[bytes]:
+        """The blocks this reader reads: the file, or the part's prologue and then its bytes, the
+        counts of what was read set to where the part starts in the file."""
+        part = self.part
+        if part is None or part.first:
+            yield from self.source.blocks(size, 0, part.end if part is not None else None)
+            return
+        yield from self.source.blocks(size, 0, part.prologue)
+        self.read_count.chars, self.read_count.newlines = part.start, line_breaks_before(self.path, part.start)
+        yield from self.source.blocks(size, part.start, part.end)
+
+    def _prologue_read(self) -> None:
+        """After the prologue's GS: the segments and transactions before the part, as if read."""
+        assert self.part is not None
+        self.segments_read, self.group_transactions = counts_before(
+            self.path, self.part.start, self.seps.terminator, self.seps.element
+        )
+        self.in_prologue = False
+
+    def _envelope(self, opens: bool) -> None:
+        """An ISA or GS (opens) or a GE or IEA: more than one of each, or a trailer before the last
+        part, is an envelope the parts cannot share."""
+        if self.part is None:
+            return
+        self.envelopes_opened += opens
+        if self.envelopes_opened > 2 or not (opens or self.part.last):
+            self.layout_moved = True
