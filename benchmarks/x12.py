@@ -8,6 +8,8 @@ Targets:
   reader CPU, X12 bytes to batches                               >= 250,000 service lines/s
   check FILE.x12 / check of the same lines converted to CSV (wall, alternating runs, medians) <= 1.5
   peak RSS of check on N lines / on N/10 lines                   <= 1.2
+`check` of the X12 runs as a user runs it: by default a large X12 file is read in parts by the
+machine's cores (docs/scale.md); `check --jobs 1` of it, one process, is timed too.
 The file is written once into benchmarks/data (not committed): 837P claims of one to three
 service lines, one in 200 a CGT drug (J3392 with its NDC), the rest office visits, 5,000 claims
 to a transaction.
@@ -145,8 +147,8 @@ def main() -> None:
     def check(path: Path) -> list[str]:
         return [PY, "-m", "cgt_claimcheck", "check", str(path), "--format", "json", "-o", report, "--quiet"]
 
-    (x12_wall, x12_cpu, x12_rss), (csv_wall, csv_cpu, _), (_, _, small_rss) = alternating(
-        [check(big), check(csv), check(small)], args.runs, env
+    (x12_wall, x12_cpu, x12_rss), (csv_wall, csv_cpu, _), (_, _, small_rss), (one_wall, one_cpu, _) = alternating(
+        [check(big), check(csv), check(small), [*check(big), "--jobs", "1"]], args.runs, env
     )
     print(f"package: {args.source}")
     print(f"file: {big.name}, {big.stat().st_size / 1e6:.0f} MB, {segments:,} segments, {lines:,} service lines")
@@ -157,6 +159,11 @@ def main() -> None:
     print(
         f"check X12: {x12_wall:.2f} s wall, {x12_cpu:.2f} s CPU; the same lines as CSV: {csv_wall:.2f} s wall,"
         f" {csv_cpu:.2f} s CPU; ratio {x12_wall / csv_wall:.2f} wall, {x12_cpu / csv_cpu:.2f} CPU (target <= 1.5)"
+    )
+    print(
+        f"check X12 --jobs 1 (one process; by default a large X12 file is read in parts by the cores):"
+        f" {one_wall:.2f} s wall, {one_cpu:.2f} s CPU; ratio to the CSV {one_wall / csv_wall:.2f} wall;"
+        f" the default's wall {x12_wall / one_wall:.2f} of it (its CPU leaves out the workers')"
     )
     print(
         f"peak RSS check: {x12_rss / 1024:.0f} MB on {lines:,} lines, {small_rss / 1024:.0f} MB on"

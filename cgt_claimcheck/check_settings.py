@@ -161,8 +161,8 @@ SETTINGS: tuple[Setting, ...] = (
         "jobs",
         "count",
         "Processes that read and screen the input files side by side (default: up to the machine's "
-        "cores, at most 8, for files of 32 MB or more). The report is the same for any N; a file is read by "
-        "one process.",
+        "cores, at most 8, for files of 32 MB or more; a large X12 file is read in parts). With N given, a "
+        "large CSV extract is read in parts too. The report is the same for any N.",
         metavar="N",
         short="-j",
         minimum=1,

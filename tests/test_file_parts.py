@@ -113,14 +113,16 @@ def test_workers_read_the_parts(night, whole, ref, monkeypatch):
 
 
 def test_not_cut_without_jobs_nor_into_small_parts(night, ref, monkeypatch):
-    """Without --jobs, a file is never cut (on two cores a part gains nothing); with it, a part
-    is at least PART_CHUNKS chunks (a worker takes about a second to start)."""
+    """Without --jobs, a CSV file is never cut (on two cores a part gains nothing); with it, a
+    part is at least PART_CHUNKS chunks (a worker takes about a second to start)."""
     cuts = []
     real_cut = parallel_reads.cut
     monkeypatch.setattr(parallel_reads, "cut", lambda *a, **k: cuts.append(real_cut(*a, **k)))
     monkeypatch.setattr(reader, "CHUNK_BYTES", 2048)
-    run_check([str(night)], ref, CheckOptions(**OPTIONS))
-    assert cuts == []
+    monkeypatch.setattr(parallel_reads, "AUTO_MIN_BYTES", 0)  # large enough for a worker, without --jobs
+    run_check([str(night)], ref, CheckOptions(jobs=None, **OPTIONS))  # None: as the command line's default
+    assert cuts == [None]
+    cuts.clear()
     size = night.stat().st_size
     monkeypatch.setattr(reader, "CHUNK_BYTES", size // (2 * parallel_reads.PART_CHUNKS))
     run_check([str(night)], ref, CheckOptions(jobs=8, **OPTIONS))

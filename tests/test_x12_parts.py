@@ -131,6 +131,7 @@ def test_a_file_the_parts_cannot_share_is_read_whole(tmp_path, ref):
 
 
 def test_workers_read_the_parts(tmp_path, ref, monkeypatch):
+    """With --jobs N, and without it (the machine's cores): X12 parts pay on two cores."""
     path = tmp_path / "batch.x12"
     path.write_bytes("~\n".join(_one_group(30)).encode())
     monkeypatch.setattr(parallel_reads, "X12_PART_BYTES", path.stat().st_size // 4)
@@ -138,3 +139,6 @@ def test_workers_read_the_parts(tmp_path, ref, monkeypatch):
     monkeypatch.setattr(parallel_reads, "merged", lambda reads, again: cut.append(len(reads)) or merged(reads, again))
     alone = _outcome(path, ref, jobs=1)
     assert _outcome(path, ref, jobs=3) == alone and cut == [3]
+    monkeypatch.setattr(parallel_reads, "AUTO_MIN_BYTES", 0)  # without --jobs too: the cores, here 2 or more
+    monkeypatch.setattr(parallel_reads, "default_jobs", lambda: 2)
+    assert _outcome(path, ref, jobs=None) == alone and cut == [3, 2]  # None: the command line's default

@@ -137,8 +137,9 @@ def _parts(
     paths: Sequence[str | ArrowSource], eligible: list[int], wanted: int, options: CheckOptions
 ) -> dict[int, list[ByteRange]]:
     """The files to read in parts: each cut into its share of the jobs, a CSV part at least
-    PART_CHUNKS chunks, an X12 part X12_PART_BYTES. Only with --jobs (docs/scale.md)."""
-    share = wanted // max(len(eligible), 1) if options.jobs else 1
+    PART_CHUNKS chunks, an X12 part X12_PART_BYTES. Without --jobs, X12 files only: a CSV part
+    gains nothing on two cores, an X12 part does (docs/scale.md)."""
+    share = wanted // max(len(eligible), 1)
     if share < 2:
         return {}
     cuts = {}
@@ -148,7 +149,7 @@ def _parts(
             share,
             options.encoding,
             chunk_bytes=reader.CHUNK_BYTES,
-            csv_part_chunks=PART_CHUNKS,
+            csv_part_chunks=PART_CHUNKS if options.jobs else 0,
             x12_part_bytes=X12_PART_BYTES,
         )
         if ranges:

@@ -127,10 +127,12 @@ def cut(
     """The input in up to `parts` byte ranges that processes can read side by side, chosen by
     content: an X12 file before ST segments, parts of at least `x12_part_bytes`
     (ingest/x12_parts.py); a plain CSV extract where the reader's chunks end, parts of at least
-    `csv_part_chunks` chunks (ingest/byte_ranges.py). None: read it whole."""
+    `csv_part_chunks` chunks (ingest/byte_ranges.py; 0: never). None: read it whole."""
     import os
 
     if is_x12(path):
         return split_x12(path, parts, x12_part_bytes)
+    if not csv_part_chunks:
+        return None
     count = min(parts, os.path.getsize(path) // (csv_part_chunks * chunk_bytes))
     return split(path, count, encoding, chunk_bytes) if count > 1 else None
