@@ -40,8 +40,8 @@ def _one_group(transactions: int, claims_per_transaction: int = 3) -> list[str]:
 
 @st.composite
 def one_group_files(draw) -> tuple[bytes, bool]:
-    """One group of 3-12 transactions, its segments one a line or not, perhaps damaged (and
-    whether it is)."""
+    """One group of 3-12 transactions, its segments one a line, all on one line or wrapped at 80
+    characters, perhaps damaged (and whether it is)."""
     segments = _one_group(draw(st.integers(3, 12)))
     damage = draw(st.integers(0, 3))
     for _ in range(damage):
@@ -58,8 +58,12 @@ def one_group_files(draw) -> tuple[bytes, bool]:
             segments.insert(i, "")
         else:  # a wrong GE01 or IEA01: the counts span the parts
             segments = [re.sub(r"^(GE|IEA)\*\d+", r"\1*7", s) for s in segments]
-    terminator = draw(st.sampled_from(["~", "~\n", "~\r\n"]))
-    return terminator.join(segments).encode(), damage > 0
+    terminator = draw(st.sampled_from(["~", "~\n", "~\r\n", "wrapped"]))
+    lead = draw(st.sampled_from([b"", b"\xef\xbb\xbf", b"\n  "]))  # a byte-order mark, blanks before the ISA
+    if terminator == "wrapped":  # 80 characters a line, segments broken anywhere (old fixed-record systems)
+        text = "~".join(segments)
+        return lead + "\n".join(text[i : i + 80] for i in range(0, len(text), 80)).encode(), damage > 0
+    return lead + terminator.join(segments).encode(), damage > 0
 
 
 def _reads_in_parts(count: int, read_whole: list[bool] | None = None):
