@@ -1,10 +1,12 @@
-"""Stage: one file read in parts (ingest/byte_ranges.py), merged into what reading it whole gives.
+"""Stage: one file read in parts (ingest/byte_ranges.py for a CSV extract, ingest/x12_parts.py
+for an X12 file), merged into what reading it whole gives.
 
 Each part counted its rows, folded its problems and triaged the claims that begin and end inside
 it. A claim cut by a part's edge is whole only here: the last claim of a part and the first
 claim of the next are joined and triaged together, so a claim is kept or dropped whole, as when
 one process reads the file. (A claim whose lines lie far apart in an unsorted file is recovered
-by the intake's second pass, as always.)
+by the intake's second pass, as always.) An X12 part numbered its service lines from 1: its
+rows, its problems and where its lines are come after those of the parts before it.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from cgt_claimcheck.report import InputError, InputSummary
 
 def merged(parts: list[FileRead], whole: Callable[[], FileRead]) -> FileRead:
     """The read of the whole file from its parts' reads, in file order; `whole()` reads it
-    again in one piece when a part's lines are not the file's (a CR-only line end)."""
+    again in one piece when a part found it must (ingest.scan.read_whole)."""
     if any(p.read_whole for p in parts):
         return whole()
     first = parts[0]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import replace
@@ -111,17 +112,22 @@ def read_files(
     plain = replace(options, progress=None)  # a callback does not cross processes
     threads = max(1, (os.cpu_count() or 1) // max(jobs, 2 if parts else 1))
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_cores, initargs=(threads,))
+    # The first submit starts the fork server (a new interpreter importing the engine, about half
+    # a second): on a thread, while this process reads what it reads itself.
+    futures: dict[tuple[int, int], Future[Any]] = {}
+    in_workers = {i for i, part in tasks if part is None}  # files read whole by a worker
+    submitted = _Submitted(
+        pool, futures, [(i, part, (read_one, paths[i], i, plain, screening, part)) for i, part in tasks]
+    )
     try:
-        futures: dict[tuple[int, int], Future[Any]] = {
-            (i, part.index if part else 0): pool.submit(read_one, paths[i], i, plain, screening, part)
-            for i, part in tasks
-        }
         for index, path in enumerate(paths):
             if index in parts:
                 local = read_one(path, index, options, screening, parts[index][0])
+                submitted.wait()
                 reads = [local] + [futures.pop((index, p.index)).result() for p in parts[index][1:]]
                 result = merged(reads, partial(read_one, path, index, options, screening))
-            elif (index, 0) in futures:
+            elif index in in_workers:
+                submitted.wait()
                 result = futures.pop((index, 0)).result()
             else:
                 yield read_one(path, index, options, screening)
@@ -130,7 +136,32 @@ def read_files(
                 options.progress(result.state.path, result.state.summary.rows_read)
             yield result
     finally:
+        submitted.wait(raising=False)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _Submitted:
+    """The tasks submitted to the pool on a thread of their own; `wait` before using a future."""
+
+    def __init__(
+        self, pool: ProcessPoolExecutor, futures: dict[tuple[int, int], Future[Any]], tasks: list[Any]
+    ) -> None:
+        self.error: BaseException | None = None
+
+        def submit() -> None:
+            try:
+                for i, part, call in tasks:
+                    futures[(i, part.index if part else 0)] = pool.submit(*call)
+            except BaseException as exc:  # raised where the futures are needed
+                self.error = exc
+
+        self.thread = threading.Thread(target=submit, name="cgt-claimcheck submit", daemon=True)
+        self.thread.start()
+
+    def wait(self, raising: bool = True) -> None:
+        self.thread.join()
+        if raising and self.error is not None:
+            raise self.error
 
 
 def _parts(
