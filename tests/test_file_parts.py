@@ -71,7 +71,7 @@ def _reads_in_parts(count: int, chunk_bytes: int):
                 continue
             assert ranges is not None and len(ranges) > 1
             reads = [read_one(path, index, options, screening, part) for part in ranges]
-            yield merged(reads, partial(read_one, path, index, options, screening))
+            yield merged(reads, partial(read_one, path, index, options, screening), options.max_repeats)
 
     return read_files
 
@@ -107,7 +107,9 @@ def test_workers_read_the_parts(night, whole, ref, monkeypatch):
     """With --jobs, in worker processes (the chunk size travels with each part)."""
     monkeypatch.setattr(reader, "CHUNK_BYTES", 2048)
     merges = []
-    monkeypatch.setattr(parallel_reads, "merged", lambda reads, again: merges.append(reads) or merged(reads, again))
+    monkeypatch.setattr(
+        parallel_reads, "merged", lambda reads, again, repeats: merges.append(reads) or merged(reads, again, repeats)
+    )
     assert _outcome(run_check([str(night)], ref, CheckOptions(jobs=3, **OPTIONS))) == whole
     assert [len(reads) for reads in merges] == [3]
 

@@ -38,11 +38,22 @@ def _one_group(transactions: int, claims_per_transaction: int = 3) -> list[str]:
     return out + trailer
 
 
-@st.composite
-def one_group_files(draw) -> tuple[bytes, bool]:
-    """One group of 3-12 transactions, its segments one a line, all on one line or wrapped at 80
-    characters, perhaps damaged (and whether it is)."""
-    segments = _one_group(draw(st.integers(3, 12)))
+def _several(interchanges: int) -> list[str]:
+    """Interchanges of one group each, one after the other, each with its own control number."""
+    out: list[str] = []
+    for number in range(interchanges):
+        control = f"{number + 1:09}"
+        for segment in _one_group(2 + number % 3)[:-1]:  # the trailing '' after the last terminator
+            segment = re.sub(r"(?<=\*)T(\d)P", rf"I{number}T\1P", segment)  # claim ids of their own
+            if segment.startswith("ISA*"):
+                segment = segment.replace("*000000001*", f"*{control}*")
+            elif segment.startswith("IEA*"):
+                segment = f"IEA*1*{control}"
+            out.append(segment)
+    return [*out, ""]
+
+
+def _damaged_and_styled(draw, segments: list[str]) -> tuple[bytes, bool]:
     damage = draw(st.integers(0, 3))
     for _ in range(damage):
         i = draw(st.integers(2, len(segments) - 2))
@@ -66,6 +77,19 @@ def one_group_files(draw) -> tuple[bytes, bool]:
     return lead + terminator.join(segments).encode(), damage > 0
 
 
+@st.composite
+def one_group_files(draw) -> tuple[bytes, bool]:
+    """One group of 3-12 transactions, its segments one a line, all on one line or wrapped at 80
+    characters, perhaps damaged (and whether it is)."""
+    return _damaged_and_styled(draw, _one_group(draw(st.integers(3, 12))))
+
+
+@st.composite
+def several_interchanges(draw) -> tuple[bytes, bool]:
+    """3-8 interchanges of one group each (a clearinghouse's batch), styled and damaged alike."""
+    return _damaged_and_styled(draw, _several(draw(st.integers(3, 8))))
+
+
 def _reads_in_parts(count: int, read_whole: list[bool] | None = None):
     """A `read_files` reading each file in `count` parts in this process; `read_whole` gets, per
     file cut, whether a part found it must be read whole."""
@@ -79,7 +103,7 @@ def _reads_in_parts(count: int, read_whole: list[bool] | None = None):
             reads = [read_one(path, index, options, screening, part) for part in ranges]
             if read_whole is not None:
                 read_whole.append(any(r.read_whole for r in reads))
-            yield merged(reads, partial(read_one, path, index, options, screening))
+            yield merged(reads, partial(read_one, path, index, options, screening), options.max_repeats)
 
     return read_files
 
@@ -93,7 +117,11 @@ def _outcome(path, ref, **options):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(data=one_group_files(), count=st.integers(2, 5), max_repeats=st.sampled_from([1000, 1]))
+@given(
+    data=st.one_of(one_group_files(), several_interchanges()),
+    count=st.integers(2, 5),
+    max_repeats=st.sampled_from([1000, 1]),
+)
 def test_parts_give_the_whole_files_report(tmp_path, ref, data, count, max_repeats):
     text, damaged = data
     path = tmp_path / "batch.x12"
@@ -140,7 +168,9 @@ def test_workers_read_the_parts(tmp_path, ref, monkeypatch):
     path.write_bytes("~\n".join(_one_group(30)).encode())
     monkeypatch.setattr(parallel_reads, "X12_PART_BYTES", path.stat().st_size // 4)
     cut = []
-    monkeypatch.setattr(parallel_reads, "merged", lambda reads, again: cut.append(len(reads)) or merged(reads, again))
+    monkeypatch.setattr(
+        parallel_reads, "merged", lambda reads, again, repeats: cut.append(len(reads)) or merged(reads, again, repeats)
+    )
     alone = _outcome(path, ref, jobs=1)
     assert _outcome(path, ref, jobs=3) == alone and cut == [3]
     monkeypatch.setattr(parallel_reads, "AUTO_MIN_BYTES", 0)  # without --jobs too: the cores, here 2 or more

@@ -16,13 +16,14 @@ from collections.abc import Callable
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cgt_claimcheck.engine.claim_ids import row_claim_hashes
 from cgt_claimcheck.engine.file_read import FileRead
 from cgt_claimcheck.engine.pending import FileState, Pending, triage
 from cgt_claimcheck.ingest.x12_syntax import LineLocator
-from cgt_claimcheck.report import InputError, InputSummary
+from cgt_claimcheck.report import REPRESENTS, UNLISTED_CLAIMS, InputError, InputSummary
 
 
-def merged(parts: list[FileRead], whole: Callable[[], FileRead]) -> FileRead:
+def merged(parts: list[FileRead], whole: Callable[[], FileRead], max_repeats: int = 0) -> FileRead:
     """The read of the whole file from its parts' reads, in file order; `whole()` reads it
     again in one piece when a part found it must (ingest.scan.read_whole)."""
     if any(p.read_whole for p in parts):
@@ -62,6 +63,7 @@ def merged(parts: list[FileRead], whole: Callable[[], FileRead]) -> FileRead:
             return read
     _triage(carry, read)
     read.empty = first.empty if summary.rows_read == 0 else None
+    read.x12_problems = {code: _refolded(table, max_repeats) for code, table in read.x12_problems.items()}
     return read
 
 
@@ -104,3 +106,39 @@ def _locator(locators: list[Callable[[int], str] | None]) -> Callable[[int], str
     if locators[0] is None:
         return None
     return LineLocator.joined([loc for loc in locators if isinstance(loc, LineLocator)])
+
+
+def _refolded(table: pa.Table, max_repeats: int) -> pa.Table:
+    """An X12 rule's problems from all parts, folded as one reader folds them: a cause (field and
+    reason) kept max_repeats + 1 times in reading order, the last of those standing for the rest
+    (their count and their claims). Folding again later, in the findings' order, would pick
+    another record: a problem outside any line has row 0 and sorts first."""
+    if not max_repeats or table.num_rows <= max_repeats + 1:
+        return table
+    fields, reasons = table.column("field").to_pylist(), table.column("reason").to_pylist()
+    represents = table.column(REPRESENTS).to_pylist()
+    claims = row_claim_hashes(table.column("claim_id")).to_pylist()
+    unlisted = table.column(UNLISTED_CLAIMS).to_pylist()
+    seen: dict[tuple[str, str], int] = {}
+    closing: dict[tuple[str, str], int] = {}
+    keep = []
+    for row, key in enumerate(zip(fields, reasons, strict=True)):
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= max_repeats + 1:
+            keep.append(row)
+            if seen[key] == max_repeats + 1:
+                closing[key] = row
+            continue
+        target = closing[key]
+        represents[target] += represents[row]
+        unlisted[target] = [
+            *(unlisted[target] or []),
+            *([claims[row]] if claims[row] is not None else []),
+            *(unlisted[row] or []),
+        ]
+    for row in closing.values():
+        unlisted[row] = sorted(set(unlisted[row] or []))
+    table = table.set_column(table.schema.get_field_index(REPRESENTS), REPRESENTS, pa.array(represents, pa.int64()))
+    column = pa.array(unlisted, table.schema.field(UNLISTED_CLAIMS).type)
+    table = table.set_column(table.schema.get_field_index(UNLISTED_CLAIMS), UNLISTED_CLAIMS, column)
+    return table.take(pa.array(keep, pa.int64()))

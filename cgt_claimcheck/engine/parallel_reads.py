@@ -125,7 +125,7 @@ def read_files(
                 local = read_one(path, index, options, screening, parts[index][0])
                 submitted.wait()
                 reads = [local] + [futures.pop((index, p.index)).result() for p in parts[index][1:]]
-                result = merged(reads, partial(read_one, path, index, options, screening))
+                result = merged(reads, partial(read_one, path, index, options, screening), options.max_repeats)
             elif index in in_workers:
                 submitted.wait()
                 result = futures.pop((index, 0)).result()

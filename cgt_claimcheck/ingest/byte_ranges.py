@@ -31,7 +31,9 @@ class ByteRange:
     index: int
     count: int
     chunk_bytes: int
-    prologue: int = 0  # an X12 part: the file's first bytes it reads first, its ISA and GS (ingest/x12_parts.py)
+    # An X12 part cut before an ST: the file's first bytes it reads first, its ISA and GS; 0 for
+    # a part of whole interchanges, each with its own ISA (ingest/x12_parts.py).
+    prologue: int = 0
 
     @property
     def first(self) -> bool:

@@ -64,7 +64,7 @@ class X12Reader(PartReading, SegmentStream, BlockWalk, ClaimMapping):
     ) -> None:
         self.path = path
         self.part, self.layout_moved, self.envelopes_opened = part, False, 0  # ingest/x12_parts.py
-        self.in_prologue = part is not None and not part.first
+        self.in_prologue = part is not None and not part.first and part.prologue > 0
         # Transaction bodies are mapped as columns (ingest/x12_columns.py); per_segment maps every
         # segment one at a time, as bodies with a rare construct are: the reference in tests.
         self.per_segment = per_segment
@@ -172,8 +172,7 @@ class X12Reader(PartReading, SegmentStream, BlockWalk, ClaimMapping):
             if self.out_rows >= self.batch_rows:
                 yield self._batch()
         yield from self._flush()
-        if self.part is None or self.part.last:
-            self._finish()
+        self._end_of_part()
         if self.out or self.invalid:
             yield self._batch()
         if not self.supported_seen and self.part is not None:

@@ -53,11 +53,20 @@ def split_x12(path: str, parts: int, min_part_bytes: int) -> list[ByteRange] | N
             prologue = head.find(term, isa_end) + 1  # the ISA and the GS, with what leads them
             if prologue <= 0:
                 return None
+            later = _later_interchanges(path, seps, isa_end)
+            if later is None:
+                return None  # interchanges with separators of their own: read whole
+            if later:  # whole interchanges a part: each starts with its own ISA, no prologue
+                starts, prologue = later, 0
             next_st = re.compile(re.escape(term) + rb"[ \t\r\n]*(ST" + re.escape(element) + b")")
             cuts: list[int] = []
             for k in range(1, parts):
-                found = _next_segment(fh, next_st, max(size * k // parts, prologue), size)
-                if found is not None and found > max(cuts, default=prologue) and size - found >= min_part_bytes:
+                target = max(size * k // parts, isa_end)
+                if later:
+                    found = next((at for at in starts if at >= target), None)
+                else:
+                    found = _next_segment(fh, next_st, target, size)
+                if found is not None and found > max(cuts, default=isa_end) and size - found >= min_part_bytes:
                     cuts.append(found)
     except (UsageError, OSError, UnicodeError):
         return None  # the whole-file reader says what is wrong with it
@@ -65,6 +74,37 @@ def split_x12(path: str, parts: int, min_part_bytes: int) -> list[ByteRange] | N
         return None
     bounds = [0, *cuts, size]
     return [ByteRange(a, b, i, len(bounds) - 1, 0, prologue) for i, (a, b) in enumerate(itertools.pairwise(bounds))]
+
+
+def _later_interchanges(path: str, seps: Separators, after: int) -> list[int] | None:
+    """Where the interchanges after the first start (an ISA with a terminator before it); None
+    when one declares other separators or cannot be read (the reader splits the rest of the file
+    again there: a part could not know)."""
+    import mmap
+
+    term = seps.terminator.encode("latin-1")
+    starts = []
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+        found = mapped.find(b"ISA", after)
+        while found >= 0:
+            before = found - 1
+            while before >= after and mapped[before] in b" \t\r\n":
+                before -= 1
+            separator = mapped[found + 3 : found + 4]
+            if before >= 0 and mapped[before] == term[0] and separator and not separator.isalnum():
+                try:
+                    declared, _, _ = read_isa(mapped[found : found + SEARCH_BYTES // 256].decode("latin-1"), path)
+                except UsageError:
+                    return None
+                if (declared.element, declared.component, declared.terminator) != (
+                    seps.element,
+                    seps.component,
+                    seps.terminator,
+                ):
+                    return None
+                starts.append(found)
+            found = mapped.find(b"ISA", found + 3)
+    return starts
 
 
 def _next_segment(fh: object, pattern: re.Pattern[bytes], at: int, size: int) -> int | None:
@@ -150,18 +190,26 @@ class PartReading:
     in_prologue: bool  # reading another part's ISA and GS: what they say is the first part's
     layout_moved: bool  # another group or interchange: the file must be read whole
     envelopes_opened: int
+    tx: object | None
+    group_control: str
+    interchange_open: bool
 
     def _file_blocks(self, size: int) -> Iterator[bytes]:
         """The blocks this reader reads: the file, or the part's prologue and then its bytes, the
         counts of what was read set to where the part starts in the file."""
         part = self.part
-        if part is not None and envelope_inside(self.path, part):
+        if part is not None and part.prologue and envelope_inside(self.path, part):
             self.layout_moved = True  # found before reading: the whole read comes at once
             return
         if part is None or part.first:
             yield from self.source.blocks(size, 0, part.end if part is not None else None)
             return
-        yield from self.source.blocks(size, 0, part.prologue)
+        if part.prologue:
+            yield from self.source.blocks(size, 0, part.prologue)
+        else:  # whole interchanges, each with its ISA: only the segments before them to count
+            with open(self.path, "rb") as fh:
+                seps, _, _ = read_isa(fh.read(SEARCH_BYTES).decode("latin-1").removeprefix(BOM.decode("latin-1")), "")
+            self.segments_read = counts_before(self.path, part.start, seps.terminator, seps.element)[0]
         self.read_count.chars, self.read_count.newlines = part.start, line_breaks_before(self.path, part.start)
         yield from self.source.blocks(size, part.start, part.end)
 
@@ -173,10 +221,30 @@ class PartReading:
         )
         self.in_prologue = False
 
+    def _starts_mid_file(self) -> bool:
+        """A part of whole interchanges after the first: its first ISA is read as the whole-file
+        reader reads a later one (line breaks dropped, no warnings: those are said once, for the
+        file's first ISA)."""
+        return self.part is not None and not self.part.first and not self.part.prologue
+
+    def _end_of_part(self) -> None:
+        """The end of what this reader reads: the file's end (what is open is unterminated), or a
+        part's. A part must end with its last transaction closed (and, for a part of whole
+        interchanges, its last interchange): what the next part starts with would close it and
+        say so (a transaction without its SE); then the file is read whole."""
+        part = self.part
+        if part is None or part.last:
+            self._finish()
+        elif self.tx is not None or (not part.prologue and (self.group_control or self.interchange_open)):
+            self.layout_moved = True
+
+    def _finish(self) -> None:
+        raise NotImplementedError  # X12Reader closes what is open at the end of the file
+
     def _envelope(self, opens: bool) -> None:
         """An ISA or GS (opens) or a GE or IEA: more than one of each, or a trailer before the last
         part, is an envelope the parts cannot share."""
-        if self.part is None:
+        if self.part is None or not self.part.prologue:  # whole interchanges a part share nothing
             return
         self.envelopes_opened += opens
         if self.envelopes_opened > 2 or not (opens or self.part.last):

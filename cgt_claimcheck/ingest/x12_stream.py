@@ -130,6 +130,9 @@ class SegmentStream:
     def _file_blocks(self, size: int) -> Iterator[bytes]:
         raise NotImplementedError  # X12Reader reads the file or a part of it (ingest/x12_parts.py)
 
+    def _starts_mid_file(self) -> bool:
+        raise NotImplementedError  # whether the first ISA read is a later one of the file (a part's)
+
     # --- the segment stream --------------------------------------------------------------------
     def _segments(self) -> Iterator[tuple[str | WholeSegments, int]]:
         """(segment text, 0 for an ISA / 1 / -1 for an unterminated tail; or whole segments, 2; or
@@ -161,9 +164,12 @@ class SegmentStream:
             if first:
                 isa = data[:end].strip(" \t\r\n").rstrip(self.seps.terminator).split(self.seps.element)
                 self.isa_control = isa[13] if len(isa) > 13 else ""
+            segment = data[: end - 1].strip(" \t\r\n")
+            if first and self._starts_mid_file():  # a later interchange of the file: read as one
+                warnings, segment = [], segment.replace("\r", "").replace("\n", "")
             for warning in warnings:
                 self._problem(FORMAT, 0, "ISA", "", warning)
-            yield data[: end - 1].strip(" \t\r\n"), 0
+            yield segment, 0
             first = False
             data = yield from self._split(data[end:], blocks)
 

@@ -108,7 +108,7 @@ class LineLocator:
             places.line.extend(part.places.line)
             places.offset.extend(part.places.offset)
             labels += part.tx_labels
-        return cls(places, labels, parts[0].isa_control)
+        return cls(places, labels, parts[-1].isa_control)  # the last ISA read, as one reader ends with
 
     def __call__(self, row: int) -> str:
         places = self.places
