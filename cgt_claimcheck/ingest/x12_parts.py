@@ -1,15 +1,19 @@
-"""Stage: one large X12 837 file in parts. An interchange of one functional group is cut before
-ST segments into byte ranges that processes read side by side (`check --jobs N`,
-engine/parallel_reads.py); X12 reading is numpy over small arrays, so two processes read at
+"""Stage: one large X12 837 file in parts: byte ranges that processes read side by side
+(engine/parallel_reads.py). X12 reading is numpy over small arrays, so two processes read at
 twice the speed of one, where a CSV's parse already uses every core.
 
-Each part after the first reads the file's own ISA and GS first (its `prologue`: the envelope
-its transactions are in, with its separators; what they would report is the first part's to
-say), then its transactions. It counts the segments and ST segments before its start itself,
-so locations ('segment N of the file', line and byte) and the GE01 count are the whole file's;
-its service lines are numbered from 1 and renumbered when the parts merge (engine/file_parts.py).
-A part that meets another ISA or GS, or a GE or IEA before the last part, says so, and the file
-is read whole (a file of several groups or interchanges is rare, and cut only by chance).
+Two ways to cut, by what the file holds:
+- a batch of interchanges that all declare the same separators is cut before an ISA: each part
+  is whole interchanges, and reads its first ISA as the whole-file reader reads a later one;
+- one interchange of one functional group is cut before ST segments: each part after the first
+  reads the file's own ISA and GS first (its `prologue`: the envelope its transactions are in;
+  what those would report is the first part's to say), then its transactions.
+A part counts the segments (and ST segments) before its start itself, so locations ('segment N
+of the file', line and byte) and the GE01 count are the whole file's; its service lines are
+numbered from 1 and renumbered when the parts merge (engine/file_parts.py). A part that meets
+what it cannot share (another ISA or GS inside one interchange, a GE or IEA before the last
+part, a transaction or interchange still open at its end, no 837 transaction) says so, and the
+file is read whole.
 """
 
 from __future__ import annotations
@@ -33,8 +37,8 @@ SEARCH_BYTES = 1 << 20  # bytes searched at a time for the next ST
 
 
 def split_x12(path: str, parts: int, min_part_bytes: int) -> list[ByteRange] | None:
-    """Up to `parts` ranges that each start with an ST segment (the first: the file's start), of
-    at least `min_part_bytes`; None when the file is not one to cut."""
+    """Up to `parts` ranges of at least `min_part_bytes`, each starting with an ISA (several
+    interchanges) or an ST (one), the first with the file; None when the file is not one to cut."""
     try:
         size = os.path.getsize(path)
         parts = min(parts, size // max(min_part_bytes, 1))
