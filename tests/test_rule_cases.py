@@ -101,3 +101,33 @@ def test_every_rule_has_failing_and_passing_cases():
         if outcomes != {True, False}:
             missing.append(code)
     assert not missing, f"rules without both a failing and a passing case: {missing}"
+
+
+def test_repeat_treatment_says_where_the_earlier_treatment_was(ref):
+    """CV001's texts, which the case files do not pin: the earlier treatment's claim, found in the
+    history file or billed to another payer (its claim id without the prefix the intake gave it),
+    a duplicate's claim, and the EPSDT note for a member under 21."""
+    folder = CASES / "CV001"
+
+    def texts(case: str) -> list[tuple[str, str, str]]:
+        history = folder / f"{case}.history.csv"
+        options = CheckOptions(select=["CV001"], history=[str(history)] if history.exists() else [])
+        report = run_check([str(folder / f"{case}.csv")], ref, options)
+        return [(f.claim_id, f.message, f.hint) for f in report.findings]
+
+    found = texts("prior_cgt_paid_by_another_payer")
+    messages = [message for _, message, _ in found]
+    assert (
+        "CASGEVY on 2025-03-01 is a repeat CGT: the member received ZYNTEGLO on 2024-05-01 (claim Z1 in the history file)"
+        in messages
+    )
+    assert (
+        "CASGEVY on 2025-03-01 is a repeat CGT: the member received ZYNTEGLO on 2024-06-01 (claim O1, billed to bcbs nc)"
+        in messages
+    )
+    assert "the same CASGEVY on 2025-03-01 is already billed on claim C1" in [m for _, m, _ in texts("fail")]
+    assert {h for _, _, h in texts("fail") if "already billed" not in h} and all(
+        "EPSDT" not in h for _, _, h in texts("fail")
+    )
+    epsdt = [h for _, _, h in texts("epsdt_under_21")]
+    assert any(h.endswith("prior approval is still required.") for h in epsdt)
