@@ -176,3 +176,26 @@ def test_workers_read_the_parts(tmp_path, ref, monkeypatch):
     monkeypatch.setattr(parallel_reads, "AUTO_MIN_BYTES", 0)  # without --jobs too: the cores, here 2 or more
     monkeypatch.setattr(parallel_reads, "default_jobs", lambda: 2)
     assert _outcome(path, ref, jobs=None) == alone and cut == [3, 2]  # None: the command line's default
+
+
+def _dies_in_a_worker(path, index, options, screening, part=None):
+    """A read that ends its worker process abruptly, as the kernel's out-of-memory killer would."""
+    import os
+
+    from cgt_claimcheck.engine.file_read import read_one
+
+    if part is not None and not part.first:
+        os._exit(9)
+    return read_one(path, index, options, screening, part)
+
+
+def _reads_with_dying_workers(paths, options, screening, read_one):
+    return parallel_reads.read_files(paths, options, screening, _dies_in_a_worker)
+
+
+def test_a_worker_that_dies_leaves_its_file_to_this_process(tmp_path, ref, monkeypatch):
+    path = tmp_path / "batch.x12"
+    path.write_bytes("~\n".join(_one_group(30)).encode())
+    monkeypatch.setattr(parallel_reads, "X12_PART_BYTES", path.stat().st_size // 3)
+    alone = _outcome(path, ref, jobs=1)
+    assert _outcome(path, ref, jobs=2, read_files=_reads_with_dying_workers) == alone

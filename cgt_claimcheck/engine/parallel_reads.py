@@ -21,6 +21,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -121,14 +122,18 @@ def read_files(
     )
     try:
         for index, path in enumerate(paths):
+            here = partial(read_one, path, index, options, screening)  # the whole file, in this process
             if index in parts:
                 local = read_one(path, index, options, screening, parts[index][0])
                 submitted.wait()
-                reads = [local] + [futures.pop((index, p.index)).result() for p in parts[index][1:]]
-                result = merged(reads, partial(read_one, path, index, options, screening), options.max_repeats)
+                reads = [_result(futures.pop((index, p.index))) for p in parts[index][1:]]
+                if any(read is None for read in reads):
+                    result = here()
+                else:
+                    result = merged([local, *reads], here, options.max_repeats)
             elif index in in_workers:
                 submitted.wait()
-                result = futures.pop((index, 0)).result()
+                result = _result(futures.pop((index, 0))) or here()
             else:
                 yield read_one(path, index, options, screening)
                 continue
@@ -138,6 +143,15 @@ def read_files(
     finally:
         submitted.wait(raising=False)
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result(future: Future[Any]) -> Any:
+    """A worker's read, or None when its process ended abruptly (killed for memory, say): the
+    caller reads that file in this process instead, and the report is the same."""
+    try:
+        return future.result()
+    except BrokenProcessPool:
+        return None
 
 
 class _Submitted:
