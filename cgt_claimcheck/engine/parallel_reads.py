@@ -8,10 +8,11 @@ What stays in this process: standard input (read once), frames a Python caller h
 them to a worker costs more than reading them), and everything when there is one job. An X12
 file's line locator comes back with its read (ingest/x12_syntax.LineLocator).
 
-With --jobs N and fewer large files than jobs, a plain CSV extract is read in parts
-(ingest/byte_ranges.py): this process reads the first part while workers read the others, and
-the parts merge into the read of the whole file (engine/file_parts.py). Otherwise a file is the
-unit of work.
+With fewer large files than jobs, a large X12 file (by default) and a plain CSV extract (with
+--jobs N only: on two cores a CSV part gains nothing) are read in parts (ingest/scan.cut): this
+process reads the first part while workers read the others, and the parts merge into the read
+of the whole file (engine/file_parts.py). Otherwise a file is the unit of work. A worker that
+dies leaves its file to this process.
 """
 
 from __future__ import annotations

@@ -10,6 +10,7 @@ and `convert` all read through here.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from typing import Protocol
@@ -125,11 +126,9 @@ def cut(
     path: str, parts: int, encoding: str, *, chunk_bytes: int, csv_part_chunks: int, x12_part_bytes: int
 ) -> list[ByteRange] | None:
     """The input in up to `parts` byte ranges that processes can read side by side, chosen by
-    content: an X12 file before ST segments, parts of at least `x12_part_bytes`
+    content: an X12 file before ISA or ST segments, parts of at least `x12_part_bytes`
     (ingest/x12_parts.py); a plain CSV extract where the reader's chunks end, parts of at least
     `csv_part_chunks` chunks (ingest/byte_ranges.py; 0: never). None: read it whole."""
-    import os
-
     if is_x12(path):
         return split_x12(path, parts, x12_part_bytes)
     if not csv_part_chunks:

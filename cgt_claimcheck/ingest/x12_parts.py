@@ -48,9 +48,7 @@ def split_x12(path: str, parts: int, min_part_bytes: int) -> list[ByteRange] | N
             head = fh.read(SEARCH_BYTES)
             if head.startswith(b"\x1f\x8b"):
                 return None
-            text = head.decode("latin-1")
-            seps, isa_end, _ = read_isa(text.removeprefix(BOM.decode("latin-1")), path)
-            isa_end += len(BOM) if head.startswith(BOM) else 0
+            seps, isa_end = first_isa(head, path)
             term, element = seps.terminator.encode("latin-1"), seps.element.encode("latin-1")
             if seps.terminator in "\r\n" or not head[isa_end:].lstrip(b" \t\r\n").startswith(b"GS" + element):
                 return None
@@ -78,6 +76,13 @@ def split_x12(path: str, parts: int, min_part_bytes: int) -> list[ByteRange] | N
         return None
     bounds = [0, *cuts, size]
     return [ByteRange(a, b, i, len(bounds) - 1, 0, prologue) for i, (a, b) in enumerate(itertools.pairwise(bounds))]
+
+
+def first_isa(head: bytes, path: str) -> tuple[Separators, int]:
+    """The separators of the file's first ISA and the offset after its terminator (a byte-order
+    mark before it counted); UsageError where there is none to read."""
+    seps, end, _ = read_isa(head.removeprefix(BOM).decode("latin-1"), path)
+    return seps, end + (len(BOM) if head.startswith(BOM) else 0)
 
 
 def _later_interchanges(path: str, seps: Separators, after: int) -> list[int] | None:
@@ -160,9 +165,8 @@ def envelope_inside(path: str, part: ByteRange) -> bool:
     import mmap
 
     with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-        head = mapped[: min(len(mapped), SEARCH_BYTES)].decode("latin-1")
         try:
-            seps, _, _ = read_isa(head.removeprefix(BOM.decode("latin-1")), path)
+            seps, _ = first_isa(mapped[:SEARCH_BYTES], path)
         except UsageError:
             return True
         term, element = seps.terminator.encode("latin-1"), seps.element.encode("latin-1")
@@ -212,7 +216,7 @@ class PartReading:
             yield from self.source.blocks(size, 0, part.prologue)
         else:  # whole interchanges, each with its ISA: only the segments before them to count
             with open(self.path, "rb") as fh:
-                seps, _, _ = read_isa(fh.read(SEARCH_BYTES).decode("latin-1").removeprefix(BOM.decode("latin-1")), "")
+                seps, _ = first_isa(fh.read(SEARCH_BYTES), self.path)
             self.segments_read = counts_before(self.path, part.start, seps.terminator, seps.element)[0]
         self.read_count.chars, self.read_count.newlines = part.start, line_breaks_before(self.path, part.start)
         yield from self.source.blocks(size, part.start, part.end)
