@@ -64,6 +64,29 @@ def test_a_frame_of_typed_columns_reads_like_the_extract(from_file):
     assert got == from_file.findings_table().select(key).to_pylist()
 
 
+def test_codes_the_parser_encodes_read_like_text(tmp_path):
+    """The CSV parser hands the screened code columns over dictionary encoded, one dictionary a
+    1 MB parse block; a table of plain text is encoded while screened. Spelling variants of one
+    value (padded, other case) in different blocks must still give the findings of the text."""
+    header, *rows = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    filler = "F{0},1,837P,Commercial PPO,M{0},1980-01-01,,11,1609876543,,,N,2025-01-0{1},9921{1},,1,80.00,,,,,I10,,"
+    variants = []
+    for row in rows:
+        cells = row.split(",")
+        cells[1], cells[3], cells[12] = f" {cells[1]}", f"{cells[3].upper()} ", f"{cells[12]} "
+        cells[13], cells[15] = f" {cells[13].lower()}", f"{cells[15]} "
+        variants.append(",".join(cells))
+    lines = [header, *rows[:10], *(filler.format(i, i % 5 + 1) for i in range(24_000)), *rows[10:], *variants]
+    path = tmp_path / "blocks.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert path.stat().st_size > 2 << 20  # three parse blocks or more
+    from_csv = cgt_claimcheck.check(str(path), **CONTEXT)
+    from_text = cgt_claimcheck.check(_as_text_table(path), **CONTEXT)
+    assert len(from_csv.findings) > 40
+    assert _without_file(from_text).equals(_without_file(from_csv))
+    assert from_text.summary == from_csv.summary
+
+
 def test_the_command_line_and_the_api_agree():
     args = ["check", str(EXAMPLE), "--history", str(CONTEXT["history"][0]), "--facilities", str(CONTEXT["facilities"])]
     printed = json.loads(CliRunner().invoke(app, [*args, "--format", "json"]).stdout)

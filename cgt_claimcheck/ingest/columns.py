@@ -36,6 +36,9 @@ COLUMNS: dict[str, str] = {
     "mcp_enrolled": "eligibility (271): Y when the member is enrolled in a Medi-Cal managed care plan",
 }
 REQUIRED = ("claim_id", "line_number", "claim_type", "payer", "member_id", "service_date", "procedure_code", "units")
+# Columns every row is screened on that hold few distinct values: the CSV parser hands them over
+# dictionary encoded (on its threads), and screening works on their distinct values.
+SCREENED_CODES = ("payer", "procedure_code", "revenue_code", "line_number", "claim_type", "service_date", "units")
 
 
 def name_key(name: str) -> str:

@@ -1,7 +1,8 @@
 """Read claim-line extracts (CSV with , | or tab, .gz, Parquet, stdin) in batches of strings.
 
 Every data row comes out once: in a batch with its 1-based data row number (`_row`, the physical
-line minus the header), or as an invalid row (wrong number of fields, an unclosed quote, bytes
+line minus the header; the columns every row is screened on, `SCREENED_CODES`, dictionary
+encoded by the parser's threads, which costs less there than hashing them again to screen), or as an invalid row (wrong number of fields, an unclosed quote, bytes
 that are not text) with its row number and the reason. The bytes come from ingest.source (UTF-8,
 LF); ingest.records finds the lines a quote-aware parser would join. Anything that makes the
 file unusable raises UsageError naming the file, line and column.
@@ -20,7 +21,7 @@ import pyarrow.csv as pacsv
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest import byte_ranges
-from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, name_key
+from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, SCREENED_CODES, name_key
 from cgt_claimcheck.ingest.records import BadLine, bad_lines, without_lines
 from cgt_claimcheck.ingest.source import ByteSource
 from cgt_claimcheck.ingest.undecodable_rows import quiet_undecodable_rows
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from cgt_claimcheck.ingest.byte_ranges import ByteRange
     from cgt_claimcheck.ingest.x12_syntax import X12Problem
 
+ENCODED = pa.dictionary(pa.int32(), pa.string())  # a screened code column, as the parser hands it over
 CHUNK_BYTES = 32 << 20  # bytes parsed at a time: memory stays flat however large the file
 PARSE_BLOCK = 1 << 20  # pyarrow parses a chunk in blocks of this size on all cores
 
@@ -259,7 +261,7 @@ class ExtractReader:
                     delimiter=self.delimiter, invalid_row_handler=on_invalid, ignore_empty_lines=False
                 ),
                 convert_options=pacsv.ConvertOptions(
-                    column_types={slot: pa.string() for slot in wanted},
+                    column_types={slot: ENCODED if wanted[slot] in SCREENED_CODES else pa.string() for slot in wanted},
                     include_columns=list(wanted),
                     strings_can_be_null=False,
                     quoted_strings_can_be_null=False,
@@ -370,7 +372,8 @@ def _drop_blank_lines(
         return table, numbers
     blank = np.asarray(candidate, dtype=bool)
     for name in table.column_names:
-        blank &= np.asarray(pc.equal(pc.binary_length(pc.utf8_trim_whitespace(table.column(name))), 0), dtype=bool)
+        text = table.column(name).cast(pa.string())
+        blank &= np.asarray(pc.equal(pc.binary_length(pc.utf8_trim_whitespace(text)), 0), dtype=bool)
     if not blank.any():
         return table, numbers
     empty_lines = _lines_without_text(np.frombuffer(chunk, dtype=np.uint8), delimiter)

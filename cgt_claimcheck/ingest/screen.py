@@ -73,7 +73,8 @@ class _Distinct:
     """
 
     def __init__(self, array: pa.Array) -> None:
-        encoded = pc.dictionary_encode(array)
+        # A CSV extract's screened codes come encoded by the parser (ingest.reader); others here.
+        encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
         self.indices = encoded.indices
         self.codes = encoded.indices.to_numpy(zero_copy_only=False)  # once, for every mask
         self.values = pc.utf8_trim_whitespace(encoded.dictionary)
@@ -270,6 +271,7 @@ def screen(
     # Every column as read; claim id trimmed; procedure code and payer normalised (dictionary
     # encoded: they are decoded only for the rows the engine keeps).
     out = {name: table.column(name) for name in table.column_names}
+    out |= {name: array for name, array in combined.items() if pa.types.is_dictionary(array.type)}  # one dictionary
     out["claim_id"] = claim_id
     out["procedure_code"] = procedure.encoded(pc.utf8_upper)
     out["payer"] = payer.encoded(payer_profile)
@@ -319,10 +321,10 @@ def _problems_table(
                 {
                     "_row": pa.array(rows[index], pa.int64()),
                     "field": pa.repeat(pa.scalar(field, pa.string()), len(index)),
-                    "value": _strip(pc.take(shown, taken)),
+                    "value": _strip(pc.take(shown, taken).cast(pa.string())),
                     "reason": pa.repeat(pa.scalar(reason, pa.string()), len(index)),
                     "claim_id": pc.take(claim_id, taken),
-                    "line_number": _strip(pc.take(line_number, taken)),
+                    "line_number": _strip(pc.take(line_number, taken).cast(pa.string())),
                 },
                 schema=PROBLEM_SCHEMA,
             )
