@@ -80,8 +80,10 @@ class _Distinct:
         self.values = pc.utf8_trim_whitespace(encoded.dictionary)
 
     def mask(self, fn) -> np.ndarray:  # type: ignore[no-untyped-def]
-        flags = pc.fill_null(fn(self.values), False)
-        return flags.to_numpy(zero_copy_only=False)[self.codes]
+        flags = pc.fill_null(fn(self.values), False).to_numpy(zero_copy_only=False)
+        if not flags.any():  # most checks of a clean file: no value fails, no row is looked at
+            return np.zeros(len(self.codes), dtype=bool)
+        return flags[self.codes]
 
     def counts(self, rows: np.ndarray) -> dict[str, int]:
         """How many of the flagged rows hold each distinct value (values case-folded together)."""
@@ -160,6 +162,8 @@ def screen(
     problems: list[tuple[np.ndarray, str, pa.Array, str]] = []
 
     def reject(flags: np.ndarray, field: str, reason: str, shown: pa.Array) -> None:
+        if not flags.any():
+            return
         flags = flags & ~out_of_scope
         if flags.any():
             problems.append((flags, field, shown, reason))
@@ -266,7 +270,10 @@ def screen(
             relevant[index[hits]] = True
     if pcs_codes:
         pcs_pattern = "(?i)(" + "|".join(sorted(re.escape(c) for c in pcs_codes)) + ")"
-        relevant |= np.asarray(_matches(column("icd10_pcs_codes"), pcs_pattern), dtype=bool)
+        pcs = column("icd10_pcs_codes")  # empty on all but inpatient lines: the regex runs on the others
+        index = np.flatnonzero(np.asarray(pc.greater(pc.binary_length(pcs), 0), dtype=bool))
+        if len(index):
+            relevant[index[np.asarray(_matches(pcs.take(pa.array(index)), pcs_pattern), dtype=bool)]] = True
 
     # Every column as read; claim id trimmed; procedure code and payer normalised (dictionary
     # encoded: they are decoded only for the rows the engine keeps).
