@@ -91,9 +91,17 @@ def write_x12(path: Path, lines: int) -> int:
 
 
 def reader_cpu(path: Path, source: Path) -> tuple[float, int, int]:
-    """(CPU seconds, segments, lines) of the reader alone, in this process."""
+    """(CPU seconds, segments, lines) of the reader alone, in this process, which keeps pandas out
+    as `check` does (pyarrow would import it on its first array from a list: 0.1-0.3 s)."""
     sys.path.insert(0, str(source))
     from cgt_claimcheck.ingest.x12 import X12Reader
+
+    try:
+        from cgt_claimcheck.pandas_free import keep_pandas_out
+    except ImportError:  # a checkout from before pandas was kept out of `check`
+        pass
+    else:
+        keep_pandas_out()
 
     reader = X12Reader(str(path))
     start = time.process_time()

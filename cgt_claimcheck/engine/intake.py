@@ -143,6 +143,9 @@ def kept_lines(intake: Intake, date_format: str | None) -> pa.Table | None:
     if not tables:
         return None
     lines = pa.concat_tables(tables, promote_options="default")
+    seq = lines.column("_seq").to_numpy()
+    if bool(np.all(seq[1:] >= seq[:-1])):  # one file read in order: no copy of every column
+        return lines
     return lines.take(pc.sort_indices(lines, sort_keys=[("_seq", "ascending")]))
 
 
