@@ -4,7 +4,8 @@
     python benchmarks/run.py --quick      # no 10M-line file, 3 runs
 
 Each measurement is a whole process (start-up included), timed several times; medians are
-reported. Peak RSS comes from the kernel's rusage of the child (os.wait4). The yardstick is a
+reported. The commands a ratio compares run in turn, round after round (yardstick, check,
+yardstick, check...), so a slow minute of the machine weighs on both sides of the ratio. Peak RSS comes from the kernel's rusage of the child (os.wait4). The yardstick is a
 whole-process read of the same file: python -c "import pandas; pd.read_csv(f, engine='pyarrow',
 dtype=str)". Targets (issue 24, the Arrow engine; --help is issue 9's):
   clean 1M check / read 1M                          <= 1.15
@@ -34,19 +35,24 @@ DATA = HERE / "data"
 PY = sys.executable
 
 
-def measure(cmd: list[str], runs: int, env: dict[str, str] | None = None) -> tuple[float, int]:
-    """Median wall seconds and max peak RSS (KB) of `runs` runs of a command."""
-    times, peaks = [], []
+Command = tuple[list[str], "dict[str, str] | None"]
+
+
+def measure(*commands: Command, runs: int) -> list[tuple[float, int]]:
+    """Median wall seconds and max peak RSS (KB) of each command, the commands run in turn `runs` times."""
+    times: list[list[float]] = [[] for _ in commands]
+    peaks: list[list[int]] = [[] for _ in commands]
     for _ in range(runs):
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        times.append(time.perf_counter() - start)
-        peaks.append(usage.ru_maxrss)
-        code = os.waitstatus_to_exitcode(status)
-        if code not in (0, 1):
-            raise SystemExit(f"{' '.join(cmd)} exited {code}")
-    return statistics.median(times), max(peaks)
+        for i, (cmd, env) in enumerate(commands):
+            start = time.perf_counter()
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            _, status, usage = os.wait4(proc.pid, 0)
+            times[i].append(time.perf_counter() - start)
+            peaks[i].append(usage.ru_maxrss)
+            code = os.waitstatus_to_exitcode(status)
+            if code not in (0, 1):
+                raise SystemExit(f"{' '.join(cmd)} exited {code}")
+    return [(statistics.median(t), max(p)) for t, p in zip(times, peaks, strict=True)]
 
 
 FILES = {  # name: (lines, generator flags)
@@ -108,55 +114,62 @@ def main() -> None:
     rows: list[tuple[str, float, int | None, Path | None]] = []  # label, seconds, peak KB, file
     ratios: list[tuple[str, float, float]] = []
 
-    def read(name: str, n: int) -> tuple[float, int]:
+    def read(name: str) -> Command:
         path = ensure(name)
-        t, rss = measure([PY, "-c", f"import pandas as pd; pd.read_csv({str(path)!r}, engine='pyarrow', dtype=str)"], n)
-        rows.append((f"yardstick: read_csv(pyarrow, dtype=str), {name}", t, rss, path))
-        return t, rss
+        return [PY, "-c", f"import pandas as pd; pd.read_csv({str(path)!r}, engine='pyarrow', dtype=str)"], None
 
-    def check(name: str, n: int) -> tuple[float, int]:
+    def check(name: str, fmt: str = "json") -> Command:
         path = ensure(name)
         # A real file, written as a user's report is (temporary file, rename): never a device.
-        t, rss = measure([*cli, "check", str(path), "--format", "json", "--output", str(DATA / "report.json")], n, env)
-        rows.append((f"check --format json, {name}", t, rss, path))
-        return t, rss
+        out = DATA / ("report.json" if fmt == "json" else f"{name}.{fmt}.txt")
+        return [*cli, "check", str(path), "--format", fmt, "--output", str(out)], env
 
-    read_1m, _ = read("claims_1m", runs)
-    clean_1m, clean_1m_rss = check("claims_1m", runs)
+    def timed(label: str, name: str | None, result: tuple[float, int]) -> tuple[float, int]:
+        rows.append((label, result[0], result[1], ensure(name) if name else None))
+        return result
+
+    def read_and_check(name: str, n: int) -> tuple[float, tuple[float, int]]:
+        read_t, checked = measure(read(name), check(name), runs=n)
+        timed(f"yardstick: read_csv(pyarrow, dtype=str), {name}", name, read_t)
+        return read_t[0], timed(f"check --format json, {name}", name, checked)
+
+    read_1m, (clean_1m, clean_1m_rss) = read_and_check("claims_1m", runs)
     ratios.append(("clean 1M check / read 1M", clean_1m / read_1m, 1.15))
     if not args.quick:
-        read_10m, _ = read("claims_10m", max(1, runs // 2))
-        clean_10m, clean_10m_rss = check("claims_10m", max(1, runs // 2))
+        read_10m, (clean_10m, clean_10m_rss) = read_and_check("claims_10m", max(1, runs // 2))
         ratios.append(("clean 10M check / read 10M", clean_10m / read_10m, 1.15))
         ratios.append(("peak RSS clean 10M / clean 1M", clean_10m_rss / clean_1m_rss, 1.2))
-    read_cgt, _ = read("cgt_100k", runs)
-    cgt, cgt_rss = check("cgt_100k", runs)
-    _, clean_100k_rss = check("claims_100k", runs)
+    read_cgt, (cgt, cgt_rss) = read_and_check("cgt_100k", runs)
+    _, clean_100k_rss = timed(
+        "check --format json, claims_100k", "claims_100k", measure(check("claims_100k"), runs=runs)[0]
+    )
     ratios.append(("every line CGT 100k check / read 100k", cgt / read_cgt, 3.5))
     ratios.append(("peak RSS every line CGT 100k / clean 100k check", cgt_rss / clean_100k_rss, 1.5))
-    bad, bad_rss = check("bad_dates_1m", runs)
-    ratios.append(("every row rejected 1M / clean 1M check", bad / clean_1m, 1.5))
-    ratios.append(("peak RSS every row rejected 1M / clean 1M check", bad_rss / clean_1m_rss, 1.3))
+    clean, bad, rich = measure(check("claims_1m"), check("bad_dates_1m"), check("bad_dates_1m", "rich"), runs=runs)
+    timed("check --format json, claims_1m (beside the next two)", "claims_1m", clean)
+    bad_t, bad_rss = timed("check --format json, bad_dates_1m", "bad_dates_1m", bad)
+    rows.append(("check --format rich, bad_dates_1m", rich[0], None, None))
+    ratios.append(("every row rejected 1M / clean 1M check", bad_t / clean[0], 1.5))
+    ratios.append(("peak RSS every row rejected 1M / clean 1M check", bad_rss / clean[1], 1.3))
+    ratios.append(("rich of every row rejected 1M minus json (seconds)", rich[0] - bad_t, 3))
     rich_out = DATA / "bad_dates_1m.rich.txt"
-    rich_t, _ = measure(
-        [*cli, "check", str(ensure("bad_dates_1m")), "--format", "rich", "-o", str(rich_out)], runs, env
-    )
-    rows.append(("check --format rich, bad_dates_1m", rich_t, None, None))
-    ratios.append(("rich of every row rejected 1M minus json (seconds)", rich_t - bad, 3))
     ratios.append(("lines of that rich report", len(rich_out.read_text(encoding="utf-8").splitlines()), 200))
-    pandas_t, _ = measure([PY, "-c", "import pandas"], runs * 2, env)
-    rows.append(("yardstick: python -c 'import pandas'", pandas_t, None, None))
-    small, _ = check("claims_50", runs * 2)
-    ratios.append(("50-line check / import pandas", small / pandas_t, 0.9))
+    pandas, small = measure(([PY, "-c", "import pandas"], env), check("claims_50"), runs=runs * 2)
+    rows.append(("yardstick: python -c 'import pandas'", pandas[0], None, None))
+    timed("check --format json, claims_50", "claims_50", small)
+    ratios.append(("50-line check / import pandas", small[0] / pandas[0], 0.9))
 
-    import_t, _ = measure([PY, str(HERE / "hello_app.py")], runs * 2, env)
-    lookup_t, lookup_rss = measure([*cli, "lookup", "J3392", "--format", "json"], runs * 2, env)
-    help_t, _ = measure([*cli, "--help"], runs * 2, env)
-    rows.append(("yardstick: hello-world Typer app printing with rich (benchmarks/hello_app.py)", import_t, None, None))
-    rows.append(("lookup J3392", lookup_t, lookup_rss, None))
-    rows.append(("--help", help_t, None, None))
-    ratios.append(("lookup / hello-world Typer app", lookup_t / import_t, 1.3))
-    ratios.append(("--help / hello-world Typer app", help_t / import_t, 1.6))
+    hello, lookup, helped = measure(
+        ([PY, str(HERE / "hello_app.py")], env),
+        ([*cli, "lookup", "J3392", "--format", "json"], env),
+        ([*cli, "--help"], env),
+        runs=runs * 2,
+    )
+    rows.append(("yardstick: hello-world Typer app printing with rich (benchmarks/hello_app.py)", hello[0], None, None))
+    rows.append(("lookup J3392", lookup[0], lookup[1], None))
+    rows.append(("--help", helped[0], None, None))
+    ratios.append(("lookup / hello-world Typer app", lookup[0] / hello[0], 1.3))
+    ratios.append(("--help / hello-world Typer app", helped[0] / hello[0], 1.6))
 
     def line(label: str, seconds: float, rss: int | None, path: Path | None) -> str:
         lines = FILES[path.stem][0] if path is not None else None
