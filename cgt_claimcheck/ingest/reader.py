@@ -21,6 +21,7 @@ import pyarrow.csv as pacsv
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest import byte_ranges
+from cgt_claimcheck.ingest.blank_lines import BLANK_LINE, drop_blank_lines
 from cgt_claimcheck.ingest.columns import COLUMNS, REQUIRED, SCREENED_CODES, name_key
 from cgt_claimcheck.ingest.records import BadLine, bad_lines, without_lines
 from cgt_claimcheck.ingest.source import ByteSource
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from cgt_claimcheck.ingest.byte_ranges import ByteRange
     from cgt_claimcheck.ingest.x12_syntax import X12Problem
 
+HEADER_PEEK = 1 << 16  # the header line is found within this many bytes (a longer one is searched whole)
 ENCODED = pa.dictionary(pa.int32(), pa.string())  # a screened code column, as the parser hands it over
 CHUNK_BYTES = 32 << 20  # bytes parsed at a time: memory stays flat however large the file
 PARSE_BLOCK = 1 << 20  # pyarrow parses a chunk in blocks of this size on all cores
@@ -134,30 +136,26 @@ class ExtractReader:
             yield from self._csv_batches()
 
     def _chunks(self) -> Iterator[pa.Buffer]:
-        """The data lines in blocks that end on a line break (a huge row just makes a bigger block).
+        """The data lines in chunks that end on a line break (a huge row just makes a bigger chunk).
 
-        Blocks are zero-copy views of what was read; only the partial last line is carried over.
-        """
-        leftover = b""
+        Chunks are views of what was read (ByteSource.line_blocks), each parsed before the next
+        is read into the same buffer; the text after the last line break gets one."""
         first = self.part is None or self.part.first  # a header to skip
         bounds = (self.part.start, self.part.end) if self.part is not None else ()
-        for block in self.source.blocks(self.chunk_bytes, *bounds):
-            data = leftover + block if leftover else block
+        for block in self.source.line_blocks(self.chunk_bytes, *bounds):
             start = 0
-            if first:
-                newline = data.find(b"\n")
-                if newline < 0:
-                    leftover = data
+            if first:  # the header ends at the first line break (none: the file is its header)
+                first = False
+                after_header = _after_first_line(block)
+                if after_header is None:
                     continue
-                start, first = newline + 1, False
-            cut = data.rfind(b"\n", start)
-            if cut < 0:
-                leftover = data[start:]
+                start = after_header
+            if block[-1:] != b"\n":  # the file's last line, without a line break
+                if bytes(block[start:]).strip(b"\r\n\t "):
+                    yield pa.py_buffer(bytes(block[start:]) + b"\n")
                 continue
-            leftover = data[cut + 1 :]
-            yield pa.py_buffer(data)[start : cut + 1]
-        if leftover.strip(b"\r\n\t ") and not first:
-            yield pa.py_buffer(leftover + b"\n")
+            if start < len(block):
+                yield pa.py_buffer(block)[start:]
 
     def _csv_batches(self) -> Iterator[RawBatch]:
         names = self.header
@@ -175,7 +173,7 @@ class ExtractReader:
                 invalid = [r for r in invalid if r.reason != BLANK_LINE]
             rows_before += lines
             table = table.rename_columns([wanted[c] for c in table.column_names])
-            table, numbers = _drop_blank_lines(table, numbers, chunk, rows_before - lines, self.delimiter)
+            table, numbers = drop_blank_lines(table, numbers, chunk, rows_before - lines, self.delimiter)
             for start in range(0, max(table.num_rows, 1), self.batch_rows):
                 if start and start >= table.num_rows:
                     break
@@ -354,42 +352,13 @@ def as_text(array: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
     return pc.fill_null(array, "")
 
 
-BLANK_LINE = "is a blank line"  # spaces and delimiters only: like an empty line, not a record
-
-
-def _drop_blank_lines(
-    table: pa.Table, numbers: np.ndarray, chunk: pa.Buffer, rows_before: int, delimiter: str
-) -> tuple[pa.Table, np.ndarray]:
-    """Blank lines are not records: drop rows whose line holds nothing but delimiters, quotes and
-    spaces (row numbers stay). A line with text only in a column the check does not read is a
-    row (it is then rejected for its missing values), never dropped unseen."""
-    import pyarrow.compute as pc
-
-    if table.num_rows == 0 or "claim_id" not in table.column_names:
-        return table, numbers
-    candidate = pc.equal(pc.binary_length(table.column("claim_id")), 0)
-    if not pc.any(candidate).as_py():
-        return table, numbers
-    blank = np.asarray(candidate, dtype=bool)
-    for name in table.column_names:
-        text = table.column(name).cast(pa.string())
-        blank &= np.asarray(pc.equal(pc.binary_length(pc.utf8_trim_whitespace(text)), 0), dtype=bool)
-    if not blank.any():
-        return table, numbers
-    empty_lines = _lines_without_text(np.frombuffer(chunk, dtype=np.uint8), delimiter)
-    blank &= empty_lines[numbers - rows_before - 1]
-    keep = np.flatnonzero(~blank)
-    return table.take(pa.array(keep)), numbers[keep]
-
-
-def _lines_without_text(data: np.ndarray, delimiter: str) -> np.ndarray:
-    """Per line of a chunk that ends with a line break: does it hold only delimiters, quotes and spaces?"""
-    ends = np.flatnonzero(data == 0x0A)
-    starts = np.r_[0, ends[:-1] + 1]
-    filler = np.isin(data, np.frombuffer((delimiter + ' \t\r\n"').encode(), dtype=np.uint8))
-    text_bytes = np.add.reduceat((~filler).astype(np.int64), starts) if len(starts) else np.zeros(0, np.int64)
-    text_bytes[starts == ends] = 0  # an empty line: reduceat would count the next line's first byte
-    return text_bytes == 0
+def _after_first_line(block: memoryview) -> int | None:
+    """Where the second line of the block starts (None: the block is one line without a break)."""
+    newline = bytes(block[:HEADER_PEEK]).find(b"\n")
+    if newline < 0 and len(block) > HEADER_PEEK:
+        found = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 0x0A)
+        newline = int(found[0]) if len(found) else -1
+    return newline + 1 if newline >= 0 else None
 
 
 def _delimiter_hint(header: list[str], delimiter: str) -> str:

@@ -160,6 +160,60 @@ class ByteSource:
         except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
             raise UsageError(f"cannot be read ({exc})", file=self.display) from None
 
+    def line_blocks(self, size: int, start: int = 0, end: int | None = None) -> Iterator[memoryview]:
+        """The text `blocks` gives, in blocks that end at a line break, then the text after the
+        last one (if any). Each block is a view of one buffer that the next block is read into:
+        use it before asking for the next.
+
+        Plain UTF-8 is read straight into that buffer behind the partial line the last block left
+        (a few bytes moved, where joining them to the next block copied 32 MB); the reads end
+        where `blocks` ends its blocks, so a part of a file (ingest/byte_ranges.py) cuts the
+        same blocks as the whole file. Other encodings are joined from `blocks`.
+        """
+        if self.transcode:
+            yield from _joined_lines(self.blocks(size, start, end))
+            return
+        buffer, held = bytearray(), 0  # held: the partial line carried at the buffer's start
+        try:
+            with self.raw() as fh:
+                if start or end is not None:
+                    fh.seek(start)
+                position = start
+                while True:
+                    wanted = size - position % size
+                    if end is not None:
+                        wanted = min(wanted, end - position)
+                    if len(buffer) < held + wanted:  # room for a partial line too (a long one: more)
+                        grown = bytearray(max(held + wanted, size) + max(held, 1 << 20))
+                        grown[:held] = buffer[:held]
+                        buffer = grown
+                    read = _read_into(fh, memoryview(buffer)[held : held + max(wanted, 0)])
+                    position += read
+                    filled = held + read
+                    if self.bare_cr_ends_lines and buffer.find(b"\r", 0, filled) >= 0:
+                        buffer, filled = self._without_bare_cr(buffer, filled, final=not read)
+                    cut = buffer.rfind(b"\n", 0, filled) + 1
+                    if cut:
+                        yield memoryview(buffer)[:cut]
+                    if not read:
+                        if filled > cut:
+                            yield memoryview(buffer)[cut:filled]
+                        return
+                    buffer[: filled - cut] = buffer[cut:filled]  # the partial line, to the start
+                    held = filled - cut
+        except (OSError, EOFError, gzip.BadGzipFile, zlib.error) as exc:
+            raise UsageError(f"cannot be read ({exc})", file=self.display) from None
+
+    def _without_bare_cr(self, buffer: bytearray, filled: int, final: bool) -> tuple[bytearray, int]:
+        """buffer[:filled] with each CR that is not part of a CRLF made a LF, as `blocks` does; a CR
+        that ends what is read so far waits for the next read (its LF may start it)."""
+        stop = filled - 1 if not final and buffer[filled - 1] == ord("\r") else filled
+        if buffer.count(b"\r", 0, stop) == buffer.count(b"\r\n", 0, stop):
+            return buffer, filled  # CRLF line ends only: nothing to change
+        self.bare_cr_seen = True
+        text = bytes(buffer[:stop]).replace(b"\r\n", b"\n").replace(b"\r", b"\n") + bytes(buffer[stop:filled])
+        return bytearray(text), len(text)
+
     def header_line(self) -> bytes:
         """The first line (without its line end), however long, up to HEADER_LIMIT."""
         parts: list[bytes] = []
@@ -255,6 +309,30 @@ def what_it_is(head: bytes) -> tuple[str, str] | None:
     if text.startswith(b"{") or re.match(rb"\[\s*[{\[\"\d-]", text):
         return "a JSON document (a report, perhaps)", "check the claim-line extract it was made from"
     return None
+
+
+def _read_into(fh: Any, view: memoryview) -> int:
+    """Fill `view` from the file (a gzip stream may give less a call); fewer bytes only at its end."""
+    done = 0
+    while done < len(view):
+        got = fh.readinto(view[done:])
+        if not got:
+            break
+        done += got
+    return done
+
+
+def _joined_lines(blocks: Iterator[bytes]) -> Iterator[memoryview]:
+    """Blocks that end at a line break, from blocks that end anywhere, then the text after the last one."""
+    leftover = b""
+    for block in blocks:
+        data = leftover + block if leftover else block
+        cut = data.rfind(b"\n") + 1
+        leftover = data[cut:]
+        if cut:
+            yield memoryview(data)[:cut]
+    if leftover:
+        yield memoryview(leftover)
 
 
 def _bare_cr_as_lf(block: bytes) -> bytes:
