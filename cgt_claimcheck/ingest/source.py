@@ -119,6 +119,17 @@ class ByteSource:
         except OSError as exc:
             raise UsageError(f"cannot be read ({exc.strerror or exc})", file=self.display) from None
 
+    def _raw_at(self, start: int, end: int | None) -> Any:
+        """The decompressed bytes, from `start` (a part of a plain file: ingest/byte_ranges.py)."""
+        fh = self.raw()
+        try:
+            if start or end is not None:
+                fh.seek(start)
+        except BaseException:
+            fh.close()
+            raise
+        return fh
+
     def blocks(self, size: int, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         """UTF-8 text with LF line ends, in blocks of about `size` bytes.
 
@@ -128,14 +139,10 @@ class ByteSource:
         decoder = codecs.getincrementaldecoder(self.encoding)(errors="surrogateescape") if self.transcode else None
         held = b""  # a CR at the end of a block: its LF may start the next one
         try:
-            with self.raw() as fh:
-                if start or end is not None:
-                    fh.seek(start)
+            with self._raw_at(start, end) as fh:
                 position = start
                 while True:
-                    wanted = size - position % size
-                    if end is not None:
-                        wanted = min(wanted, end - position)
+                    wanted = _wanted(position, size, end)
                     read = fh.read(wanted) if wanted > 0 else b""
                     position += len(read)
                     block = read
@@ -175,14 +182,10 @@ class ByteSource:
             return
         buffer, held = bytearray(), 0  # held: the partial line carried at the buffer's start
         try:
-            with self.raw() as fh:
-                if start or end is not None:
-                    fh.seek(start)
+            with self._raw_at(start, end) as fh:
                 position = start
                 while True:
-                    wanted = size - position % size
-                    if end is not None:
-                        wanted = min(wanted, end - position)
+                    wanted = _wanted(position, size, end)
                     if len(buffer) < held + wanted:  # room for a partial line too (a long one: more)
                         grown = bytearray(max(held + wanted, size) + max(held, 1 << 20))
                         grown[:held] = buffer[:held]
@@ -309,6 +312,12 @@ def what_it_is(head: bytes) -> tuple[str, str] | None:
     if text.startswith(b"{") or re.match(rb"\[\s*[{\[\"\d-]", text):
         return "a JSON document (a report, perhaps)", "check the claim-line extract it was made from"
     return None
+
+
+def _wanted(position: int, size: int, end: int | None) -> int:
+    """How much to read next: up to the next multiple of `size` in the file, or to `end`."""
+    wanted = size - position % size
+    return min(wanted, end - position) if end is not None else wanted
 
 
 def _read_into(fh: Any, view: memoryview) -> int:
