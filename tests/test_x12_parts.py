@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from functools import partial
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -199,3 +200,27 @@ def test_a_worker_that_dies_leaves_its_file_to_this_process(tmp_path, ref, monke
     monkeypatch.setattr(parallel_reads, "X12_PART_BYTES", path.stat().st_size // 3)
     alone = _outcome(path, ref, jobs=1)
     assert _outcome(path, ref, jobs=2, read_files=_reads_with_dying_workers) == alone
+
+
+@pytest.mark.parametrize("segments", [_one_group(9), _several(5)], ids=["one group", "five interchanges"])
+@pytest.mark.parametrize("between", ["~\n", "~"], ids=["a segment a line", "one long line"])
+def test_the_parts_locator_places_every_line_as_the_whole_read(tmp_path, ref, segments, between):
+    """Every service line, the first and last of each part too, is placed where the whole read
+    places it (its transaction, segment, line or byte of the file); rows past the ends are ''."""
+    path = tmp_path / "batch.x12"
+    path.write_bytes(between.join(segments).encode())
+    located = {}
+
+    def read_files(paths, options, screening, read_one):
+        whole = read_one(paths[0], 0, options, screening)
+        ranges = split_x12(paths[0], 4, 1)
+        assert ranges is not None and len(ranges) == 4
+        reads = [read_one(paths[0], 0, options, screening, part) for part in ranges]
+        joined = merged(reads, partial(read_one, paths[0], 0, options, screening), options.max_repeats)
+        rows = [0, *range(1, whole.state.summary.rows_read + 2)]
+        located["whole"], located["parts"] = [whole.locator(r) for r in rows], [joined.locator(r) for r in rows]
+        yield joined
+
+    run_check([str(path)], ref, CheckOptions(payer="wnc", read_files=read_files))
+    assert located["parts"] == located["whole"]
+    assert located["whole"][0] == located["whole"][-1] == "" and all(located["whole"][1:-1])
