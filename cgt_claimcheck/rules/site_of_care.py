@@ -300,8 +300,13 @@ def pcs_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
         )
         owners = sorted({brands[p] for c in foreign for p in products_of[c]})
         verdicts[int(key[i])] = (", ".join(foreign), "/".join(owners))
-    foreign_codes = np.array([verdicts.get(int(k), ("", ""))[0] for k in key], dtype=object)
-    foreign_brands = np.array([verdicts.get(int(k), ("", ""))[1] for k in key], dtype=object)
+    # Each line takes its key's verdict by a sorted search (no Python loop over the lines).
+    known = np.array(sorted(verdicts), dtype=np.int64)
+    at = np.searchsorted(known, key).clip(max=max(len(known) - 1, 0))
+    judged = candidate & (known[at] == key) if len(known) else np.zeros(len(key), dtype=bool)
+    foreign_codes, foreign_brands = (np.full(len(key), "", dtype=object) for _ in range(2))
+    for column, part in ((foreign_codes, 0), (foreign_brands, 1)):
+        column[judged] = np.array([verdicts[int(k)][part] for k in known], dtype=object)[at[judged]]
     hit = candidate & (foreign_codes != "")
     return lines.hits(hit, value=foreign_codes, pcs_brands=foreign_brands)
 
