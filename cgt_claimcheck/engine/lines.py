@@ -57,7 +57,17 @@ def _age(served: pa.Array, born: pa.Array) -> pa.Array:
 
 def derive(table: pa.Table, ref: Reference) -> pa.Table:
     """The kept lines with the DERIVED columns of `ingest.columns` added."""
-    column = {name: table.column(name).combine_chunks() for name in table.column_names}
+    used = (
+        "procedure_code",
+        "ndc11",
+        "payer",
+        "claim_type",
+        "bill_type",
+        "service_date",
+        "member_dob",
+        "claim_frequency",
+    )
+    column = {name: table.column(name).combine_chunks() for name in used}  # the others as they are
     code, ndc11 = column["procedure_code"], column["ndc11"]
     product_hcpcs = _mapped(code, ref.product_of_hcpcs)
     by_package = _mapped(ndc11, ref.product_of_ndc)

@@ -199,9 +199,7 @@ class Lines:
     @staticmethod
     def where(mask: np.ndarray, text: str | None, otherwise: str | None = "") -> np.ndarray:
         """A text column: `text` where mask, else `otherwise` (None: no value)."""
-        out = np.full(len(mask), otherwise, dtype=object)
-        out[mask] = text
-        return out
+        return np.array([otherwise, text], dtype=object)[mask.astype(np.intp)]  # a gather: no fill, then set
 
 
 def shown(value: Any) -> str:
