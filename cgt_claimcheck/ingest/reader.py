@@ -1,11 +1,12 @@
 """Read claim-line extracts (CSV with , | or tab, .gz, Parquet, stdin) in batches of strings.
 
 Every data row comes out once: in a batch with its 1-based data row number (`_row`, the physical
-line minus the header; the columns every row is screened on, `SCREENED_CODES`, dictionary
-encoded by the parser's threads, which costs less there than hashing them again to screen), or as an invalid row (wrong number of fields, an unclosed quote, bytes
-that are not text) with its row number and the reason. The bytes come from ingest.source (UTF-8,
-LF); ingest.records finds the lines a quote-aware parser would join. Anything that makes the
-file unusable raises UsageError naming the file, line and column.
+line minus the header), or as an invalid row (wrong number of fields, an unclosed quote, bytes
+that are not text) with its row number and the reason. The columns every row is screened on
+(`SCREENED_CODES`) come dictionary encoded by the parser's threads: that costs less there than
+hashing them again to screen. The bytes come from ingest.source (UTF-8, LF); ingest.records
+finds the lines a quote-aware parser would join. Anything that makes the file unusable raises
+UsageError naming the file, line and column.
 """
 
 from __future__ import annotations

@@ -290,23 +290,19 @@ def pcs_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
     # Per distinct (PCS list, product): the product-specific codes of other products.
     listed, product = lines.coded("icd10_pcs_codes"), lines.coded("product")
     key = listed.codes.astype(np.int64) * (len(product.values) + 1) + product.codes + 1
-    verdicts: dict[int, tuple[str, str]] = {}
-    for i in np.flatnonzero(candidate).tolist():
-        if key[i] in verdicts:
-            continue
+    rows = np.flatnonzero(candidate)
+    distinct, first, which = np.unique(key[rows], return_index=True, return_inverse=True)
+    verdicts: list[tuple[str, str]] = [("", "")] * len(distinct)
+    for k, i in enumerate(rows[first].tolist()):  # a line of each distinct (PCS list, product)
         billed = product.values[product.codes[i]]
         foreign = sorted(
             {c for c in listed.values[listed.codes[i]].split(";") if c in products_of and billed not in products_of[c]}
         )
         owners = sorted({brands[p] for c in foreign for p in products_of[c]})
-        verdicts[int(key[i])] = (", ".join(foreign), "/".join(owners))
-    # Each line takes its key's verdict by a sorted search (no Python loop over the lines).
-    known = np.array(sorted(verdicts), dtype=np.int64)
-    at = np.searchsorted(known, key).clip(max=max(len(known) - 1, 0))
-    judged = candidate & (known[at] == key) if len(known) else np.zeros(len(key), dtype=bool)
+        verdicts[k] = (", ".join(foreign), "/".join(owners))
     foreign_codes, foreign_brands = (np.full(len(key), "", dtype=object) for _ in range(2))
     for column, part in ((foreign_codes, 0), (foreign_brands, 1)):
-        column[judged] = np.array([verdicts[int(k)][part] for k in known], dtype=object)[at[judged]]
+        column[rows] = np.array([v[part] for v in verdicts], dtype=object)[which]
     hit = candidate & (foreign_codes != "")
     return lines.hits(hit, value=foreign_codes, pcs_brands=foreign_brands)
 
