@@ -303,8 +303,8 @@ class BodyMapping:
         hi_used = (self.claim_open & self.mine & live)[hi_rows][owner] & pc.not_equal(raw, "").to_numpy(
             zero_copy_only=False
         )
-        qualifiers = components(raw, comp, 0).filter(pa.array(hi_used))
-        codes = components(raw, comp, 1).filter(pa.array(hi_used))
+        used = raw.filter(pa.array(hi_used))
+        qualifiers, codes = components(used, comp, 0), components(used, comp, 1)
         hi_claim = claim_of[hi_rows][owner][hi_used]
 
         def hi_list(names: list[str]) -> pa.Array:
@@ -362,14 +362,13 @@ class BodyMapping:
         out["facility_npi"] = pc.if_else(own, line_facility, pc.if_else(has_claim_fac, claim_fac, out["billing_npi"]))
         source = pc.if_else(has_claim_fac, "2310C", "2010AA")
         source_i = pc.if_else(has_claim_fac, "2310E", "2010AA")
-        claim_place = place.take(claim_index)
-        professional_place = components(claim_place, comp, 0)
+        professional_place = components(place, comp, 0).take(claim_index)  # per claim, then per line
         variants = {
             "claim_type": (_repeat("837P", lines), _repeat("837I", lines)),
             "place_of_service": (pc.if_else(pc.equal(line_place, ""), professional_place, line_place), line_place),
             "bill_type": (
                 _repeat("", lines),
-                pc.binary_join_element_wise(professional_place, components(claim_place, comp, 2), ""),
+                pc.binary_join_element_wise(professional_place, out["claim_frequency"], ""),
             ),
             "facility_npi_source": (pc.if_else(own, "2420C", source), pc.if_else(own, "2420C", source_i)),
         }

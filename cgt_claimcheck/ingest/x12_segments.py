@@ -65,7 +65,6 @@ class SegmentBlock:
         self.start = self.token_start(self.first)
         self.end = self.token_end[self.last]  # the terminator's position
         self.ids = self._ids()
-        self._delimiters = seps.element + seps.terminator
 
     @functools.cached_property
     def _padded(self) -> np.ndarray:
@@ -114,20 +113,23 @@ class SegmentBlock:
 
     @functools.cached_property
     def _token_text(self) -> pa.Array:
-        """Every token with its trailing delimiter, over the block's own bytes (no copy)."""
-        offsets = np.empty(len(self.token_end) + 1, dtype=np.int32)
+        """Token i as string 2i, the delimiter after it as 2i + 1 and '' last, over the block's own
+        bytes (no copy): a token is taken without its delimiter, and a missing one as ''."""
+        count = len(self.token_end)
+        offsets = np.empty(2 * count + 2, dtype=np.int32)
         offsets[0] = 0
-        offsets[1:] = self.token_end + 1
-        return pa.StringArray.from_buffers(len(self.token_end), pa.py_buffer(offsets), pa.py_buffer(self.data))
+        offsets[2:-1:2] = self.token_end + 1  # where each next token starts
+        offsets[1:-1:2] = self.token_end
+        offsets[-1] = offsets[-2]
+        return pa.StringArray.from_buffers(2 * count + 1, pa.py_buffer(offsets), pa.py_buffer(self.data))
 
     def tokens(self, tokens: np.ndarray, *, strip: bool = True, given: np.ndarray | None = None) -> pa.Array:
         """The text of each token ('' where `given` is False), stripped as str.strip() strips."""
         if not len(tokens):
             return pa.array([], pa.string())
-        text = pc.utf8_rtrim(self._token_text.take(pa.array(tokens)), self._delimiters)
-        if given is not None and not given.all():
-            text = pc.if_else(pa.array(given), text, "")
-        if strip and self._spaced[tokens].any():
+        index = 2 * tokens if given is None else np.where(given, 2 * tokens, 2 * len(self.token_end))
+        text = self._token_text.take(pa.array(index))
+        if strip and self._spaced[tokens if given is None else tokens[given]].any():
             text = pc.utf8_trim(text, WHITESPACE)
         return text
 

@@ -1,0 +1,88 @@
+"""A block of X12 segments read as arrays gives what splitting each segment's text in Python gives.
+
+The reference is the per-segment mapping's reading: a segment split by the element separator,
+an element stripped as str.strip() strips, a composite split by the component separator and each
+component stripped. Generated blocks hold spaces and non-ASCII letters at every edge, empty
+elements and components, and separators of several sets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cgt_claimcheck.ingest.x12_segments import SegmentBlock, components
+from cgt_claimcheck.ingest.x12_syntax import Separators
+
+SEPARATOR_SETS = [("*", ":", "~"), ("|", "^", "\n"), ("*", ">", "~"), ("!", "\\", "'")]
+LETTERS = ["A", "7", " ", "\xa0", "é", "-", "\t"]
+
+
+def _stripped(text: str) -> str:
+    return text.strip()
+
+
+@st.composite
+def blocks(draw) -> tuple[str, tuple[str, str, str]]:
+    element, component, terminator = draw(st.sampled_from(SEPARATOR_SETS))
+    values = st.text(alphabet=LETTERS, max_size=4)
+    composite = st.lists(values, min_size=1, max_size=4).map(component.join)
+    segments = []
+    for _ in range(draw(st.integers(1, 6))):
+        name = draw(st.sampled_from(["SV1", "HI", "CLM", "NM1"]))
+        elements = draw(st.lists(st.one_of(values, composite), max_size=6))
+        segments.append(element.join([name, *elements]) + terminator)
+    return "".join(segments), (element, component, terminator)
+
+
+def _block(text: str, seps: tuple[str, str, str]) -> SegmentBlock:
+    element, component, terminator = seps
+    return SegmentBlock(text.encode("utf-8"), Separators(element, component, None, terminator))
+
+
+@settings(max_examples=300, deadline=None)
+@given(drawn=blocks(), k=st.integers(0, 7), c=st.integers(0, 4))
+def test_a_component_read_off_the_bytes_is_the_stripped_split_of_its_element(drawn, k, c):
+    text, seps = drawn
+    element, component, terminator = seps
+    block = _block(text, seps)
+    parsed = [segment.split(element) for segment in text.split(terminator)[:-1]]
+    wanted = []
+    for elements in parsed:
+        value = _stripped(elements[k]) if k < len(elements) else ""
+        parts = value.split(component)
+        wanted.append(_stripped(parts[c]) if c < len(parts) else "")
+    segments = np.arange(block.count)
+    assert components(block.element(segments, k), component, c).to_pylist() == wanted
+    # A missing segment (-1) gives ''.
+    with_missing = np.concatenate(([-1], segments))
+    assert components(block.element(with_missing, k), component, c).to_pylist() == ["", *wanted]
+
+
+@settings(max_examples=200, deadline=None)
+@given(drawn=blocks(), c=st.integers(0, 3))
+def test_every_token_and_its_components(drawn, c):
+    text, seps = drawn
+    element, component, terminator = seps
+    block = _block(text, seps)
+    tokens = [token for segment in text.split(terminator)[:-1] for token in segment.split(element)]
+    everyone = np.arange(len(tokens))
+    assert block.tokens(everyone, strip=False).to_pylist() == tokens
+    assert block.tokens(everyone).to_pylist() == [_stripped(t) for t in tokens]
+    wanted = [_stripped(parts[c]) if c < len(parts) else "" for parts in (t.split(component) for t in tokens)]
+    assert components(block.tokens(everyone, strip=False), component, c).to_pylist() == wanted
+    given_ = everyone % 2 == 0
+    assert block.tokens(everyone, given=given_).to_pylist() == [
+        _stripped(token) if keep else "" for token, keep in zip(tokens, given_, strict=True)
+    ]
+
+
+@pytest.mark.parametrize("component", [" ", "\x1f"])
+def test_a_component_separator_a_strip_removes_is_split_after_the_strip(component):
+    # "\x1fB" stripped is "B": its first component is "B", not the empty text before the separator.
+    block = _block(f"SV1*{component}B{component}C*D~", ("*", component, "~"))
+    element = block.element(np.array([0]), 1)
+    assert components(element, component, 0).to_pylist() == ["B"]
+    assert components(element, component, 1).to_pylist() == ["C"]
