@@ -31,14 +31,12 @@ def claim_headers(lines: pa.Table | None, findings: Findings, redact: bool) -> p
     wanted = named.group_by(["file", "claim_id"]).aggregate([])  # distinct claims
     if not wanted.num_rows:
         return NO_HEADERS
-    at = lines.filter(
-        pc.and_(pc.invert(lines.column("_history")), pc.is_in(lines.column("claim_id"), wanted.column("claim_id")))
-    )
+    keep = pc.and_(pc.invert(lines.column("_history")), pc.is_in(lines.column("claim_id"), wanted.column("claim_id")))
+    # The six columns, then the rows: filtering the whole table first would copy its fifty columns.
+    at = lines.select(["_file", "claim_id", "payer", "member_id", "service_date", "charge"]).filter(keep)
     if not at.num_rows:
         return NO_HEADERS
-    at = at.select(["_file", "claim_id", "payer", "member_id", "service_date", "charge"]).rename_columns(
-        ["file", "claim_id", "payer", "member_id", "service_date", "charge"]
-    )
+    at = at.rename_columns(["file", "claim_id", "payer", "member_id", "service_date", "charge"])
     at = at.append_column("_order", pa.array(range(at.num_rows), pa.int64()))
     # "first" in input order: one thread keeps the order of the rows.
     grouped = at.group_by(["file", "claim_id"], use_threads=False).aggregate(
