@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -26,58 +27,92 @@ def claim_headers(lines: pa.Table | None, findings: Findings, redact: bool) -> p
     """(file, claim_id, payer, member_id, first_service, last_service, billed) of each claim with findings."""
     if lines is None or not lines.num_rows or not len(findings):
         return NO_HEADERS
-    named = findings.table.select(["file", "claim_id"]).drop_null()
-    named = named.cast(pa.schema([("file", pa.string()), ("claim_id", pa.string())]))
-    wanted = named.group_by(["file", "claim_id"]).aggregate([])  # distinct claims
-    if not wanted.num_rows:
+    # A claim is a file and a claim id: both as codes of the lines' distinct values, one number each.
+    files, file_of = _codes(lines.column("_file"))
+    claims, claim_of = _codes(lines.column("claim_id"))
+    stride = len(claims) + 1
+    key = np.where((file_of >= 0) & (claim_of >= 0), file_of * stride + claim_of, -1)
+    named = findings.table.select(["file", "claim_id"])
+    found_file, found_claim = _codes_in(named.column("file"), files), _codes_in(named.column("claim_id"), claims)
+    wanted = np.unique((found_file * stride + found_claim)[(found_file >= 0) & (found_claim >= 0)])
+    history = lines.column("_history").combine_chunks().to_numpy(zero_copy_only=False)
+    rows = np.flatnonzero(np.isin(key, wanted) & ~history & (key >= 0))
+    if not len(rows):
         return NO_HEADERS
-    keep = pc.and_(pc.invert(lines.column("_history")), pc.is_in(lines.column("claim_id"), wanted.column("claim_id")))
-    # The six columns, then the rows: filtering the whole table first would copy its fifty columns.
-    at = lines.select(["_file", "claim_id", "payer", "member_id", "service_date", "charge"]).filter(keep)
-    if not at.num_rows:
-        return NO_HEADERS
-    at = at.rename_columns(["file", "claim_id", "payer", "member_id", "service_date", "charge"])
-    at = at.append_column("_order", pa.array(range(at.num_rows), pa.int64()))
-    # "first" in input order: one thread keeps the order of the rows.
-    grouped = at.group_by(["file", "claim_id"], use_threads=False).aggregate(
-        [
-            ("_order", "min"),
-            ("payer", "first"),
-            ("member_id", "first"),
-            ("service_date", "min"),
-            ("service_date", "max"),
-            ("charge", "list"),
-        ]
-    )
-    headers = grouped.filter(pc.is_in(_key(grouped), _key(wanted)))
-    headers = headers.sort_by("_order_min")  # claims in the order they first appear
-    member = headers.column("member_id_first")
+    # Each claim's lines together, in input order; claims in the order they first appear.
+    _, first, group = np.unique(key[rows], return_index=True, return_inverse=True)
+    rank = np.empty(len(first), dtype=np.int64)
+    rank[np.argsort(first)] = np.arange(len(first))
+    group = rank[group]
+    order = np.argsort(group, kind="stable")
+    rows, group = rows[order], group[order]
+    starts = np.flatnonzero(np.append(True, group[1:] != group[:-1]))
+    member = _first_given(lines.column("member_id"), rows, starts)
     if redact:
-        member = pa.repeat(pa.scalar(REDACTED), headers.num_rows)
-
-    def day(name: str) -> pa.Array:
-        return pc.fill_null(pc.strftime(headers.column(name), format="%Y-%m-%d"), "")
-
+        member = pa.repeat(pa.scalar(REDACTED), len(starts))
+    served = lines.column("service_date").combine_chunks()
+    charges = lines.column("charge").combine_chunks().take(pa.array(rows))
+    usable = charges.is_valid().to_numpy(zero_copy_only=False)
+    amounts, ends = charges.fill_null(0.0).to_numpy().tolist(), [*starts[1:].tolist(), len(rows)]
     table = pa.table(
         {
-            "file": pc.fill_null(headers.column("file"), ""),
-            "claim_id": pc.fill_null(headers.column("claim_id"), ""),
-            "payer": pc.fill_null(headers.column("payer_first"), ""),
+            "file": files.take(pa.array(file_of[rows[starts]])),
+            "claim_id": claims.take(pa.array(claim_of[rows[starts]])),
+            "payer": pc.fill_null(_first_given(lines.column("payer"), rows, starts), ""),
             "member_id": pc.fill_null(member, ""),
-            "first_service": day("service_date_min"),
-            "last_service": day("service_date_max"),
-            "billed": pa.array([_billed(c) for c in headers.column("charge_list").to_pylist()], pa.float64()),
+            "first_service": _day(served, rows, starts, np.minimum),
+            "last_service": _day(served, rows, starts, np.maximum),
+            "billed": pa.array(
+                [_billed(amounts[a:b], usable[a:b]) for a, b in zip(starts.tolist(), ends, strict=True)], pa.float64()
+            ),
         },
         schema=CLAIM_HEADER_SCHEMA,
     )
     return table.append_column(CLAIM_HASH, row_claim_hashes(table.column("claim_id")))  # the denied charges' key
 
 
-def _billed(charges: list[float | None]) -> float | None:
+def _codes(column: pa.ChunkedArray) -> tuple[pa.Array, np.ndarray]:
+    """The distinct values of a text column and each row's code among them (-1: null)."""
+    encoded = pc.dictionary_encode(column.combine_chunks().cast(pa.string()))
+    return encoded.dictionary, encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _codes_in(column: pa.ChunkedArray, values: pa.Array) -> np.ndarray:
+    """Each row's code among `values` (-1: null or not among them); a dictionary column is looked
+    up once per dictionary value."""
+    array = column.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        per_value = _codes_in(pa.chunked_array([array.dictionary.cast(pa.string())]), values)
+        indices = array.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        return np.where(indices >= 0, np.append(per_value, -1)[indices], -1)
+    return pc.index_in(array.cast(pa.string()), value_set=values).fill_null(-1).to_numpy(zero_copy_only=False)
+
+
+def _first_given(column: pa.ChunkedArray, rows: np.ndarray, starts: np.ndarray) -> pa.Array:
+    """Per claim (rows grouped, `starts` where each claim begins), its first value that is not null."""
+    values = column.combine_chunks().take(pa.array(rows))
+    given = np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))
+    at = np.searchsorted(given, starts)
+    ends = np.append(starts[1:], len(rows))
+    found = at < len(given)
+    found[found] &= given[at[found]] < ends[found]
+    picked = np.where(found, given[np.minimum(at, len(given) - 1)] if len(given) else 0, 0)
+    return values.take(pa.array(picked, mask=~found))
+
+
+def _day(dates: pa.Array, rows: np.ndarray, starts: np.ndarray, pick: np.ufunc) -> pa.Array:
+    """Per claim, its earliest (np.minimum) or latest (np.maximum) date as YYYY-MM-DD; '' when none."""
+    taken = dates.take(pa.array(rows))
+    seconds = taken.cast(pa.timestamp("s")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    given = taken.is_valid().to_numpy(zero_copy_only=False)
+    none = np.iinfo(np.int64).max if pick is np.minimum else np.iinfo(np.int64).min
+    chosen = pick.reduceat(np.where(given, seconds, none), starts)
+    missing = chosen == none
+    days = pa.array((np.where(missing, 0, chosen) // 86_400).astype(np.int32), pa.date32(), mask=missing)
+    return pc.fill_null(days.cast(pa.string()), "")
+
+
+def _billed(charges: list[float], usable: np.ndarray) -> float | None:
     """The claim's usable charges added exactly (math.fsum); none at all is unknown, not $0."""
-    usable = [c for c in charges if c is not None]
-    return math.fsum(usable) if usable else None
-
-
-def _key(table: pa.Table) -> pa.Array:
-    return pc.binary_join_element_wise(table.column("file"), table.column("claim_id"), "\x1f")
+    kept = [c for c, ok in zip(charges, usable.tolist(), strict=True) if ok]
+    return math.fsum(kept) if kept else None
