@@ -186,22 +186,25 @@ def invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
     Passes: member_dob `2010-12-31`; charge `2200000.00` or `0`.
     """
     import numpy as np
+    import pyarrow as pa
 
     from cgt_claimcheck.ingest.normalise import charge_problems
 
     checks = (
         ("member_dob", "member_dob_text", lines.is_null("member_dob"), "is not a date"),
         ("invoice_attached", "invoice_attached_text", lines.is_null("invoice_attached"), "is not a yes/no value"),
+        ("charge", "charge_text", lines.is_null("charge"), ""),  # a charge read is usable: normalise keeps no other
     )
     fields = np.full(len(lines), "", dtype=object)
     values, reasons = fields.copy(), fields.copy()
+    hit = np.zeros(len(lines), dtype=bool)
     for name, written, unread, reason in checks:
-        bad = (lines.text(written) != "") & unread & (fields == "")
+        bad = np.flatnonzero(unread & ~hit & lines.per_value(written, bool, missing=False, dtype=bool))
+        if name == "charge":  # why, for the charges not read only
+            why = charge_problems(lines.array(written).take(pa.array(bad))).to_numpy(zero_copy_only=False)
+            bad, reason = bad[why != ""], why[why != ""]
         fields[bad], values[bad], reasons[bad] = name, lines.text(written)[bad], reason
-    charge = charge_problems(lines.array("charge_text")).to_numpy(zero_copy_only=False)
-    bad = (charge != "") & (fields == "")
-    fields[bad], values[bad], reasons[bad] = "charge", lines.text("charge_text")[bad], charge[bad]
-    hit = fields != ""
+        hit[bad] = True
     return lines.hits(hit, field=fields, value=values, reason=reasons)
 
 
