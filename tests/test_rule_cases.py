@@ -131,3 +131,23 @@ def test_repeat_treatment_says_where_the_earlier_treatment_was(ref):
     )
     epsdt = [h for _, _, h in texts("epsdt_under_21")]
     assert any(h.endswith("prior approval is still required.") for h in epsdt)
+
+
+def test_a_check_given_its_scope_finds_what_it_finds_without_it(ref, monkeypatch):
+    """ctx.scope lets a check leave out the lines the engine would drop: the case files of the
+    rules that read it (CV001 words its messages for the kept hits only, and its cases hold other
+    payers' lines and history) give the same findings, message for message, when checks see none."""
+    from cgt_claimcheck.engine import run as run_module
+
+    cases = [case for case in case_files() if case.parent.name == "CV001"]
+    scoped = [run_check([str(case)], ref, _options_of(case)).findings.table for case in cases]
+    monkeypatch.setattr(run_module, "replace", lambda ctx, scope: ctx)  # every check sees every line
+    unscoped = [run_check([str(case)], ref, _options_of(case)).findings.table for case in cases]
+    assert len(cases) > 5
+    for case, with_scope, without in zip(cases, scoped, unscoped, strict=True):
+        assert with_scope.equals(without), case
+
+
+def _options_of(case: Path) -> CheckOptions:
+    history = case.with_suffix(".history.csv")
+    return CheckOptions(history=[str(history)] if history.exists() else [])

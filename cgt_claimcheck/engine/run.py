@@ -7,6 +7,7 @@ The pipeline: intake (read, screen, keep relevant claims, count rows) -> lines (
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 import numpy as np
 import pyarrow as pa
@@ -76,7 +77,7 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
             scope &= ~trial
         if not scope.any():
             continue
-        parts.append(rule_findings(r, lines, r.check(lines, ctx), scope, options))
+        parts.append(rule_findings(r, lines, r.check(lines, replace(ctx, scope=scope)), scope, options))
 
     for code, reasons in ctx.not_judged.items():
         not_checked.extend(NotChecked(rule=code, reason=reason) for reason in reasons)

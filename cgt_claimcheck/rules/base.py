@@ -29,6 +29,7 @@ from cgt_claimcheck.ingest.columns import LINE_COLUMNS
 from cgt_claimcheck.severity import Severity
 
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
 
     from cgt_claimcheck.reference import Reference
@@ -81,6 +82,10 @@ class RuleContext:
     # indication row, a date past the tables' horizon): never a finding against the claim, but
     # said in the report's not_checked, rule by rule.
     not_judged: dict[str, list[str]] = field(default_factory=dict)
+    # The lines whose hits the engine keeps for the rule being run (its payers, input rows, trial
+    # claims only if it runs on them), set before each check; a check that words a message per hit
+    # may leave the other lines out of its hits. None: every line.
+    scope: np.ndarray | None = None
 
     def could_not_judge(self, code: str, reason: str) -> None:
         if reason not in self.not_judged.setdefault(code, []):

@@ -89,6 +89,8 @@ def repeat_treatment(lines: Lines, ctx: RuleContext) -> Hits:
 
     hit = np.zeros(len(lines), dtype=bool)
     hit[rows[repeat | duplicate]] = True
+    if ctx.scope is not None:  # the messages below are worded for the hits the engine keeps only
+        hit &= ctx.scope
     flagged = np.zeros(len(lines), dtype=np.int64)
     flagged[rows] = np.arange(len(rows))
     at = flagged[hit]  # positions in the sorted rows of the hit lines, in line order
