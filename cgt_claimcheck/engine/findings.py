@@ -153,7 +153,7 @@ def rule_findings(r: Rule, lines: Lines, found: Hits, scope: np.ndarray, options
     present = set(lines.table.column_names)
 
     def column_text(name: str) -> np.ndarray:
-        return lines.text(name)[rows] if name in present else np.full(n, "", dtype=object)
+        return lines.text_at(name, rows) if name in present else np.full(n, "", dtype=object)
 
     return finding_table(
         r,

@@ -76,13 +76,13 @@ def prior_auth_missing(lines: Lines, ctx: RuleContext) -> Hits:
     pcs_claim = lines.claim_any(lines.has_token("icd10_pcs_codes", ctx.ref.product_pcs_codes))
     inpatient_only_pcs = lines.flags("inpatient") & pcs_claim & ~lines.claim_any(drug)
     hit = no_auth & (drug | car_t | lines.is_first_of_claim(inpatient_only_pcs))
-    code, brand, claim = (lines.text(name)[hit] for name in ("procedure_code", "brand", "claim_id"))
+    code, brand, claim = (lines.text_at(name, hit) for name in ("procedure_code", "brand", "claim_id"))
     what = np.where(
         drug[hit],
         code + " (" + brand + ")",
         np.where(car_t[hit], "CAR-T administration " + code, "inpatient CGT claim " + claim),
     )
-    written = lines.text("prior_auth")[hit]
+    written = lines.text_at("prior_auth", hit)
     problem = [
         f"has prior_auth {v!r}, which looks like a placeholder, not an authorization number"
         if is_placeholder

@@ -86,7 +86,7 @@ def code_not_effective(lines: Lines, ctx: RuleContext) -> Hits:
         dated |= code
         valid |= code & lines.within("service_date", w.start, w.end)
     hit = dated & ~valid
-    code_of, served = lines.text("procedure_code")[hit], days[hit].astype("M8[D]").astype(object)
+    code_of, served = lines.text_at("procedure_code", hit), days[hit].astype("M8[D]").astype(object)
     approval = {pid: p.fda_approval_date for pid, p in ref.products.items()}
     window_text, suggestion = [], []
     for code, day in zip(code_of, served, strict=True):

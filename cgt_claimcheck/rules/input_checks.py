@@ -89,7 +89,7 @@ def duplicate_line(lines: Lines, ctx: RuleContext) -> Hits:
     first_of_line = first[inverse]  # the row where each (claim, line number) first appears
     hit = first_of_line != np.arange(len(lines))
     at = first_of_line[hit]
-    files, first_files = lines.text("_file")[hit], lines.text("_file")[at]
+    files, first_files = lines.text_at("_file", hit), lines.text_at("_file", at)
     elsewhere = np.where(first_files != files, " of " + first_files.astype(object), "")
     first_row = lines.integers("_row")[at].astype(str).astype(object) + elsewhere
     return lines.hits(hit, first_row=first_row)
@@ -203,7 +203,7 @@ def invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
         if name == "charge":  # why, for the charges not read only
             why = charge_problems(lines.array(written).take(pa.array(bad))).to_numpy(zero_copy_only=False)
             bad, reason = bad[why != ""], why[why != ""]
-        fields[bad], values[bad], reasons[bad] = name, lines.text(written)[bad], reason
+        fields[bad], values[bad], reasons[bad] = name, lines.text_at(written, bad), reason
         hit[bad] = True
     return lines.hits(hit, field=fields, value=values, reason=reasons)
 
@@ -318,7 +318,9 @@ def past_reference_horizon(lines: Lines, ctx: RuleContext) -> Hits:
     at = np.flatnonzero(past)
     first = np.zeros(len(lines), dtype=bool)
     if len(at):
-        order = np.lexsort((lines.text("line_number")[at], lines.text("claim_id")[at], lines.days("service_date")[at]))
+        order = np.lexsort(
+            (lines.text_at("line_number", at), lines.text_at("claim_id", at), lines.days("service_date")[at])
+        )
         first[at[order[0]]] = True
     past_lines = counted(len(at), "CGT claim line has a date", "CGT claim lines have dates")
     return lines.hits(first, past_lines=past_lines, horizon=horizon.isoformat())

@@ -241,7 +241,7 @@ def _fit_of(lines: Lines, ctx: RuleContext, code: str) -> Fit:
 
 def _not_judged_lines(ctx: RuleContext, code: str, lines: Lines, where: np.ndarray, why: str) -> None:
     if where.any():
-        _say_not_judged(ctx, code, set(lines.text("product")[where].tolist()), int(where.sum()), why)
+        _say_not_judged(ctx, code, set(lines.text_at("product", where).tolist()), int(where.sum()), why)
 
 
 def _whole_numbers(values: np.ndarray) -> np.ndarray:

@@ -97,15 +97,24 @@ class Lines:
 
     def text(self, name: str) -> np.ndarray:
         """A column as Python strings per line, '' where null (dates as YYYY-MM-DD)."""
+        # Not kept: a gather of 8 bytes a line, where keeping it would hold them for the whole run.
+        return self._shown(name)[self.coded(name).codes]
 
-        def make() -> np.ndarray:  # per distinct value: the rows share its one Python string
-            coded = self.coded(name)
+    def text_at(self, name: str, rows: np.ndarray) -> np.ndarray:
+        """lines.text(name)[rows], gathered for those lines only."""
+        return self._shown(name)[self.coded(name).codes[rows]]
+
+    def _shown(self, name: str) -> np.ndarray:
+        """Each distinct value of a column as text, then '' (for a null): the rows share its string."""
+
+        def make() -> np.ndarray:
+            values = self.coded(name).values
             kind = self.table.schema.field(name).type
-            if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-                return coded.spread(coded.values, missing="")  # text already
-            return coded.spread((shown(v) for v in coded.values), missing="")
+            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+                values = [shown(v) for v in values]
+            return np.array([*values, ""], dtype=object)
 
-        return self._memo("text", name, make)
+        return self._memo("shown", name, make)
 
     def per_value(self, name: str, fn: Callable[[Any], Any], missing: Any = None, dtype: Any = object) -> np.ndarray:
         """fn of each distinct value of a column, per line (`missing` where null)."""

@@ -51,7 +51,7 @@ def ndc_missing(lines: Lines, ctx: RuleContext) -> Hits:
 
     specific = ~lines.is_null("product_hcpcs")
     hit = (specific | lines.flags("is_j3590")) & lines.eq("ndc_status", "missing")
-    code, brand = lines.text("procedure_code")[hit], lines.text("brand")[hit]
+    code, brand = lines.text_at("procedure_code", hit), lines.text_at("brand", hit)
     what = np.where(specific[hit], code + " (" + brand + ")", code + " (not otherwise classified)")
     consequence = lines.where(
         lines.flags("is_j3590"), ": the product cannot be identified, so the line cannot be priced or paid"
@@ -149,7 +149,7 @@ def ndc_not_listed(lines: Lines, ctx: RuleContext) -> Hits:
     on_code = (by_code != "") & valid & ~lines.eq("ndc_match", "package") & ((by_ndc == "") | (by_ndc == by_code))
     on_j3590 = lines.flags("is_j3590") & valid & lines.isin("ndc_match", ("product", "labeler"))
     hit = on_code | on_j3590
-    ndc11, brand, match = lines.text("ndc11")[hit], lines.text("brand")[hit], lines.text("ndc_match")[hit]
+    ndc11, brand, match = lines.text_at("ndc11", hit), lines.text_at("brand", hit), lines.text_at("ndc_match", hit)
     labeler_of = {pid: p.labeler_code for pid, p in ctx.ref.products.items() if p.labeler_code}
     own_labeler = lines.lookup("product_hcpcs", labeler_of)[hit]
     notes = []

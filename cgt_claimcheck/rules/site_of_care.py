@@ -69,7 +69,7 @@ def hospital_outpatient_only(lines: Lines, ctx: RuleContext) -> Hits:
     wrong_pos = ~institutional & ~lines.isin("place_of_service", program.outpatient_places_of_service)
     hit = restricted & (wrong_tob | wrong_pos)
     on_bill = institutional[hit]
-    value = np.where(on_bill, lines.text("bill_type")[hit], lines.text("place_of_service")[hit])
+    value = np.where(on_bill, lines.text_at("bill_type", hit), lines.text_at("place_of_service", hit))
     shown = np.where(value == "", "missing", value)
     return lines.hits(
         hit,
