@@ -188,16 +188,24 @@ class Findings:
 
     def counts(self, column: str) -> dict[str, int]:
         """How many findings per value of a column (sorted by value), closing records' included."""
+        import numpy as np
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         if not len(self):
             return {}
-        values = self.table.column(column).combine_chunks().cast(pa.string())
-        tally = (
-            pa.table({"value": values, REPRESENTS: self.weights()}).group_by("value").aggregate([(REPRESENTS, "sum")])
-        )
-        pairs = zip(tally.column("value").to_pylist(), tally.column(f"{REPRESENTS}_sum").to_pylist(), strict=True)
-        return dict(sorted((str(value), int(count)) for value, count in pairs))
+        # Per dictionary code (the columns a report counts are encoded), a null last.
+        values = self.table.column(column).combine_chunks()
+        encoded = values if pa.types.is_dictionary(values.type) else pc.dictionary_encode(values)
+        names = [str(value) for value in encoded.dictionary.to_pylist()] + ["None"]
+        codes = encoded.indices.fill_null(len(names) - 1).to_numpy(zero_copy_only=False)
+        present = np.bincount(codes, minlength=len(names)) > 0
+        sums = np.bincount(codes, weights=self.weights().to_numpy(zero_copy_only=False), minlength=len(names))
+        per_text: dict[str, int] = {}
+        for name, seen, total in zip(names, present.tolist(), sums.tolist(), strict=True):
+            if seen:  # a dictionary may hold a value twice (merged batches): one count per text
+                per_text[name] = per_text.get(name, 0) + int(total)
+        return dict(sorted(per_text.items()))
 
 
 @dataclass

@@ -40,3 +40,18 @@ def test_a_message_quotes_a_date_as_read_and_the_value_as_written(tmp_path):
     )
     [cd001] = [f for f in _report(path)["findings"] if f["rule"] == "CD001"]
     assert "on 2019-03-01:" in cd001["message"] and "00:00:00" not in cd001["message"]
+
+
+def test_findings_are_counted_per_text_with_what_closing_records_stand_for():
+    """Counts come off the dictionary codes: a text the dictionary holds twice (batches merged
+    without unifying) is one count, a null is counted as None, a closing record as what it stands for."""
+    import pyarrow as pa
+
+    from cgt_claimcheck.report import REPRESENTS, Findings
+
+    indices = pa.array([0, 1, 2, None, 0, 3], pa.int32())
+    severity = pa.DictionaryArray.from_arrays(indices, pa.array(["error", "warning", "error", "info"]))
+    table = pa.table({"severity": severity, REPRESENTS: pa.array([1, 1, 5, 1, 1, 2], pa.int64())})
+    assert Findings(table).counts("severity") == {"None": 1, "error": 7, "info": 2, "warning": 1}
+    plain = table.set_column(0, "severity", severity.cast(pa.string()))
+    assert Findings(plain).counts("severity") == {"None": 1, "error": 7, "info": 2, "warning": 1}
