@@ -119,3 +119,21 @@ def test_numbers_are_read_as_pandas_reads_them(values):
     for text, want, have in zip(values, expected, got, strict=True):
         # Python reads a decimal correctly rounded; pandas' parser can be an ulp off (+50E50).
         assert (have is None and math.isnan(want)) or math.isclose(have, want, rel_tol=1e-15), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=6), st.sampled_from(["", " A", "A ", "\u3000A", "A\xa0", "é"]))),
+    st.integers(0, 3),
+)
+def test_a_column_trimmed_only_where_a_value_needs_it_is_what_the_trim_gives(values, cut):
+    """trim_whitespace hands a column back uncopied where no value starts or ends with a byte a
+    trim could remove; whatever it does, the values are those of utf8_trim_whitespace (slices too)."""
+    import pyarrow.compute as pc
+
+    from cgt_claimcheck.ingest.screen import trim_whitespace
+
+    array = pa.array(values, pa.string()).slice(min(cut, len(values)))
+    assert trim_whitespace(array).to_pylist() == pc.utf8_trim_whitespace(array).to_pylist()
+    if all(v is None or v == v.strip(" \t\n\r\x0b\x0c") and v.isascii() and v.isprintable() for v in values):
+        assert trim_whitespace(array) is array

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from cgt_claimcheck.ingest.columns import COLUMNS
 from cgt_claimcheck.ingest.dates import parse_date_arrow
-from cgt_claimcheck.ingest.screen import CLAIM_TYPES
+from cgt_claimcheck.ingest.screen import CLAIM_TYPES, trim_whitespace
 from cgt_claimcheck.value_parsers import FALSE_WORDS, INFINITE, NUMBER, TRUE_WORDS
 
 # The dearest CGT lists at about $4.25M: a line charge of $100M or more is a misplaced value.
@@ -172,7 +172,7 @@ def complete(table: pa.Table, rows: np.ndarray, date_format: str | None = None) 
     columns["_row"] = pa.array(rows.astype(np.int64))
     for name in COLUMNS:  # each column trimmed, as written
         raw = columns[name] if name in columns else pa.repeat(pa.scalar("", pa.string()), n)
-        columns[name] = pc.utf8_trim_whitespace(raw)
+        columns[name] = trim_whitespace(raw)
     # Columns of codes, dates and amounts hold few distinct values: their parsing runs on those.
     text = {name: Distinct(columns[name]) for name in LOW_CARDINALITY}
     known = pa.array(list(CLAIM_TYPES))

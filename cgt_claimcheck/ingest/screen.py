@@ -44,8 +44,27 @@ class Screened:
 
 
 # --- pyarrow helpers ------------------------------------------------------------------------------
-def _strip(array: pa.Array) -> pa.Array:
-    return pc.utf8_trim_whitespace(array)
+# The bytes a whitespace trim may remove at a value's edge: ASCII controls and space, and any byte
+# of a multi-byte character (some are Unicode spaces).
+_EDGE_BYTES = np.zeros(256, dtype=bool)
+_EDGE_BYTES[:33] = _EDGE_BYTES[127:] = True
+
+
+def trim_whitespace(array: pa.Array) -> pa.Array:
+    """pc.utf8_trim_whitespace(array), given back as it is (no copy) where no value starts or
+    ends with a byte the trim may remove: most columns of a clean extract."""
+    if array.type != pa.string():
+        return pc.utf8_trim_whitespace(array)
+    _, offsets_buffer, data_buffer = array.buffers()
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int32)[array.offset : array.offset + len(array) + 1]
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    if not filled.any():  # no value, or only empty ones
+        return array
+    data = np.frombuffer(data_buffer, dtype=np.uint8)
+    if _EDGE_BYTES[data[starts[filled]]].any() or _EDGE_BYTES[data[ends[filled] - 1]].any():
+        return pc.utf8_trim_whitespace(array)
+    return array
 
 
 def _matches(array: pa.Array, pattern: str) -> pa.Array:
@@ -173,7 +192,7 @@ def screen(
         reject(blank, field, "is missing", column(field))
         reject(~blank & ~values.mask(valid), field, reason, column(field))
 
-    claim_id = _strip(column("claim_id"))  # high cardinality: trimmed row by row
+    claim_id = trim_whitespace(column("claim_id"))  # high cardinality: trimmed row by row
     reject(np.asarray(pc.equal(claim_id, ""), dtype=bool), "claim_id", "is missing", claim_id)
     reject(_blank(column("member_id")), "member_id", "is missing", column("member_id"))
 
@@ -328,10 +347,10 @@ def _problems_table(
                 {
                     "_row": pa.array(rows[index], pa.int64()),
                     "field": pa.repeat(pa.scalar(field, pa.string()), len(index)),
-                    "value": _strip(pc.take(shown, taken).cast(pa.string())),
+                    "value": trim_whitespace(pc.take(shown, taken).cast(pa.string())),
                     "reason": pa.repeat(pa.scalar(reason, pa.string()), len(index)),
                     "claim_id": pc.take(claim_id, taken),
-                    "line_number": _strip(pc.take(line_number, taken).cast(pa.string())),
+                    "line_number": trim_whitespace(pc.take(line_number, taken).cast(pa.string())),
                 },
                 schema=PROBLEM_SCHEMA,
             )
