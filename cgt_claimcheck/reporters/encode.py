@@ -7,6 +7,8 @@ Dictionary-encoded columns are encoded once per distinct value; plain columns go
 from __future__ import annotations
 
 import json
+import os
+from typing import TextIO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -50,10 +52,10 @@ def json_column(array: pa.Array, encoded: Encoded | None = None) -> pa.Array:
     return _json_plain(array)
 
 
-def json_records(batch: pa.RecordBatch, before: str = "", after: str = "", encoded: Encoded | None = None) -> str:
+def json_records(batch: pa.RecordBatch, before: str = "", after: str = "", encoded: Encoded | None = None) -> pa.Buffer:
     """The batch's findings as compact JSON objects (keys in FINDING_COLUMNS order), each with
-    `before` and `after` around it, as one string: no Python object per finding. Pass the same
-    `encoded` for every batch of a table."""
+    `before` and `after` around it, as the UTF-8 bytes of one Arrow buffer: no Python object per
+    finding. Pass the same `encoded` for every batch of a table."""
     pieces: list[pa.Array | str] = []
     for i, name in enumerate(FINDING_COLUMNS):
         pieces.append((before + "{" if i == 0 else ", ") + json.dumps(name) + ": ")
@@ -62,16 +64,36 @@ def json_records(batch: pa.RecordBatch, before: str = "", after: str = "", encod
     return _concatenated(pc.binary_join_element_wise(*pieces, ""))
 
 
-def _concatenated(array: pa.Array) -> str:
-    """All values of a string array back to back: its data buffer, decoded once."""
+def _concatenated(array: pa.Array) -> pa.Buffer:
+    """All values of a string array back to back: a slice of its data buffer (no copy)."""
     if not len(array):
-        return ""
+        return pa.py_buffer(b"")
     offsets = array.buffers()[1]
     start, stop = (
         int.from_bytes(offsets[i * 4 : i * 4 + 4], "little", signed=True)
         for i in (array.offset, array.offset + len(array))
     )
-    return array.buffers()[2][start:stop].to_pybytes().decode("utf-8")
+    return array.buffers()[2].slice(start, stop - start)
+
+
+class TextOut:
+    """Writes a text stream takes, given as UTF-8 bytes: straight to the bytes under the stream
+    where it writes UTF-8 and "\n" as it is (a report file, stdout on POSIX), so a batch of JSON
+    is never copied into a Python string and encoded back; decoded and written as text otherwise."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        self.raw = getattr(stream, "buffer", None) if encoding == "utf8" and os.linesep == "\n" else None
+
+    def write(self, data: pa.Buffer) -> None:
+        if not data.size:
+            return
+        if self.raw is None:
+            self.stream.write(data.to_pybytes().decode("utf-8"))
+            return
+        self.stream.flush()  # what was written as text goes first
+        self.raw.write(memoryview(data))
 
 
 def csv_cells(array: pa.Array) -> list[str]:

@@ -10,7 +10,7 @@ import json
 from typing import TextIO
 
 from cgt_claimcheck.report import Report
-from cgt_claimcheck.reporters.encode import Encoded, json_records
+from cgt_claimcheck.reporters.encode import Encoded, TextOut, json_records
 
 
 def render(report: Report, stream: TextIO) -> None:
@@ -18,10 +18,11 @@ def render(report: Report, stream: TextIO) -> None:
     stream.write(header[: header.rstrip().rfind("}")].rstrip() + ',\n  "findings": [')
     first = True
     encoded: Encoded = {}
+    out = TextOut(stream)
     for batch in report.findings.batches():
         records = json_records(batch, before=",\n    ", encoded=encoded)
-        if records:
-            stream.write(records[1:] if first else records)  # no comma before the first finding
+        if records.size:
+            out.write(records.slice(1) if first else records)  # no comma before the first finding
             first = False
     stream.write("\n  ]," if not first else "],")
     not_checked = json.dumps(report.not_checked_json(), indent=2, ensure_ascii=False).replace("\n", "\n  ")
@@ -30,5 +31,6 @@ def render(report: Report, stream: TextIO) -> None:
 
 def render_lines(report: Report, stream: TextIO) -> None:
     encoded: Encoded = {}
+    out = TextOut(stream)
     for batch in report.findings.batches():
-        stream.write(json_records(batch, after="\n", encoded=encoded))
+        out.write(json_records(batch, after="\n", encoded=encoded))
