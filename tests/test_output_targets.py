@@ -234,3 +234,26 @@ def test_convert_prints_file_names_as_written_never_as_markup(tmp_path):
     assert result.exit_code == 0, result.output
     assert "[bold]claims.x12: 13 service lines" in result.stderr  # rich swallowed "[bold]" as a style
     assert f"wrote 13 lines to {target} (csv)" in result.stderr
+
+
+@pytest.mark.parametrize("render_name", ["render", "render_lines"])
+def test_json_findings_are_the_same_through_the_bytes_under_a_stream_or_as_text(ref, render_name):
+    """JSON findings go to the bytes under a UTF-8 stream, and through `write` as text where the
+    stream has no bytes under it (io.StringIO) or writes another encoding: the same report."""
+    import io
+
+    from cgt_claimcheck.engine import CheckOptions, run_check
+    from cgt_claimcheck.reporters import json_report
+
+    report = run_check([ERRORS], ref, CheckOptions())
+    render = getattr(json_report, render_name)
+    as_text = io.StringIO()
+    render(report, as_text)
+    for encoding in ("utf-8", "utf-16"):
+        raw = io.BytesIO()
+        with io.TextIOWrapper(raw, encoding=encoding, newline="") as stream:
+            stream.write("head ")  # text before the findings goes first
+            render(report, stream)
+            stream.flush()
+            assert raw.getvalue().decode(encoding) == "head " + as_text.getvalue()
+    assert json.loads(as_text.getvalue()) if render_name == "render" else as_text.getvalue().count("\n") > 3
