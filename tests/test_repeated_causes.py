@@ -7,6 +7,8 @@ import io
 import json
 from pathlib import Path
 
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cgt_claimcheck.cli import app
@@ -188,3 +190,37 @@ def test_convert_counts_the_file_problems_it_did_not_list(tmp_path):
     result = runner.invoke(app, ["convert", str(path), "-o", str(tmp_path / "out.csv")])
     assert result.exit_code == 0, result.output
     assert "file problems XE005 x3000" in result.stderr  # every empty segment, not the 1,001 records kept
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 60), st.sampled_from(["a", "b", None]), st.integers(0, 5000)), max_size=80),
+    st.booleans(),
+)
+@example([(i % 61, "ab"[i % 2], i) for i in range(80)], True)  # 61 x 2 x 80 x 80 combinations: the sort
+def test_cause_ids_rank_the_combinations_in_the_order_of_their_codes(rows, per_claim):
+    """The cause of each record is the rank of its combination of codes, as one np.unique per
+    column after another gave it (a table of the combinations where they are few, a sort where a
+    column holds many values)."""
+    import numpy as np
+    import pyarrow as pa
+
+    from cgt_claimcheck.engine.repeats import _cause_ids, _codes
+
+    table = pa.table(
+        {
+            "_file_index": pa.array([r[0] for r in rows], pa.int32()),
+            "field": pa.array([r[1] for r in rows], pa.string()).dictionary_encode(),
+            "reason": pa.array([f"reason {r[2]}" for r in rows], pa.string()),
+            "claim_id": pa.array([f"C{r[2] % 97}" for r in rows], pa.string()),
+            "rule": pa.array(["CV001" if r[0] % 2 else "IN001" for r in rows], pa.string()),
+        }
+    )
+    names = ("_file_index", "field", "reason")
+    expected = np.zeros(len(rows), np.int64)
+    for name in (*names, "claim_id") if per_claim else names:
+        codes = _codes(table.column(name))
+        if name == "claim_id":
+            codes[np.array([r[0] % 2 == 0 for r in rows], dtype=bool)] = 0
+        _, expected = np.unique(expected * (int(codes.max(initial=0)) + 1) + codes, return_inverse=True)
+    assert _cause_ids(table, names, per_claim=per_claim).tolist() == expected.astype(np.int64).tolist()

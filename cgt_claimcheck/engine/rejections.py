@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from cgt_claimcheck.engine.claim_ids import row_claim_hashes
 from cgt_claimcheck.engine.repeats import UNLISTED_TYPE
 from cgt_claimcheck.ingest.columns import WHOLE_ROW
 from cgt_claimcheck.ingest.normalise import numbers, usable_charge
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
-from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, claimless_problems
+from cgt_claimcheck.ingest.screen import PROBLEM_SCHEMA, Screened, claimless_problems, trim_whitespace
 from cgt_claimcheck.ingest.x12 import X12Problem
 from cgt_claimcheck.report import CLAIM_HASH, REPRESENTS, UNLISTED_CLAIMS
 
@@ -41,7 +40,7 @@ def rejected_claims(screened: Screened) -> list[pa.Table]:
     taken = pa.array(rejected_rows)
     billed = np.zeros(len(taken))
     if "charge" in table.column_names:
-        written = pc.utf8_trim_whitespace(table.column("charge").take(taken).combine_chunks())
+        written = trim_whitespace(table.column("charge").take(taken).combine_chunks())
         billed = usable_charge(numbers(written)).fill_null(0.0).to_numpy(zero_copy_only=False)
     claims = pa.table({CLAIM_HASH: hashes, "billed": pa.array(billed, pa.float64())})
     return summed_by_claim([claims])

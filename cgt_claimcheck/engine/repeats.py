@@ -200,15 +200,30 @@ def _unlisted_claims(table: pa.Table, fold: _Fold) -> pa.Array:
 
 def _cause_ids(table: pa.Table, names: tuple[str, ...], *, per_claim: bool) -> np.ndarray:
     """One integer per distinct combination of the named columns (and, for a claim rule's findings,
-    the claim), from the columns' dictionary indices."""
-    ids = np.zeros(table.num_rows, np.int64)
+    the claim), from the columns' dictionary indices: the rank of the combination in the order of
+    the columns' codes."""
+    key, span = np.zeros(table.num_rows, np.int64), 1
     for name in (*names, "claim_id") if per_claim else names:
         codes = _codes(table.column(name))
         if name == "claim_id":  # only a claim rule's causes are per claim
             codes[_input_rule_rows(table)] = 0
-        _, ids = np.unique(ids * (int(codes.max(initial=0)) + 1) + codes, return_inverse=True)
-        ids = ids.astype(np.int64)
-    return ids
+        width = int(codes.max(initial=0)) + 1
+        if span * width >= 1 << 62:  # the combinations so far ranked first, so the key stays in 64 bits
+            key, span = _ranked(key, span)
+        key, span = key * width + codes, span * width
+    return _ranked(key, span)[0]
+
+
+def _ranked(key: np.ndarray, span: int) -> tuple[np.ndarray, int]:
+    """Each key's rank among the distinct keys (0 <= key < span), and how many there are: through
+    a table of the span where it is small (most folds hold a handful of causes), else a sort."""
+    if span <= max(4 * len(key), 1 << 16):
+        present = np.zeros(span, dtype=bool)
+        present[key] = True
+        rank = np.cumsum(present) - 1
+        return rank[key], int(rank[-1]) + 1
+    distinct, ranks = np.unique(key, return_inverse=True)
+    return ranks.astype(np.int64), len(distinct)
 
 
 def _codes(column: pa.ChunkedArray) -> np.ndarray:
