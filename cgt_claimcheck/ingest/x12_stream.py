@@ -247,15 +247,16 @@ class SegmentStream:
         """text[start:stop], whole segments, as the vectorised mapping reads them: no line breaks
         (unless one is the terminator; SegmentBlock strips what leads a segment), with where each
         segment starts in the file: its byte and its line."""
-        raw = text[start:stop]
-        codes = np.frombuffer(raw.encode("latin-1"), dtype=np.uint8)
+        raw = text[start:stop].encode("latin-1")  # the file's bytes: the text was decoded as Latin-1
+        codes = np.frombuffer(raw, dtype=np.uint8)
         first = _first_chars(codes, self.seps.terminator)
         base, line = self.read_count.place(text, start)
         breaks = np.flatnonzero(codes == 10)
         lines = line + np.searchsorted(breaks, first)
         if strip_breaks:
-            raw = raw.replace("\r", "").replace("\n", "")
-        return WholeSegments(raw.encode("utf-8"), base + first, lines)
+            raw = raw.translate(None, b"\r\n")
+        # Latin-1 is UTF-8 where it is ASCII (most files): only a block with another byte is re-encoded.
+        return WholeSegments(raw if raw.isascii() else raw.decode("latin-1").encode("utf-8"), base + first, lines)
 
     def _declares(self, isa: str) -> bool:
         """Does this ISA segment (with its terminator) declare the separators in use?"""
