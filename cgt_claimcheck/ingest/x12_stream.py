@@ -208,15 +208,15 @@ class SegmentStream:
                         continue
                     if not self._declares(part + terminator):
                         if start > position:
-                            yield self._block(text, position, start, strip_breaks), 2
+                            yield self._block(text, (base, first_line), position, start, strip_breaks), 2
                         return _at_least(text[start:], blocks)
                     if start > position:
-                        yield self._block(text, position, start, strip_breaks), 2
+                        yield self._block(text, (base, first_line), position, start, strip_breaks), 2
                     self.segment_offset, self.segment_line = self.read_count.place(text, start + _lead(text[start:end]))
                     yield part, 1
                     position = end + 1
                 if cut > position:
-                    yield self._block(text, position, cut, strip_breaks), 2
+                    yield self._block(text, (base, first_line), position, cut, strip_breaks), 2
                 continue
             parts = text.split(terminator)
             pending = [parts.pop()]
@@ -243,14 +243,14 @@ class SegmentStream:
             yield leftover, -1  # the file ends inside this segment
         return None
 
-    def _block(self, text: str, start: int, stop: int, strip_breaks: bool) -> WholeSegments:
+    def _block(self, text: str, place: tuple[int, int], start: int, stop: int, strip_breaks: bool) -> WholeSegments:
         """text[start:stop], whole segments, as the vectorised mapping reads them: no line breaks
         (unless one is the terminator; SegmentBlock strips what leads a segment), with where each
         segment starts in the file: its byte and its line."""
         raw = text[start:stop].encode("latin-1")  # the file's bytes: the text was decoded as Latin-1
         codes = np.frombuffer(raw, dtype=np.uint8)
         first = _first_chars(codes, self.seps.terminator)
-        base, line = self.read_count.place(text, start)
+        base, line = place[0] + start, place[1] + text.count("\n", 0, start)  # `place`: where `text` starts
         breaks = np.flatnonzero(codes == 10)
         lines = line + np.searchsorted(breaks, first)
         if strip_breaks:
