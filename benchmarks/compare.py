@@ -1,19 +1,19 @@
 """This checkout's `check` against another commit's, whole processes, alternating (run by hand).
 
     python benchmarks/compare.py caa17a4             # 5 runs per file, medians
-    python benchmarks/compare.py caa17a4 --runs 3 --files cgt_100k
+    python benchmarks/compare.py caa17a4 --runs 3 --files cgt_100k claims_100000.x12
 
 The other commit is checked out in a temporary git worktree and run from source with the same
 interpreter and packages (PYTHONPATH), both byte-compiled first. Both write the same JSON report;
 the script says whether the two reports are identical but for the `run` record. CPU seconds (user
 + system of the child) are given beside wall seconds: they are steadier on a busy machine.
-Files: benchmarks/data/<name>.csv (`benchmarks/run.py` generates them).
+Files: benchmarks/data/<name>.csv, or the name as given where it has a suffix (`benchmarks/run.py`
+and `benchmarks/x12.py` generate them). The largest peak RSS of each side's runs is given too.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -27,7 +27,7 @@ REPO = HERE.parent
 DATA = HERE / "data"
 
 
-def run_once(tree: Path, path: Path, out: Path) -> tuple[float, float]:
+def run_once(tree: Path, path: Path, out: Path) -> tuple[float, float, int]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env |= {"CI": "true", "PYTHONPATH": str(tree)}
     cmd = [sys.executable, "-m", "cgt_claimcheck", "check", str(path), "--format", "json", "-o", str(out)]
@@ -37,15 +37,26 @@ def run_once(tree: Path, path: Path, out: Path) -> tuple[float, float]:
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) not in (0, 1):
         raise SystemExit(f"{' '.join(cmd)} (in {tree}) failed")
-    return wall, usage.ru_utime + usage.ru_stime
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
-def without_run(path: Path) -> dict:
-    report = json.loads(path.read_text())
+_SAME = """
+import json, sys
+def without_run(path):
+    report = json.load(open(path, encoding="utf-8"))
     report.pop("run", None)
     report.pop("tool", None)
     report.get("reference", {}).pop("path", None)  # each tree reads its own reference_data
     return report
+sys.exit(0 if without_run(sys.argv[1]) == without_run(sys.argv[2]) else 1)
+"""
+
+
+def same_reports(before: Path, after: Path) -> bool:
+    """Are the two reports the same but for their run record? Parsed in a child process: a parent
+    that held a 60 MB report's objects would hand its size to every later child's peak RSS (Linux
+    keeps the high-water mark a forked child starts with)."""
+    return subprocess.run([sys.executable, "-c", _SAME, str(before), str(after)], check=False).returncode == 0
 
 
 def main() -> None:
@@ -63,22 +74,25 @@ def main() -> None:
             for tree in (REPO, other):
                 subprocess.run([sys.executable, "-m", "compileall", "-q", str(tree / "cgt_claimcheck")], check=True)
             print(
-                f"| file | {args.commit} wall / CPU s | this checkout wall / CPU s | ratio wall / CPU | same report |"
+                f"| file | {args.commit} wall / CPU s | this checkout wall / CPU s | ratio wall / CPU"
+                f" | peak RSS MB {args.commit} / this checkout | same report |"
             )
-            print("|---|---:|---:|---:|---|")
+            print("|---|---:|---:|---:|---:|---|")
             for name in args.files:
-                path = DATA / f"{name}.csv"
+                path = DATA / (name if Path(name).suffix else f"{name}.csv")
                 outs = {"before": Path(scratch) / "before.json", "after": Path(scratch) / "after.json"}
-                times: dict[str, list[tuple[float, float]]] = {"before": [], "after": []}
+                times: dict[str, list[tuple[float, float, int]]] = {"before": [], "after": []}
                 for _ in range(args.runs):  # alternate, so that load drifts alike on both
                     times["before"].append(run_once(other, path, outs["before"]))
                     times["after"].append(run_once(REPO, path, outs["after"]))
-                (bw, bc), (aw, ac) = (
-                    (statistics.median(w for w, _ in t), statistics.median(c for _, c in t)) for t in times.values()
+                (bw, bc, br), (aw, ac, ar) = (
+                    (statistics.median(r[0] for r in t), statistics.median(r[1] for r in t), max(r[2] for r in t))
+                    for t in times.values()
                 )
-                same = without_run(outs["before"]) == without_run(outs["after"])
+                same = same_reports(outs["before"], outs["after"])
                 print(
-                    f"| {name} | {bw:.2f} / {bc:.2f} | {aw:.2f} / {ac:.2f} | {aw / bw:.2f} / {ac / bc:.2f} | {same} |"
+                    f"| {name} | {bw:.2f} / {bc:.2f} | {aw:.2f} / {ac:.2f} | {aw / bw:.2f} / {ac / bc:.2f}"
+                    f" | {br >> 10} / {ar >> 10} | {same} |"
                 )
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(other)], check=True)
