@@ -20,7 +20,7 @@ import pyarrow as pa
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.reader import InvalidRow, RawBatch
 from cgt_claimcheck.ingest.x12_claims import LineState, TransactionState
-from cgt_claimcheck.ingest.x12_columns import ENVELOPE_IDS, RARE, BlockLines, BodyMapping
+from cgt_claimcheck.ingest.x12_columns import IS_ENVELOPE, RARE, BlockLines, BodyMapping
 from cgt_claimcheck.ingest.x12_segments import SegmentBlock
 from cgt_claimcheck.ingest.x12_stream import WholeSegments
 from cgt_claimcheck.ingest.x12_syntax import ENVELOPE, FORMAT, X12_COLUMNS, LinePlaces, Separators
@@ -122,7 +122,7 @@ class BlockWalk:
         at a time where it is rare (or its transaction is skipped or absent)."""
         if not stop:
             return
-        envelope = np.flatnonzero(np.isin(block.ids[:stop], ENVELOPE_IDS))
+        envelope = np.flatnonzero(IS_ENVELOPE[block.ids[:stop] + 1])
         edges = np.concatenate(([-1], envelope, [stop]))
         first, end = edges[:-1] + 1, edges[1:]
         first, end = first[first < end], end[first < end]

@@ -22,7 +22,9 @@ import pyarrow.compute as pc
 from cgt_claimcheck.ingest.x12_segments import ID, SegmentBlock, components, group_join, joined_nonempty
 from cgt_claimcheck.ingest.x12_syntax import ATTACHED_BY, REPETITION_CHECKED, X12_COLUMNS
 
-ENVELOPE_IDS = np.array([ID[name] for name in ("ISA", "GS", "ST", "SE", "GE", "IEA")])
+# Is a segment id (an index of SEGMENT_IDS, -1 for one not known) an envelope's? Read at id + 1.
+IS_ENVELOPE = np.zeros(len(ID) + 1, dtype=bool)
+IS_ENVELOPE[[ID[name] + 1 for name in ("ISA", "GS", "ST", "SE", "GE", "IEA")]] = True
 ICD9 = ["BK", "BF", "BJ", "BN", "BR", "BQ"]
 RARE = (
     "an unknown, lowercase or empty segment (or TA1) inside a transaction",
@@ -109,6 +111,7 @@ class BodyMapping:
         self.begin = np.where(self.body >= 0, body_first, np.arange(n) + 1)
         self.first, self.stop = first, stop
         self.ids = np.where(self.body >= 0, block.ids, -2)
+        self.positions = np.arange(n)
         self.rare = np.full(self.bodies, -1, dtype=np.int64)
         self._state()
         self._find_rare()
@@ -120,7 +123,7 @@ class BodyMapping:
     def _latest(self, mask: np.ndarray) -> np.ndarray:
         """At each segment, the position of the latest segment of its body in `mask` (itself
         included); -1 when none."""
-        latest = np.maximum.accumulate(np.where(mask, np.arange(len(mask)), -1))
+        latest = np.maximum.accumulate(np.where(mask, self.positions, -1))
         return np.where(latest >= self.begin, latest, -1)
 
     def _state(self) -> None:
@@ -163,7 +166,8 @@ class BodyMapping:
             self._mark(np.flatnonzero(checked & block.contains(repetition)), 1)
         self._check_hl()
         clm_rows = self._rows("CLM")
-        self._mark(clm_rows[~np.isin(self.level[clm_rows], (2, 3))], 3)
+        claim_level = self.level[clm_rows]
+        self._mark(clm_rows[(claim_level != 2) & (claim_level != 3)], 3)
         lx_rows = self._rows("LX")
         self._mark(lx_rows[~self.claim_open[lx_rows]], 5)
         with_lines = np.zeros(len(clm_rows), dtype=bool)
@@ -255,7 +259,7 @@ class BodyMapping:
             return _pick(npi, np.where(rows >= 0, npi_full[np.maximum(rows, 0)], -1))
 
         nm1_mask = (ids == ID["NM1"]) & outside
-        sub_reset = is_hl & np.isin(level_of_hl, (1, 2))
+        sub_reset = is_hl & ((level_of_hl == 1) | (level_of_hl == 2))
         dmg = self._rows("DMG")
         d8 = at(dmg, ids == ID["DMG"], block.element_code(dmg, 1, ["D8"]) == 1) & outside
         # The hierarchy's values at each claim (and after a body: they outlive an ST).
@@ -264,7 +268,11 @@ class BodyMapping:
             "member_id": (nm1_mask & (entity_is == SUBSCRIBER) & (self.level == 2), sub_reset, 9),
             "payer": (nm1_mask & (entity_is == PAYER) & (self.level == 2), sub_reset, 9),
             "member_dob": (d8 & (self.level == 2) & (self.entity == SUBSCRIBER), sub_reset, 2),
-            "patient_dob": (d8 & (self.level == 3) & (self.entity == PATIENT), is_hl & np.isin(level_of_hl, (2, 3)), 2),
+            "patient_dob": (
+                d8 & (self.level == 3) & (self.entity == PATIENT),
+                is_hl & ((level_of_hl == 2) | (level_of_hl == 3)),
+                2,
+            ),
         }
         self.npi_of = npi_of
         billing = npi_of(carried(*self.carry["billing_npi"][:2]))
@@ -327,7 +335,7 @@ class BodyMapping:
         claim_index = pa.array(claim_of[lx_rows])
         out = {name: values.take(claim_index) for name, values in claim_columns.items()}
         # The service line: the latest SV1 / SV2, LIN, CTP, DTP*472, REF*G1 and facility of its loop.
-        service = per_line(np.isin(ids, (ID["SV1"], ID["SV2"])))
+        service = per_line((ids == ID["SV1"]) | (ids == ID["SV2"]))
         institutional = ids[np.maximum(service, 0)] == ID["SV2"]
         k = institutional.astype(np.int64)  # SV2 has the revenue code first: each element one further
         code = block.element(service, 1 + k)

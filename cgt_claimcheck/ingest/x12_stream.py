@@ -95,12 +95,14 @@ class ReadCount:
     def __init__(self, blocks: Iterator[bytes]) -> None:
         self.blocks = blocks
         self.chars = self.newlines = 0
+        self.last_newlines = 0  # in the last text given
 
     def __iter__(self) -> Iterator[str]:
         for block in self.blocks:
             text = block.decode("latin-1")
             self.chars += len(text)
-            self.newlines += text.count("\n")
+            self.last_newlines = text.count("\n")
+            self.newlines += self.last_newlines
             yield text
 
     def place(self, text: str, index: int) -> tuple[int, int]:
@@ -187,14 +189,17 @@ class SegmentStream:
         if not by_block and not self.per_segment:
             self.mapped_by_segment["an interchange whose separators are not ASCII"] += 1
         pending: list[str] = []  # a segment longer than a block, in pieces (joined once, not per block)
-        for chunk in itertools.chain([data], blocks):
+        for number, chunk in enumerate(itertools.chain([data], blocks)):
             if terminator not in chunk:
                 pending.append(chunk)
                 if _starts_isa(pending[0]) and sum(map(len, pending)) >= HEAD_CHARS:
                     return _at_least("".join(pending), blocks)  # an interchange with another terminator
                 continue
             text = "".join(pending) + chunk if pending else chunk
-            base, first_line = self.read_count.place(text, 0)  # where `text` starts in the file
+            # Where `text` starts in the file: it ends where reading is, and a block read was counted.
+            counted = self.read_count.last_newlines if number else chunk.count("\n")
+            base = self.read_count.chars - len(text)
+            first_line = 1 + self.read_count.newlines - counted - sum(piece.count("\n") for piece in pending)
             if by_block:
                 cut = text.rfind(terminator) + 1
                 pending = [text[cut:]]
