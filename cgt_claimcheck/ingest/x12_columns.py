@@ -184,9 +184,11 @@ class BodyMapping:
             if name == "CLM":
                 self.clm05 = (rows, value)  # the mapping reads it too
             if other_separator and len(rows):
-                lacks = pc.invert(pc.match_substring(value, comp)).to_numpy(zero_copy_only=False)
-                wrong = lacks & pc.match_substring_regex(value, other_separator).to_numpy(zero_copy_only=False)
-                self._mark(rows[wrong], 6)
+                lacks = np.flatnonzero(pc.invert(pc.match_substring(value, comp)).to_numpy(zero_copy_only=False))
+                if len(lacks):  # most composites hold the component separator: the others are few
+                    taken = value.take(pa.array(lacks))
+                    wrong = pc.match_substring_regex(taken, other_separator).to_numpy(zero_copy_only=False)
+                    self._mark(rows[lacks[wrong]], 6)
         hi_rows = self._rows("HI")
         tokens, owner = block.elements_of(hi_rows)
         raw = block.tokens(tokens, strip=False)
