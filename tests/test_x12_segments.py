@@ -86,3 +86,19 @@ def test_a_component_separator_a_strip_removes_is_split_after_the_strip(componen
     element = block.element(np.array([0]), 1)
     assert components(element, component, 0).to_pylist() == ["B"]
     assert components(element, component, 1).to_pylist() == ["C"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet="0123456789 A", max_size=11), min_size=1, max_size=8),
+    st.sampled_from(SEPARATOR_SETS),
+)
+def test_a_number_element_is_read_where_it_is_written_plainly(values, seps):
+    """element_number: 1 to 9 digits without a leading zero (stripped first), else -1."""
+    import re
+
+    element, component, terminator = seps
+    block = _block("".join(f"HL{element}{v}{terminator}" for v in values), seps)
+    wanted = [int(v.strip()) if re.fullmatch(r"[1-9][0-9]{0,8}", v.strip()) else -1 for v in values]
+    assert block.element_number(np.arange(block.count), 1).tolist() == wanted
+    assert block.element_number(np.array([-1]), 1).tolist() == [-1]

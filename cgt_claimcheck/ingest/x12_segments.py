@@ -192,14 +192,21 @@ class SegmentBlock:
             )
         start, end = np.where(has, self.token_start(token), 0), np.where(has, self.token_end[token], 0)
         length = end - start
-        places = np.arange(9)
-        digits = self._padded[np.minimum(start[:, None] + places, len(self._padded) - 1)].astype(np.int64) - 48
-        inside = places < length[:, None]
-        plain = (
-            ((digits >= 0) & (digits <= 9) | ~inside).all(axis=1) & (length >= 1) & (length <= 9) & (digits[:, 0] > 0)
-        )
-        value = (np.where(inside, digits, 0) * 10 ** np.maximum(length[:, None] - 1 - places, 0)).sum(axis=1)
-        return np.where(plain, value, -1)
+        value = np.full(len(token), -1, dtype=np.int64)
+        # Digit by digit over the tokens still that long (HL numbers have a few digits).
+        active = np.flatnonzero((length >= 1) & (length <= 9) & (self._padded[start] >= ord("1")))
+        active = active[self._padded[start[active]] <= ord("9")]
+        value[active] = 0
+        for place in range(9):
+            if not len(active):
+                break
+            digit = self._padded[start[active] + place].astype(np.int64) - 48
+            plain = (digit >= 0) & (digit <= 9)
+            value[active[~plain]] = -1
+            active, digit = active[plain], digit[plain]
+            value[active] = value[active] * 10 + digit
+            active = active[length[active] > place + 1]
+        return value
 
     def elements_of(self, segments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(token, its segment's position in `segments`) of every element after the id, in order."""
