@@ -103,7 +103,7 @@ def _first_given(column: pa.ChunkedArray, rows: np.ndarray, starts: np.ndarray) 
 def _day(dates: pa.Array, rows: np.ndarray, starts: np.ndarray, pick: np.ufunc) -> pa.Array:
     """Per claim, its earliest (np.minimum) or latest (np.maximum) date as YYYY-MM-DD; '' when none."""
     taken = dates.take(pa.array(rows))
-    seconds = taken.cast(pa.timestamp("s")).cast(pa.int64()).to_numpy(zero_copy_only=False)
+    seconds = taken.cast(pa.timestamp("s")).cast(pa.int64()).fill_null(0).to_numpy()  # int64, nulls masked below
     given = taken.is_valid().to_numpy(zero_copy_only=False)
     none = np.iinfo(np.int64).max if pick is np.minimum else np.iinfo(np.int64).min
     chosen = pick.reduceat(np.where(given, seconds, none), starts)
