@@ -63,15 +63,15 @@ def prior_auth_missing(lines: Lines, ctx: RuleContext) -> Hits:
 
     import numpy as np
 
-    # Decided per distinct value as written (a null is ''), then given back per line.
+    # Decided per distinct value as written, stripped once (a null reads as ''), spread to the lines.
     coded = lines.coded("prior_auth")
-    value = [*(v.strip().upper() for v in coded.values), ""]
+    value = [v.strip().upper() for v in coded.values]
     pattern = re.compile(PLACEHOLDER_PATTERN)
-    placeholder = np.array([pattern.fullmatch(v) is not None for v in value])[coded.codes]
+    placeholder = coded.spread((pattern.fullmatch(v) is not None for v in value), False, bool)
     for program_id, program in ctx.ref.programs.items():
         words = {w.strip().upper() for w in program.placeholder_prior_auth}
-        placeholder |= lines.eq("program", program_id) & np.array([v in words for v in value])[coded.codes]
-    no_auth = np.array([v == "" for v in value])[coded.codes] | placeholder
+        placeholder |= lines.eq("program", program_id) & coded.spread((v in words for v in value), "" in words, bool)
+    no_auth = coded.spread((v == "" for v in value), True, bool) | placeholder
     drug, car_t = lines.flags("is_cgt_drug"), lines.flags("is_car_t_admin")
     pcs_claim = lines.claim_any(lines.has_token("icd10_pcs_codes", ctx.ref.product_pcs_codes))
     inpatient_only_pcs = lines.flags("inpatient") & pcs_claim & ~lines.claim_any(drug)
