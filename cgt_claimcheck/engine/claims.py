@@ -81,11 +81,13 @@ def _codes_in(column: pa.ChunkedArray, values: pa.Array) -> np.ndarray:
     """Each row's code among `values` (-1: null or not among them); a dictionary column is looked
     up once per dictionary value."""
     array = column.combine_chunks()
-    if pa.types.is_dictionary(array.type):
-        per_value = _codes_in(pa.chunked_array([array.dictionary.cast(pa.string())]), values)
-        indices = array.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        return np.where(indices >= 0, np.append(per_value, -1)[indices], -1)
-    return pc.index_in(array.cast(pa.string()), value_set=values).fill_null(-1).to_numpy(zero_copy_only=False)
+    dictionary = pa.types.is_dictionary(array.type)
+    looked_up = pc.index_in((array.dictionary if dictionary else array).cast(pa.string()), value_set=values)
+    codes = looked_up.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    if not dictionary:
+        return codes
+    indices = array.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return np.append(codes, -1)[indices]  # a null index (-1) takes the trailing -1
 
 
 def _first_given(column: pa.ChunkedArray, rows: np.ndarray, starts: np.ndarray) -> pa.Array:
