@@ -105,6 +105,10 @@ class ReadCount:
             self.newlines += self.last_newlines
             yield text
 
+    def start_of(self, text: str, newlines: int) -> tuple[int, int]:
+        """place(text, 0), given the line breaks `text` holds (counted as it was read)."""
+        return self.chars - len(text), 1 + self.newlines - newlines
+
     def place(self, text: str, index: int) -> tuple[int, int]:
         """(byte from 0, line from 1) of text[index], `text` being the last text read."""
         return self.chars - len(text) + index, 1 + self.newlines - text.count("\n", index)
@@ -196,10 +200,10 @@ class SegmentStream:
                     return _at_least("".join(pending), blocks)  # an interchange with another terminator
                 continue
             text = "".join(pending) + chunk if pending else chunk
-            # Where `text` starts in the file: it ends where reading is, and a block read was counted.
+            # Where `text` starts in the file: a block read was counted as it was read.
             counted = self.read_count.last_newlines if number else chunk.count("\n")
-            base = self.read_count.chars - len(text)
-            first_line = 1 + self.read_count.newlines - counted - sum(piece.count("\n") for piece in pending)
+            counted += sum(piece.count("\n") for piece in pending)
+            base, first_line = self.read_count.start_of(text, counted)
             if by_block:
                 cut = text.rfind(terminator) + 1
                 pending = [text[cut:]]
