@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cgt_claimcheck.ingest.x12_segments import ID, SegmentBlock, components, group_join, joined_nonempty
+from cgt_claimcheck.ingest.x12_segments import ID, Composites, SegmentBlock, components, group_join
 from cgt_claimcheck.ingest.x12_syntax import ATTACHED_BY, REPETITION_CHECKED, X12_COLUMNS
 
 # Is a segment id (an index of SEGMENT_IDS, -1 for one not known) an envelope's? Read at id + 1.
@@ -113,6 +113,7 @@ class BodyMapping:
         self.ids = np.where(self.body >= 0, block.ids, -2)
         self.positions = np.arange(n)
         self.rare = np.full(self.bodies, -1, dtype=np.int64)
+        self.composite: dict[str, tuple[np.ndarray, pa.Array]] = {}  # CLM05, SV101 of every such segment
         self._state()
         self._find_rare()
 
@@ -181,8 +182,8 @@ class BodyMapping:
         for name, k in (("CLM", 5), ("SV1", 1), ("SV2", 2), ("CTP", 5)):
             rows = self._rows(name)
             value = block.element(rows, k)
-            if name == "CLM":
-                self.clm05 = (rows, value)  # the mapping reads it too
+            if name in ("CLM", "SV1"):
+                self.composite[name] = (rows, value)  # the mapping reads them too
             if other_separator and len(rows):
                 lacks = np.flatnonzero(pc.invert(pc.match_substring(value, comp)).to_numpy(zero_copy_only=False))
                 if len(lacks):  # most composites hold the component separator: the others are few
@@ -194,9 +195,11 @@ class BodyMapping:
         raw = block.tokens(tokens, strip=False)
         loose = pc.and_(pc.not_equal(raw, ""), pc.invert(pc.match_substring(raw, comp))).to_numpy(zero_copy_only=False)
         self._mark(hi_rows[owner[loose]], 6)
-        icd9 = pc.is_in(components(raw, comp, 0), pa.array(ICD9)).to_numpy(zero_copy_only=False)
+        parts = Composites(raw, comp)
+        qualifier = parts.component(0)
+        icd9 = pc.is_in(qualifier, pa.array(ICD9)).to_numpy(zero_copy_only=False)
         self._mark(hi_rows[owner[icd9]], 7)
-        self.hi = (hi_rows, tokens, owner, raw)
+        self.hi = (hi_rows, owner, raw, qualifier, parts.component(1))  # split once, read by the mapping
 
     def _check_hl(self) -> None:
         rows = self.hl_rows
@@ -243,7 +246,9 @@ class BodyMapping:
 
         nm1, hl = self.nm1_rows, self.hl_rows
         entity_is = self.entity_of
-        npi = pc.if_else(pa.array(block.element_code(nm1, 8, ["XX"]) == 1), block.element(nm1, 9), "")
+        # An NPI is read of a billing provider or a facility only: NM109 of those names where NM108 is XX.
+        read = np.isin(entity_is[nm1], [BILLING, FACILITY]) & (block.element_code(nm1, 8, ["XX"]) == 1)
+        npi = block.element(np.where(read, nm1, -1), 9)
         npi_full = np.full(block.count, -1, dtype=np.int64)
         npi_full[nm1] = np.arange(len(nm1))
         has_npi = at(nm1, ids == ID["NM1"], pc.not_equal(npi, "").to_numpy(zero_copy_only=False))
@@ -284,8 +289,8 @@ class BodyMapping:
         patient_dob = block.element(carried(*self.carry["patient_dob"][:2]), 2)
         dependent = self.level[clm_rows] == 3
         comp = block.seps.component
-        every_clm, every_clm05 = self.clm05
-        place = every_clm05.filter(pa.array(live[every_clm]))  # CLM05 of the live bodies' claims
+        every_clm, every_clm05 = self.composite["CLM"]
+        place = Composites(every_clm05.filter(pa.array(live[every_clm])), comp)  # CLM05 of the live bodies' claims
         facility_rows = ids == ID["NM1"]
         facility_rows &= has_npi & (entity_is == FACILITY) & self.mine
         claim_facility = npi_of(per_claim(facility_rows))
@@ -296,7 +301,13 @@ class BodyMapping:
         qualifier = block.element_code(dtp, 1, ["434", "472"])
         form_is_rd8 = block.element_code(dtp, 2, ["RD8"]) == 1
         dtp_value = block.element(dtp, 3)
-        dtp_start = pc.if_else(pa.array(form_is_rd8), components(dtp_value, "-", 0, strip=False), dtp_value)
+        # A range (RD8) is split at its first '-'; most dates are D8 and are not split at all.
+        rd8, given_as_range = np.flatnonzero(form_is_rd8), pa.array(form_is_rd8)
+        halves = Composites(dtp_value.take(pa.array(rd8)), "-", max_splits=1)
+        dtp_start = pc.replace_with_mask(dtp_value, given_as_range, halves.component(0, strip=False))
+        after_dash = pc.replace_with_mask(_repeat("", len(dtp)), given_as_range, halves.component(1, strip=False))
+        ranged = np.zeros(len(dtp), dtype=bool)
+        ranged[rd8] = np.diff(halves.offsets) > 1  # a '-' in it
         dtp_index = np.full(block.count, -1, dtype=np.int64)
         dtp_index[dtp] = np.arange(len(dtp))
 
@@ -309,12 +320,11 @@ class BodyMapping:
         attached_rows = np.flatnonzero(at(pwk, ids == ID["PWK"], sent) & in_claim)
         attached = np.zeros(claims, dtype=bool)
         attached[claim_of[attached_rows]] = True
-        hi_rows, tokens, owner, raw = self.hi
+        hi_rows, owner, raw, every_qualifier, every_code = self.hi
         hi_used = (self.claim_open & self.mine & live)[hi_rows][owner] & pc.not_equal(raw, "").to_numpy(
             zero_copy_only=False
         )
-        used = raw.filter(pa.array(hi_used))
-        qualifiers, codes = components(used, comp, 0), components(used, comp, 1)
+        qualifiers, codes = every_qualifier.filter(pa.array(hi_used)), every_code.filter(pa.array(hi_used))
         hi_claim = claim_of[hi_rows][owner][hi_used]
 
         def hi_list(names: list[str]) -> pa.Array:
@@ -328,11 +338,11 @@ class BodyMapping:
             "member_id": member,
             "member_dob": pc.if_else(pa.array(dependent), patient_dob, subscriber_dob),
             "billing_npi": billing,
-            "claim_frequency": components(place, comp, 2),
+            "claim_frequency": place.component(2),
             "diagnosis_codes": hi_list(["ABK", "ABF"]),
             "icd10_pcs_codes": hi_list(["BBR", "BBQ"]),
             "condition_codes": hi_list(["BG"]),
-            "invoice_attached": pa.array(np.where(attached, "Y", "N")),
+            "invoice_attached": pc.if_else(pa.array(attached), "Y", "N"),
         }
         claim_index = pa.array(claim_of[lx_rows])
         out = {name: values.take(claim_index) for name, values in claim_columns.items()}
@@ -340,10 +350,12 @@ class BodyMapping:
         service = per_line((ids == ID["SV1"]) | (ids == ID["SV2"]))
         institutional = ids[np.maximum(service, 0)] == ID["SV2"]
         k = institutional.astype(np.int64)  # SV2 has the revenue code first: each element one further
-        code = block.element(service, 1 + k)
+        every_sv1, every_sv101 = self.composite["SV1"]
+        same = np.array_equal(service, every_sv1)  # each line one SV1, every body mapped: read already
+        code = Composites(every_sv101 if same else block.element(service, 1 + k), comp)
         out["line_number"] = block.element(lx_rows, 1)
-        out["procedure_code"] = components(code, comp, 1)
-        out["modifiers"] = joined_nonempty(code, comp, 2, 6, ";")
+        out["procedure_code"] = code.component(1)
+        out["modifiers"] = code.joined_nonempty(2, 6, ";")
         out["charge"] = block.element(service, 2 + k)
         out["units"] = block.element(service, 4 + k)
         out["revenue_code"] = block.element(per_line(ids == ID["SV2"]), 1)
@@ -358,10 +370,8 @@ class BodyMapping:
         out["ndc_quantity"] = block.element(ctp, 4)
         out["ndc_unit"] = components(block.element(ctp, 5), comp, 0)
         service_dtp = at(dtp, dtp_mask, qualifier == 2)
-        ranged = pc.and_(pa.array(form_is_rd8), pc.match_substring(dtp_value, "-")).to_numpy(zero_copy_only=False)
         service_date = dtp_field(per_line(service_dtp), dtp_start)
         out["service_date"] = pc.if_else(pc.equal(service_date, ""), statement_from.take(claim_index), service_date)
-        after_dash = components(dtp_value, "-", 1, strip=False, max_splits=1)
         out["service_date_to"] = dtp_field(per_line(service_dtp & at(dtp, dtp_mask, ranged)), after_dash)
         line_auth = block.element(per_line(g1), 2)
         out["prior_auth"] = pc.if_else(pc.equal(line_auth, ""), claim_auth.take(claim_index), line_auth)
@@ -372,7 +382,7 @@ class BodyMapping:
         out["facility_npi"] = pc.if_else(own, line_facility, pc.if_else(has_claim_fac, claim_fac, out["billing_npi"]))
         source = pc.if_else(has_claim_fac, "2310C", "2010AA")
         source_i = pc.if_else(has_claim_fac, "2310E", "2010AA")
-        professional_place = components(place, comp, 0).take(claim_index)  # per claim, then per line
+        professional_place = place.component(0).take(claim_index)  # per claim, then per line
         variants = {
             "claim_type": (_repeat("837P", lines), _repeat("837I", lines)),
             "place_of_service": (pc.if_else(pc.equal(line_place, ""), professional_place, line_place), line_place),

@@ -228,24 +228,52 @@ def components(
     values: pa.Array, separator: str, k: int, *, strip: bool = True, max_splits: int | None = None
 ) -> pa.Array:
     """Component k of each composite ('' where it has fewer)."""
-    lists = pc.split_pattern(values, separator, max_splits=max_splits)
-    offsets = lists.offsets.to_numpy()
-    flat = lists.values
-    has = offsets[:-1] + k < offsets[1:]
-    taken = flat.take(pa.array(np.where(has, offsets[:-1] + k, 0))) if len(flat) else pa.nulls(len(values), pa.string())
-    out = pc.if_else(pa.array(has), taken, "")
-    return pc.utf8_trim(out, WHITESPACE) if strip else out
+    return Composites(values, separator, max_splits=max_splits).component(k, strip=strip)
 
 
 def joined_nonempty(values: pa.Array, separator: str, first: int, stop: int, joiner: str) -> pa.Array:
     """Components first..stop-1 of each composite, the non-empty ones joined (modifiers)."""
-    lists = pc.list_slice(pc.split_pattern(values, separator), first, stop)
-    return group_join(
-        lists.values,
-        np.repeat(np.arange(len(values)), pc.list_value_length(lists).to_numpy(zero_copy_only=False)),
-        len(values),
-        joiner,
-    )
+    return Composites(values, separator).joined_nonempty(first, stop, joiner)
+
+
+class Composites:
+    """Composites split once at their separator, for each component read from them."""
+
+    def __init__(self, values: pa.Array, separator: str, *, max_splits: int | None = None) -> None:
+        self.lists = pc.split_pattern(values, separator, max_splits=max_splits)
+        self.offsets = self.lists.offsets.to_numpy()
+        self.count = len(values)
+
+    def component(self, k: int, *, strip: bool = True) -> pa.Array:
+        """Component k of each composite ('' where it has fewer), stripped as str.strip() strips."""
+        flat, offsets = self.lists.values, self.offsets
+        has = offsets[:-1] + k < offsets[1:]
+        if not has.any():
+            return pa.repeat(pa.scalar("", pa.string()), self.count)
+        out = flat.take(pa.array(np.where(has, offsets[:-1] + k, 0)))
+        if not has.all():
+            out = pc.if_else(pa.array(has), out, "")
+        return pc.utf8_trim(out, WHITESPACE) if strip and _may_strip(flat) else out
+
+    def joined_nonempty(self, first: int, stop: int, joiner: str) -> pa.Array:
+        """Components first..stop-1 of each composite, the non-empty ones joined."""
+        lists = pc.list_slice(self.lists, first, stop)
+        return group_join(
+            lists.values,
+            np.repeat(np.arange(self.count), pc.list_value_length(lists).to_numpy(zero_copy_only=False)),
+            self.count,
+            joiner,
+        )
+
+
+def _may_strip(text: pa.Array) -> bool:
+    """Whether a value of these strings could start or end with what str.strip() removes: a byte
+    below '!' or outside ASCII anywhere in their data (a cheap test that errs towards stripping)."""
+    data = text.buffers()[2]
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    return bool((raw <= 32).any() or (raw >= 128).any())
 
 
 def group_join(values: pa.Array, group: np.ndarray, groups: int, joiner: str) -> pa.Array:
