@@ -59,7 +59,7 @@ def cluster_reads(client: Any) -> Any:
     """A `read_files` for CheckOptions that reads each file as a task of the Dask `client`."""
 
     def read_files(paths: Sequence[str], options: CheckOptions, screening: Screening, read_one: Any) -> Iterator[Any]:
-        from cgt_claimcheck.ingest.scan import readable_elsewhere
+        from cgt_claimcheck.ingest.source import readable_elsewhere
 
         plain = replace(options, progress=None, read_files=None)  # what crosses to the workers
         # Standard input and frames are read here, as with --jobs.

@@ -354,7 +354,7 @@ def resolve_check(flags: CheckFlags, settings: FileSettings, config_path: Path |
 def _sources(
     flags: CheckFlags, settings: FileSettings, config_path: Path | None, options: CheckOptions, fmt: str, fail_on: str
 ) -> dict[str, tuple[object, str]]:
-    from cgt_claimcheck.engine.parallel_reads import default_jobs
+    from cgt_claimcheck.workers import default_jobs
 
     effective: dict[str, object] = {
         "format": fmt,

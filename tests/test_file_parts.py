@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cgt_claimcheck import workers
 from cgt_claimcheck.engine import CheckOptions, parallel_reads, run_check
 from cgt_claimcheck.engine.file_parts import merged
 from cgt_claimcheck.errors import UsageError
@@ -121,7 +122,7 @@ def test_not_cut_without_jobs_nor_into_small_parts(night, ref, monkeypatch):
     real_cut = parallel_reads.cut
     monkeypatch.setattr(parallel_reads, "cut", lambda *a, **k: cuts.append(real_cut(*a, **k)))
     monkeypatch.setattr(reader, "CHUNK_BYTES", 2048)
-    monkeypatch.setattr(parallel_reads, "AUTO_MIN_BYTES", 0)  # large enough for a worker, without --jobs
+    monkeypatch.setattr(workers, "AUTO_MIN_BYTES", 0)  # large enough for a worker, without --jobs
     run_check([str(night)], ref, CheckOptions(jobs=None, **OPTIONS))  # None: as the command line's default
     assert cuts == [None]
     cuts.clear()

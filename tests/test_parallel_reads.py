@@ -5,15 +5,19 @@ an unreadable file and a history."""
 from __future__ import annotations
 
 import csv
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import forkserver
 
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from cgt_claimcheck import workers
 from cgt_claimcheck.cli import app
 from cgt_claimcheck.engine import CheckOptions, run_check
-from cgt_claimcheck.engine.parallel_reads import _in_a_worker, default_jobs
+from cgt_claimcheck.workers import default_jobs, start_early, worth_a_worker
 from tests.conftest import REPO
 
 EXAMPLES = REPO / "examples"
@@ -56,7 +60,7 @@ def test_workers_give_the_report_of_one_process(inputs, ref):
     assert _findings(shared) == (table, summary, names, errors)
     assert alone.claims.equals(shared.claims)
     # the X12 file too was read by a worker, and its findings still say where their lines are
-    assert _in_a_worker(str(EXAMPLES / "claims_with_errors.x12"), automatic=False)
+    assert worth_a_worker(str(EXAMPLES / "claims_with_errors.x12"), automatic=False)
     x12 = [
         loc
         for f, loc in zip(table.column("file").to_pylist(), table.column("location").to_pylist(), strict=True)
@@ -78,3 +82,35 @@ def test_the_command_line_takes_jobs_and_says_so():
     assert "jobs = 3  (command line)" in settings
     automatic = f"jobs = 'auto (up to {default_jobs()}, for files of 32 MB or more)'  (default)"
     assert automatic in runner.invoke(app, ["check", "--show-settings"]).stdout
+
+
+def test_the_fork_server_starts_early_only_where_a_worker_will_read(monkeypatch):
+    """`check` starts the read workers' fork server before it imports the engine, only where
+    reading will surely want a worker: never for one job, one core, stdin or a CSV alone."""
+    started = []
+    monkeypatch.setattr(forkserver, "ensure_running", lambda: started.append(True))
+    monkeypatch.setattr(workers, "default_jobs", lambda: 2)
+    x12, extract = str(EXAMPLES / "claims_with_errors.x12"), str(EXAMPLES / "claims.csv")
+    assert not start_early([x12, extract], None) and not started  # small files: read here
+    monkeypatch.setattr(workers, "AUTO_MIN_BYTES", 0)
+    monkeypatch.setattr(workers, "X12_PART_BYTES", (EXAMPLES / "claims_with_errors.x12").stat().st_size // 2)
+    assert start_early([x12], None) and start_early([x12], 4)  # X12 in two parts
+    assert start_early([extract, extract], None)  # two inputs, a worker each
+    assert not start_early([x12], 1)
+    assert not start_early([extract], None)  # a CSV alone is not cut without --jobs
+    assert not start_early(["-", x12 + ".missing"], None)
+    monkeypatch.setattr(workers, "default_jobs", lambda: 1)
+    assert not start_early([x12], None)  # one core
+    assert len(started) == 3
+
+
+def test_read_workers_load_the_engine_without_pandas():
+    """The workers' fork server keeps pandas out before it loads the engine (pyarrow would load
+    it only to ask about frames: a quarter of a second, and its memory in every worker)."""
+    with ProcessPoolExecutor(1, mp_context=workers.worker_context()) as pool:
+        assert pool.submit(_loaded, "pandas").result() is False
+        assert pool.submit(_loaded, "cgt_claimcheck.engine.file_read").result() is True  # preloaded
+
+
+def _loaded(module: str) -> bool:
+    return module in sys.modules

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cgt_claimcheck import workers
 from cgt_claimcheck.engine import CheckOptions, parallel_reads, run_check
 from cgt_claimcheck.engine.file_parts import merged
 from cgt_claimcheck.errors import UsageError
@@ -174,7 +175,7 @@ def test_workers_read_the_parts(tmp_path, ref, monkeypatch):
     )
     alone = _outcome(path, ref, jobs=1)
     assert _outcome(path, ref, jobs=3) == alone and cut == [3]
-    monkeypatch.setattr(parallel_reads, "AUTO_MIN_BYTES", 0)  # without --jobs too: the cores, here 2 or more
+    monkeypatch.setattr(workers, "AUTO_MIN_BYTES", 0)  # without --jobs too: the cores, here 2 or more
     monkeypatch.setattr(parallel_reads, "default_jobs", lambda: 2)
     assert _outcome(path, ref, jobs=None) == alone and cut == [3, 2]  # None: the command line's default
 

@@ -73,6 +73,9 @@ def check(
         raise typer.Exit(ExitStatus.OK)
     if not files:
         fail("no input: give one or more files (or - for stdin)")
+    from cgt_claimcheck.workers import start_early
+
+    start_early(files, resolved.options.jobs)  # a worker's interpreter starts while this one imports the engine
     from cgt_claimcheck.engine import run_check
     from cgt_claimcheck.output_file import STDOUT, ReaderClosed, refuse_inputs, write_output
     from cgt_claimcheck.reporters import REPORTERS

@@ -17,7 +17,6 @@ dies leaves its file to this process.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -30,47 +29,17 @@ from typing import TYPE_CHECKING, Any
 from cgt_claimcheck.engine.file_parts import merged
 from cgt_claimcheck.ingest import reader
 from cgt_claimcheck.ingest.byte_ranges import ByteRange
-from cgt_claimcheck.ingest.scan import cut, readable_elsewhere
+from cgt_claimcheck.ingest.scan import cut
+from cgt_claimcheck.workers import X12_PART_BYTES, default_jobs, worker_context, worth_a_worker
 
 if TYPE_CHECKING:
     from cgt_claimcheck.engine.options import CheckOptions
     from cgt_claimcheck.ingest.arrow_source import ArrowSource
     from cgt_claimcheck.ingest.scan import Screening
 
-MAX_JOBS = 8  # beyond this, reading is bound by the disk and the merge, not the cores
-# Without --jobs, a file goes to a worker only when reading it takes longer than starting a
-# worker (about a second): 32 MB of text, some 300,000 lines (a compressed file counts 5 times).
-AUTO_MIN_BYTES = 32 * 1024 * 1024
 # A part is at least 8 reader chunks (256 MB, some 2M lines): a worker takes about a second to
 # start, and a part of 1M lines read beside this process took 1.5x the whole file (2 cores).
 PART_CHUNKS = 8
-# An X12 part is at least 32 MB (some 1.4 s of reading on the 2-core machine, 220,000 service
-# lines): X12 reading is numpy over small arrays, so two processes read twice as fast as one.
-X12_PART_BYTES = 32 << 20
-
-
-def default_jobs() -> int:
-    """The machine's cores (those this process may use), capped."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(cores, MAX_JOBS))
-
-
-def _in_a_worker(path: str | ArrowSource, automatic: bool) -> bool:
-    """Whether a worker should read this input: a file (not stdin, not a frame), by its size
-    unless --jobs was given."""
-    if not isinstance(path, str) or path == "-":
-        return False
-    if automatic:
-        try:
-            size = os.path.getsize(path) * (5 if path.lower().endswith(".gz") else 1)
-        except OSError:
-            return False
-        if size < AUTO_MIN_BYTES:
-            return False
-    return readable_elsewhere(path)
 
 
 def _share_cores(threads: int) -> None:
@@ -96,7 +65,7 @@ def read_files(
     large extract in parts when there are fewer large files than jobs."""
     automatic = options.jobs is None  # no --jobs: the cores, for files big enough to pay for a worker
     wanted = options.jobs or default_jobs()
-    eligible = [] if wanted == 1 else [i for i, path in enumerate(paths) if _in_a_worker(path, automatic)]
+    eligible = [] if wanted == 1 else [i for i, path in enumerate(paths) if worth_a_worker(path, automatic)]
     parts = _parts(paths, eligible, wanted, options)
     tasks: list[tuple[int, ByteRange | None]] = (
         [(i, None) for i in eligible if i not in parts] if len(paths) > 1 else []
@@ -107,15 +76,12 @@ def read_files(
         for index, path in enumerate(paths):
             yield read_one(path, index, options, screening)
         return
-    # A fresh interpreter per worker (forkserver): forking a process whose Arrow thread pools
-    # already run can deadlock the child. The server imports the engine once for all workers.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["cgt_claimcheck.engine.file_read"])
+    context = worker_context()
     plain = replace(options, progress=None)  # a callback does not cross processes
     threads = max(1, (os.cpu_count() or 1) // max(jobs, 2 if parts else 1))
     pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_cores, initargs=(threads,))
-    # The first submit starts the fork server (a new interpreter importing the engine, about half
-    # a second): on a thread, while this process reads what it reads itself.
+    # The first submit starts the fork server unless `workers.start_early` did (a new interpreter
+    # importing the engine, about half a second): on a thread, while this process reads its part.
     futures: dict[tuple[int, int], Future[Any]] = {}
     in_workers = {i for i, part in tasks if part is None}  # files read whole by a worker
     submitted = _Submitted(

@@ -71,13 +71,6 @@ def open_input(
     )
 
 
-def readable_elsewhere(path: str | ArrowSource) -> bool:
-    """Can another process read this input as well as this one (a worker of `--jobs`, a Dask
-    task)? A path to an extract, a Parquet file or an X12 file can (an X12 reader's line locator
-    is plain data); standard input (read once) and a frame this process holds are read here."""
-    return isinstance(path, str) and path != "-"
-
-
 @dataclass(frozen=True)
 class Screening:
     """How rows are screened in this run: the payers checked and the codes that make a line relevant."""

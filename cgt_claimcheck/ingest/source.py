@@ -22,10 +22,13 @@ import tempfile
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from cgt_claimcheck.errors import EmptyInput, UsageError
 from cgt_claimcheck.printable import excerpt
+
+if TYPE_CHECKING:
+    from cgt_claimcheck.ingest.arrow_source import ArrowSource
 
 STDIN = "-"
 HEADER_LIMIT = 64 << 20  # a "header" longer than this is not a header: refuse, saying so
@@ -48,6 +51,13 @@ def display_name(path: object) -> str:
     if isinstance(shown, str):
         return shown
     return "<stdin>" if path == STDIN else str(path)
+
+
+def readable_elsewhere(path: str | ArrowSource) -> bool:
+    """Can another process read this input as well as this one (a worker of `--jobs`, a Dask
+    task)? A path to an extract, a Parquet file or an X12 file can (an X12 reader's line locator
+    is plain data); standard input (read once) and a frame this process holds are read here."""
+    return isinstance(path, str) and path != "-"
 
 
 def _spooled_stdin() -> IO[bytes]:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from cgt_claimcheck.errors import UsageError
 from cgt_claimcheck.ingest.byte_ranges import ByteRange, line_breaks_before
-from cgt_claimcheck.ingest.x12_syntax import BOM, read_isa
+from cgt_claimcheck.ingest.x12_syntax import BOM, looks_like_x12, read_isa
 
 if TYPE_CHECKING:
     from cgt_claimcheck.ingest.source import ByteSource
@@ -34,6 +34,19 @@ if TYPE_CHECKING:
     from cgt_claimcheck.ingest.x12_syntax import Separators
 
 SEARCH_BYTES = 1 << 20  # bytes searched at a time for the next ST
+
+
+def may_be_cut(path: str, min_part_bytes: int) -> bool:
+    """Whether a file is X12, not compressed and large enough for two parts of `min_part_bytes`:
+    what `split_x12` asks first (reading it may still show it cannot be cut)."""
+    try:
+        if os.path.getsize(path) < 2 * max(min_part_bytes, 1):
+            return False
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return not head.startswith(b"\x1f\x8b") and looks_like_x12(head)
 
 
 def split_x12(path: str, parts: int, min_part_bytes: int) -> list[ByteRange] | None:
