@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cgt_claimcheck.ingest.x12_segments import SegmentBlock, components
+from cgt_claimcheck.ingest.x12_segments import Composites, SegmentBlock, components
 from cgt_claimcheck.ingest.x12_syntax import Separators
 
 SEPARATOR_SETS = [("*", ":", "~"), ("|", "^", "\n"), ("*", ">", "~"), ("!", "\\", "'")]
@@ -76,6 +76,25 @@ def test_every_token_and_its_components(drawn, c):
     given_ = everyone % 2 == 0
     assert block.tokens(everyone, given=given_).to_pylist() == [
         _stripped(token) if keep else "" for token, keep in zip(tokens, given_, strict=True)
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(drawn=blocks(), k=st.integers(0, 7))
+def test_one_split_serves_every_component_and_the_joined_run(drawn, k):
+    """Composites splits a column once: each component, and components 2-5 joined where not
+    empty (modifiers), are what splitting each value again gives."""
+    text, seps = drawn
+    element, component, terminator = seps
+    block = _block(text, seps)
+    values = block.element(np.concatenate((np.arange(block.count), [-1])), k)  # a missing one last: not flat[0]
+    composites = Composites(values, component)
+    split = [value.split(component) for value in values.to_pylist()]
+    for c in range(5):
+        wanted = [_stripped(parts[c]) if c < len(parts) else "" for parts in split]
+        assert composites.component(c).to_pylist() == wanted
+    assert composites.joined_nonempty(2, 6, ";").to_pylist() == [
+        ";".join(p for p in parts[2:6] if p) for parts in split
     ]
 
 

@@ -231,11 +231,6 @@ def components(
     return Composites(values, separator, max_splits=max_splits).component(k, strip=strip)
 
 
-def joined_nonempty(values: pa.Array, separator: str, first: int, stop: int, joiner: str) -> pa.Array:
-    """Components first..stop-1 of each composite, the non-empty ones joined (modifiers)."""
-    return Composites(values, separator).joined_nonempty(first, stop, joiner)
-
-
 class Composites:
     """Composites split once at their separator, for each component read from them."""
 
@@ -256,7 +251,8 @@ class Composites:
         return pc.utf8_trim(out, WHITESPACE) if strip and _may_strip(flat) else out
 
     def joined_nonempty(self, first: int, stop: int, joiner: str) -> pa.Array:
-        """Components first..stop-1 of each composite, the non-empty ones joined."""
+        """Components first..stop-1 of each composite, the non-empty ones joined (modifiers: as
+        written, not stripped)."""
         lists = pc.list_slice(self.lists, first, stop)
         return group_join(
             lists.values,
