@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cgt_claimcheck.distinct import distinct
 from cgt_claimcheck.report import CLAIM_HASH, UNLISTED_CLAIMS
 
 
@@ -30,10 +31,10 @@ def denied_claims(errors: pa.Table) -> dict[str, np.ndarray]:
     names = list(dict.fromkeys(files.tolist()))
     for file in names:
         if len(names) == 1:  # the common case: no masks over a million unlisted claims
-            found = np.unique(np.concatenate([hashes[named], unlisted]))
+            found = distinct(np.concatenate([hashes[named], unlisted]))
         else:
             here = files == file
-            found = np.unique(np.concatenate([hashes[here & named], unlisted[here[owners]]]))
+            found = distinct(np.concatenate([hashes[here & named], unlisted[here[owners]]]))
         if len(found):
             denied[file] = found
     return denied

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cgt_claimcheck.distinct import distinct
 from cgt_claimcheck.engine.claim_ids import row_claim_hashes
 from cgt_claimcheck.report import CLAIM_HASH, CLAIM_HEADER_COLUMNS, Findings
 
@@ -34,7 +35,7 @@ def claim_headers(lines: pa.Table | None, findings: Findings, redact: bool) -> p
     key = np.where((file_of >= 0) & (claim_of >= 0), file_of * stride + claim_of, -1)
     named = findings.table.select(["file", "claim_id"])
     found_file, found_claim = _codes_in(named.column("file"), files), _codes_in(named.column("claim_id"), claims)
-    wanted = np.unique((found_file * stride + found_claim)[(found_file >= 0) & (found_claim >= 0)])
+    wanted = distinct((found_file * stride + found_claim)[(found_file >= 0) & (found_claim >= 0)])
     history = lines.column("_history").combine_chunks().to_numpy(zero_copy_only=False)
     rows = np.flatnonzero(np.isin(key, wanted) & ~history & (key >= 0))
     if not len(rows):

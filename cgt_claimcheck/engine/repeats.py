@@ -24,6 +24,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cgt_claimcheck.distinct import distinct
 from cgt_claimcheck.engine.claim_ids import row_claim_hashes
 from cgt_claimcheck.report import CLAIM_HASH, REPRESENTS, UNLISTED_CLAIMS, Findings, not_listed_note
 
@@ -92,7 +93,7 @@ class RepeatedProblems:
         closing = np.flatnonzero(table.column(REPRESENTS).to_numpy() > 1)
         keys = table.select(list(PROBLEM_CAUSE)).take(pa.array(closing)).to_pylist()
         lists = [self._claims.pop(tuple(k.values()), []) for k in keys]
-        values = [np.unique(np.concatenate(found)) if found else np.array([], np.uint64) for found in lists]
+        values = [distinct(np.concatenate(found)) if found else np.array([], np.uint64) for found in lists]
         counts = np.zeros(table.num_rows, np.int64)
         counts[closing] = [len(v) for v in values]
         offsets = pa.array(np.r_[0, np.cumsum(counts)].astype(np.int32))

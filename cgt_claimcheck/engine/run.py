@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from cgt_claimcheck import __version__
+from cgt_claimcheck.distinct import distinct
 from cgt_claimcheck.engine.claims import claim_headers
 from cgt_claimcheck.engine.findings import assemble, rejection_findings, rule_findings
 from cgt_claimcheck.engine.intake import Relevance, kept_lines, take_in
@@ -58,7 +59,7 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
     if lines is not None:
         input_rows = ~lines.flags("_history")
         cgt_lines = input_rows & (lines.flags("is_cgt_drug") | lines.flags("is_car_t_admin"))
-        cgt_claims = len(np.unique(lines.groups("claim_id")[cgt_lines]))
+        cgt_claims = len(distinct(lines.groups("claim_id")[cgt_lines]))
         trial = lines.eq("program", "medi-cal") & ~lines.eq("trial_markers", "")
     for r in selected:
         if r.reads != "lines":

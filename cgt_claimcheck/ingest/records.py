@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cgt_claimcheck.distinct import distinct
+
 UNCLOSED_QUOTE = (
     'opens a quote (") that is not closed on the same line; a value may not contain a line break, '
     "so each line is read as its own row"
@@ -76,7 +78,7 @@ def without_lines(chunk: bytes, lines: list[BadLine]) -> tuple[bytes, np.ndarray
 
 def _lines_holding(starts: np.ndarray, offsets: np.ndarray) -> list[int]:
     """Index of each line that holds one of the byte offsets, once."""
-    return np.unique(np.searchsorted(starts, offsets, side="right") - 1).tolist()
+    return distinct(np.searchsorted(starts, offsets, side="right") - 1).tolist()
 
 
 def _leaves_quote_open(line: str, delimiter: str) -> bool:

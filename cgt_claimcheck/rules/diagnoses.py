@@ -63,11 +63,13 @@ def diagnosis_not_billable(lines: Lines, ctx: RuleContext) -> Hits:
     """
     import numpy as np
 
+    from cgt_claimcheck.distinct import distinct
+
     status = diagnosis_status(lines, ctx.ref, ctx.options)
     unjudged = (status.status == NOT_JUDGED) & ~lines.flags("_history")[status.line]
     notes = status.note[unjudged]
     chapter = {c for c, n in zip(status.code[unjudged], notes, strict=True) if n.startswith(NO_CHAPTER)}
-    dated = np.unique(status.line[unjudged][[n.endswith(OUTSIDE_DATES) for n in notes]])
+    dated = distinct(status.line[unjudged][[n.endswith(OUTSIDE_DATES) for n in notes]])
     _not_judged(sorted(chapter), len(dated), ctx)
 
     # Per claim, every distinct bad code (lists repeat on each line), in the order of the claim's
