@@ -31,10 +31,10 @@ def denied_claims(errors: pa.Table) -> dict[str, np.ndarray]:
     names = list(dict.fromkeys(files.tolist()))
     for file in names:
         if len(names) == 1:  # the common case: no masks over a million unlisted claims
-            found = distinct(np.concatenate([hashes[named], unlisted]))
+            found = distinct(np.concatenate([hashes[named], unlisted]), in_place=True)
         else:
             here = files == file
-            found = distinct(np.concatenate([hashes[here & named], unlisted[here[owners]]]))
+            found = distinct(np.concatenate([hashes[here & named], unlisted[here[owners]]]), in_place=True)
         if len(found):
             denied[file] = found
     return denied

@@ -11,12 +11,17 @@ from __future__ import annotations
 import numpy as np
 
 
-def distinct(values: np.ndarray) -> np.ndarray:
-    """np.unique(values) for integers: sorted, each value once, flattened. Floats go to
-    np.unique, which folds NaNs into one (a sort would keep them apart)."""
+def distinct(values: np.ndarray, *, in_place: bool = False) -> np.ndarray:
+    """np.unique(values) for integers: sorted, each value once, flattened. `in_place`: a fresh
+    one-dimensional array the caller no longer needs is sorted where it is, not copied. Floats go
+    to np.unique, which folds NaNs into one (a sort would keep them apart)."""
     if values.dtype.kind not in "biu":
         return np.unique(values)
-    ordered = np.sort(values, axis=None)
+    if in_place and values.ndim == 1:
+        values.sort()
+        ordered = values
+    else:
+        ordered = np.sort(values, axis=None)
     if len(ordered) < 2:
         return ordered
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))]

@@ -19,6 +19,7 @@ def test_distinct_is_np_unique(values):
     found = distinct(values)
     assert found.dtype == values.dtype
     assert np.array_equal(found, np.unique(values))
+    assert np.array_equal(distinct(values.copy(), in_place=True), found)  # sorted where it is: the same
 
 
 def test_floats_keep_np_unique_and_its_one_nan():

@@ -12,18 +12,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cgt_claimcheck.distinct import distinct
+
 
 def sorted_unique(parts: list[np.ndarray]) -> np.ndarray:
     if not parts:
         return np.array([], dtype=np.uint64)
     merged = np.concatenate(parts)
     parts.clear()  # the pieces are no longer needed: do not hold them and the merge at once
-    merged.sort()
-    keep = np.empty(len(merged), dtype=bool)
-    if len(merged):
-        keep[0] = True
-        np.not_equal(merged[1:], merged[:-1], out=keep[1:])
-    return merged[keep]
+    return distinct(merged, in_place=True)
 
 
 def contains(sorted_unique: np.ndarray, values: np.ndarray) -> np.ndarray:

@@ -93,7 +93,9 @@ class RepeatedProblems:
         closing = np.flatnonzero(table.column(REPRESENTS).to_numpy() > 1)
         keys = table.select(list(PROBLEM_CAUSE)).take(pa.array(closing)).to_pylist()
         lists = [self._claims.pop(tuple(k.values()), []) for k in keys]
-        values = [distinct(np.concatenate(found)) if found else np.array([], np.uint64) for found in lists]
+        values = [
+            distinct(np.concatenate(found), in_place=True) if found else np.array([], np.uint64) for found in lists
+        ]
         counts = np.zeros(table.num_rows, np.int64)
         counts[closing] = [len(v) for v in values]
         offsets = pa.array(np.r_[0, np.cumsum(counts)].astype(np.int32))
