@@ -203,3 +203,24 @@ def test_cuts_fall_where_the_readers_chunks_end(tmp_path_factory, lines, count, 
         multiple = -(-after.start // chunk) * chunk  # the chunk end the cut belongs to
         assert b"\n" not in raw[after.start : multiple] and after.start > raw.index(b"\n")
         assert rows_before(str(path), after.start) == raw[: after.start].count(b"\n") - 1
+
+
+def test_a_claim_sliced_off_a_batch_crosses_processes_without_the_batch():
+    """A part's first and last claims are slices of a batch; Arrow pickles a slice with its
+    parent's buffers, so a Pending is pickled with only its own rows (and gives them back)."""
+    import pickle
+
+    import numpy as np
+    import pyarrow as pa
+
+    from cgt_claimcheck.engine.pending import Pending
+
+    n = 100_000
+    ids = [f"C{i // 2:08}" for i in range(n)]
+    table = pa.table({"claim_id": ids, "procedure_code": pa.array(["J3392"] * n).dictionary_encode()})
+    batch = Pending(table, np.arange(1, n + 1), np.zeros(n, dtype=bool), 0, "claims.csv")
+    head, rest = batch.split_first_claim()
+    copy = pickle.loads(pickle.dumps(head))
+    assert copy.table.equals(table.slice(0, 2)) and copy.rows.tolist() == [1, 2]
+    assert len(pickle.dumps(head)) < 5_000  # the whole batch: some 1.5 MB
+    assert pickle.loads(pickle.dumps(rest)).table.equals(table.slice(2))
