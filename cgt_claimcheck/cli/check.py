@@ -73,8 +73,10 @@ def check(
         raise typer.Exit(ExitStatus.OK)
     if not files:
         fail("no input: give one or more files (or - for stdin)")
+    from cgt_claimcheck.arrow_pool import use_jemalloc
     from cgt_claimcheck.workers import start_early
 
+    use_jemalloc()  # before the first batch is read: the leaner of pyarrow's pools for a check
     start_early(files, resolved.options.jobs)  # a worker's interpreter starts while this one imports the engine
     from cgt_claimcheck.engine import run_check
     from cgt_claimcheck.output_file import STDOUT, ReaderClosed, refuse_inputs, write_output

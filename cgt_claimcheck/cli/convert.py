@@ -31,6 +31,7 @@ def convert(
 ) -> None:
     """Write the canonical claim-line extract that `check` reads: one row per service line."""
     from cgt_claimcheck import convert as conversion
+    from cgt_claimcheck.arrow_pool import use_jemalloc
     from cgt_claimcheck.config import delimiter_of
     from cgt_claimcheck.engine.options import CheckOptions
     from cgt_claimcheck.output_file import ReaderClosed, refuse_inputs, write_output
@@ -44,6 +45,7 @@ def convert(
     fmt = (to or ("parquet" if suffix in (".parquet", ".pq") else "csv")).lower()
     if fmt not in conversion.FORMATS:
         fail(f"--to {printable(fmt)[:20]!r}: use csv or parquet")
+    use_jemalloc()  # as check does: the leaner of pyarrow's pools
     outcome = conversion.Converted()
     try:
         refuse_inputs(output, files)

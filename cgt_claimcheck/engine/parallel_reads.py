@@ -42,15 +42,17 @@ if TYPE_CHECKING:
 PART_CHUNKS = 8
 
 
-def _share_cores(threads: int) -> None:
+def set_up_worker(threads: int) -> None:
     """In a worker: Arrow's thread pools sized to this worker's share of the cores (N workers
     each parsing with every core's thread would fight over them); no pandas (a worker returns
-    Arrow tables only)."""
+    Arrow tables only); Arrow's memory from jemalloc, as in the check that started it."""
     import pyarrow as pa
 
+    from cgt_claimcheck.arrow_pool import use_jemalloc
     from cgt_claimcheck.pandas_free import keep_pandas_out
 
     keep_pandas_out()
+    use_jemalloc()
     pa.set_cpu_count(threads)
     pa.set_io_thread_count(threads)
 
@@ -79,7 +81,7 @@ def read_files(
     context = worker_context()
     plain = replace(options, progress=None)  # a callback does not cross processes
     threads = max(1, (os.cpu_count() or 1) // max(jobs, 2 if parts else 1))
-    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_share_cores, initargs=(threads,))
+    pool = ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=set_up_worker, initargs=(threads,))
     # The first submit starts the fork server unless `workers.start_early` did (a new interpreter
     # importing the engine, about half a second): on a thread, while this process reads its part.
     futures: dict[tuple[int, int], Future[Any]] = {}
