@@ -76,8 +76,8 @@ def check(
     from cgt_claimcheck.arrow_pool import use_jemalloc
     from cgt_claimcheck.workers import start_early
 
-    use_jemalloc()  # before the first batch is read: the leaner of pyarrow's pools for a check
     start_early(files, resolved.options.jobs)  # a worker's interpreter starts while this one imports the engine
+    use_jemalloc()  # before the first batch is read (after start_early: it imports pyarrow, 0.2 s)
     from cgt_claimcheck.engine import run_check
     from cgt_claimcheck.output_file import STDOUT, ReaderClosed, refuse_inputs, write_output
     from cgt_claimcheck.reporters import REPORTERS
