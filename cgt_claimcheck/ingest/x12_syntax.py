@@ -86,7 +86,7 @@ class LinePlaces:
         return len(self.segment)
 
     def _fits(self, transaction: int, line: int, offset: int) -> bool:
-        """Do a line's place and those after it belong to the current run?"""
+        """Can a line at this place join the current run (same transaction, distances that fit)?"""
         return (
             bool(self.run_first)
             and self.run_transaction[-1] == transaction
