@@ -121,3 +121,26 @@ def test_a_number_element_is_read_where_it_is_written_plainly(values, seps):
     wanted = [int(v.strip()) if re.fullmatch(r"[1-9][0-9]{0,8}", v.strip()) else -1 for v in values]
     assert block.element_number(np.arange(block.count), 1).tolist() == wanted
     assert block.element_number(np.array([-1]), 1).tolist() == [-1]
+
+
+@st.composite
+def _segment_starts_and_breaks(draw):
+    """Where segments start and where line breaks are in a block: mostly a break before each
+    next segment (the shortcut's case), sometimes none, two, or one moved across a start."""
+    lengths = draw(st.lists(st.integers(2, 30), min_size=0, max_size=40))
+    first = np.cumsum([draw(st.integers(0, 3))] + lengths)[:-1] if lengths else np.zeros(0, np.int64)
+    breaks = []
+    for start, length in zip(first.tolist(), lengths, strict=True):
+        for _ in range(draw(st.sampled_from([1, 1, 1, 1, 0, 2]))):
+            breaks.append(start + draw(st.integers(0, length - 1)))
+    breaks += draw(st.lists(st.integers(0, int(first[-1]) + 40 if len(first) else 40), max_size=3))
+    return np.asarray(first, dtype=np.int64), np.unique(np.asarray(breaks, dtype=np.int64))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_segment_starts_and_breaks())
+def test_each_segment_is_placed_on_its_line_as_a_search_places_it(case):
+    from cgt_claimcheck.ingest.x12_stream import breaks_before
+
+    first, breaks = case
+    assert breaks_before(breaks, first).tolist() == np.searchsorted(breaks, first).tolist()

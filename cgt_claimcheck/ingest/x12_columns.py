@@ -247,19 +247,26 @@ class BodyMapping:
         nm1, hl = self.nm1_rows, self.hl_rows
         entity_is = self.entity_of
         # An NPI is read of a billing provider or a facility only: NM109 of those names where NM108 is XX.
-        read = np.isin(entity_is[nm1], [BILLING, FACILITY]) & (block.element_code(nm1, 8, ["XX"]) == 1)
-        npi = block.element(np.where(read, nm1, -1), 9)
-        npi_full = np.full(block.count, -1, dtype=np.int64)
-        npi_full[nm1] = np.arange(len(nm1))
-        has_npi = at(nm1, ids == ID["NM1"], pc.not_equal(npi, "").to_numpy(zero_copy_only=False))
+        # Both read for those names only (few: a billing provider a transaction, the facilities named).
+        named = nm1[np.isin(entity_is[nm1], [BILLING, FACILITY])]
+        read = named[block.element_code(named, 8, ["XX"]) == 1]
+        npi = block.element(read, 9)
+        npi_full = np.full(block.count, -1, dtype=np.int64)  # segment -> its NPI in `npi` (-1: none read)
+        npi_full[read] = np.arange(len(read))
+        has_npi = np.zeros(block.count, dtype=bool)
+        has_npi[read] = pc.not_equal(npi, "").to_numpy(zero_copy_only=False)
         level_of_hl = np.zeros(block.count, dtype=np.int64)
         level_of_hl[hl] = self.hl_level
         is_hl = ids == ID["HL"]
         outside = ~self.claim_open
 
         def carried(sets: np.ndarray, resets: np.ndarray) -> np.ndarray:
-            """At each CLM, the latest of `sets` since the latest of `resets` (-1: none)."""
-            latest = self._latest(sets | resets)[clm_rows]
+            """At each CLM, the latest of `sets` since the latest of `resets` (-1: none): the latest
+            of either in the CLM's body, found among them (a few in ten segments) by a search."""
+            marks = np.flatnonzero(sets | resets)
+            at = np.searchsorted(marks, clm_rows, side="right") - 1
+            latest = np.where(at >= 0, marks[np.maximum(at, 0)], -1)
+            latest = np.where(latest >= self.begin[clm_rows], latest, -1)
             return np.where((latest >= 0) & sets[np.maximum(latest, 0)], latest, -1)
 
         def npi_of(rows: np.ndarray) -> pa.Array:

@@ -84,6 +84,23 @@ def _first_chars(codes: np.ndarray, terminator: str) -> np.ndarray:
     return first
 
 
+def breaks_before(breaks: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """How many of `breaks` come before each of `first` (both sorted): np.searchsorted(breaks,
+    first), without the search where each segment has a line of its own (the usual file: one
+    break between a segment's first byte and the next one's)."""
+    count = len(first)
+    if count:
+        before = int(np.searchsorted(breaks, first[0]))
+        between = breaks[before : before + count - 1]
+        if (
+            len(between) == count - 1
+            and bool((between >= first[:-1]).all() and (between < first[1:]).all())
+            and (before + count - 1 == len(breaks) or breaks[before + count - 1] >= first[-1])
+        ):
+            return before + np.arange(count)
+    return np.searchsorted(breaks, first)
+
+
 def _lead(text: str) -> int:
     return len(text) - len(text.lstrip(" \t\r\n"))
 
@@ -261,7 +278,7 @@ class SegmentStream:
         first = _first_chars(codes, self.seps.terminator)
         base, line = place[0] + start, place[1] + text.count("\n", 0, start)  # `place`: where `text` starts
         breaks = np.flatnonzero(codes == 10)
-        lines = line + np.searchsorted(breaks, first)
+        lines = line + breaks_before(breaks, first)
         if strip_breaks:
             raw = raw.translate(None, b"\r\n")
         # Latin-1 is UTF-8 where it is ASCII (most files): only a block with another byte is re-encoded.
