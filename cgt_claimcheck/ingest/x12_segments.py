@@ -28,11 +28,6 @@ def _packed(name: bytes) -> int:
     return len(name) << 24 | int.from_bytes(name.ljust(3, b"\0"), "big")
 
 
-# The bytes that may need a strip: WHITESPACE in ASCII, and any UTF-8 lead byte (\x85 and \xa0
-# of Latin-1 arrive as C2 85 and C2 A0).
-_SPACE = np.zeros(256, dtype=bool)
-_SPACE[[ord(c) for c in WHITESPACE if ord(c) < 128]] = True
-_SPACE[128:] = True
 _PACKED = np.array([_packed(name.encode()) for name in SEGMENT_IDS], dtype=np.int64)
 _ORDER = np.argsort(_PACKED)
 _SORTED = _PACKED[_ORDER]
@@ -57,7 +52,8 @@ class SegmentBlock:
         buf = np.frombuffer(data, dtype=np.uint8)
         self.buf = buf
         is_end = buf == ord(seps.terminator)
-        delimiters = np.flatnonzero(is_end | (buf == ord(seps.element)))
+        self.is_delimiter = is_end | (buf == ord(seps.element))  # kept: _spaced reads it
+        delimiters = np.flatnonzero(self.is_delimiter)
         self.token_end = delimiters
         self.last = np.flatnonzero(is_end[delimiters])  # each segment's last token
         self.first = np.concatenate(([0], self.last[:-1] + 1)) if len(self.last) else self.last
@@ -80,13 +76,13 @@ class SegmentBlock:
         """Which tokens start or end with a byte str.strip() may remove: a control character, a
         space or a non-ASCII byte next to a delimiter (or the block's start)."""
         spaced = np.zeros(len(self.token_end), dtype=bool)
-        buf = self.buf
+        buf, is_delimiter = self.buf, self.is_delimiter
         suspect = np.flatnonzero((buf <= 32) | (buf >= 128))
         if len(suspect):
-            delimiter = np.zeros(len(buf) + 2, dtype=bool)
-            delimiter[self.token_end + 1] = True  # shifted by one: delimiter[p + 1] is byte p
-            delimiter[0] = True  # before the block's first byte
-            edge = suspect[delimiter[suspect] | delimiter[suspect + 2]]
+            # A suspect byte at the block's start or next to a delimiter (on either side) is at an edge.
+            before = np.maximum(suspect - 1, 0)
+            after = np.minimum(suspect + 1, len(buf) - 1)
+            edge = suspect[(suspect == 0) | is_delimiter[before] | (is_delimiter[after] & (suspect + 1 < len(buf)))]
             spaced[np.minimum(np.searchsorted(self.token_end, edge), len(spaced) - 1)] = True
         return spaced
 
