@@ -246,8 +246,7 @@ class BodyMapping:
 
         nm1, hl = self.nm1_rows, self.hl_rows
         entity_is = self.entity_of
-        # An NPI is read of a billing provider or a facility only: NM109 of those names where NM108 is XX.
-        # Both read for those names only (few: a billing provider a transaction, the facilities named).
+        # An NPI: NM109 where NM108 is XX, both read of billing and facility names only (a few a block).
         named = nm1[np.isin(entity_is[nm1], [BILLING, FACILITY])]
         read = named[block.element_code(named, 8, ["XX"]) == 1]
         npi = block.element(read, 9)
