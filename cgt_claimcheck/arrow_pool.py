@@ -4,9 +4,10 @@ read worker), where pyarrow has it and the user has not chosen a pool.
 pyarrow's default pool is mimalloc. On the same checks, jemalloc's peak RSS was 9-22% lower in
 every case measured (benchmarks/results.md, 2026-12-07): the clean 100k check 143-146 MB against
 176-184, the every-line-CGT 100k check 262-270 against 299-306, the 1M-line X12 check 233-249
-against 258-274. Time: the every-line-CGT check 17% faster, the 1M all-rejected check 4% faster,
-the clean 1M check about 4% slower (8 alternating rounds). mimalloc keeps more of what the
-multi-threaded CSV parse and the reader's blocks freed. A Python caller's process is left as it is (it may hold Arrow memory
+against 258-274. Time (benchmarks/pools.py and an 8-round comparison): the every-line-CGT check
+9-17% faster, the clean 1M check 4-7% slower, the 1M all-rejected check from 4% faster to 7%
+slower. mimalloc takes transparent huge pages (2 MB at a time, half the page faults) where the
+kernel offers them on request; jemalloc, given them, peaks as high. A Python caller's process is left as it is (it may hold Arrow memory
 already); ARROW_DEFAULT_MEMORY_POOL, when set, is the user's choice and wins.
 """
 
