@@ -144,3 +144,34 @@ def test_each_segment_is_placed_on_its_line_as_a_search_places_it(case):
 
     first, breaks = case
     assert breaks_before(breaks, first).tolist() == np.searchsorted(breaks, first).tolist()
+
+
+def _after_last_envelope_by_search(data: bytes, seps: Separators) -> int:
+    """The definition: past the last terminator + id + element separator of an envelope segment."""
+    term, element = seps.terminator.encode(), seps.element.encode()
+    last = max(data.rfind(term + name + element) for name in (b"ISA", b"GS", b"ST", b"SE", b"GE", b"IEA"))
+    if last < 0:
+        return 0
+    end = data.find(term, last + 1)
+    return end + 1 if end >= 0 else 0
+
+
+_IDS = ["ISA", "GS", "ST", "SE", "GE", "IEA", "CLM", "LX", "SV1", "STX", "SEE", "S", "st", " ST", "IE", ""]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from(_IDS), st.sampled_from(["*1", "", "*", "*SE*ST"])), max_size=25),
+    st.sampled_from([("*", "~"), ("|", "\n"), ("^", "'")]),
+    st.booleans(),
+)
+def test_a_block_is_cut_after_its_last_envelope_segment(segments, separators, unterminated_tail):
+    from cgt_claimcheck.ingest.x12_blocks import after_last_envelope
+
+    element, terminator = separators
+    seps = Separators(element, ":", None, terminator)
+    text = "".join(name + rest.replace("*", element) + terminator for name, rest in segments)
+    if unterminated_tail:
+        text += "LX" + element + "1"
+    data = text.encode()
+    assert after_last_envelope(data, seps) == _after_last_envelope_by_search(data, seps)
