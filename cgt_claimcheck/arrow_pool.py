@@ -17,14 +17,16 @@ import os
 
 
 def use_jemalloc() -> None:
-    """Make jemalloc Arrow's default pool, unless ARROW_DEFAULT_MEMORY_POOL says otherwise or this
-    pyarrow was built without it (Windows wheels): then nothing changes."""
+    """Make jemalloc Arrow's default pool, unless ARROW_DEFAULT_MEMORY_POOL says otherwise, this
+    pyarrow was built without it (Windows wheels) or it cannot allocate here (a jemalloc built
+    for smaller memory pages than the machine's fails its first allocation): then nothing changes."""
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
     import pyarrow as pa
 
     try:
         pool = pa.jemalloc_memory_pool()
-    except NotImplementedError:
+        pa.allocate_buffer(64, memory_pool=pool)
+    except (NotImplementedError, MemoryError, pa.ArrowException):
         return
     pa.set_memory_pool(pool)

@@ -169,3 +169,27 @@ def test_a_pool_the_user_chose_is_kept():
         env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
         plain = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert plain.stdout.strip() == "jemalloc"
+
+
+def test_a_jemalloc_that_cannot_allocate_leaves_the_pool_alone(monkeypatch):
+    """A jemalloc built for smaller pages than the machine's fails its first allocation (pyarrow
+    then raises MemoryError): the check keeps pyarrow's default pool rather than fail later."""
+    import pyarrow as pa
+
+    from cgt_claimcheck import arrow_pool
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    chosen = []
+    monkeypatch.setattr(pa, "set_memory_pool", chosen.append)
+
+    def fails(size, memory_pool=None):
+        raise MemoryError("jemalloc: unsupported system page size")
+
+    monkeypatch.setattr(pa, "allocate_buffer", fails)
+    arrow_pool.use_jemalloc()
+    assert chosen == []
+    monkeypatch.undo()
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    monkeypatch.setattr(pa, "set_memory_pool", chosen.append)
+    arrow_pool.use_jemalloc()
+    assert [pool.backend_name for pool in chosen] == (["jemalloc"] if _has_jemalloc() else [])
