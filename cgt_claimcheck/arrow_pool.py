@@ -7,8 +7,9 @@ every case measured (benchmarks/results.md, 2026-12-07): the clean 100k check 14
 against 258-274. Time (benchmarks/pools.py and an 8-round comparison): the every-line-CGT check
 9-17% faster, the clean 1M check 4-7% slower, the 1M all-rejected check from 4% faster to 7%
 slower. mimalloc takes transparent huge pages (2 MB at a time, half the page faults) where the
-kernel offers them on request; jemalloc, given them, peaks as high. A Python caller's process is left as it is (it may hold Arrow memory
-already); ARROW_DEFAULT_MEMORY_POOL, when set, is the user's choice and wins.
+kernel offers them on request; jemalloc, given them, peaks as high. A Python caller's process is
+left as it is (it may hold Arrow memory already); ARROW_DEFAULT_MEMORY_POOL, when set, is the
+user's choice and wins.
 """
 
 from __future__ import annotations

@@ -251,13 +251,13 @@ def after_last_envelope(data: bytes, seps: Separators) -> int:
     last = data.rfind(term + b"SE" + element)
     after = max(last, 0)
     rest = np.frombuffer(data, dtype=np.uint8)[after:]
-    padded = np.concatenate((rest, np.zeros(5, dtype=np.uint8)))
     ends = np.flatnonzero(rest == term[0])
     found = np.zeros(len(ends), dtype=bool)
     for name in (b"ISA", b"GS", b"ST", b"GE", b"IEA"):
-        this = (padded[ends + 1 + len(name)] == element[0]) & (ends + 1 + len(name) < len(rest))
+        fits = ends + 1 + len(name) < len(rest)  # the id and the separator inside the block
+        this = fits & (rest[np.where(fits, ends + 1 + len(name), 0)] == element[0])
         for offset, byte in enumerate(name, start=1):
-            this &= padded[ends + offset] == byte
+            this &= rest[np.where(fits, ends + offset, 0)] == byte
         found |= this
     if found.any():
         last = max(last, after + int(ends[found][-1]))
