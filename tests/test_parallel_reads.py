@@ -171,6 +171,32 @@ def test_a_pool_the_user_chose_is_kept():
         assert plain.stdout.strip() == "jemalloc"
 
 
+def test_jemalloc_gives_freed_pages_back_unless_the_user_configured_it(monkeypatch):
+    """jemalloc reads JE_ARROW_MALLOC_CONF when it is first used: the setting must be in place
+    before the pool is made, and a user's own setting wins."""
+    import pyarrow as pa
+
+    from cgt_claimcheck import arrow_pool
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    seen = []
+    made = pa.jemalloc_memory_pool
+
+    def first_use():
+        seen.append(os.environ.get("JE_ARROW_MALLOC_CONF"))
+        return made()
+
+    monkeypatch.setattr(pa, "jemalloc_memory_pool", first_use)
+    monkeypatch.setattr(pa, "set_memory_pool", lambda pool: None)
+    for users in (None, "narenas:2"):
+        if users is None:
+            monkeypatch.delenv("JE_ARROW_MALLOC_CONF", raising=False)
+        else:
+            monkeypatch.setenv("JE_ARROW_MALLOC_CONF", users)
+        arrow_pool.use_jemalloc()
+    assert seen == [arrow_pool.FREED_PAGES, "narenas:2"]
+
+
 def test_a_jemalloc_that_cannot_allocate_leaves_the_pool_alone(monkeypatch):
     """A jemalloc built for smaller pages than the machine's fails its first allocation (pyarrow
     then raises MemoryError): the check keeps pyarrow's default pool rather than fail later."""
