@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from cgt_claimcheck.engine.pending import FILE_SHIFT
 from cgt_claimcheck.rules.lines import Lines
@@ -65,3 +67,45 @@ def test_trial_markers_name_every_marker_of_the_claim_in_one_order(ref):
         "diagnosis Z00.6, condition code 30",
         "",
     ]
+
+
+_VALUES = st.one_of(st.none(), st.sampled_from(["", "A1", "a1", "Z", "é9", " x "]), st.text(max_size=4))
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    values=st.lists(_VALUES, min_size=1, max_size=40),
+    picks=st.lists(st.integers(0, 39), max_size=30),
+    few=st.sampled_from([0, 2, 4096]),
+)
+def test_text_at_gives_what_text_gives_at_those_lines(values, picks, few):
+    """A column with many distinct values is turned into text only at the lines asked for; the
+    answer is the same as the whole column's text taken there (nulls as '', repeats, any order)."""
+    from cgt_claimcheck.rules import lines as lines_module
+
+    rows = np.array([p % len(values) for p in picks], dtype=np.int64)
+    saved, lines_module.FEW_VALUES = lines_module.FEW_VALUES, few
+    try:
+        lines = _lines(v=pa.array(values, pa.string()))
+        assert lines.text_at("v", rows).tolist() == [v or "" for v in np.array(values, dtype=object)[rows]]
+        assert lines.present("v").tolist() == [bool(v) for v in values]
+        assert lines.text_at("v", rows).tolist() == lines.text("v")[rows].tolist()  # now from the cached text
+    finally:
+        lines_module.FEW_VALUES = saved
+
+
+def test_text_at_shows_dates_and_numbers_as_text_does(monkeypatch):
+    from datetime import datetime
+
+    from cgt_claimcheck.rules import lines as lines_module
+
+    monkeypatch.setattr(lines_module, "FEW_VALUES", 0)
+    lines = _lines(
+        day=pa.array([datetime(2025, 10, 1), None, datetime(2024, 2, 29)], pa.timestamp("s")),
+        units=pa.array([1.0, 2.5, None]),
+    )
+    rows = np.array([2, 1, 0, 2])
+    assert lines.text_at("day", rows).tolist() == ["2024-02-29", "", "2025-10-01", "2024-02-29"]
+    assert lines.text_at("units", rows).tolist() == ["", "2.5", "1", ""]
+    assert lines.present("day").tolist() == [True, False, True]
+    assert lines.present("units").tolist() == [True, True, False]

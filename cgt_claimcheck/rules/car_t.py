@@ -96,7 +96,7 @@ def car_t_bundled_service(lines: Lines, ctx: RuleContext) -> Hits:
     is_supply = lines.isin("procedure_code", bundled)
     is_em = lines.isin("procedure_code", ctx.ref.codes("em_visit")) & ~lines.has_token("modifiers", {"25"})
     claim, day = lines.coded("claim_id"), lines.coded("service_date")
-    claim_day = claim.codes.astype(np.int64) * (len(day.values) + 1) + day.codes + 1
+    claim_day = claim.codes.astype(np.int64) * (day.count + 1) + day.codes + 1
     _, group = np.unique(claim_day, return_inverse=True)
     admin = np.zeros(group.max() + 1 if len(group) else 0, dtype=bool)
     admin[group[lines.flags("is_car_t_admin")]] = True

@@ -262,7 +262,7 @@ def dose_over_label_maximum(lines: Lines, ctx: RuleContext) -> Hits:
     key = np.zeros(len(lines), dtype=np.int64)
     for name in ("member_id", "procedure_code", "service_date"):
         coded = lines.coded(name)
-        key = key * (len(coded.values) + 1) + coded.codes + 1
+        key = key * (coded.count + 1) + coded.codes + 1
     _, day = np.unique(key, return_inverse=True)
     day_units = np.bincount(day, weights=np.where(billed, units, 0.0))[day]
     max_units = lines.lookup("procedure_code", {c: h.max_units_per_day for c, h in ceilings.items()})

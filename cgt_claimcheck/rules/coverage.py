@@ -94,20 +94,19 @@ def repeat_treatment(lines: Lines, ctx: RuleContext) -> Hits:
     flagged = np.zeros(len(lines), dtype=np.int64)
     flagged[rows] = np.arange(len(rows))
     at = flagged[hit]  # positions in the sorted rows of the hit lines, in line order
-    brand, served, claim_id, payer = (lines.text(n) for n in ("brand", "service_date", "claim_id", "payer"))
     line, prior, same_day = rows[at], rows[first[at]], rows[first_claim[at]]
     is_repeat, epsdt = repeat[at].tolist(), lines.flags("epsdt")[line].tolist()
     detail, fix = [], []
     for again, young, b, day, b0, day0, earlier, paid_by, same in zip(
         is_repeat,
         epsdt,
-        brand[line].tolist(),
-        served[line].tolist(),
-        brand[prior].tolist(),
-        served[prior].tolist(),
-        claim_id[prior].tolist(),
-        payer[prior].tolist(),
-        claim_id[same_day].tolist(),
+        lines.text_at("brand", line).tolist(),
+        lines.text_at("service_date", line).tolist(),
+        lines.text_at("brand", prior).tolist(),
+        lines.text_at("service_date", prior).tolist(),
+        lines.text_at("claim_id", prior).tolist(),
+        lines.text_at("payer", prior).tolist(),
+        lines.text_at("claim_id", same_day).tolist(),
         strict=True,
     ):
         if again:
@@ -183,7 +182,7 @@ def fertility_preservation_not_covered(lines: Lines, ctx: RuleContext) -> Hits:
     rows = np.flatnonzero(drug)
     day = lines.days("service_date")[rows].astype("M8[D]").view(np.int64)
     order = rows[np.lexsort((_ranks(lines, "brand")[rows], day, member[rows]))]
-    first = np.full(len(lines.coded("member_id").values) + 1, -1)
+    first = np.full(lines.coded("member_id").count + 1, -1)
     first[member[order[::-1]]] = order[::-1]  # the last write of each member is its first in order
     hit = service & (first[member] >= 0)
     return lines.hits(hit, member_cgt=lines.text("brand")[first[member[hit]]])
@@ -330,12 +329,14 @@ ONE_TREATMENT = "Do not bill a second CGT: the policy covers one treatment per l
 def _ranks(lines: Lines, name: str) -> np.ndarray:
     """Per line, the rank of its value in string order (-1 for null): for sorting by text."""
     import numpy as np
+    import pyarrow.compute as pc
 
-    values = lines.coded(name).values
-    rank = np.empty(len(values) + 1, dtype=np.int64)
-    rank[np.argsort(np.array(values, dtype=object), kind="stable")] = np.arange(len(values))
+    coded = lines.coded(name)
+    rank = np.empty(coded.count + 1, dtype=np.int64)
+    # Sorted as UTF-8 bytes, which is code point order, as Python sorts strings.
+    rank[pc.array_sort_indices(coded.distinct).to_numpy()] = np.arange(coded.count)
     rank[-1] = -1
-    return rank[lines.coded(name).codes]
+    return rank[coded.codes]
 
 
 def _group_firsts(*keys: np.ndarray) -> np.ndarray:

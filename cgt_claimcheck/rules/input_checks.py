@@ -84,7 +84,7 @@ def duplicate_line(lines: Lines, ctx: RuleContext) -> Hits:
     import numpy as np
 
     claim, number = lines.groups("claim_id"), lines.groups("line_number")
-    key = claim.astype(np.int64) * (len(lines.coded("line_number").values) + 1) + number
+    key = claim.astype(np.int64) * (lines.coded("line_number").count + 1) + number
     _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
     first_of_line = first[inverse]  # the row where each (claim, line number) first appears
     hit = first_of_line != np.arange(len(lines))
@@ -135,14 +135,15 @@ def inconsistent_claim(lines: Lines, ctx: RuleContext) -> Hits:
     # The first differing column gives the value and the expected one; every one is named.
     lowest = (bits & -bits).astype(np.float64)
     which = np.log2(lowest).astype(np.int64) if len(bits) else bits
-    texts = [lines.text(column) for column in CLAIM_LEVEL]
+    # Each column's text at the hit lines and at their claims' first lines, one gather a column.
+    texts = [lines.text_at(column, np.concatenate((at, first_at))) for column in CLAIM_LEVEL]
     names = [column.removesuffix("_text") for column in CLAIM_LEVEL]
     fields = {b: ", ".join(n for k, n in enumerate(names) if b >> k & 1) for b in set(bits.tolist())}
     return lines.hits(
         hit,
         field=np.array([fields[b] for b in bits.tolist()], dtype=object),
-        value=np.array([texts[k][i] for k, i in zip(which.tolist(), at.tolist(), strict=True)], dtype=object),
-        expected=np.array([texts[k][i] for k, i in zip(which.tolist(), first_at.tolist(), strict=True)], dtype=object),
+        value=np.array([texts[k][i] for i, k in enumerate(which.tolist())], dtype=object),
+        expected=np.array([texts[k][len(at) + i] for i, k in enumerate(which.tolist())], dtype=object),
     )
 
 
@@ -150,9 +151,10 @@ def _compared(lines: Lines, column: str) -> np.ndarray:
     """A claim-level column as int codes that are equal where the values are (null and '' alike);
     a date of birth compares as the date read, when it was read (2010-12-31 and 12/31/2010 agree)."""
     import numpy as np
+    import pyarrow.compute as pc
 
     coded = lines.coded(column)
-    empty = coded.values.index("") if "" in coded.values else -1
+    empty = pc.index(coded.distinct, "").as_py()  # -1 when no line has ''; a null is -1 already
     codes = np.where(coded.codes == empty, -1, coded.codes).astype(np.int64)
     if column != "member_dob_text":
         return codes
@@ -199,7 +201,7 @@ def invalid_optional_value(lines: Lines, ctx: RuleContext) -> Hits:
     values, reasons = fields.copy(), fields.copy()
     hit = np.zeros(len(lines), dtype=bool)
     for name, written, unread, reason in checks:
-        bad = np.flatnonzero(unread & ~hit & lines.per_value(written, bool, missing=False, dtype=bool))
+        bad = np.flatnonzero(unread & ~hit & lines.present(written))
         if name == "charge":  # why, for the charges not read only
             why = charge_problems(lines.array(written).take(pa.array(bad))).to_numpy(zero_copy_only=False)
             bad, reason = bad[why != ""], why[why != ""]

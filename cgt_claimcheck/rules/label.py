@@ -122,7 +122,7 @@ def age_outside_label(lines: Lines, ctx: RuleContext) -> Hits:
 
     fit = _fit_of(lines, ctx, "CV007")
     drug = lines.flags("is_cgt_drug")
-    no_birth_date = drug & ~lines.flags("_history") & (lines.text("member_dob_text") == "")
+    no_birth_date = drug & ~lines.flags("_history") & ~lines.present("member_dob_text")
     if no_birth_date.any():
         _say_no_birth_date(ctx, int(no_birth_date.sum()))
     age = lines.numbers("age")
@@ -137,7 +137,7 @@ def age_outside_label(lines: Lines, ctx: RuleContext) -> Hits:
         age_text=_whole_numbers(age[hit]),
         severity=lines.where(epsdt, "info", None),
         epsdt=lines.where(epsdt, " " + EPSDT_NOTE + "."),
-        value=lines.text("member_dob_text"),
+        value=lines.text_at("member_dob_text", np.flatnonzero(hit)),
     )
 
 

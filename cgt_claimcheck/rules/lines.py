@@ -18,18 +18,37 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+FEW_VALUES = 4096  # a column with more distinct values is turned into text only where asked
 
-class Coded(NamedTuple):
-    """A column factorized: one int32 code per line (-1 for null) and the distinct values."""
 
-    codes: np.ndarray
-    values: list[Any]
+class Coded:
+    """A column factorized: one int32 code per line (-1 for null) and the distinct values, as
+    Arrow; as Python values only when asked (`values`): a column of ids or amounts has about one
+    distinct value a line, and as Python strings they took 1-4 MB a column."""
+
+    __slots__ = ("codes", "distinct", "_values")
+
+    def __init__(self, codes: np.ndarray, distinct: pa.Array) -> None:
+        self.codes = codes
+        self.distinct = distinct
+        self._values: list[Any] | None = None
+
+    @property
+    def count(self) -> int:
+        """How many distinct values (a null not among them)."""
+        return len(self.distinct)
+
+    @property
+    def values(self) -> list[Any]:
+        if self._values is None:
+            self._values = self.distinct.to_pylist()
+        return self._values
 
     def spread(self, per_value: Iterable[Any], missing: Any = None, dtype: Any = object) -> np.ndarray:
         """Scalar values computed once per distinct value, given back per line (`missing` for a null)."""
@@ -65,7 +84,7 @@ class Lines:
         def make() -> Coded:
             encoded = pc.dictionary_encode(self.array(name))
             codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int32)
-            return Coded(codes, encoded.dictionary.to_pylist())
+            return Coded(codes, encoded.dictionary)
 
         return self._memo("coded", name, make)
 
@@ -102,19 +121,35 @@ class Lines:
 
     def text_at(self, name: str, rows: np.ndarray) -> np.ndarray:
         """lines.text(name)[rows], gathered for those lines only."""
-        return self._shown(name)[self.coded(name).codes[rows]]
+        coded = self.coded(name)
+        codes = coded.codes[rows]
+        if coded.count <= FEW_VALUES or ("shown", name) in self._cache:
+            return self._shown(name)[codes]
+        # Ids, amounts, dates of birth: only the values these lines hold become Python strings.
+        used, position = np.unique(codes, return_inverse=True)
+        known = used[used >= 0]
+        texts = self._as_text(name, coded.distinct.take(pa.array(known, pa.int32())).to_pylist())
+        position = position.reshape(-1) - (len(used) - len(known))  # a null (code -1) sorts first: now -1
+        return np.array([*texts, ""], dtype=object)[position]
+
+    def present(self, name: str) -> np.ndarray:
+        """Per line: a value is given (neither null nor '')."""
+        array = self.array(name)
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            array = pc.not_equal(array, "")
+        else:
+            array = array.is_valid()
+        return array.fill_null(False).to_numpy(zero_copy_only=False)
 
     def _shown(self, name: str) -> np.ndarray:
         """Each distinct value of a column as text, then '' (for a null): the rows share its string."""
+        return self._memo(
+            "shown", name, lambda: np.array([*self._as_text(name, self.coded(name).values), ""], dtype=object)
+        )
 
-        def make() -> np.ndarray:
-            values = self.coded(name).values
-            kind = self.table.schema.field(name).type
-            if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-                values = [shown(v) for v in values]
-            return np.array([*values, ""], dtype=object)
-
-        return self._memo("shown", name, make)
+    def _as_text(self, name: str, values: list[Any]) -> list[Any]:
+        kind = self.table.schema.field(name).type
+        return values if pa.types.is_string(kind) or pa.types.is_large_string(kind) else [shown(v) for v in values]
 
     def per_value(self, name: str, fn: Callable[[Any], Any], missing: Any = None, dtype: Any = object) -> np.ndarray:
         """fn of each distinct value of a column, per line (`missing` where null)."""
@@ -161,7 +196,7 @@ class Lines:
     def group_any(self, mask: np.ndarray, by: str) -> np.ndarray:
         """True on every line whose group (claim_id, member_id...) has a line with the mask."""
         groups = self.groups(by)
-        seen = np.zeros(len(self.coded(by).values) + 1, dtype=bool)
+        seen = np.zeros(self.coded(by).count + 1, dtype=bool)
         seen[groups[mask]] = True
         return seen[groups]
 
@@ -187,7 +222,7 @@ class Lines:
         if mask is not None:
             order = order[mask[order]]
         claim = self.groups("claim_id")
-        first = np.full(len(self.coded("claim_id").values) + 1, -1, dtype=np.int64)
+        first = np.full(self.coded("claim_id").count + 1, -1, dtype=np.int64)
         first[claim[order[::-1]]] = order[::-1]  # the last write of each claim is its first in order
         return first[claim]
 

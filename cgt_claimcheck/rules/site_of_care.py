@@ -289,7 +289,7 @@ def pcs_product_mismatch(lines: Lines, ctx: RuleContext) -> Hits:
     candidate = lines.flags("is_cgt_drug") & lines.has_token("icd10_pcs_codes", products_of)
     # Per distinct (PCS list, product): the product-specific codes of other products.
     listed, product = lines.coded("icd10_pcs_codes"), lines.coded("product")
-    key = listed.codes.astype(np.int64) * (len(product.values) + 1) + product.codes + 1
+    key = listed.codes.astype(np.int64) * (product.count + 1) + product.codes + 1
     rows = np.flatnonzero(candidate)
     distinct, first, which = np.unique(key[rows], return_index=True, return_inverse=True)
     verdicts: list[tuple[str, str]] = [("", "")] * len(distinct)
