@@ -13,7 +13,10 @@ user's choice and wins.
 
 jemalloc is also told to give freed pages back to the system outright, 100 ms after they are freed
 (pyarrow's settings keep them 1 s, then only mark them reclaimable, and such pages count as
-resident until the kernel runs short of memory). Peak RSS: the clean 10M check 354-368 MB against
+resident until the kernel runs short of memory). jemalloc reads that setting when pyarrow is
+loaded, so `give_freed_pages_back` runs first thing in a process the tool owns (a `check` or
+`convert`, the server read workers start from); set any later, it is ignored (measured: the
+every-line-CGT 100k check peaked at 257-266 MB with pyarrow imported first, 232-234 without). Peak RSS: the clean 10M check 354-368 MB against
 413-427, the every-line-CGT 100k check 230-240 against 256-267, the clean 1M check 312-323 against
 321-329, with no time cost measured on 1M lines and 0-14% on 10M (benchmarks/results.md,
 2026-12-07). JE_ARROW_MALLOC_CONF, when set, wins.
@@ -26,14 +29,17 @@ import os
 FREED_PAGES = "dirty_decay_ms:100,muzzy_decay_ms:0"
 
 
+def give_freed_pages_back() -> None:
+    """Tell jemalloc to give freed pages back after 100 ms: before pyarrow is imported, or it has no effect."""
+    os.environ.setdefault("JE_ARROW_MALLOC_CONF", FREED_PAGES)
+
+
 def use_jemalloc() -> None:
     """Make jemalloc Arrow's default pool, unless ARROW_DEFAULT_MEMORY_POOL says otherwise, this
     pyarrow was built without it (Windows wheels) or it cannot allocate here (a jemalloc built
     for smaller memory pages than the machine's fails its first allocation): then nothing changes."""
     if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
         return
-    # jemalloc reads its settings when first used: now, before the pool below.
-    os.environ.setdefault("JE_ARROW_MALLOC_CONF", FREED_PAGES)
     import pyarrow as pa
 
     try:

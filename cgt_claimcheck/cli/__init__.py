@@ -29,7 +29,12 @@ def main() -> None:
     from cgt_claimcheck import stop_signals
 
     stop_signals.stop_like_ctrl_c()
-    if next((arg for arg in sys.argv[1:] if arg in COMMANDS), None) == "check":
+    command = next((arg for arg in sys.argv[1:] if arg in COMMANDS), None)
+    if command in ("check", "convert"):
+        from cgt_claimcheck.arrow_pool import give_freed_pages_back
+
+        give_freed_pages_back()  # before anything imports pyarrow, or jemalloc ignores it
+    if command == "check":
         from cgt_claimcheck.pandas_free import keep_pandas_out
 
         keep_pandas_out()  # a check process never holds a frame: pyarrow need not load pandas to ask
