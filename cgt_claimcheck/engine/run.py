@@ -22,6 +22,7 @@ from cgt_claimcheck.engine.options import CheckOptions
 from cgt_claimcheck.engine.pending import FileState
 from cgt_claimcheck.engine.rejections import with_file
 from cgt_claimcheck.engine.repeats import limit_repeats
+from cgt_claimcheck.freed_heap import WORTH_IT_LINES, give_heap_back
 from cgt_claimcheck.ingest.arrow_source import ArrowSource
 from cgt_claimcheck.ingest.facilities import load_facilities
 from cgt_claimcheck.ingest.source import display_name
@@ -80,10 +81,18 @@ def run_check(paths: Sequence[str | ArrowSource], ref: Reference, options: Check
             continue
         parts.append(rule_findings(r, lines, r.check(lines, replace(ctx, scope=scope)), scope, options))
 
+    large = lines is not None and len(lines) >= WORTH_IT_LINES
+    if lines is not None:
+        lines.forget()  # the rules' views: the findings and claim headers read the table only
+    if large:
+        give_heap_back()  # numpy's freed views stay resident in glibc's heap otherwise (freed_heap.py)
     for code, reasons in ctx.not_judged.items():
         not_checked.extend(NotChecked(rule=code, reason=reason) for reason in reasons)
     findings = assemble(parts, intake.x12_locators)
     headers = claim_headers(lines.table if lines is not None else None, findings, options.redact)
+    lines = table = None  # the kept lines end here: the report is findings and claim headers
+    if large:
+        give_heap_back()
     report = Report(
         tool=ToolInfo(name="cgt-claimcheck", version=__version__),
         reference=ReferenceInfo(version=ref.version, path=str(ref.directory)),

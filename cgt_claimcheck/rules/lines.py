@@ -67,6 +67,11 @@ class Lines:
     def __len__(self) -> int:
         return self.n
 
+    def forget(self) -> None:
+        """Drop every cached view (some 8 bytes a line each): after the last rule, when only the
+        table is read again."""
+        self._cache.clear()
+
     def _memo(self, kind: str, name: str, make: Callable[[], Any]) -> Any:
         key = (kind, name)
         if key not in self._cache:
