@@ -77,18 +77,22 @@ _VALUES = st.one_of(st.none(), st.sampled_from(["", "A1", "a1", "Z", "é9", " x 
     values=st.lists(_VALUES, min_size=1, max_size=40),
     picks=st.lists(st.integers(0, 39), max_size=30),
     few=st.sampled_from([0, 2, 4096]),
+    dictionary=st.booleans(),
 )
-def test_text_at_gives_what_text_gives_at_those_lines(values, picks, few):
+def test_text_at_gives_what_text_gives_at_those_lines(values, picks, few, dictionary):
     """A column with many distinct values is turned into text only at the lines asked for; the
-    answer is the same as the whole column's text taken there (nulls as '', repeats, any order)."""
+    answer is the same as the whole column's text taken there (nulls as '', repeats, any order),
+    and the same for a dictionary-typed column (the engine's few-valued ones) as for plain text."""
     from cgt_claimcheck.rules import lines as lines_module
 
     rows = np.array([p % len(values) for p in picks], dtype=np.int64)
     saved, lines_module.FEW_VALUES = lines_module.FEW_VALUES, few
     try:
-        lines = _lines(v=pa.array(values, pa.string()))
+        column = pa.array(values, pa.string())
+        lines = _lines(v=column.dictionary_encode() if dictionary else column)
         assert lines.text_at("v", rows).tolist() == [v or "" for v in np.array(values, dtype=object)[rows]]
         assert lines.present("v").tolist() == [bool(v) for v in values]
+        assert lines.isin("v", {"", "A1"}).tolist() == [v in ("", "A1") for v in values]
         assert lines.text_at("v", rows).tolist() == lines.text("v")[rows].tolist()  # now from the cached text
     finally:
         lines_module.FEW_VALUES = saved

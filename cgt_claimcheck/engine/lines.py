@@ -113,5 +113,11 @@ def derive(table: pa.Table, ref: Reference) -> pa.Table:
         "epsdt": pc.fill_null(pc.less(age, limit), False),
     }
     for name, values in derived.items():
-        table = table.append_column(name, values)
-    return table.append_column("trial_markers", trial_markers(Lines(table), ref))
+        table = table.append_column(name, _few_valued(values))
+    return table.append_column("trial_markers", _few_valued(trial_markers(Lines(table), ref)))
+
+
+def _few_valued(values: pa.Array) -> pa.Array:
+    """A text column of a few values as a dictionary (4 bytes a line, not 9-12): the derived text
+    columns were 9 MB of the every-line-CGT 100k check's lines; the rules read codes anyway."""
+    return pc.dictionary_encode(values) if pa.types.is_string(values.type) else values

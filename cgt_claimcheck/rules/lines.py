@@ -140,11 +140,18 @@ class Lines:
     def present(self, name: str) -> np.ndarray:
         """Per line: a value is given (neither null nor '')."""
         array = self.array(name)
-        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-            array = pc.not_equal(array, "")
+        if self._is_text(name):
+            array = pc.not_equal(array, "")  # a dictionary column: compared per dictionary value
         else:
             array = array.is_valid()
         return array.fill_null(False).to_numpy(zero_copy_only=False)
+
+    def _is_text(self, name: str) -> bool:
+        """A text column, plain or a dictionary of text (the few-valued derived ones, `_file`)."""
+        kind = self.table.schema.field(name).type
+        if pa.types.is_dictionary(kind):
+            kind = kind.value_type
+        return pa.types.is_string(kind) or pa.types.is_large_string(kind)
 
     def _shown(self, name: str) -> np.ndarray:
         """Each distinct value of a column as text, then '' (for a null): the rows share its string."""
@@ -153,8 +160,7 @@ class Lines:
         )
 
     def _as_text(self, name: str, values: list[Any]) -> list[Any]:
-        kind = self.table.schema.field(name).type
-        return values if pa.types.is_string(kind) or pa.types.is_large_string(kind) else [shown(v) for v in values]
+        return values if self._is_text(name) else [shown(v) for v in values]
 
     def per_value(self, name: str, fn: Callable[[Any], Any], missing: Any = None, dtype: Any = object) -> np.ndarray:
         """fn of each distinct value of a column, per line (`missing` where null)."""
