@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     from cgt_claimcheck.ingest.arrow_source import ArrowSource
     from cgt_claimcheck.ingest.scan import Screening
 
-# A part is at least 8 reader chunks (256 MB, some 2M lines): a worker takes about a second to
+# A part is at least 16 reader chunks (256 MB, some 2M lines): a worker takes about a second to
 # start, and a part of 1M lines read beside this process took 1.5x the whole file (2 cores).
-PART_CHUNKS = 8
+PART_CHUNKS = 16
 
 
 def set_up_worker(threads: int) -> None:

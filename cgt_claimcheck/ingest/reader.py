@@ -37,7 +37,13 @@ if TYPE_CHECKING:
 
 HEADER_PEEK = 1 << 16  # the header line is found within this many bytes (a longer one is searched whole)
 ENCODED = pa.dictionary(pa.int32(), pa.string())  # a screened code column, as the parser hands it over
-CHUNK_BYTES = 32 << 20  # bytes parsed at a time: memory stays flat however large the file
+# Bytes parsed at a time: memory stays flat however large the file. 16 MB, not 32: jemalloc gives
+# freed pages back after 100 ms (arrow_pool.py), so a large chunk's pages were given back and
+# faulted in again for the next one (sys time 1.6-1.8 s of a clean 10M check, 1.0-1.2 at 16 MB).
+# Clean 10M check 4.99-5.57 s against 5.22-6.34, peak 318-334 MB against 362-391; clean 1M
+# 0.82 s against 0.95, 267 MB against 317 (alternating runs, benchmarks/results.md 2026-12-07).
+# At 8 MB the 10M check was slower again (5.4 s: more batches), at 4 MB slower still.
+CHUNK_BYTES = 16 << 20
 PARSE_BLOCK = 1 << 20  # pyarrow parses a chunk in blocks of this size on all cores
 
 
