@@ -14,12 +14,14 @@ user's choice and wins.
 jemalloc is also told to give freed pages back to the system outright, 100 ms after they are freed
 (pyarrow's settings keep them 1 s, then only mark them reclaimable, and such pages count as
 resident until the kernel runs short of memory). jemalloc reads that setting when pyarrow is
-loaded, so `give_freed_pages_back` runs first thing in a process the tool owns (a `check` or
-`convert`, the server read workers start from); set any later, it is ignored (measured: the
-every-line-CGT 100k check peaked at 257-266 MB with pyarrow imported first, 232-234 without). Peak RSS: the clean 10M check 354-368 MB against
-413-427, the every-line-CGT 100k check 230-240 against 256-267, the clean 1M check 312-323 against
-321-329, with no time cost measured on 1M lines and 0-14% on 10M (benchmarks/results.md,
-2026-12-07). JE_ARROW_MALLOC_CONF, when set, wins.
+loaded, so `give_freed_pages_back` runs first thing in each process the tool owns (a `check`, a
+`convert`, the fork server the read workers start from); set any later, it is ignored (the
+every-line-CGT 100k check peaked at 257-266 MB with pyarrow imported first, 232-234 without).
+Peak RSS: the clean 10M check 354-368 MB against 413-427, the every-line-CGT 100k check 230-240
+against 256-267, the clean 1M check 312-323 against 321-329, with no time cost measured on 1M
+lines and 0-14% on 10M (benchmarks/results.md, 2026-12-07); the CSV reader's chunks are 16 MB
+so that a chunk's pages are reused before they are given back (ingest/reader.py).
+JE_ARROW_MALLOC_CONF, when set, wins.
 """
 
 from __future__ import annotations

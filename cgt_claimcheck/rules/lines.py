@@ -141,7 +141,7 @@ class Lines:
         """Per line: a value is given (neither null nor '')."""
         array = self.array(name)
         if self._is_text(name):
-            array = pc.not_equal(array, "")  # a dictionary column: compared per dictionary value
+            array = pc.not_equal(array, "")
         else:
             array = array.is_valid()
         return array.fill_null(False).to_numpy(zero_copy_only=False)
