@@ -122,10 +122,15 @@ class BodyMapping:
         return np.flatnonzero(self.ids == ID[name])
 
     def _latest(self, mask: np.ndarray) -> np.ndarray:
-        """At each segment, the position of the latest segment of its body in `mask` (itself
-        included); -1 when none."""
+        """At each segment, the latest segment of its body in `mask` (itself included); -1: none."""
         latest = np.maximum.accumulate(np.where(mask, self.positions, -1))
         return np.where(latest >= self.begin, latest, -1)
+
+    def _latest_at(self, mask: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """_latest(mask)[rows] for a few rows: a search among the segments in `mask`."""
+        marks = np.append(-1, np.flatnonzero(mask))  # -1 first: what a row before every mark finds
+        latest = marks[np.searchsorted(marks, rows, side="right") - 1]
+        return np.where(latest >= self.begin[rows], latest, -1)
 
     def _state(self) -> None:
         block, ids, n = self.block, self.ids, self.block.count
@@ -260,12 +265,8 @@ class BodyMapping:
         outside = ~self.claim_open
 
         def carried(sets: np.ndarray, resets: np.ndarray) -> np.ndarray:
-            """At each CLM, the latest of `sets` since the latest of `resets` (-1: none): the latest
-            of either in the CLM's body, found among them (a few in ten segments) by a search."""
-            marks = np.flatnonzero(sets | resets)
-            at = np.searchsorted(marks, clm_rows, side="right") - 1
-            latest = np.where(at >= 0, marks[np.maximum(at, 0)], -1)
-            latest = np.where(latest >= self.begin[clm_rows], latest, -1)
+            """At each CLM, the latest of `sets` since the latest of `resets` (-1: none)."""
+            latest = self._latest_at(sets | resets, clm_rows)
             return np.where((latest >= 0) & sets[np.maximum(latest, 0)], latest, -1)
 
         def npi_of(rows: np.ndarray) -> pa.Array:
@@ -410,10 +411,9 @@ class BodyMapping:
         """The hierarchy values the per-segment mapping would hold after this body: billing,
         subscriber and patient values outlive an ST, so a next transaction it maps starts from them.
         Only the values the body set or cleared are given."""
-        last = np.array([self.stop[body] - 1])
-        state = {}
+        last, state = np.array([self.stop[body] - 1]), {}
         for key, (sets, resets, k) in self.carry.items():
-            latest = self._latest(sets | resets)[last]
+            latest = self._latest_at(sets | resets, last)
             if latest[0] >= 0:
                 chosen = np.where(sets[latest], latest, -1)
                 state[key] = (self.npi_of(chosen) if k < 0 else self.block.element(chosen, k))[0].as_py()
